@@ -1,0 +1,98 @@
+"""Portail CDG: the mutualised-services portal of a Centre de Gestion.
+
+``create_app`` reads like a table of contents: configuration, extensions,
+blueprints, error pages, security headers, commands.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from portal.config import build_config
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(PROJECT_ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder="static",
+    )
+    overrides = dict(overrides or {})
+    environ = overrides.pop("ENVIRON", None)
+    app.config.from_mapping(build_config(app.instance_path, environ))
+    app.config.update(overrides)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_request_hooks(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from portal.common.database import configure_engine_events
+    from portal.extensions import babel, celery_init_app, csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), compare_type=True, render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=lambda: "fr", timezone_selector=lambda: "Europe/Paris")
+    login_manager.init_app(app)
+    with app.app_context():
+        configure_engine_events(db.engine)
+    celery_init_app(app)
+    # Models must be imported for Alembic and for relationship resolution.
+    import portal.models  # noqa: F401
+    import portal.tasks  # noqa: F401  (registers the Celery tasks)
+    from portal.accounts.services import load_user_from_session
+
+    login_manager.user_loader(load_user_from_session)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Veuillez vous connecter pour accéder à cette page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+
+def register_blueprints(app: Flask) -> None:
+    from portal.accounts.views import bp as accounts_bp
+    from portal.affiliation.views import bp as affiliation_bp
+    from portal.audit.views import bp as audit_bp
+    from portal.main.views import bp as main_bp
+    from portal.notifications.views import bp as notifications_bp
+    from portal.registry.views import bp as registry_bp
+
+    for blueprint in (main_bp, accounts_bp, registry_bp, affiliation_bp, audit_bp, notifications_bp):
+        app.register_blueprint(blueprint)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from portal.common.errors import register
+
+    register(app)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from portal.common.security import set_security_headers
+
+    app.after_request(set_security_headers)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from portal.common import templating
+
+    templating.register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from portal.cli import register
+
+    register(app)

@@ -1,0 +1,273 @@
+"""Account use cases: create users, log in with throttling, end sessions, reset passwords.
+
+Services only ``flush()``; the caller (a view, a command, a task) commits once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+
+from portal.accounts.models import LoginAttempt, Mandate, MandateFunction, Role, User, new_session_token
+from portal.accounts.rules import password_problems, throttled_until
+from portal.audit import services as audit
+from portal.common.database import utcnow
+from portal.common.errors import DomainError
+from portal.extensions import db
+from portal.registry.models import Collectivite
+
+_hasher = PasswordHasher()
+# Verified when the account does not exist, so that timing does not reveal which emails are known.
+_DUMMY_HASH = _hasher.hash("portail-cdg-dummy-password")
+
+
+class LoginThrottled(DomainError):
+    def __init__(self, until: datetime):
+        super().__init__(
+            "Trop de tentatives de connexion échouées. Pour votre sécurité, la connexion est suspendue "
+            "quelques minutes ; réessayez plus tard ou réinitialisez votre mot de passe."
+        )
+        self.until = until
+
+
+class InvalidCredentials(DomainError):
+    def __init__(self):
+        super().__init__("Adresse électronique ou mot de passe incorrect.")
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(user: User | None, password: str) -> bool:
+    try:
+        return _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def find_collectivite_by_code(code: str) -> Collectivite | None:
+    """An INSEE code (5 characters) or a SIREN (9 digits)."""
+    code = code.strip().replace(" ", "")
+    if len(code) == 9 and code.isdigit():
+        return db.session.scalar(select(Collectivite).where(Collectivite.siren == code))
+    return db.session.scalar(
+        select(Collectivite).where(Collectivite.insee_code == code.upper()).order_by(Collectivite.kind != "commune")
+    )
+
+
+@dataclass
+class MandateInput:
+    function: str = MandateFunction.CONSEILLER
+    has_delegation: bool = False
+    delegation_subject: str | None = None
+    start_date: date | None = None
+
+
+def create_user(
+    *,
+    email: str,
+    role: str,
+    password: str,
+    full_name: str | None = None,
+    collectivites: list[Collectivite] | None = None,
+    mandate: MandateInput | None = None,
+    actor: User | None = None,
+) -> User:
+    """Create an account. Secretaries need at least one collectivité, elected officials exactly one."""
+    email = normalise_email(email)
+    if role not in {r.value for r in Role}:
+        raise DomainError(f"Rôle inconnu : {role!r} (valeurs possibles : staff, secretary, elu).", "role")
+    if "@" not in email or email.startswith("@") or email.endswith("@"):
+        raise DomainError("Adresse électronique invalide.", "email")
+    if find_user_by_email(email) is not None:
+        raise DomainError(f"Un compte existe déjà pour {email}.", "email")
+    problems = password_problems(password, email)
+    if problems:
+        raise DomainError(" ".join(problems), "password")
+    collectivites = collectivites or []
+    if role == Role.SECRETARY and not collectivites:
+        raise DomainError("Une secrétaire de mairie doit être rattachée à au moins une collectivité.", "collectivite")
+    if role == Role.ELU and len(collectivites) != 1:
+        raise DomainError("Un élu doit être rattaché à une et une seule collectivité.", "collectivite")
+    if role == Role.STAFF and collectivites:
+        raise DomainError("Un agent du CDG n'est rattaché à aucune collectivité : il les administre toutes.", "collectivite")
+
+    user = User(
+        email=email,
+        role=role,
+        full_name=(full_name or email.split("@")[0]).strip(),
+        password_hash=hash_password(password),
+    )
+    if role == Role.SECRETARY:
+        user.collectivites = list(collectivites)
+    db.session.add(user)
+    if role == Role.ELU:
+        mandate = mandate or MandateInput()
+        if mandate.function not in {f.value for f in MandateFunction}:
+            raise DomainError("Fonction inconnue (maire, adjoint ou conseiller).", "function")
+        if mandate.function == MandateFunction.ADJOINT and not mandate.has_delegation:
+            # An adjoint exercises by delegation of the maire (CGCT L2122-18); recorded as such.
+            mandate.has_delegation = True
+        user.mandate = Mandate(
+            collectivite=collectivites[0],
+            function=mandate.function,
+            has_delegation=mandate.has_delegation or mandate.function == MandateFunction.MAIRE,
+            delegation_subject=mandate.delegation_subject,
+            start_date=mandate.start_date or date(2026, 3, 22),
+        )
+    db.session.flush()
+    audit.record(
+        "user.create",
+        f"Création du compte {email} ({user.role_label})",
+        actor=actor,
+        obj=user,
+        details={"role": role, "collectivites": [c.code for c in collectivites]},
+    )
+    return user
+
+
+def _recent_failures(column, value: str, since: datetime) -> list[datetime]:
+    return list(
+        db.session.scalars(
+            select(LoginAttempt.attempted_at).where(
+                column == value, LoginAttempt.succeeded.is_(False), LoginAttempt.attempted_at > since
+            )
+        )
+    )
+
+
+def authenticate(email: str, password: str, ip_address: str, now: datetime | None = None) -> User:
+    """Check credentials with throttling per account and per address; record the attempt and audit it."""
+    now = now or utcnow()
+    email = normalise_email(email)
+    config = current_app.config
+    window = timedelta(seconds=config["LOGIN_THROTTLE_WINDOW_SECONDS"])
+    since = now - window
+    blocked = [
+        throttled_until(_recent_failures(LoginAttempt.email, email, since), now, config["LOGIN_MAX_FAILURES_PER_ACCOUNT"], window),
+        throttled_until(
+            _recent_failures(LoginAttempt.ip_address, ip_address, since), now, config["LOGIN_MAX_FAILURES_PER_ADDRESS"], window
+        ),
+    ]
+    until = max((b for b in blocked if b is not None), default=None)
+    if until is not None:
+        audit.record("login.throttled", f"Connexion refusée (trop de tentatives) pour {email}", ip=ip_address,
+                     details={"email": email, "until": until.isoformat()})
+        raise LoginThrottled(until)
+
+    user = find_user_by_email(email)
+    ok = verify_password(user, password) and user is not None and user.active
+    db.session.add(LoginAttempt(email=email, ip_address=ip_address, succeeded=ok, attempted_at=now))
+    if not ok:
+        audit.record("login.failure", f"Échec de connexion pour {email}", actor=user, ip=ip_address, details={"email": email})
+        raise InvalidCredentials()
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = now
+    audit.record("login.success", f"Connexion de {email}", actor=user, obj=user, ip=ip_address)
+    db.session.flush()
+    return user
+
+
+def load_user_from_session(session_id: str) -> User | None:
+    """Flask-Login loader: the session carries ``id:token``; a rotated token ends every copy of the session."""
+    user_id, _, token = session_id.partition(":")
+    if not user_id.isdigit() or not token:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_token != token:
+        return None
+    return user
+
+
+def end_all_sessions(user: User) -> None:
+    """Rotate the session token: any copy of a session cookie stops working."""
+    user.session_token = new_session_token()
+    db.session.flush()
+
+
+# Password reset ------------------------------------------------------------------------------
+
+_RESET_SALT = "portal.password-reset"
+
+
+def _password_fingerprint(user: User) -> str:
+    # Changes when the password changes: a used link cannot be used again.
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def _reset_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_RESET_SALT)
+
+
+def make_reset_token(user: User) -> str:
+    return _reset_serializer().dumps({"uid": user.id, "fp": _password_fingerprint(user)})
+
+
+def user_for_reset_token(token: str) -> User:
+    """The user a reset link belongs to; DomainError if it is forged, expired or already used."""
+    max_age = current_app.config["PASSWORD_RESET_MAX_AGE_SECONDS"]
+    try:
+        data = _reset_serializer().loads(token, max_age=max_age)
+    except SignatureExpired as exc:
+        raise DomainError("Ce lien de réinitialisation a expiré. Demandez-en un nouveau.") from exc
+    except BadSignature as exc:
+        raise DomainError("Ce lien de réinitialisation n'est pas valide.") from exc
+    user = db.session.get(User, data.get("uid")) if isinstance(data, dict) else None
+    if user is None or not user.active or data.get("fp") != _password_fingerprint(user):
+        raise DomainError("Ce lien de réinitialisation a déjà été utilisé ou n'est plus valide. Demandez-en un nouveau.")
+    return user
+
+
+def request_password_reset(email: str, reset_url_for) -> None:
+    """Queue the reset email if the account exists. The caller answers the same way either way."""
+    from portal.notifications.services import queue_email
+
+    user = find_user_by_email(email)
+    if user is None or not user.active:
+        audit.record("password.reset_unknown", f"Demande de réinitialisation pour une adresse inconnue : {normalise_email(email)}")
+        return
+    token = make_reset_token(user)
+    queue_email(
+        template="password_reset",
+        category="account",
+        to_user=user,
+        context={
+            "full_name": user.full_name,
+            "reset_url": reset_url_for(token),
+            "minutes": current_app.config["PASSWORD_RESET_MAX_AGE_SECONDS"] // 60,
+        },
+        mandatory=True,
+    )
+    audit.record("password.reset_requested", f"Demande de réinitialisation du mot de passe de {user.email}", actor=user, obj=user)
+
+
+def change_password(user: User, new_password: str, *, via_reset: bool = False) -> None:
+    problems = password_problems(new_password, user.email)
+    if problems:
+        raise DomainError(" ".join(problems), "password")
+    user.password_hash = hash_password(new_password)
+    user.password_changed_at = utcnow()
+    end_all_sessions(user)
+    audit.record(
+        "password.reset" if via_reset else "password.change",
+        f"Mot de passe {'réinitialisé' if via_reset else 'modifié'} pour {user.email}",
+        actor=user,
+        obj=user,
+    )

@@ -1,0 +1,103 @@
+"""Login, logout, password reset, profile."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from portal.accounts import services
+from portal.accounts.forms import ForgotPasswordForm, LoginForm, ResetPasswordForm
+from portal.common.errors import DomainError
+from portal.common.security import client_address
+from portal.extensions import db
+
+bp = Blueprint("accounts", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("main.dashboard")
+
+
+@bp.route("/connexion", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.dashboard"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.email.data, form.password.data, client_address())
+        except services.LoginThrottled as exc:
+            db.session.commit()  # keep the audit event
+            form.form_errors.append(exc.message)
+            status = 429
+        except services.InvalidCredentials as exc:
+            db.session.commit()  # keep the failed attempt: it counts toward throttling
+            form.form_errors.append(exc.message)
+            status = 401
+        else:
+            db.session.commit()
+            login_user(user)
+            flash(f"Bienvenue, {user.full_name}.", "success")
+            return redirect(_safe_next(request.args.get("next")))
+    elif request.method == "POST":
+        status = 422
+    return render_template("accounts/login.html", form=form), status
+
+
+@bp.route("/deconnexion", methods=["POST"])
+@login_required
+def logout():
+    services.end_all_sessions(current_user)
+    db.session.commit()
+    logout_user()
+    flash("Vous êtes déconnecté.", "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/mot-de-passe/oubli", methods=["GET", "POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        services.request_password_reset(
+            form.email.data, lambda token: url_for("accounts.reset_password", token=token, _external=True)
+        )
+        db.session.commit()
+        flash(
+            "Si un compte correspond à cette adresse, un message contenant un lien de réinitialisation "
+            "vient de lui être envoyé. Le lien est valable une heure et ne sert qu'une fois.",
+            "info",
+        )
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/forgot_password.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/mot-de-passe/reinitialiser/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    try:
+        user = services.user_for_reset_token(token)
+    except DomainError as exc:
+        return render_template("accounts/reset_invalid.html", message=exc.message), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(user, form.password.data, via_reset=True)
+        except DomainError as exc:
+            form.password.errors.append(exc.message)
+        else:
+            db.session.commit()
+            if current_user.is_authenticated:
+                logout_user()
+            flash("Votre mot de passe a été modifié. Vous pouvez vous connecter.", "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset_password.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/mon-profil")
+@login_required
+def profile():
+    return render_template("accounts/profile.html", user=current_user)

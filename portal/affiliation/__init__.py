@@ -1,0 +1,1 @@
+"""Affiliation to the CDG under the 350-agent rule: status, explanations, history, decisions."""

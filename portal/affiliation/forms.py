@@ -1,0 +1,50 @@
+"""Forms for staff decisions on affiliation."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from portal.affiliation.rules import STATUS_LABELS, Status
+from portal.affiliation.services import DECISION_KIND_LABELS, DecisionKind
+
+DECIDABLE = [(s.value, STATUS_LABELS[s]) for s in (Status.OBLIGATOIRE, Status.VOLONTAIRE, Status.NON_AFFILIEE)]
+
+
+class DecisionForm(FlaskForm):
+    decided_status = SelectField("Statut décidé", choices=DECIDABLE, validators=[DataRequired("Choisissez le statut.")])
+    effective_date = DateField(
+        "Date d'effet", validators=[InputRequired("Indiquez la date d'effet (jj/mm/aaaa).")],
+        description="La date à partir de laquelle le nouveau statut s'applique.",
+    )
+    deliberation_ref = StringField(
+        "Référence de la délibération ou de l'arrêté",
+        validators=[DataRequired("Indiquez la référence de la délibération."), Length(max=200)],
+        description="Par exemple : délibération n° 2026-045 du conseil d'administration du 12 novembre 2026.",
+    )
+    note = TextAreaField("Motivation (facultative)", validators=[Optional(), Length(max=2000)])
+    submit = SubmitField("Enregistrer la décision")
+
+
+class VoluntaryForm(FlaskForm):
+    kind = SelectField(
+        "Décision",
+        choices=[(DecisionKind.VOLUNTARY_AFFILIATION, DECISION_KIND_LABELS[DecisionKind.VOLUNTARY_AFFILIATION]),
+                 (DecisionKind.WITHDRAWAL, DECISION_KIND_LABELS[DecisionKind.WITHDRAWAL])],
+    )
+    effective_date = DateField("Date d'effet", validators=[InputRequired("Indiquez la date d'effet.")])
+    deliberation_ref = StringField(
+        "Référence de la délibération",
+        validators=[DataRequired("Indiquez la référence de la délibération."), Length(max=200)],
+    )
+    opposing_bodies = IntegerField(
+        "Collectivités affiliées qui s'opposent",
+        validators=[InputRequired("Indiquez un nombre (0 si aucune)."), NumberRange(min=0, message="Nombre positif attendu.")],
+    )
+    opposing_fonctionnaires = IntegerField(
+        "Fonctionnaires employés par les collectivités qui s'opposent",
+        validators=[InputRequired("Indiquez un nombre (0 si aucune)."), NumberRange(min=0, message="Nombre positif attendu.")],
+    )
+    note = TextAreaField("Motivation (facultative)", validators=[Optional(), Length(max=2000)])
+    submit = SubmitField("Enregistrer")

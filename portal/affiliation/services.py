@@ -1,0 +1,482 @@
+"""Affiliation use cases: declare headcounts, evaluate statuses, open and record decisions.
+
+The status in force only changes through a recorded line of history: an initial status
+when a body is first evaluated, then decisions taken by CDG staff. A threshold crossing
+found in the declarations opens a decision and notifies; it never changes the status itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+
+from portal.accounts.models import Role, User
+from portal.affiliation import rules
+from portal.affiliation.models import AffiliationDecision, AffiliationStatusChange
+from portal.audit import services as audit
+from portal.common.database import utcnow
+from portal.common.errors import DomainError
+from portal.extensions import db
+from portal.registry.kinds import COMMUNE_ATTACHED_KINDS, Kind
+from portal.registry.models import Collectivite, HeadcountDeclaration
+
+MAX_PLAUSIBLE_AGENTS = 100_000  # more than the largest French collectivité employs
+
+
+class DecisionKind:
+    CROSSING = "crossing"
+    VOLUNTARY_AFFILIATION = "voluntary_affiliation"
+    WITHDRAWAL = "withdrawal"
+
+
+DECISION_KIND_LABELS = {
+    DecisionKind.CROSSING: "Franchissement du seuil de 350",
+    DecisionKind.VOLUNTARY_AFFILIATION: "Affiliation volontaire",
+    DecisionKind.WITHDRAWAL: "Retrait d'une affiliation volontaire",
+}
+
+
+def today() -> date:
+    return date.today()
+
+
+# Declarations ------------------------------------------------------------------------------------
+
+
+def declaration_in_force(collectivite_id: int, year: int) -> HeadcountDeclaration | None:
+    """The latest declaration for ``year``, or failing that for the most recent earlier year."""
+    return db.session.scalar(
+        select(HeadcountDeclaration)
+        .where(HeadcountDeclaration.collectivite_id == collectivite_id, HeadcountDeclaration.year <= year)
+        .order_by(HeadcountDeclaration.year.desc(), HeadcountDeclaration.declared_at.desc(), HeadcountDeclaration.id.desc())
+        .limit(1)
+    )
+
+
+def validate_counts(year: int, values: dict[str, object]) -> dict[str, int]:
+    """Check a declaration's figures; DomainError (French, with the field) on the first bad one."""
+    labels = {
+        "titulaires_temps_complet": "fonctionnaires titulaires et stagiaires à temps complet",
+        "titulaires_temps_non_complet": "fonctionnaires à temps non complet",
+        "contractuels": "contractuels",
+    }
+    current_year = today().year
+    if not isinstance(year, int) or not (2000 <= year <= current_year + 1):
+        raise DomainError(f"L'année doit être comprise entre 2000 et {current_year + 1}.", "year")
+    cleaned = {}
+    for name, label in labels.items():
+        value = values.get(name)
+        if value is None or isinstance(value, bool) or not isinstance(value, int):
+            raise DomainError(f"Le nombre de {label} doit être un nombre entier.", name)
+        if value < 0:
+            raise DomainError(f"Le nombre de {label} ne peut pas être négatif.", name)
+        if value > MAX_PLAUSIBLE_AGENTS:
+            raise DomainError(f"Le nombre de {label} ({value}) n'est pas plausible : vérifiez la saisie.", name)
+        cleaned[name] = value
+    return cleaned
+
+
+def record_declaration(
+    collectivite: Collectivite, year: int, counts: dict[str, object], actor: User | None,
+    *, is_synthetic: bool = False, comment: str | None = None, notify: bool = True,
+) -> HeadcountDeclaration:
+    """Add a declaration (earlier ones are kept), then evaluate the statuses it affects."""
+    cleaned = validate_counts(year, counts)
+    declaration = HeadcountDeclaration(
+        collectivite=collectivite, year=year, declared_by_id=getattr(actor, "id", None),
+        is_synthetic=is_synthetic, comment=comment, **cleaned,
+    )
+    db.session.add(declaration)
+    db.session.flush()
+    if actor is not None:
+        audit.record(
+            "headcount.declare",
+            f"Déclaration d'effectifs {year} pour {collectivite.name} : {cleaned['titulaires_temps_complet']} "
+            f"titulaires à temps complet",
+            actor=actor, obj=collectivite, details={"year": year, **cleaned},
+        )
+    for body in affected_bodies(collectivite):
+        evaluate(body, year, notify=notify)
+    return declaration
+
+
+# Evaluation ----------------------------------------------------------------------------------------
+
+
+def attached_bodies(commune: Collectivite) -> list[Collectivite]:
+    return list(
+        db.session.scalars(
+            select(Collectivite).where(
+                Collectivite.parent_id == commune.id, Collectivite.kind.in_([k.value for k in COMMUNE_ATTACHED_KINDS])
+            ).order_by(Collectivite.kind, Collectivite.name)
+        )
+    )
+
+
+def affected_bodies(collectivite: Collectivite) -> list[Collectivite]:
+    """A commune, its CCAS and caisse des écoles share one headcount: a declaration affects all three."""
+    if collectivite.kind in COMMUNE_ATTACHED_KINDS and collectivite.parent is not None:
+        commune = collectivite.parent
+    elif collectivite.kind == Kind.COMMUNE:
+        commune = collectivite
+    else:
+        return [collectivite]
+    return [commune, *attached_bodies(commune)]
+
+
+def _headcount(declaration: HeadcountDeclaration | None) -> rules.Headcount | None:
+    if declaration is None:
+        return None
+    return rules.Headcount(
+        declaration.titulaires_temps_complet, declaration.titulaires_temps_non_complet, declaration.contractuels
+    )
+
+
+@dataclass
+class Evaluation:
+    collectivite: Collectivite
+    year: int
+    result: rules.StatusResult
+    declaration: HeadcountDeclaration | None
+
+
+def voluntary_affiliation_in_force(collectivite_id: int, on: date) -> bool:
+    """True when the latest status recorded by a decision, effective on ``on``, is *volontaire*."""
+    latest = db.session.scalar(
+        select(AffiliationStatusChange.status)
+        .where(AffiliationStatusChange.collectivite_id == collectivite_id, AffiliationStatusChange.effective_date <= on)
+        .order_by(AffiliationStatusChange.effective_date.desc(), AffiliationStatusChange.id.desc())
+        .limit(1)
+    )
+    return latest == rules.Status.VOLONTAIRE
+
+
+def reference_date(year: int) -> date:
+    now = today()
+    return now if year >= now.year else date(year, 12, 31)
+
+
+def compute(collectivite: Collectivite, year: int) -> Evaluation:
+    """The status the law gives ``collectivite`` for ``year``, from the declarations in force."""
+    family = affected_bodies(collectivite)
+    commune = family[0] if collectivite.kind in ({Kind.COMMUNE} | COMMUNE_ATTACHED_KINDS) and len(family) else None
+    own_declaration = declaration_in_force(collectivite.id, year)
+    if commune is not None and commune.kind == Kind.COMMUNE:
+        declarations = {body.id: declaration_in_force(body.id, year) for body in family}
+        commune_declaration = declarations[commune.id]
+        if commune_declaration is None:
+            counted = None
+        else:
+            counted = rules.counted_headcount(
+                _headcount(commune_declaration),
+                [_headcount(d) for bid, d in declarations.items() if bid != commune.id and d is not None],
+            )
+        others = [b.name for b in family if declarations.get(b.id) is not None]
+        aggregated_with = tuple(others) if len(others) > 1 else ()
+        own = _headcount(own_declaration) if collectivite.kind == Kind.COMMUNE else None
+    else:
+        counted = own_declaration.titulaires_temps_complet if own_declaration else None
+        aggregated_with = ()
+        own = _headcount(own_declaration)
+    result = rules.affiliation_status(
+        collectivite.kind, counted, voluntary_affiliation_in_force(collectivite.id, reference_date(year)),
+        own=own, aggregated_with=aggregated_with, year=year,
+    )
+    return Evaluation(collectivite, year, result, own_declaration)
+
+
+def _open_decision(collectivite_id: int, kind: str) -> AffiliationDecision | None:
+    return db.session.scalar(
+        select(AffiliationDecision).where(
+            AffiliationDecision.collectivite_id == collectivite_id,
+            AffiliationDecision.kind == kind,
+            AffiliationDecision.state == "open",
+        )
+    )
+
+
+def _previous_count(collectivite: Collectivite, year: int) -> int | None:
+    previous = compute(collectivite, year - 1).result
+    return previous.counted
+
+
+def evaluate(collectivite: Collectivite, year: int, *, notify: bool = True) -> AffiliationDecision | None:
+    """Record the initial status, or open (or close) a crossing decision. Never changes a status otherwise."""
+    evaluation = compute(collectivite, year)
+    result = evaluation.result
+    if collectivite.affiliation_status is None:
+        if result.status != rules.Status.INDETERMINE:
+            add_status_change(collectivite, result.status, date(year, 1, 1),
+                              f"Statut initial établi à partir de la déclaration {year}. {result.explanation}")
+        return None
+    crossing = rules.detect_crossing(collectivite.affiliation_status, result, _previous_count(collectivite, year), year)
+    existing = _open_decision(collectivite.id, DecisionKind.CROSSING)
+    if crossing is None:
+        if existing is not None and existing.year == year:
+            existing.state = "obsolete"
+            existing.decision_note = "Sans objet : la déclaration a été corrigée et le seuil n'est plus franchi."
+            existing.decided_at = utcnow()
+        return None
+    if existing is not None:
+        existing.year, existing.counted_headcount = crossing.year, crossing.new_count
+        existing.previous_headcount, existing.proposed_status = crossing.previous_count, crossing.proposed_status
+        existing.reason = crossing.description
+        return existing
+    decision = AffiliationDecision(
+        collectivite=collectivite, kind=DecisionKind.CROSSING, state="open", year=crossing.year,
+        counted_headcount=crossing.new_count, previous_headcount=crossing.previous_count,
+        status_before=crossing.status_before, proposed_status=crossing.proposed_status, reason=crossing.description,
+    )
+    db.session.add(decision)
+    db.session.flush()
+    if notify:
+        _notify_crossing(decision)
+    return decision
+
+
+def _notify_crossing(decision: AffiliationDecision) -> None:
+    from portal.notifications.services import notify
+
+    body = decision.collectivite
+    title = f"Franchissement du seuil de 350 agents : {body.name}"
+    recipients = list(db.session.scalars(select(User).where(User.role == Role.STAFF, User.active.is_(True))))
+    recipients += [u for u in db.session.scalars(select(User).where(User.role == Role.SECRETARY, User.active.is_(True)))
+                   if any(c.id == body.id for c in u.collectivites)]
+    for user in recipients:
+        link = f"/affiliation/decisions/{decision.id}" if user.is_staff else f"/collectivites/{body.id}"
+        notify(user, category="affiliation", title=title, body=decision.reason, link=link)
+
+
+def add_status_change(collectivite: Collectivite, status: str, effective: date, explanation: str, *,
+                      decision: AffiliationDecision | None = None, deliberation_ref: str | None = None,
+                      actor: User | None = None) -> AffiliationStatusChange:
+    change = AffiliationStatusChange(
+        collectivite_id=collectivite.id, status=status, effective_date=effective, explanation=explanation,
+        decision=decision, deliberation_ref=deliberation_ref, recorded_by_id=getattr(actor, "id", None),
+    )
+    db.session.add(change)
+    db.session.flush()
+    refresh_status_in_force(collectivite)
+    return change
+
+
+def status_in_force(collectivite_id: int, on: date) -> str | None:
+    return db.session.scalar(
+        select(AffiliationStatusChange.status)
+        .where(AffiliationStatusChange.collectivite_id == collectivite_id, AffiliationStatusChange.effective_date <= on)
+        .order_by(AffiliationStatusChange.effective_date.desc(), AffiliationStatusChange.id.desc())
+        .limit(1)
+    )
+
+
+def refresh_status_in_force(collectivite: Collectivite, on: date | None = None) -> bool:
+    """Align the denormalised status with the history (for decisions that take effect later)."""
+    status = status_in_force(collectivite.id, on or today())
+    if status != collectivite.affiliation_status:
+        collectivite.affiliation_status = status
+        return True
+    return False
+
+
+def apply_due_changes(on: date | None = None) -> int:
+    """Daily job: statuses whose decided effective date has come. Idempotent."""
+    on = on or today()
+    ids = db.session.scalars(
+        select(AffiliationStatusChange.collectivite_id).where(AffiliationStatusChange.effective_date <= on).distinct()
+    )
+    changed = 0
+    for collectivite_id in list(ids):
+        body = db.session.get(Collectivite, collectivite_id)
+        if body is not None and refresh_status_in_force(body, on):
+            changed += 1
+    db.session.flush()
+    return changed
+
+
+def history(collectivite_id: int) -> list[AffiliationStatusChange]:
+    return list(
+        db.session.scalars(
+            select(AffiliationStatusChange)
+            .where(AffiliationStatusChange.collectivite_id == collectivite_id)
+            .order_by(AffiliationStatusChange.effective_date.desc(), AffiliationStatusChange.id.desc())
+        )
+    )
+
+
+# Decisions ----------------------------------------------------------------------------------------
+
+
+def open_decisions_query():
+    return (
+        select(AffiliationDecision)
+        .where(AffiliationDecision.state == "open")
+        .order_by(AffiliationDecision.opened_at, AffiliationDecision.id)
+    )
+
+
+def voluntary_since(collectivite_id: int) -> date | None:
+    """The date the current run of *volontaire* statuses began, if the body is voluntary now."""
+    changes = history(collectivite_id)
+    since = None
+    for change in changes:  # newest first
+        if change.effective_date > today():
+            continue
+        if change.status != rules.Status.VOLONTAIRE:
+            break
+        since = change.effective_date
+    return since
+
+
+def affiliated_totals(year: int) -> tuple[int, int]:
+    """Number of affiliated bodies and their fonctionnaires à temps complet (latest declaration per body)."""
+    affiliated = list(
+        db.session.scalars(
+            select(Collectivite.id).where(
+                Collectivite.affiliation_status.in_([rules.Status.OBLIGATOIRE, rules.Status.VOLONTAIRE])
+            )
+        )
+    )
+    latest_year = (
+        select(HeadcountDeclaration.collectivite_id, func.max(HeadcountDeclaration.id).label("last_id"))
+        .where(HeadcountDeclaration.year <= year, HeadcountDeclaration.collectivite_id.in_(affiliated))
+        .group_by(HeadcountDeclaration.collectivite_id)
+        .subquery()
+    )
+    agents = db.session.scalar(
+        select(func.coalesce(func.sum(HeadcountDeclaration.titulaires_temps_complet), 0)).join(
+            latest_year, HeadcountDeclaration.id == latest_year.c.last_id
+        )
+    )
+    return len(affiliated), int(agents or 0)
+
+
+def decide(
+    decision: AffiliationDecision, *, decided_status: str, effective_date: date, deliberation_ref: str,
+    note: str | None, actor: User,
+) -> AffiliationStatusChange | None:
+    """Record a staff decision on an open decision; the status changes from its effective date."""
+    if decision.state != "open":
+        raise DomainError("Cette décision a déjà été enregistrée.")
+    if decided_status not in {rules.Status.OBLIGATOIRE, rules.Status.VOLONTAIRE, rules.Status.NON_AFFILIEE}:
+        raise DomainError("Statut décidé inconnu.", "decided_status")
+    deliberation_ref = (deliberation_ref or "").strip()
+    if not deliberation_ref:
+        raise DomainError("La référence de la délibération ou de l'arrêté est obligatoire.", "deliberation_ref")
+    body = decision.collectivite
+    evaluation = compute(body, decision.year or effective_date.year)
+    if decided_status == rules.Status.OBLIGATOIRE and (evaluation.result.counted or 0) >= rules.THRESHOLD:
+        raise DomainError(
+            f"L'effectif décompté ({evaluation.result.counted}) atteint le seuil de {rules.THRESHOLD} : "
+            "l'affiliation ne peut pas être obligatoire.", "decided_status")
+    if decided_status != rules.Status.OBLIGATOIRE and evaluation.result.counted is not None \
+            and evaluation.result.counted < rules.THRESHOLD and body.kind not in rules.VOLUNTARY_ONLY_KINDS:
+        raise DomainError(
+            f"L'effectif décompté ({evaluation.result.counted}) est inférieur à {rules.THRESHOLD} : "
+            "l'affiliation est obligatoire de droit.", "decided_status")
+
+    decision.state = "decided"
+    decision.decided_status = decided_status
+    decision.effective_date = effective_date
+    decision.deliberation_ref = deliberation_ref
+    decision.decision_note = (note or "").strip() or None
+    decision.decided_at = utcnow()
+    decision.decided_by_id = actor.id
+    explanation = (
+        f"Décision du CDG ({DECISION_KIND_LABELS.get(decision.kind, decision.kind)}) : "
+        f"{rules.status_label(decided_status)} à compter du {effective_date.strftime('%d/%m/%Y')}."
+    )
+    if decision.decision_note:
+        explanation += f" {decision.decision_note}"
+    change = add_status_change(body, decided_status, effective_date, explanation, decision=decision,
+                               deliberation_ref=deliberation_ref, actor=actor)
+    audit.record("affiliation.decide", f"Décision d'affiliation pour {body.name} : {rules.status_label(decided_status)}",
+                 actor=actor, obj=body, details={"decision_id": decision.id, "status": decided_status,
+                                                 "effective_date": effective_date.isoformat(),
+                                                 "deliberation_ref": deliberation_ref})
+    return change
+
+
+@dataclass
+class VoluntaryRequest:
+    kind: str  # voluntary_affiliation or withdrawal
+    effective_date: date
+    deliberation_ref: str
+    opposing_bodies: int
+    opposing_fonctionnaires: int
+    note: str | None = None
+
+
+def record_voluntary_decision(body: Collectivite, request: VoluntaryRequest, actor: User) -> AffiliationDecision:
+    """A voluntary affiliation or a withdrawal, with the right of opposition of the affiliated bodies.
+
+    Refused when the law forbids it (below 350, or a withdrawal before 6 years). When the
+    opposition reaches one of the two majorities, the decision is kept with its reason and
+    the status does not change.
+    """
+    year = request.effective_date.year
+    evaluation = compute(body, year)
+    counted = evaluation.result.counted
+    if body.kind not in rules.VOLUNTARY_ONLY_KINDS and (counted is None or counted < rules.THRESHOLD):
+        raise DomainError(
+            "Cette collectivité compte moins de 350 fonctionnaires à temps complet (ou n'a pas déclaré ses "
+            "effectifs) : son affiliation est obligatoire, ni affiliation volontaire ni retrait ne sont possibles.")
+    if request.kind == DecisionKind.VOLUNTARY_AFFILIATION:
+        if body.affiliation_status == rules.Status.VOLONTAIRE:
+            raise DomainError("Cette collectivité est déjà affiliée volontairement.")
+        target = rules.Status.VOLONTAIRE
+    elif request.kind == DecisionKind.WITHDRAWAL:
+        if body.affiliation_status != rules.Status.VOLONTAIRE:
+            raise DomainError("Seule une collectivité affiliée volontairement peut se retirer.")
+        since = voluntary_since(body.id)
+        if since is not None and not rules.withdrawal_allowed(since, request.effective_date):
+            raise DomainError(
+                f"Le retrait n'est possible qu'après six ans d'affiliation volontaire, soit à partir du "
+                f"{rules.withdrawal_allowed_from(since).strftime('%d/%m/%Y')}.", "effective_date")
+        target = rules.Status.NON_AFFILIEE
+    else:
+        raise DomainError("Type de décision inconnu.", "kind")
+    if not request.deliberation_ref.strip():
+        raise DomainError("La référence de la délibération est obligatoire.", "deliberation_ref")
+
+    bodies, agents = affiliated_totals(year)
+    if body.affiliation_status in rules.AFFILIATED:  # the body itself does not vote on its own withdrawal
+        bodies = max(0, bodies - 1)
+        agents = max(0, agents - (counted or 0))
+    if request.opposing_bodies > bodies or request.opposing_fonctionnaires > agents:
+        raise DomainError(
+            f"L'opposition ne peut dépasser le total des collectivités affiliées ({bodies}) et de leurs "
+            f"fonctionnaires ({agents}).", "opposing_bodies")
+    opposition = rules.opposition_blocks(bodies, request.opposing_bodies, agents, request.opposing_fonctionnaires)
+    decision = AffiliationDecision(
+        collectivite=body, kind=request.kind, state="open", year=year, counted_headcount=counted,
+        status_before=body.affiliation_status, proposed_status=target,
+        reason=f"{DECISION_KIND_LABELS[request.kind]} demandée. {opposition.explanation}",
+    )
+    db.session.add(decision)
+    db.session.flush()
+    if opposition.blocked:
+        decision.state = "decided"
+        decision.decided_status = body.affiliation_status
+        decision.effective_date = request.effective_date
+        decision.deliberation_ref = request.deliberation_ref.strip()
+        decision.decision_note = f"Refusée : {opposition.explanation}"
+        decision.decided_at = utcnow()
+        decision.decided_by_id = actor.id
+        audit.record("affiliation.opposition", f"{DECISION_KIND_LABELS[request.kind]} de {body.name} bloquée par opposition",
+                     actor=actor, obj=body, details={"decision_id": decision.id})
+        return decision
+    decide(decision, decided_status=target, effective_date=request.effective_date,
+           deliberation_ref=request.deliberation_ref, note=(request.note or "") + " " + opposition.explanation, actor=actor)
+    return decision
+
+
+def decisions_for(collectivite_id: int) -> list[AffiliationDecision]:
+    return list(
+        db.session.scalars(
+            select(AffiliationDecision)
+            .where(AffiliationDecision.collectivite_id == collectivite_id)
+            .order_by(AffiliationDecision.opened_at.desc(), AffiliationDecision.id.desc())
+        )
+    )

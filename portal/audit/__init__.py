@@ -1,0 +1,1 @@
+"""Audit log: logins (success and failure) and every change made by staff."""

@@ -1,0 +1,123 @@
+"""Flask commands: ``registry import``, ``users create``, ``demo load``, ``outbox sweep``."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from portal.common.errors import DomainError
+from portal.extensions import db
+
+registry_cli = AppGroup("registry", help="Registre des collectivités.")
+users_cli = AppGroup("users", help="Comptes utilisateurs.")
+demo_cli = AppGroup("demo", help="Données de démonstration (Lot-et-Garonne).")
+
+
+def _fail(message: str) -> None:
+    db.session.rollback()
+    click.secho(f"Erreur : {message}", fg="red", err=True)
+    sys.exit(1)
+
+
+@registry_cli.command("import")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=str))
+@click.option("--departement", "-d", default=None, help="Code du département à importer (tous si absent), ex. 47.")
+def registry_import(directory: str, departement: str | None):
+    """Importe le découpage administratif Etalab (communes.json, epci.json…) depuis DIRECTORY."""
+    from portal.registry.importer import import_records, read_dataset
+
+    try:
+        dataset = read_dataset(directory, departement)
+    except DomainError as exc:
+        _fail(exc.message)
+    scope = f"département {departement}" if departement else "France entière"
+    click.echo(f"Lecture terminée ({scope}) : {len(dataset.communes)} communes, {len(dataset.epci)} EPCI, "
+               f"{len(dataset.others)} départements et régions.")
+    with click.progressbar(length=len(dataset), label="Import", show_pos=True, file=sys.stderr) as bar:
+        summary = import_records(dataset, progress=bar.update)
+    db.session.commit()
+    click.echo(f"Terminé : {summary.created} créées, {summary.updated} mises à jour, {summary.unchanged} inchangées.")
+
+
+@users_cli.command("create")
+@click.option("--email", required=True, help="Adresse électronique (identifiant de connexion).")
+@click.option("--role", required=True, type=click.Choice(["staff", "secretary", "elu"]), help="Rôle du compte.")
+@click.option("--collectivite", "codes", multiple=True, help="Code INSEE ou SIREN (répétable pour une secrétaire).")
+@click.option("--name", "full_name", default=None, help="Nom affiché (par défaut : la partie avant @).")
+@click.option("--function", "function", type=click.Choice(["maire", "adjoint", "conseiller"]), default="conseiller",
+              show_default=True, help="Fonction d'un élu.")
+@click.option("--delegation/--no-delegation", default=False, help="L'élu détient une délégation.")
+@click.option("--mandate-start", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Début du mandat (AAAA-MM-JJ ; par défaut : 22 mars 2026, dernier renouvellement général).")
+@click.option("--password-stdin", is_flag=True, required=True, help="Lit le mot de passe sur l'entrée standard.")
+def users_create(email, role, codes, full_name, function, delegation, mandate_start, password_stdin):
+    """Crée un compte ; le mot de passe est lu sur l'entrée standard (jamais en argument)."""
+    from portal.accounts import services
+
+    password = sys.stdin.readline().rstrip("\r\n")
+    collectivites = []
+    for code in codes:
+        found = services.find_collectivite_by_code(code)
+        if found is None:
+            _fail(f"Aucune collectivité ne porte le code {code!r} (code INSEE ou SIREN). Importez d'abord le registre.")
+        collectivites.append(found)
+    mandate = services.MandateInput(
+        function=function, has_delegation=delegation,
+        start_date=mandate_start.date() if mandate_start else None,
+    )
+    try:
+        user = services.create_user(email=email, role=role, password=password, full_name=full_name,
+                                    collectivites=collectivites, mandate=mandate if role == "elu" else None)
+    except DomainError as exc:
+        _fail(exc.message)
+    db.session.commit()
+    click.echo(f"Compte créé : {user.email} ({user.role_label})"
+               + (f", rattaché à {', '.join(c.name for c in collectivites)}" if collectivites else "") + ".")
+
+
+@demo_cli.command("load")
+@click.option("--if-empty", is_flag=True, help="Ne fait rien si la base contient déjà des collectivités.")
+def demo_load(if_empty: bool):
+    """Charge la démonstration du CDG de Lot-et-Garonne (registre officiel, effectifs fictifs, comptes)."""
+    from portal.demo import loader
+
+    if current_app.config["PORTAL_ENV"] == "production":
+        _fail("les données de démonstration ne se chargent pas en production (PORTAL_ENV=production).")
+    if not loader.is_empty():
+        if if_empty:
+            click.echo("La base contient déjà des données : démonstration non rechargée.")
+            return
+        _fail("la base n'est pas vide ; la démonstration se charge dans une base vide.")
+    loader.load(log=click.echo)
+    db.session.commit()
+    click.echo("Comptes de démonstration (mot de passe : " + loader.DEMO_PASSWORD + ") :")
+    for account in loader.DEMO_ACCOUNTS:
+        click.echo(f"  - {account.email}  ({account.full_name})")
+
+
+@click.command("outbox-sweep")
+def outbox_sweep():
+    """Republie les envois en attente dont le message a pu être perdu."""
+    from portal.notifications.tasks import sweep_outbox
+
+    click.echo(f"{sweep_outbox.run()} envoi(s) republié(s).")
+
+
+@click.command("apply-affiliation-changes")
+@click.option("--on", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None)
+def apply_affiliation_changes(on):
+    """Applique les statuts d'affiliation dont la date d'effet est atteinte."""
+    from portal.affiliation.services import apply_due_changes
+
+    count = apply_due_changes(on.date() if on else date.today())
+    db.session.commit()
+    click.echo(f"{count} statut(s) mis à jour.")
+
+
+def register(app: Flask) -> None:
+    for command in (registry_cli, users_cli, demo_cli, outbox_sweep, apply_affiliation_changes):
+        app.cli.add_command(command)

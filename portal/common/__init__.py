@@ -1,0 +1,1 @@
+"""Pieces shared by every area: database helpers, errors, security, templating, authorisation."""

@@ -1,0 +1,64 @@
+"""Role checks and the scoping of collectivités to what a user may see."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user, login_required
+from sqlalchemy import Select, select
+
+from portal.accounts.models import Role, secretary_collectivite
+from portal.extensions import db
+from portal.registry.models import Collectivite
+
+
+def roles_required(*roles: str):
+    """Log in first, then 403 for a role not in ``roles``."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+staff_required = roles_required(Role.STAFF)
+
+
+def visible_collectivites(user, statement: Select | None = None) -> Select:
+    """Restrict a select of Collectivite to those ``user`` may see.
+
+    Staff see everything; a secretary sees the collectivités she is attached to;
+    an elected official sees the collectivité of his mandate; anyone else sees nothing.
+    """
+    statement = select(Collectivite) if statement is None else statement
+    if user.role == Role.STAFF:
+        return statement
+    if user.role == Role.SECRETARY:
+        attached = select(secretary_collectivite.c.collectivite_id).where(secretary_collectivite.c.user_id == user.id)
+        return statement.where(Collectivite.id.in_(attached))
+    if user.role == Role.ELU and user.mandate is not None:
+        return statement.where(Collectivite.id == user.mandate.collectivite_id)
+    return statement.where(Collectivite.id.is_(None))
+
+
+def get_visible_collectivite_or_404(user, collectivite_id: int) -> Collectivite:
+    """The collectivité if ``user`` may see it; 404 otherwise (never 403: do not reveal that it exists)."""
+    found = db.session.scalar(visible_collectivites(user).where(Collectivite.id == collectivite_id))
+    if found is None:
+        abort(404)
+    return found
+
+
+def can_manage_collectivite(user, collectivite: Collectivite) -> bool:
+    """Staff manage everything; a secretary manages the collectivités she is attached to."""
+    if user.role == Role.STAFF:
+        return True
+    return user.role == Role.SECRETARY and any(c.id == collectivite.id for c in user.collectivites)

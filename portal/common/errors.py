@@ -1,0 +1,57 @@
+"""French error pages and the domain error type that services raise."""
+
+from __future__ import annotations
+
+from flask import render_template
+from flask_wtf.csrf import CSRFError
+
+from portal.extensions import db
+
+
+class DomainError(Exception):
+    """A business rule refused the action. The message is in French, for the user."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+ERROR_PAGES = {
+    400: ("Requête incorrecte", "La requête n'a pas pu être comprise. Vérifiez les informations saisies."),
+    403: ("Accès refusé", "Vous n'avez pas les droits nécessaires pour accéder à cette page."),
+    404: ("Page introuvable", "La page demandée n'existe pas, ou vous n'y avez pas accès."),
+    405: ("Méthode non autorisée", "Cette action n'est pas possible sur cette page."),
+    429: ("Trop de tentatives", "Trop de tentatives en peu de temps. Patientez quelques minutes puis réessayez."),
+    500: ("Erreur interne", "Une erreur inattendue s'est produite. L'équipe du CDG a été prévenue ; réessayez plus tard."),
+    503: ("Service indisponible", "Le portail est momentanément indisponible (maintenance ou surcharge). Réessayez plus tard."),
+}
+
+
+def render_error(code: int, title: str | None = None, message: str | None = None):
+    default_title, default_message = ERROR_PAGES.get(code, ERROR_PAGES[500])
+    return (
+        render_template("errors/error.html", code=code, title=title or default_title, message=message or default_message),
+        code,
+    )
+
+
+def register(app) -> None:
+    for code in ERROR_PAGES:
+        if code == 500:
+            continue
+        app.register_error_handler(code, lambda exc, code=code: render_error(code))
+
+    @app.errorhandler(500)
+    def internal_error(exc):
+        db.session.rollback()
+        return render_error(500)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        return render_error(
+            400,
+            "Formulaire expiré",
+            "Le formulaire a expiré ou a été envoyé depuis une autre page. Rechargez la page et recommencez ; "
+            "aucune donnée n'a été enregistrée.",
+        )

@@ -1,0 +1,57 @@
+"""Jinja filters and globals: French dates and numbers, labels."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Flask, request, url_for
+from flask_babel import format_date, format_datetime, format_decimal
+
+from portal.affiliation.rules import status_label
+from portal.registry.kinds import label as kind_label
+
+
+def _date(value: date | datetime | None, fmt: str = "long") -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        return format_datetime(value, "d MMMM y 'à' HH:mm")
+    return format_date(value, fmt)
+
+
+def _number(value) -> str:
+    if value is None:
+        return "—"
+    return format_decimal(value, locale="fr_FR")
+
+
+def url_with(**changes) -> str:
+    """The current URL with some query arguments changed (for sort and pagination links)."""
+    args = request.args.to_dict()
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = value
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.filters["date_fr"] = _date
+    app.jinja_env.filters["number_fr"] = _number
+    app.jinja_env.filters["status_label"] = status_label
+    app.jinja_env.filters["kind_label"] = kind_label
+    app.jinja_env.globals["url_with"] = url_with
+    app.jinja_env.globals["portal_env"] = app.config["PORTAL_ENV"]
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.context_processor
+    def inject_header_counts():
+        from flask_login import current_user
+
+        if not getattr(current_user, "is_authenticated", False):
+            return {}
+        from portal.notifications.services import unread_count
+
+        return {"unread_notifications": unread_count(current_user.id)}

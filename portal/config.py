@@ -1,0 +1,135 @@
+"""The one place where the portal's settings are read.
+
+Every setting comes from the environment (12-factor), with defaults that give the
+embedded deployment: SQLite and Celery on kombu's SQLAlchemy transport, both under
+``instance/``. Production (``PORTAL_ENV=production``, the default) refuses to start
+without ``SECRET_KEY``; development and demo modes generate one and keep it in
+``instance/`` so that sessions survive a restart.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ENVIRONMENTS = ("production", "development", "demo", "testing")
+
+
+class ConfigurationError(RuntimeError):
+    """A setting that production needs is missing or wrong: start-up stops."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on", "oui"}
+
+
+def _int(environ, name: str, default: int) -> int:
+    raw = environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} doit être un nombre entier (reçu : {raw!r}).") from exc
+
+
+def _persistent_dev_secret(instance_path: Path) -> str:
+    """A random key kept in instance/ so that development sessions survive restarts."""
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual ``postgres://`` and ``postgresql://`` spellings and use psycopg 3."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def build_config(instance_path: str | os.PathLike, environ=None) -> dict:
+    """Return the Flask configuration mapping, read from ``environ`` (``os.environ`` by default)."""
+    environ = os.environ if environ is None else environ
+    instance = Path(instance_path)
+    env = environ.get("PORTAL_ENV", "production").strip().lower()
+    if env not in ENVIRONMENTS:
+        raise ConfigurationError(f"PORTAL_ENV doit valoir l'une de ces valeurs : {', '.join(ENVIRONMENTS)} (reçu : {env!r}).")
+
+    secret_key = environ.get("SECRET_KEY", "")
+    if not secret_key:
+        if env == "production":
+            raise ConfigurationError(
+                "SECRET_KEY n'est pas définie. En production, définissez une clé secrète longue et aléatoire "
+                "(par exemple : python -c 'import secrets; print(secrets.token_urlsafe(48))'), "
+                "ou lancez le portail en mode démonstration avec PORTAL_ENV=demo."
+            )
+        secret_key = "testing-secret-key" if env == "testing" else _persistent_dev_secret(instance)
+
+    database_url = normalise_database_url(environ.get("DATABASE_URL") or f"sqlite:///{instance / 'portal.sqlite3'}")
+    broker_url = environ.get("CELERY_BROKER_URL") or f"sqla+sqlite:///{instance / 'celery-broker.sqlite3'}"
+    secure_cookies = _bool(environ.get("SESSION_COOKIE_SECURE"), default=env == "production")
+
+    return {
+        "PORTAL_ENV": env,
+        "TESTING": env == "testing",
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_RECORD_QUERIES": False,
+        "BABEL_DEFAULT_LOCALE": "fr",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
+        "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": secure_cookies,
+        "REMEMBER_COOKIE_SECURE": secure_cookies,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+        "PREFERRED_URL_SCHEME": environ.get("PREFERRED_URL_SCHEME", "https" if env == "production" else "http"),
+        "SERVER_NAME": environ.get("SERVER_NAME") or None,
+        "PORTAL_BASE_URL": environ.get("PORTAL_BASE_URL", f"http://localhost:{environ.get('PORT', '5000')}"),
+        "PORTAL_PAGE_SIZE": _int(environ, "PORTAL_PAGE_SIZE", 50),
+        # Login throttling: failures tolerated in the window, per account and per address.
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT": _int(environ, "LOGIN_MAX_FAILURES_PER_ACCOUNT", 5),
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": _int(environ, "LOGIN_MAX_FAILURES_PER_ADDRESS", 20),
+        "LOGIN_THROTTLE_WINDOW_SECONDS": _int(environ, "LOGIN_THROTTLE_WINDOW_SECONDS", 15 * 60),
+        "PASSWORD_RESET_MAX_AGE_SECONDS": _int(environ, "PASSWORD_RESET_MAX_AGE_SECONDS", 3600),
+        # Mail: a real SMTP server in production; make run starts a local sink on 127.0.0.1:8025.
+        "MAIL_SERVER": environ.get("MAIL_SERVER", "127.0.0.1"),
+        "MAIL_PORT": _int(environ, "MAIL_PORT", 8025 if env != "production" else 25),
+        "MAIL_USE_TLS": _bool(environ.get("MAIL_USE_TLS")),
+        "MAIL_USE_SSL": _bool(environ.get("MAIL_USE_SSL")),
+        "MAIL_USERNAME": environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": environ.get("MAIL_PASSWORD") or None,
+        "MAIL_TIMEOUT_SECONDS": _int(environ, "MAIL_TIMEOUT_SECONDS", 10),
+        "MAIL_DEFAULT_SENDER": environ.get("MAIL_DEFAULT_SENDER", "Portail CDG 47 <ne-pas-repondre@cdg47.example>"),
+        "MAIL_MESSAGE_ID_DOMAIN": environ.get("MAIL_MESSAGE_ID_DOMAIN", "portail.cdg47.example"),
+        "OUTBOX_LEASE_SECONDS": _int(environ, "OUTBOX_LEASE_SECONDS", 300),
+        "OUTBOX_MAX_ATTEMPTS": _int(environ, "OUTBOX_MAX_ATTEMPTS", 8),
+        "OUTBOX_SWEEP_SECONDS": _int(environ, "OUTBOX_SWEEP_SECONDS", 60),
+        "CELERY": {
+            "broker_url": broker_url,
+            "result_backend": environ.get("CELERY_RESULT_BACKEND") or None,
+            "task_ignore_result": True,
+            "task_serializer": "json",
+            "result_serializer": "json",
+            "accept_content": ["json"],
+            "task_acks_late": True,
+            "task_reject_on_worker_lost": True,
+            "worker_prefetch_multiplier": 1,
+            "task_always_eager": _bool(environ.get("CELERY_TASK_ALWAYS_EAGER")),
+            "timezone": "Europe/Paris",
+            "broker_connection_retry_on_startup": True,
+            "beat_schedule_filename": str(instance / "celerybeat-schedule"),
+        },
+    }

@@ -1,0 +1,1 @@
+"""Demonstration data for the CDG of Lot-et-Garonne: official registry, synthetic headcounts, demo accounts."""

@@ -1,0 +1,52 @@
+"""The home page sends each user to the dashboard of their role."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from portal.affiliation import services as affiliation
+from portal.affiliation.models import AffiliationDecision
+from portal.extensions import db
+from portal.notifications.models import OutboxEmail, OutboxState
+from portal.registry.models import Collectivite
+
+bp = Blueprint("main", __name__)
+
+
+@bp.route("/")
+def home():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.dashboard"))
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/tableau-de-bord")
+@login_required
+def dashboard():
+    if current_user.is_staff:
+        by_status = dict(
+            db.session.execute(
+                select(Collectivite.affiliation_status, func.count()).group_by(Collectivite.affiliation_status)
+            ).all()
+        )
+        open_decisions = db.session.scalar(
+            select(func.count()).select_from(AffiliationDecision).where(AffiliationDecision.state == "open")
+        )
+        failed_emails = db.session.scalar(
+            select(func.count()).select_from(OutboxEmail).where(OutboxEmail.state == OutboxState.FAILED)
+        )
+        return render_template("main/staff_dashboard.html", by_status=by_status, open_decisions=open_decisions,
+                               failed_emails=failed_emails, total=sum(by_status.values()))
+    if current_user.is_secretary:
+        year = date.today().year
+        rows = []
+        for body in current_user.collectivites:
+            evaluation = affiliation.compute(body, year)
+            declared_this_year = affiliation.declaration_in_force(body.id, year)
+            rows.append((body, evaluation, declared_this_year is not None and declared_this_year.year == year))
+        return render_template("main/secretary_dashboard.html", rows=rows, year=year)
+    return redirect(url_for("accounts.profile"))

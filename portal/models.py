@@ -1,0 +1,7 @@
+"""Imports every model so that SQLAlchemy and Alembic see the whole schema."""
+
+from portal.accounts.models import LoginAttempt, Mandate, User, secretary_collectivite  # noqa: F401
+from portal.affiliation.models import AffiliationDecision, AffiliationStatusChange  # noqa: F401
+from portal.audit.models import AuditEvent  # noqa: F401
+from portal.notifications.models import Notification, NotificationPreference, OutboxAttachment, OutboxEmail  # noqa: F401,E501
+from portal.registry.models import Collectivite, HeadcountDeclaration  # noqa: F401

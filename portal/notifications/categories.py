@@ -1,0 +1,31 @@
+"""Notification categories: which ones users may switch off by email."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Category:
+    code: str
+    label: str
+    # Required by law or by the CDG: always emailed, the user cannot switch it off.
+    mandatory: bool
+
+
+CATEGORIES = {
+    c.code: c
+    for c in (
+        Category("account", "Sécurité du compte (mot de passe, connexion)", True),
+        Category("affiliation", "Affiliation au CDG (franchissement de seuil, décisions)", True),
+        Category("headcount", "Déclarations d'effectifs", False),
+        Category("subscriptions", "Demandes et abonnements aux services", False),
+        Category("training", "Formations des élus", False),
+        Category("conventions", "Conventions de partenariat", False),
+    )
+}
+
+
+def is_mandatory(code: str) -> bool:
+    category = CATEGORIES.get(code)
+    return category is None or category.mandatory

@@ -1,0 +1,265 @@
+"""Queueing emails through the outbox, in-app notifications, and the claim/send/sweep cycle.
+
+The outbox row is written in the caller's transaction; its Celery message is published
+only after that transaction commits (a rollback leaves neither). Workers claim a row with
+a single guarded UPDATE, so a message delivered twice sends one email.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+import uuid
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import and_, event, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from portal.common.database import utcnow
+from portal.extensions import db
+from portal.notifications.categories import is_mandatory
+from portal.notifications.models import (
+    Notification,
+    NotificationPreference,
+    OutboxAttachment,
+    OutboxEmail,
+    OutboxState,
+)
+
+SEND_TASK = "notifications.send_email"
+_PENDING_KEY = "outbox_to_publish"
+
+
+# Publishing after commit ----------------------------------------------------------------------
+
+
+def _publish(ids: list[int]) -> None:
+    celery_app = current_app.extensions["celery"]
+    now = utcnow()
+    published = []
+    for email_id in ids:
+        try:
+            # Through the registered task, so that eager mode (CELERY_TASK_ALWAYS_EAGER) runs it in place.
+            celery_app.tasks[SEND_TASK].apply_async(args=[email_id])
+            published.append(email_id)
+        except Exception:  # noqa: BLE001 - broker down: the sweep will publish it later
+            current_app.logger.warning("Outbox %s not published; the sweep will retry", email_id, exc_info=True)
+    if published:
+        # Bookkeeping only: a failure here means the sweep republishes, which the claim makes harmless.
+        with db.engine.begin() as connection:
+            connection.execute(
+                update(OutboxEmail).where(OutboxEmail.id.in_(published)).values(enqueued_at=now)
+            )
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session):
+    ids = session.info.pop(_PENDING_KEY, None)
+    if ids:
+        _publish(sorted(set(ids)))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session, previous_transaction):
+    if previous_transaction.parent is None:  # the outermost transaction rolled back
+        session.info.pop(_PENDING_KEY, None)
+
+
+def new_message_id() -> str:
+    return f"<{uuid.uuid4().hex}@{current_app.config['MAIL_MESSAGE_ID_DOMAIN']}>"
+
+
+def queue_email(
+    *,
+    template: str,
+    category: str,
+    context: dict,
+    to_user=None,
+    to_address: str | None = None,
+    to_name: str | None = None,
+    mandatory: bool | None = None,
+    attachments: list[tuple[str, str, bytes]] = (),
+) -> OutboxEmail | None:
+    """Write an outbox row in the current transaction; published to Celery after commit.
+
+    Returns None when the user switched off email for this (optional) category.
+    """
+    if to_user is not None and not (mandatory or is_mandatory(category)) and not email_enabled(to_user.id, category):
+        return None
+    email = OutboxEmail(
+        message_id=new_message_id(),
+        category=category,
+        to_address=to_address or to_user.email,
+        to_name=to_name or (to_user.full_name if to_user is not None else None),
+        recipient_id=getattr(to_user, "id", None),
+        template=template,
+        context=context,
+        state=OutboxState.PENDING,
+        next_attempt_at=utcnow(),
+    )
+    for filename, content_type, data in attachments:
+        email.attachments.append(OutboxAttachment(filename=filename, content_type=content_type, data=data))
+    db.session.add(email)
+    db.session.flush()
+    db.session.info.setdefault(_PENDING_KEY, []).append(email.id)
+    return email
+
+
+def notify(user, *, category: str, title: str, body: str, link: str | None = None,
+           email_template: str | None = "notification", context: dict | None = None) -> Notification:
+    """An in-app notification, and its email unless the user switched the (optional) category off."""
+    email = None
+    if email_template:
+        email = queue_email(
+            template=email_template,
+            category=category,
+            to_user=user,
+            context={"title": title, "body": body, "link": link, "full_name": user.full_name,
+                     "base_url": current_app.config["PORTAL_BASE_URL"], **(context or {})},
+        )
+    notification = Notification(
+        user_id=user.id, category=category, title=title[:200], body=body, link=link, email_id=getattr(email, "id", None)
+    )
+    db.session.add(notification)
+    db.session.flush()
+    return notification
+
+
+def email_enabled(user_id: int, category: str) -> bool:
+    if is_mandatory(category):
+        return True
+    preference = db.session.get(NotificationPreference, (user_id, category))
+    return True if preference is None else preference.email_enabled
+
+
+def unread_count(user_id: int) -> int:
+    return db.session.scalar(
+        select(func.count(Notification.id)).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    ) or 0
+
+
+# Claiming and finishing --------------------------------------------------------------------------
+
+
+def claim(email_id: int, now: datetime | None = None) -> str | None:
+    """Atomically take a due row: returns a claim token, or None if another worker has it or it is done.
+
+    One guarded UPDATE: on PostgreSQL a concurrent claimer waits on the row lock and then
+    re-checks the condition, which no longer holds; on SQLite writes are serialised.
+    """
+    now = now or utcnow()
+    lease = timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
+    token = secrets.token_hex(16)
+    result = db.session.execute(
+        update(OutboxEmail)
+        .where(
+            OutboxEmail.id == email_id,
+            or_(
+                and_(OutboxEmail.state == OutboxState.PENDING, OutboxEmail.next_attempt_at <= now),
+                and_(OutboxEmail.state == OutboxState.RUNNING, OutboxEmail.claimed_at < now - lease),
+            ),
+        )
+        .values(state=OutboxState.RUNNING, claim_token=token, claimed_at=now, attempts=OutboxEmail.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return token if result.rowcount == 1 else None
+
+
+def _finish(email_id: int, token: str, **values) -> bool:
+    result = db.session.execute(
+        update(OutboxEmail)
+        .where(OutboxEmail.id == email_id, OutboxEmail.claim_token == token)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def mark_sent(email_id: int, token: str) -> bool:
+    return _finish(email_id, token, state=OutboxState.SENT, sent_at=utcnow(), last_error=None, claim_token=None)
+
+
+def backoff_seconds(attempts: int, base: float = 30.0, cap: float = 3600.0) -> float:
+    """Exponential backoff with full jitter: up to base × 2^(attempts-1), capped."""
+    return random.uniform(base / 2, min(cap, base * 2 ** max(0, attempts - 1)))
+
+
+def mark_transient_failure(email_id: int, token: str, error: str) -> float | None:
+    """Back to pending with a delay, or failed once the attempts are used up. Returns the delay, if any."""
+    email = db.session.get(OutboxEmail, email_id)
+    if email is None:
+        return None
+    if email.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
+        _finish(email_id, token, state=OutboxState.FAILED, last_error=f"Abandon après {email.attempts} tentatives : {error}"[:4000],
+                claim_token=None)
+        return None
+    delay = backoff_seconds(email.attempts)
+    _finish(
+        email_id,
+        token,
+        state=OutboxState.PENDING,
+        last_error=error[:4000],
+        next_attempt_at=utcnow() + timedelta(seconds=delay),
+        claim_token=None,
+        enqueued_at=utcnow(),
+    )
+    return delay
+
+
+def mark_failed(email_id: int, token: str, error: str) -> None:
+    _finish(email_id, token, state=OutboxState.FAILED, last_error=error[:4000], claim_token=None)
+
+
+def due_for_publication(now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Rows whose message may be lost: pending and due but not published recently, or claimed past the lease.
+
+    Marks them as published now, in the same transaction (SKIP LOCKED on PostgreSQL, so two
+    sweeps running by mistake take different rows).
+    """
+    now = now or utcnow()
+    lease = timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
+    stale = now - lease
+    statement = (
+        select(OutboxEmail.id)
+        .where(
+            or_(
+                and_(
+                    OutboxEmail.state == OutboxState.PENDING,
+                    OutboxEmail.next_attempt_at <= now,
+                    or_(OutboxEmail.enqueued_at.is_(None), OutboxEmail.enqueued_at < stale),
+                ),
+                and_(OutboxEmail.state == OutboxState.RUNNING, OutboxEmail.claimed_at < stale),
+            )
+        )
+        .order_by(OutboxEmail.id)
+        .limit(limit)
+    )
+    if db.engine.dialect.name == "postgresql":
+        statement = statement.with_for_update(skip_locked=True)
+    ids = list(db.session.scalars(statement))
+    if ids:
+        db.session.execute(
+            update(OutboxEmail).where(OutboxEmail.id.in_(ids)).values(enqueued_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    db.session.commit()
+    return ids
+
+
+def retry_failed(email: OutboxEmail, actor) -> None:
+    """Staff action: put a failed email back in the queue (published after commit)."""
+    from portal.audit import services as audit
+
+    if email.state != OutboxState.FAILED:
+        from portal.common.errors import DomainError
+
+        raise DomainError("Seul un envoi en échec peut être relancé.")
+    email.state = OutboxState.PENDING
+    email.attempts = 0
+    email.next_attempt_at = utcnow()
+    db.session.flush()
+    db.session.info.setdefault(_PENDING_KEY, []).append(email.id)
+    audit.record("outbox.retry", f"Relance de l'envoi n° {email.id} à {email.to_address}", actor=actor, obj=email)

@@ -1,0 +1,50 @@
+"""Celery tasks for the outbox: thin, idempotent, taking ids only."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from flask import current_app
+
+from portal.extensions import db
+from portal.notifications import services
+from portal.notifications.mailer import PermanentEmailError, TransientEmailError, build_message, send
+from portal.notifications.models import OutboxEmail
+
+
+@shared_task(name=services.SEND_TASK, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def send_email(email_id: int) -> str:
+    """Send one outbox email. Safe to run twice: only the worker holding the claim sends."""
+    token = services.claim(email_id)
+    if token is None:
+        return "skipped"
+    email = db.session.get(OutboxEmail, email_id)
+    try:
+        message = build_message(email)
+        send(message)
+    except PermanentEmailError as exc:
+        db.session.rollback()
+        services.mark_failed(email_id, token, str(exc))
+        return "failed"
+    except TransientEmailError as exc:
+        db.session.rollback()
+        delay = services.mark_transient_failure(email_id, token, str(exc))
+        if delay is not None:
+            send_email.apply_async(args=[email_id], countdown=delay)
+            return "retry"
+        return "failed"
+    except Exception as exc:  # an unexpected bug must not leave the row claimed forever
+        db.session.rollback()
+        current_app.logger.exception("Outbox %s: unexpected error", email_id)
+        services.mark_failed(email_id, token, f"Erreur inattendue : {exc!r}")
+        return "failed"
+    services.mark_sent(email_id, token)
+    return "sent"
+
+
+@shared_task(name="notifications.sweep", ignore_result=True)
+def sweep_outbox() -> int:
+    """Re-publish rows whose message may have been lost (broker crash, worker killed). Safe to run twice."""
+    ids = services.due_for_publication()
+    for email_id in ids:
+        send_email.apply_async(args=[email_id])
+    return len(ids)

@@ -1,0 +1,1 @@
+"""Registry of collectivités: communes, EPCI, CCAS, caisses des écoles, syndicats, département, région."""

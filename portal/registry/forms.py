@@ -1,0 +1,66 @@
+"""Forms of the registry pages."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import InputRequired, NumberRange, Optional
+
+from portal.affiliation.rules import STATUS_LABELS, Status
+from portal.registry.kinds import LABELS
+
+
+class FilterForm(FlaskForm):
+    """GET form of the list: no CSRF (it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField("Nom, code INSEE, SIREN ou code postal", validators=[Optional()])
+    kind = SelectField(
+        "Type", choices=[("", "Tous les types"), ("epci", "Tous les EPCI")] + [(k.value, v) for k, v in LABELS.items()],
+        validators=[Optional()],
+    )
+    epci = SelectField("EPCI", coerce=lambda v: int(v) if v not in (None, "") else None, validators=[Optional()])
+    status = SelectField(
+        "Statut d'affiliation",
+        choices=[("", "Tous les statuts")]
+        + [(s.value, STATUS_LABELS[s]) for s in (Status.OBLIGATOIRE, Status.VOLONTAIRE, Status.NON_AFFILIEE)]
+        + [("aucun", "Non déterminé")],
+        validators=[Optional()],
+    )
+
+
+def _count_field(label: str, description: str | None = None):
+    return IntegerField(
+        label,
+        description=description,
+        validators=[
+            InputRequired("Indiquez un nombre (0 s'il n'y en a pas)."),
+            NumberRange(min=0, max=100_000, message="Indiquez un nombre entier entre 0 et 100 000."),
+        ],
+        render_kw={"inputmode": "numeric", "min": 0, "max": 100000},
+    )
+
+
+class HeadcountForm(FlaskForm):
+    year = IntegerField(
+        "Année",
+        validators=[InputRequired("Indiquez l'année."),
+                    NumberRange(min=2000, max=date.today().year + 1, message="Indiquez une année valide.")],
+        render_kw={"inputmode": "numeric"},
+    )
+    titulaires_temps_complet = _count_field(
+        "Fonctionnaires titulaires et stagiaires à temps complet",
+        "En position d'activité. Seul ce nombre compte pour le seuil de 350 agents.",
+    )
+    titulaires_temps_non_complet = _count_field("Fonctionnaires titulaires et stagiaires à temps non complet")
+    contractuels = _count_field("Agents contractuels")
+    comment = TextAreaField("Commentaire (facultatif)", validators=[Optional()])
+    submit = SubmitField("Enregistrer la déclaration")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.year.validators[1].max = date.today().year + 1

@@ -1,0 +1,102 @@
+"""Queries on the registry: the filtered, sorted, paginated list, and a body's page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import aliased, joinedload
+
+from portal.accounts.models import Mandate, User, secretary_collectivite
+from portal.common.auth import visible_collectivites
+from portal.common.pagination import Page, paginate
+from portal.common.text import normalise
+from portal.extensions import db
+from portal.registry.kinds import EPCI_KINDS
+from portal.registry.models import Collectivite, HeadcountDeclaration
+
+SORTS = {
+    "nom": (Collectivite.name_normalised,),
+    "code": (Collectivite.insee_code, Collectivite.siren),
+    "population": (Collectivite.population,),
+    "type": (Collectivite.kind, Collectivite.name_normalised),
+    "statut": (Collectivite.affiliation_status, Collectivite.name_normalised),
+}
+
+
+@dataclass
+class ListFilters:
+    q: str = ""
+    kind: str = ""
+    epci_id: int | None = None
+    status: str = ""
+    sort: str = "nom"
+    descending: bool = False
+    page: int = 1
+
+
+def list_collectivites(user, filters: ListFilters, per_page: int) -> Page:
+    """One COUNT and one SELECT (EPCI joined), whatever the number of rows shown."""
+    statement = visible_collectivites(user).options(joinedload(Collectivite.epci))
+    q = filters.q.strip()
+    if q:
+        compact = q.replace(" ", "")
+        term = f"%{normalise(q)}%"
+        conditions = [Collectivite.name_normalised.like(term)]
+        if compact.isdigit() or (len(compact) == 5 and compact[:2].upper() in {"2A", "2B"}):
+            conditions += [Collectivite.insee_code == compact.upper(), Collectivite.siren == compact,
+                           Collectivite.postal_codes.like(f"%{compact}%")]
+        statement = statement.where(or_(*conditions))
+    if filters.kind == "epci":
+        statement = statement.where(Collectivite.kind.in_([k.value for k in EPCI_KINDS]))
+    elif filters.kind:
+        statement = statement.where(Collectivite.kind == filters.kind)
+    if filters.epci_id:
+        statement = statement.where(Collectivite.epci_id == filters.epci_id)
+    if filters.status == "aucun":
+        statement = statement.where(Collectivite.affiliation_status.is_(None))
+    elif filters.status:
+        statement = statement.where(Collectivite.affiliation_status == filters.status)
+    columns = SORTS.get(filters.sort, SORTS["nom"])
+    order = [c.desc().nulls_last() if filters.descending else c.asc().nulls_last() for c in columns]
+    statement = statement.order_by(*order, Collectivite.id)
+    return paginate(statement, filters.page, per_page)
+
+
+def epci_choices(departement: str | None = None) -> list[tuple[int, str]]:
+    statement = select(Collectivite.id, Collectivite.name).where(Collectivite.kind.in_([k.value for k in EPCI_KINDS]))
+    if departement:
+        members = select(Collectivite.epci_id).where(Collectivite.departement_code == departement)
+        statement = statement.where(Collectivite.id.in_(members))
+    return list(db.session.execute(statement.order_by(Collectivite.name_normalised)).all())
+
+
+def declarations(collectivite_id: int) -> list[HeadcountDeclaration]:
+    return list(
+        db.session.scalars(
+            select(HeadcountDeclaration)
+            .options(joinedload(HeadcountDeclaration.declared_by))
+            .where(HeadcountDeclaration.collectivite_id == collectivite_id)
+            .order_by(HeadcountDeclaration.year.desc(), HeadcountDeclaration.declared_at.desc(), HeadcountDeclaration.id.desc())
+        )
+    )
+
+
+def members(collectivite: Collectivite) -> list[Collectivite]:
+    """Communes of an EPCI, or CCAS and caisse des écoles of a commune."""
+    column = Collectivite.epci_id if collectivite.is_epci else Collectivite.parent_id
+    return list(db.session.scalars(select(Collectivite).where(column == collectivite.id).order_by(Collectivite.name_normalised)))
+
+
+def attached_users(collectivite_id: int) -> list[User]:
+    secretaries = select(secretary_collectivite.c.user_id).where(secretary_collectivite.c.collectivite_id == collectivite_id)
+    elus = select(Mandate.user_id).where(Mandate.collectivite_id == collectivite_id)
+    return list(
+        db.session.scalars(
+            select(User).where(or_(User.id.in_(secretaries), User.id.in_(elus))).order_by(User.role, User.full_name)
+        ).unique()
+    )
+
+
+def parent_alias():
+    return aliased(Collectivite)

@@ -1,0 +1,93 @@
+"""Registry pages: the list of collectivités, a collectivité's page, the headcount declaration."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from portal.affiliation import services as affiliation
+from portal.common.auth import can_manage_collectivite, get_visible_collectivite_or_404
+from portal.common.errors import DomainError
+from portal.extensions import db
+from portal.registry import services
+from portal.registry.forms import FilterForm, HeadcountForm
+
+bp = Blueprint("registry", __name__)
+
+
+def _int_arg(name: str, default: int) -> int:
+    try:
+        return max(1, int(request.args.get(name, default)))
+    except ValueError:
+        return default
+
+
+@bp.route("/collectivites")
+@login_required
+def index():
+    form = FilterForm(request.args)
+    form.epci.choices = [("", "Tous les EPCI")] + [(str(i), n) for i, n in services.epci_choices()]
+    form.validate()
+    sort = request.args.get("tri", "nom")
+    filters = services.ListFilters(
+        q=form.q.data or "",
+        kind=form.kind.data or "",
+        epci_id=form.epci.data if not form.epci.errors else None,
+        status=form.status.data or "",
+        sort=sort if sort in services.SORTS else "nom",
+        descending=request.args.get("ordre") == "desc",
+        page=_int_arg("page", 1),
+    )
+    page = services.list_collectivites(current_user, filters, current_app.config["PORTAL_PAGE_SIZE"])
+    return render_template("registry/index.html", form=form, page=page, filters=filters)
+
+
+@bp.route("/collectivites/<int:collectivite_id>")
+@login_required
+def show(collectivite_id: int):
+    body = get_visible_collectivite_or_404(current_user, collectivite_id)
+    form = HeadcountForm(year=date.today().year) if can_manage_collectivite(current_user, body) else None
+    return _render_show(body, form)
+
+
+def _render_show(body, form, status: int = 200):
+    year = date.today().year
+    evaluation = affiliation.compute(body, year)
+    context = {
+        "body": body,
+        "form": form,
+        "year": year,
+        "evaluation": evaluation,
+        "declarations": services.declarations(body.id),
+        "history": affiliation.history(body.id),
+        "members": services.members(body) if body.is_epci or body.is_commune else [],
+        "decisions": affiliation.decisions_for(body.id),
+        "users": services.attached_users(body.id) if current_user.is_staff else [],
+        "synthetic": any(d.is_synthetic for d in services.declarations(body.id)),
+    }
+    return render_template("registry/show.html", **context), status
+
+
+@bp.route("/collectivites/<int:collectivite_id>/effectifs", methods=["POST"])
+@login_required
+def declare(collectivite_id: int):
+    body = get_visible_collectivite_or_404(current_user, collectivite_id)
+    if not can_manage_collectivite(current_user, body):
+        abort(403)
+    form = HeadcountForm()
+    if form.validate_on_submit():
+        counts = {name: getattr(form, name).data for name in
+                  ("titulaires_temps_complet", "titulaires_temps_non_complet", "contractuels")}
+        try:
+            affiliation.record_declaration(body, form.year.data, counts, current_user, comment=form.comment.data or None)
+        except DomainError as exc:
+            db.session.rollback()
+            target = getattr(form, exc.field, None) if exc.field else None
+            (target.errors if target is not None else form.form_errors).append(exc.message)
+        else:
+            db.session.commit()
+            flash(f"La déclaration d'effectifs {form.year.data} de {body.name} est enregistrée.", "success")
+            return redirect(url_for("registry.show", collectivite_id=body.id) + "#effectifs")
+    return _render_show(body, form, 422)

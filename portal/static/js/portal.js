@@ -1,0 +1,16 @@
+/* Amélioration progressive : la page fonctionne sans JavaScript. */
+document.addEventListener("DOMContentLoaded", function () {
+  // Bring keyboard and screen-reader users to the error summary of a refused form.
+  var summary = document.querySelector(".error-summary");
+  if (summary) {
+    summary.focus();
+  }
+  // Ask before an irreversible action.
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.getAttribute("data-confirm"))) {
+        event.preventDefault();
+      }
+    });
+  });
+});

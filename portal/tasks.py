@@ -1,0 +1,4 @@
+"""Imports every area's Celery tasks so that the worker and eager mode know them by name."""
+
+from portal.affiliation import tasks as affiliation_tasks  # noqa: F401
+from portal.notifications import tasks as notification_tasks  # noqa: F401

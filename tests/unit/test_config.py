@@ -1,0 +1,50 @@
+"""Configuration: production refuses to start without SECRET_KEY; URLs are normalised."""
+
+import pytest
+
+from portal.config import ConfigurationError, build_config, normalise_database_url
+
+
+def test_production_without_secret_key_stops(tmp_path):
+    with pytest.raises(ConfigurationError, match="SECRET_KEY"):
+        build_config(tmp_path, {"PORTAL_ENV": "production"})
+
+
+def test_default_environment_is_production(tmp_path):
+    with pytest.raises(ConfigurationError):
+        build_config(tmp_path, {})
+
+
+def test_demo_mode_generates_and_keeps_a_secret(tmp_path):
+    first = build_config(tmp_path, {"PORTAL_ENV": "demo"})["SECRET_KEY"]
+    second = build_config(tmp_path, {"PORTAL_ENV": "demo"})["SECRET_KEY"]
+    assert first == second and len(first) > 40
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_embedded_defaults_live_under_instance(tmp_path):
+    config = build_config(tmp_path, {"PORTAL_ENV": "development"})
+    assert config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'portal.sqlite3'}"
+    assert config["CELERY"]["broker_url"] == f"sqla+sqlite:///{tmp_path / 'celery-broker.sqlite3'}"
+    assert config["CELERY"]["task_serializer"] == "json" and config["CELERY"]["accept_content"] == ["json"]
+    assert config["CELERY"]["task_acks_late"] and config["CELERY"]["worker_prefetch_multiplier"] == 1
+
+
+def test_environment_chooses_the_scale_out_services(tmp_path):
+    config = build_config(tmp_path, {"PORTAL_ENV": "production", "SECRET_KEY": "x" * 50,
+                                     "DATABASE_URL": "postgres://u@db/portal", "CELERY_BROKER_URL": "redis://r:6379/0"})
+    assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db/portal"
+    assert config["CELERY"]["broker_url"] == "redis://r:6379/0"
+    assert config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_unknown_environment_and_bad_numbers_are_refused(tmp_path):
+    with pytest.raises(ConfigurationError, match="PORTAL_ENV"):
+        build_config(tmp_path, {"PORTAL_ENV": "prod"})
+    with pytest.raises(ConfigurationError, match="PORTAL_PAGE_SIZE"):
+        build_config(tmp_path, {"PORTAL_ENV": "testing", "PORTAL_PAGE_SIZE": "beaucoup"})
+
+
+def test_database_url_spellings():
+    assert normalise_database_url("postgresql://a@b/c") == "postgresql+psycopg://a@b/c"
+    assert normalise_database_url("sqlite:///x.db") == "sqlite:///x.db"
