@@ -35,8 +35,10 @@ def registry_import(directory: str, departement: str | None):
     except DomainError as exc:
         _fail(exc.message)
     scope = f"département {departement}" if departement else "France entière"
-    click.echo(f"Lecture terminée ({scope}) : {len(dataset.communes)} communes, {len(dataset.epci)} EPCI, "
-               f"{len(dataset.others)} départements et régions.")
+    click.echo(
+        f"Lecture terminée ({scope}) : {len(dataset.communes)} communes, {len(dataset.epci)} EPCI, "
+        f"{len(dataset.others)} départements et régions."
+    )
     with click.progressbar(length=len(dataset), label="Import", show_pos=True, file=sys.stderr) as bar:
         summary = import_records(dataset, progress=bar.update)
     db.session.commit()
@@ -48,11 +50,21 @@ def registry_import(directory: str, departement: str | None):
 @click.option("--role", required=True, type=click.Choice(["staff", "secretary", "elu"]), help="Rôle du compte.")
 @click.option("--collectivite", "codes", multiple=True, help="Code INSEE ou SIREN (répétable pour une secrétaire).")
 @click.option("--name", "full_name", default=None, help="Nom affiché (par défaut : la partie avant @).")
-@click.option("--function", "function", type=click.Choice(["maire", "adjoint", "conseiller"]), default="conseiller",
-              show_default=True, help="Fonction d'un élu.")
+@click.option(
+    "--function",
+    "function",
+    type=click.Choice(["maire", "adjoint", "conseiller"]),
+    default="conseiller",
+    show_default=True,
+    help="Fonction d'un élu.",
+)
 @click.option("--delegation/--no-delegation", default=False, help="L'élu détient une délégation.")
-@click.option("--mandate-start", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Début du mandat (AAAA-MM-JJ ; par défaut : 22 mars 2026, dernier renouvellement général).")
+@click.option(
+    "--mandate-start",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Début du mandat (AAAA-MM-JJ ; par défaut : 22 mars 2026, dernier renouvellement général).",
+)
 @click.option("--password-stdin", is_flag=True, required=True, help="Lit le mot de passe sur l'entrée standard.")
 def users_create(email, role, codes, full_name, function, delegation, mandate_start, password_stdin):
     """Crée un compte ; le mot de passe est lu sur l'entrée standard (jamais en argument)."""
@@ -66,17 +78,27 @@ def users_create(email, role, codes, full_name, function, delegation, mandate_st
             _fail(f"Aucune collectivité ne porte le code {code!r} (code INSEE ou SIREN). Importez d'abord le registre.")
         collectivites.append(found)
     mandate = services.MandateInput(
-        function=function, has_delegation=delegation,
+        function=function,
+        has_delegation=delegation,
         start_date=mandate_start.date() if mandate_start else None,
     )
     try:
-        user = services.create_user(email=email, role=role, password=password, full_name=full_name,
-                                    collectivites=collectivites, mandate=mandate if role == "elu" else None)
+        user = services.create_user(
+            email=email,
+            role=role,
+            password=password,
+            full_name=full_name,
+            collectivites=collectivites,
+            mandate=mandate if role == "elu" else None,
+        )
     except DomainError as exc:
         _fail(exc.message)
     db.session.commit()
-    click.echo(f"Compte créé : {user.email} ({user.role_label})"
-               + (f", rattaché à {', '.join(c.name for c in collectivites)}" if collectivites else "") + ".")
+    click.echo(
+        f"Compte créé : {user.email} ({user.role_label})"
+        + (f", rattaché à {', '.join(c.name for c in collectivites)}" if collectivites else "")
+        + "."
+    )
 
 
 @demo_cli.command("load")

@@ -63,7 +63,9 @@ def build_config(instance_path: str | os.PathLike, environ=None) -> dict:
     instance = Path(instance_path)
     env = environ.get("PORTAL_ENV", "production").strip().lower()
     if env not in ENVIRONMENTS:
-        raise ConfigurationError(f"PORTAL_ENV doit valoir l'une de ces valeurs : {', '.join(ENVIRONMENTS)} (reçu : {env!r}).")
+        raise ConfigurationError(
+            f"PORTAL_ENV doit valoir l'une de ces valeurs : {', '.join(ENVIRONMENTS)} (reçu : {env!r})."
+        )
 
     secret_key = environ.get("SECRET_KEY", "")
     if not secret_key:

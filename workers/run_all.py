@@ -19,14 +19,55 @@ def commands(port: str, host: str) -> dict[str, list[str]]:
     python = sys.executable
     instance = ROOT / "instance"
     return {
-        "web": [python, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", "2", "--threads", "4",
-                "--access-logfile", "-", "portal:create_app()"],
-        "worker": [python, "-m", "celery", "-A", "workers.celery_app", "worker", "--loglevel", "INFO",
-                   "--concurrency", "2", "--hostname", "worker@%h"],
-        "beat": [python, "-m", "celery", "-A", "workers.celery_app", "beat", "--loglevel", "INFO",
-                 "--schedule", str(instance / "celerybeat-schedule")],
-        "mail": [python, "-m", "portal.notifications.sink", "--port", os.environ.get("MAIL_PORT", "8025"),
-                 "--dir", str(instance / "mail")],
+        "web": [
+            python,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"{host}:{port}",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "--access-logfile",
+            "-",
+            "portal:create_app()",
+        ],
+        "worker": [
+            python,
+            "-m",
+            "celery",
+            "-A",
+            "workers.celery_app",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            "2",
+            "--hostname",
+            "worker@%h",
+        ],
+        "beat": [
+            python,
+            "-m",
+            "celery",
+            "-A",
+            "workers.celery_app",
+            "beat",
+            "--loglevel",
+            "INFO",
+            "--schedule",
+            str(instance / "celerybeat-schedule"),
+        ],
+        "mail": [
+            python,
+            "-m",
+            "portal.notifications.sink",
+            "--port",
+            os.environ.get("MAIL_PORT", "8025"),
+            "--dir",
+            str(instance / "mail"),
+        ],
     }
 
 
@@ -39,8 +80,11 @@ def main() -> int:
     processes: dict[str, subprocess.Popen] = {}
     for name, command in wanted.items():
         processes[name] = subprocess.Popen(command, cwd=ROOT)
-    print(f"\nPortail CDG : http://{host}:{port}/  —  courriels reçus dans {ROOT / 'instance' / 'mail'}\n"
-          "Ctrl-C pour tout arrêter.\n", flush=True)
+    print(
+        f"\nPortail CDG : http://{host}:{port}/  —  courriels reçus dans {ROOT / 'instance' / 'mail'}\n"
+        "Ctrl-C pour tout arrêter.\n",
+        flush=True,
+    )
     status = 0
     try:
         while True:

@@ -106,7 +106,9 @@ def create_user(
     if role == Role.ELU and len(collectivites) != 1:
         raise DomainError("Un élu doit être rattaché à une et une seule collectivité.", "collectivite")
     if role == Role.STAFF and collectivites:
-        raise DomainError("Un agent du CDG n'est rattaché à aucune collectivité : il les administre toutes.", "collectivite")
+        raise DomainError(
+            "Un agent du CDG n'est rattaché à aucune collectivité : il les administre toutes.", "collectivite"
+        )
 
     user = User(
         email=email,
@@ -160,22 +162,33 @@ def authenticate(email: str, password: str, ip_address: str, now: datetime | Non
     window = timedelta(seconds=config["LOGIN_THROTTLE_WINDOW_SECONDS"])
     since = now - window
     blocked = [
-        throttled_until(_recent_failures(LoginAttempt.email, email, since), now, config["LOGIN_MAX_FAILURES_PER_ACCOUNT"], window),
         throttled_until(
-            _recent_failures(LoginAttempt.ip_address, ip_address, since), now, config["LOGIN_MAX_FAILURES_PER_ADDRESS"], window
+            _recent_failures(LoginAttempt.email, email, since), now, config["LOGIN_MAX_FAILURES_PER_ACCOUNT"], window
+        ),
+        throttled_until(
+            _recent_failures(LoginAttempt.ip_address, ip_address, since),
+            now,
+            config["LOGIN_MAX_FAILURES_PER_ADDRESS"],
+            window,
         ),
     ]
     until = max((b for b in blocked if b is not None), default=None)
     if until is not None:
-        audit.record("login.throttled", f"Connexion refusée (trop de tentatives) pour {email}", ip=ip_address,
-                     details={"email": email, "until": until.isoformat()})
+        audit.record(
+            "login.throttled",
+            f"Connexion refusée (trop de tentatives) pour {email}",
+            ip=ip_address,
+            details={"email": email, "until": until.isoformat()},
+        )
         raise LoginThrottled(until)
 
     user = find_user_by_email(email)
     ok = verify_password(user, password) and user is not None and user.active
     db.session.add(LoginAttempt(email=email, ip_address=ip_address, succeeded=ok, attempted_at=now))
     if not ok:
-        audit.record("login.failure", f"Échec de connexion pour {email}", actor=user, ip=ip_address, details={"email": email})
+        audit.record(
+            "login.failure", f"Échec de connexion pour {email}", actor=user, ip=ip_address, details={"email": email}
+        )
         raise InvalidCredentials()
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -231,7 +244,9 @@ def user_for_reset_token(token: str) -> User:
         raise DomainError("Ce lien de réinitialisation n'est pas valide.") from exc
     user = db.session.get(User, data.get("uid")) if isinstance(data, dict) else None
     if user is None or not user.active or data.get("fp") != _password_fingerprint(user):
-        raise DomainError("Ce lien de réinitialisation a déjà été utilisé ou n'est plus valide. Demandez-en un nouveau.")
+        raise DomainError(
+            "Ce lien de réinitialisation a déjà été utilisé ou n'est plus valide. Demandez-en un nouveau."
+        )
     return user
 
 
@@ -241,7 +256,10 @@ def request_password_reset(email: str, reset_url_for) -> None:
 
     user = find_user_by_email(email)
     if user is None or not user.active:
-        audit.record("password.reset_unknown", f"Demande de réinitialisation pour une adresse inconnue : {normalise_email(email)}")
+        audit.record(
+            "password.reset_unknown",
+            f"Demande de réinitialisation pour une adresse inconnue : {normalise_email(email)}",
+        )
         return
     token = make_reset_token(user)
     queue_email(
@@ -255,7 +273,9 @@ def request_password_reset(email: str, reset_url_for) -> None:
         },
         mandatory=True,
     )
-    audit.record("password.reset_requested", f"Demande de réinitialisation du mot de passe de {user.email}", actor=user, obj=user)
+    audit.record(
+        "password.reset_requested", f"Demande de réinitialisation du mot de passe de {user.email}", actor=user, obj=user
+    )
 
 
 def change_password(user: User, new_password: str, *, via_reset: bool = False) -> None:

@@ -8,14 +8,16 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from portal.affiliation.rules import STATUS_LABELS, Status
 from portal.affiliation.services import DECISION_KIND_LABELS, DecisionKind
+from portal.common.forms import options
 
-DECIDABLE = [(s.value, STATUS_LABELS[s]) for s in (Status.OBLIGATOIRE, Status.VOLONTAIRE, Status.NON_AFFILIEE)]
+DECIDABLE = options((s.value, STATUS_LABELS[s]) for s in (Status.OBLIGATOIRE, Status.VOLONTAIRE, Status.NON_AFFILIEE))
 
 
 class DecisionForm(FlaskForm):
     decided_status = SelectField("Statut décidé", choices=DECIDABLE, validators=[DataRequired("Choisissez le statut.")])
     effective_date = DateField(
-        "Date d'effet", validators=[InputRequired("Indiquez la date d'effet (jj/mm/aaaa).")],
+        "Date d'effet",
+        validators=[InputRequired("Indiquez la date d'effet (jj/mm/aaaa).")],
         description="La date à partir de laquelle le nouveau statut s'applique.",
     )
     deliberation_ref = StringField(
@@ -30,8 +32,12 @@ class DecisionForm(FlaskForm):
 class VoluntaryForm(FlaskForm):
     kind = SelectField(
         "Décision",
-        choices=[(DecisionKind.VOLUNTARY_AFFILIATION, DECISION_KIND_LABELS[DecisionKind.VOLUNTARY_AFFILIATION]),
-                 (DecisionKind.WITHDRAWAL, DECISION_KIND_LABELS[DecisionKind.WITHDRAWAL])],
+        choices=options(
+            [
+                (DecisionKind.VOLUNTARY_AFFILIATION, DECISION_KIND_LABELS[DecisionKind.VOLUNTARY_AFFILIATION]),
+                (DecisionKind.WITHDRAWAL, DECISION_KIND_LABELS[DecisionKind.WITHDRAWAL]),
+            ]
+        ),
     )
     effective_date = DateField("Date d'effet", validators=[InputRequired("Indiquez la date d'effet.")])
     deliberation_ref = StringField(
@@ -40,11 +46,17 @@ class VoluntaryForm(FlaskForm):
     )
     opposing_bodies = IntegerField(
         "Collectivités affiliées qui s'opposent",
-        validators=[InputRequired("Indiquez un nombre (0 si aucune)."), NumberRange(min=0, message="Nombre positif attendu.")],
+        validators=[
+            InputRequired("Indiquez un nombre (0 si aucune)."),
+            NumberRange(min=0, message="Nombre positif attendu."),
+        ],
     )
     opposing_fonctionnaires = IntegerField(
         "Fonctionnaires employés par les collectivités qui s'opposent",
-        validators=[InputRequired("Indiquez un nombre (0 si aucune)."), NumberRange(min=0, message="Nombre positif attendu.")],
+        validators=[
+            InputRequired("Indiquez un nombre (0 si aucune)."),
+            NumberRange(min=0, message="Nombre positif attendu."),
+        ],
     )
     note = TextAreaField("Motivation (facultative)", validators=[Optional(), Length(max=2000)])
     submit = SubmitField("Enregistrer")

@@ -113,8 +113,7 @@ def affiliation_status(
     aggregation = ""
     if aggregated_with:
         aggregation = (
-            f" Ce décompte additionne {', '.join(aggregated_with)} et s'applique à chacun "
-            f"({LEGAL_BASIS_AGGREGATION})."
+            f" Ce décompte additionne {', '.join(aggregated_with)} et s'applique à chacun ({LEGAL_BASIS_AGGREGATION})."
         )
 
     if kind in VOLUNTARY_ONLY_KINDS:
@@ -146,7 +145,10 @@ def affiliation_status(
         detail = ""
         if own is not None and counted == 0:
             if own.titulaires_temps_non_complet and not own.titulaires_temps_complet:
-                detail = " Tous ses fonctionnaires sont à temps non complet, ce qui relève aussi de l'affiliation obligatoire."
+                detail = (
+                    " Tous ses fonctionnaires sont à temps non complet, ce qui relève aussi de "
+                    "l'affiliation obligatoire."
+                )
             elif own.contractuels and not own.titulaires_temps_non_complet:
                 detail = " Elle n'emploie que des contractuels, ce qui relève aussi de l'affiliation obligatoire."
         return StatusResult(
@@ -264,11 +266,15 @@ def opposition_blocks(
     )
     if two_thirds_bodies and three_quarters_agents:
         return OppositionResult(
-            True, "2/3-3/4", f"Opposition acquise : {share} (deux tiers des collectivités, trois quarts des fonctionnaires)."
+            True,
+            "2/3-3/4",
+            f"Opposition acquise : {share} (deux tiers des collectivités, trois quarts des fonctionnaires).",
         )
     if three_quarters_bodies and two_thirds_agents:
         return OppositionResult(
-            True, "3/4-2/3", f"Opposition acquise : {share} (trois quarts des collectivités, deux tiers des fonctionnaires)."
+            True,
+            "3/4-2/3",
+            f"Opposition acquise : {share} (trois quarts des collectivités, deux tiers des fonctionnaires).",
         )
     return OppositionResult(False, None, f"Opposition non acquise : {share}. Aucune des deux majorités n'est atteinte.")
 

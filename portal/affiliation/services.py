@@ -50,7 +50,9 @@ def declaration_in_force(collectivite_id: int, year: int) -> HeadcountDeclaratio
     return db.session.scalar(
         select(HeadcountDeclaration)
         .where(HeadcountDeclaration.collectivite_id == collectivite_id, HeadcountDeclaration.year <= year)
-        .order_by(HeadcountDeclaration.year.desc(), HeadcountDeclaration.declared_at.desc(), HeadcountDeclaration.id.desc())
+        .order_by(
+            HeadcountDeclaration.year.desc(), HeadcountDeclaration.declared_at.desc(), HeadcountDeclaration.id.desc()
+        )
         .limit(1)
     )
 
@@ -79,14 +81,24 @@ def validate_counts(year: int, values: dict[str, object]) -> dict[str, int]:
 
 
 def record_declaration(
-    collectivite: Collectivite, year: int, counts: dict[str, object], actor: User | None,
-    *, is_synthetic: bool = False, comment: str | None = None, notify: bool = True,
+    collectivite: Collectivite,
+    year: int,
+    counts: dict[str, object],
+    actor: User | None,
+    *,
+    is_synthetic: bool = False,
+    comment: str | None = None,
+    notify: bool = True,
 ) -> HeadcountDeclaration:
     """Add a declaration (earlier ones are kept), then evaluate the statuses it affects."""
     cleaned = validate_counts(year, counts)
     declaration = HeadcountDeclaration(
-        collectivite=collectivite, year=year, declared_by_id=getattr(actor, "id", None),
-        is_synthetic=is_synthetic, comment=comment, **cleaned,
+        collectivite=collectivite,
+        year=year,
+        declared_by_id=getattr(actor, "id", None),
+        is_synthetic=is_synthetic,
+        comment=comment,
+        **cleaned,
     )
     db.session.add(declaration)
     db.session.flush()
@@ -95,7 +107,9 @@ def record_declaration(
             "headcount.declare",
             f"Déclaration d'effectifs {year} pour {collectivite.name} : {cleaned['titulaires_temps_complet']} "
             f"titulaires à temps complet",
-            actor=actor, obj=collectivite, details={"year": year, **cleaned},
+            actor=actor,
+            obj=collectivite,
+            details={"year": year, **cleaned},
         )
     for body in affected_bodies(collectivite):
         evaluate(body, year, notify=notify)
@@ -108,9 +122,11 @@ def record_declaration(
 def attached_bodies(commune: Collectivite) -> list[Collectivite]:
     return list(
         db.session.scalars(
-            select(Collectivite).where(
+            select(Collectivite)
+            .where(
                 Collectivite.parent_id == commune.id, Collectivite.kind.in_([k.value for k in COMMUNE_ATTACHED_KINDS])
-            ).order_by(Collectivite.kind, Collectivite.name)
+            )
+            .order_by(Collectivite.kind, Collectivite.name)
         )
     )
 
@@ -181,8 +197,12 @@ def compute(collectivite: Collectivite, year: int) -> Evaluation:
         aggregated_with = ()
         own = _headcount(own_declaration)
     result = rules.affiliation_status(
-        collectivite.kind, counted, voluntary_affiliation_in_force(collectivite.id, reference_date(year)),
-        own=own, aggregated_with=aggregated_with, year=year,
+        collectivite.kind,
+        counted,
+        voluntary_affiliation_in_force(collectivite.id, reference_date(year)),
+        own=own,
+        aggregated_with=aggregated_with,
+        year=year,
     )
     return Evaluation(collectivite, year, result, own_declaration)
 
@@ -208,8 +228,12 @@ def evaluate(collectivite: Collectivite, year: int, *, notify: bool = True) -> A
     result = evaluation.result
     if collectivite.affiliation_status is None:
         if result.status != rules.Status.INDETERMINE:
-            add_status_change(collectivite, result.status, date(year, 1, 1),
-                              f"Statut initial établi à partir de la déclaration {year}. {result.explanation}")
+            add_status_change(
+                collectivite,
+                result.status,
+                date(year, 1, 1),
+                f"Statut initial établi à partir de la déclaration {year}. {result.explanation}",
+            )
         return None
     crossing = rules.detect_crossing(collectivite.affiliation_status, result, _previous_count(collectivite, year), year)
     existing = _open_decision(collectivite.id, DecisionKind.CROSSING)
@@ -225,9 +249,15 @@ def evaluate(collectivite: Collectivite, year: int, *, notify: bool = True) -> A
         existing.reason = crossing.description
         return existing
     decision = AffiliationDecision(
-        collectivite=collectivite, kind=DecisionKind.CROSSING, state="open", year=crossing.year,
-        counted_headcount=crossing.new_count, previous_headcount=crossing.previous_count,
-        status_before=crossing.status_before, proposed_status=crossing.proposed_status, reason=crossing.description,
+        collectivite=collectivite,
+        kind=DecisionKind.CROSSING,
+        state="open",
+        year=crossing.year,
+        counted_headcount=crossing.new_count,
+        previous_headcount=crossing.previous_count,
+        status_before=crossing.status_before,
+        proposed_status=crossing.proposed_status,
+        reason=crossing.description,
     )
     db.session.add(decision)
     db.session.flush()
@@ -242,19 +272,34 @@ def _notify_crossing(decision: AffiliationDecision) -> None:
     body = decision.collectivite
     title = f"Franchissement du seuil de 350 agents : {body.name}"
     recipients = list(db.session.scalars(select(User).where(User.role == Role.STAFF, User.active.is_(True))))
-    recipients += [u for u in db.session.scalars(select(User).where(User.role == Role.SECRETARY, User.active.is_(True)))
-                   if any(c.id == body.id for c in u.collectivites)]
+    recipients += [
+        u
+        for u in db.session.scalars(select(User).where(User.role == Role.SECRETARY, User.active.is_(True)))
+        if any(c.id == body.id for c in u.collectivites)
+    ]
     for user in recipients:
         link = f"/affiliation/decisions/{decision.id}" if user.is_staff else f"/collectivites/{body.id}"
         notify(user, category="affiliation", title=title, body=decision.reason, link=link)
 
 
-def add_status_change(collectivite: Collectivite, status: str, effective: date, explanation: str, *,
-                      decision: AffiliationDecision | None = None, deliberation_ref: str | None = None,
-                      actor: User | None = None) -> AffiliationStatusChange:
+def add_status_change(
+    collectivite: Collectivite,
+    status: str,
+    effective: date,
+    explanation: str,
+    *,
+    decision: AffiliationDecision | None = None,
+    deliberation_ref: str | None = None,
+    actor: User | None = None,
+) -> AffiliationStatusChange:
     change = AffiliationStatusChange(
-        collectivite_id=collectivite.id, status=status, effective_date=effective, explanation=explanation,
-        decision=decision, deliberation_ref=deliberation_ref, recorded_by_id=getattr(actor, "id", None),
+        collectivite_id=collectivite.id,
+        status=status,
+        effective_date=effective,
+        explanation=explanation,
+        decision=decision,
+        deliberation_ref=deliberation_ref,
+        recorded_by_id=getattr(actor, "id", None),
     )
     db.session.add(change)
     db.session.flush()
@@ -353,8 +398,13 @@ def affiliated_totals(year: int) -> tuple[int, int]:
 
 
 def decide(
-    decision: AffiliationDecision, *, decided_status: str, effective_date: date, deliberation_ref: str,
-    note: str | None, actor: User,
+    decision: AffiliationDecision,
+    *,
+    decided_status: str,
+    effective_date: date,
+    deliberation_ref: str,
+    note: str | None,
+    actor: User,
 ) -> AffiliationStatusChange | None:
     """Record a staff decision on an open decision; the status changes from its effective date."""
     if decision.state != "open":
@@ -369,12 +419,20 @@ def decide(
     if decided_status == rules.Status.OBLIGATOIRE and (evaluation.result.counted or 0) >= rules.THRESHOLD:
         raise DomainError(
             f"L'effectif décompté ({evaluation.result.counted}) atteint le seuil de {rules.THRESHOLD} : "
-            "l'affiliation ne peut pas être obligatoire.", "decided_status")
-    if decided_status != rules.Status.OBLIGATOIRE and evaluation.result.counted is not None \
-            and evaluation.result.counted < rules.THRESHOLD and body.kind not in rules.VOLUNTARY_ONLY_KINDS:
+            "l'affiliation ne peut pas être obligatoire.",
+            "decided_status",
+        )
+    if (
+        decided_status != rules.Status.OBLIGATOIRE
+        and evaluation.result.counted is not None
+        and evaluation.result.counted < rules.THRESHOLD
+        and body.kind not in rules.VOLUNTARY_ONLY_KINDS
+    ):
         raise DomainError(
             f"L'effectif décompté ({evaluation.result.counted}) est inférieur à {rules.THRESHOLD} : "
-            "l'affiliation est obligatoire de droit.", "decided_status")
+            "l'affiliation est obligatoire de droit.",
+            "decided_status",
+        )
 
     decision.state = "decided"
     decision.decided_status = decided_status
@@ -389,12 +447,27 @@ def decide(
     )
     if decision.decision_note:
         explanation += f" {decision.decision_note}"
-    change = add_status_change(body, decided_status, effective_date, explanation, decision=decision,
-                               deliberation_ref=deliberation_ref, actor=actor)
-    audit.record("affiliation.decide", f"Décision d'affiliation pour {body.name} : {rules.status_label(decided_status)}",
-                 actor=actor, obj=body, details={"decision_id": decision.id, "status": decided_status,
-                                                 "effective_date": effective_date.isoformat(),
-                                                 "deliberation_ref": deliberation_ref})
+    change = add_status_change(
+        body,
+        decided_status,
+        effective_date,
+        explanation,
+        decision=decision,
+        deliberation_ref=deliberation_ref,
+        actor=actor,
+    )
+    audit.record(
+        "affiliation.decide",
+        f"Décision d'affiliation pour {body.name} : {rules.status_label(decided_status)}",
+        actor=actor,
+        obj=body,
+        details={
+            "decision_id": decision.id,
+            "status": decided_status,
+            "effective_date": effective_date.isoformat(),
+            "deliberation_ref": deliberation_ref,
+        },
+    )
     return change
 
 
@@ -421,7 +494,8 @@ def record_voluntary_decision(body: Collectivite, request: VoluntaryRequest, act
     if body.kind not in rules.VOLUNTARY_ONLY_KINDS and (counted is None or counted < rules.THRESHOLD):
         raise DomainError(
             "Cette collectivité compte moins de 350 fonctionnaires à temps complet (ou n'a pas déclaré ses "
-            "effectifs) : son affiliation est obligatoire, ni affiliation volontaire ni retrait ne sont possibles.")
+            "effectifs) : son affiliation est obligatoire, ni affiliation volontaire ni retrait ne sont possibles."
+        )
     if request.kind == DecisionKind.VOLUNTARY_AFFILIATION:
         if body.affiliation_status == rules.Status.VOLONTAIRE:
             raise DomainError("Cette collectivité est déjà affiliée volontairement.")
@@ -433,7 +507,9 @@ def record_voluntary_decision(body: Collectivite, request: VoluntaryRequest, act
         if since is not None and not rules.withdrawal_allowed(since, request.effective_date):
             raise DomainError(
                 f"Le retrait n'est possible qu'après six ans d'affiliation volontaire, soit à partir du "
-                f"{rules.withdrawal_allowed_from(since).strftime('%d/%m/%Y')}.", "effective_date")
+                f"{rules.withdrawal_allowed_from(since).strftime('%d/%m/%Y')}.",
+                "effective_date",
+            )
         target = rules.Status.NON_AFFILIEE
     else:
         raise DomainError("Type de décision inconnu.", "kind")
@@ -447,11 +523,18 @@ def record_voluntary_decision(body: Collectivite, request: VoluntaryRequest, act
     if request.opposing_bodies > bodies or request.opposing_fonctionnaires > agents:
         raise DomainError(
             f"L'opposition ne peut dépasser le total des collectivités affiliées ({bodies}) et de leurs "
-            f"fonctionnaires ({agents}).", "opposing_bodies")
+            f"fonctionnaires ({agents}).",
+            "opposing_bodies",
+        )
     opposition = rules.opposition_blocks(bodies, request.opposing_bodies, agents, request.opposing_fonctionnaires)
     decision = AffiliationDecision(
-        collectivite=body, kind=request.kind, state="open", year=year, counted_headcount=counted,
-        status_before=body.affiliation_status, proposed_status=target,
+        collectivite=body,
+        kind=request.kind,
+        state="open",
+        year=year,
+        counted_headcount=counted,
+        status_before=body.affiliation_status,
+        proposed_status=target,
         reason=f"{DECISION_KIND_LABELS[request.kind]} demandée. {opposition.explanation}",
     )
     db.session.add(decision)
@@ -464,11 +547,22 @@ def record_voluntary_decision(body: Collectivite, request: VoluntaryRequest, act
         decision.decision_note = f"Refusée : {opposition.explanation}"
         decision.decided_at = utcnow()
         decision.decided_by_id = actor.id
-        audit.record("affiliation.opposition", f"{DECISION_KIND_LABELS[request.kind]} de {body.name} bloquée par opposition",
-                     actor=actor, obj=body, details={"decision_id": decision.id})
+        audit.record(
+            "affiliation.opposition",
+            f"{DECISION_KIND_LABELS[request.kind]} de {body.name} bloquée par opposition",
+            actor=actor,
+            obj=body,
+            details={"decision_id": decision.id},
+        )
         return decision
-    decide(decision, decided_status=target, effective_date=request.effective_date,
-           deliberation_ref=request.deliberation_ref, note=(request.note or "") + " " + opposition.explanation, actor=actor)
+    decide(
+        decision,
+        decided_status=target,
+        effective_date=request.effective_date,
+        deliberation_ref=request.deliberation_ref,
+        note=(request.note or "") + " " + opposition.explanation,
+        actor=actor,
+    )
     return decision
 
 

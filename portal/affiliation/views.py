@@ -45,8 +45,14 @@ def decision(decision_id: int):
     status = 200
     if found.state == "open" and form.validate_on_submit():
         try:
-            services.decide(found, decided_status=form.decided_status.data, effective_date=form.effective_date.data,
-                            deliberation_ref=form.deliberation_ref.data, note=form.note.data, actor=current_user)
+            services.decide(
+                found,
+                decided_status=form.decided_status.data,
+                effective_date=form.effective_date.data,
+                deliberation_ref=form.deliberation_ref.data,
+                note=form.note.data,
+                actor=current_user,
+            )
         except DomainError as exc:
             db.session.rollback()
             _form_error(form, exc)
@@ -57,8 +63,13 @@ def decision(decision_id: int):
     if form.errors or form.form_errors:
         status = 422
     evaluation = services.compute(found.collectivite, found.year or date.today().year)
-    return render_template("affiliation/decision.html", decision=found, form=form, evaluation=evaluation,
-                           kind_labels=services.DECISION_KIND_LABELS), status
+    return render_template(
+        "affiliation/decision.html",
+        decision=found,
+        form=form,
+        evaluation=evaluation,
+        kind_labels=services.DECISION_KIND_LABELS,
+    ), status
 
 
 @bp.route("/collectivites/<int:collectivite_id>/volontaire", methods=["GET", "POST"])
@@ -69,8 +80,11 @@ def voluntary(collectivite_id: int):
     status = 200
     if form.validate_on_submit():
         request_ = services.VoluntaryRequest(
-            kind=form.kind.data, effective_date=form.effective_date.data, deliberation_ref=form.deliberation_ref.data,
-            opposing_bodies=form.opposing_bodies.data, opposing_fonctionnaires=form.opposing_fonctionnaires.data,
+            kind=form.kind.data,
+            effective_date=form.effective_date.data,
+            deliberation_ref=form.deliberation_ref.data,
+            opposing_bodies=form.opposing_bodies.data,
+            opposing_fonctionnaires=form.opposing_fonctionnaires.data,
             note=form.note.data,
         )
         try:
@@ -89,5 +103,11 @@ def voluntary(collectivite_id: int):
         status = 422
     totals = services.affiliated_totals(date.today().year)
     evaluation = services.compute(body, date.today().year)
-    return render_template("affiliation/voluntary.html", body=body, form=form, totals=totals, evaluation=evaluation,
-                           since=services.voluntary_since(body.id)), status
+    return render_template(
+        "affiliation/voluntary.html",
+        body=body,
+        form=form,
+        totals=totals,
+        evaluation=evaluation,
+        since=services.voluntary_since(body.id),
+    ), status

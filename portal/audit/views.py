@@ -20,7 +20,11 @@ ACTION_GROUPS = {
 @bp.route("/journal")
 @staff_required
 def index():
-    statement = select(AuditEvent).options(joinedload(AuditEvent.actor)).order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+    statement = (
+        select(AuditEvent)
+        .options(joinedload(AuditEvent.actor))
+        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+    )
     group = request.args.get("categorie", "")
     if group == "connexions":
         statement = statement.where(AuditEvent.action.in_(ACTION_GROUPS["connexions"]))

@@ -23,15 +23,23 @@ ERROR_PAGES = {
     404: ("Page introuvable", "La page demandée n'existe pas, ou vous n'y avez pas accès."),
     405: ("Méthode non autorisée", "Cette action n'est pas possible sur cette page."),
     429: ("Trop de tentatives", "Trop de tentatives en peu de temps. Patientez quelques minutes puis réessayez."),
-    500: ("Erreur interne", "Une erreur inattendue s'est produite. L'équipe du CDG a été prévenue ; réessayez plus tard."),
-    503: ("Service indisponible", "Le portail est momentanément indisponible (maintenance ou surcharge). Réessayez plus tard."),
+    500: (
+        "Erreur interne",
+        "Une erreur inattendue s'est produite. L'équipe du CDG a été prévenue ; réessayez plus tard.",
+    ),
+    503: (
+        "Service indisponible",
+        "Le portail est momentanément indisponible (maintenance ou surcharge). Réessayez plus tard.",
+    ),
 }
 
 
 def render_error(code: int, title: str | None = None, message: str | None = None):
     default_title, default_message = ERROR_PAGES.get(code, ERROR_PAGES[500])
     return (
-        render_template("errors/error.html", code=code, title=title or default_title, message=message or default_message),
+        render_template(
+            "errors/error.html", code=code, title=title or default_title, message=message or default_message
+        ),
         code,
     )
 

@@ -22,7 +22,7 @@ def _date(value: date | datetime | None, fmt: str = "long") -> str:
 def _number(value) -> str:
     if value is None:
         return "—"
-    return format_decimal(value, locale="fr_FR")
+    return format_decimal(value)
 
 
 def url_with(**changes) -> str:

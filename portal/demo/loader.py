@@ -28,7 +28,7 @@ from portal.registry.models import Collectivite
 
 DATA_DIR = Path(__file__).parent / "data" / "decoupage-administratif-47"
 DEPARTEMENT = "47"
-DEMO_PASSWORD = "demo-portail-cdg47"  # demo mode only; printed by the command and the README
+DEMO_PASSWORD = "demo-portail-cdg47"  # noqa: S105 - demo mode only; printed by the command and the README
 
 
 @dataclass(frozen=True)
@@ -42,8 +42,9 @@ class DemoAccount:
 
 DEMO_ACCOUNTS = (
     DemoAccount("agent@cdg47.example", Role.STAFF, "Camille Durand (CDG 47)"),
-    DemoAccount("secretariat@mairies-pays-de-serres.example", Role.SECRETARY, "Nadia Roussel",
-                ("47138", "47288", "47279")),
+    DemoAccount(
+        "secretariat@mairies-pays-de-serres.example", Role.SECRETARY, "Nadia Roussel", ("47138", "47288", "47279")
+    ),
     DemoAccount("secretariat@mairie-villeneuve.example", Role.SECRETARY, "Julien Lacombe", ("47323",)),
     DemoAccount("maire@mairie-sauvagnas.example", Role.ELU, "Bernard Castaing", ("47288",), "maire"),
     DemoAccount("conseillere@mairie-laroque-timbaut.example", Role.ELU, "Sophie Vidal", ("47138",), "conseiller"),
@@ -83,8 +84,14 @@ def is_empty() -> bool:
 
 
 def _add_attached(commune: Collectivite, kind: str, name: str) -> Collectivite:
-    body = Collectivite(kind=kind, name=name, name_normalised=name.lower(), departement_code=commune.departement_code,
-                        parent=commune, source="demo")
+    body = Collectivite(
+        kind=kind,
+        name=name,
+        name_normalised=name.lower(),
+        departement_code=commune.departement_code,
+        parent=commune,
+        source="demo",
+    )
     from portal.common.text import normalise
 
     body.name_normalised = normalise(name)
@@ -99,7 +106,9 @@ def load(current_year: int | None = None, log=print) -> ImportSummary:
     summary = import_records(read_dataset(DATA_DIR, DEPARTEMENT))
     log(f"Registre : {summary.created} créées, {summary.updated} mises à jour, {summary.unchanged} inchangées.")
 
-    by_code = {b.insee_code: b for b in db.session.scalars(select(Collectivite).where(Collectivite.kind == Kind.COMMUNE))}
+    by_code = {
+        b.insee_code: b for b in db.session.scalars(select(Collectivite).where(Collectivite.kind == Kind.COMMUNE))
+    }
     attached = {
         ("ccas", "47001"): _add_attached(by_code["47001"], Kind.CCAS, "CCAS d'Agen"),
         ("caisse_ecoles", "47001"): _add_attached(by_code["47001"], Kind.CAISSE_ECOLES, "Caisse des écoles d'Agen"),
@@ -109,16 +118,24 @@ def load(current_year: int | None = None, log=print) -> ImportSummary:
 
     created_users = {}
     for account in DEMO_ACCOUNTS:
-        mandate = accounts.MandateInput(function=account.function, start_date=date(2026, 3, 22)) if account.function else None
+        mandate = (
+            accounts.MandateInput(function=account.function, start_date=date(2026, 3, 22)) if account.function else None
+        )
         created_users[account.email] = accounts.create_user(
-            email=account.email, role=account.role, password=DEMO_PASSWORD, full_name=account.full_name,
-            collectivites=[by_code[c] for c in account.codes], mandate=mandate,
+            email=account.email,
+            role=account.role,
+            password=DEMO_PASSWORD,
+            full_name=account.full_name,
+            collectivites=[by_code[c] for c in account.codes],
+            mandate=mandate,
         )
 
     # Agen and its attached bodies chose voluntary affiliation long ago (synthetic history).
     for body in (by_code["47001"], attached[("ccas", "47001")], attached[("caisse_ecoles", "47001")]):
         affiliation.add_status_change(
-            body, rules.Status.VOLONTAIRE, date(2015, 1, 1),
+            body,
+            rules.Status.VOLONTAIRE,
+            date(2015, 1, 1),
             "Affiliation volontaire (donnée de démonstration, délibération fictive).",
             deliberation_ref="Démonstration — délibération fictive n° 2014-DEMO",
         )
@@ -135,10 +152,16 @@ def load(current_year: int | None = None, log=print) -> ImportSummary:
             else:
                 tc, tnc, contractuels = synthetic_headcount(body, year)
             affiliation.record_declaration(
-                body, year, {"titulaires_temps_complet": tc, "titulaires_temps_non_complet": tnc, "contractuels": contractuels},
-                actor=None, is_synthetic=True, comment="Effectifs fictifs de démonstration",
+                body,
+                year,
+                {"titulaires_temps_complet": tc, "titulaires_temps_non_complet": tnc, "contractuels": contractuels},
+                actor=None,
+                is_synthetic=True,
+                comment="Effectifs fictifs de démonstration",
                 notify=year == current_year,
             )
     db.session.flush()
-    log(f"Effectifs fictifs déclarés pour {len(bodies)} collectivités et établissements ({', '.join(map(str, years))}).")
+    log(
+        f"Effectifs fictifs déclarés pour {len(bodies)} collectivités et établissements ({', '.join(map(str, years))})."
+    )
     return summary

@@ -39,8 +39,13 @@ def dashboard():
         failed_emails = db.session.scalar(
             select(func.count()).select_from(OutboxEmail).where(OutboxEmail.state == OutboxState.FAILED)
         )
-        return render_template("main/staff_dashboard.html", by_status=by_status, open_decisions=open_decisions,
-                               failed_emails=failed_emails, total=sum(by_status.values()))
+        return render_template(
+            "main/staff_dashboard.html",
+            by_status=by_status,
+            open_decisions=open_decisions,
+            failed_emails=failed_emails,
+            total=sum(by_status.values()),
+        )
     if current_user.is_secretary:
         year = date.today().year
         rows = []

@@ -53,8 +53,9 @@ def build_message(email: OutboxEmail) -> EmailMessage:
     message.add_alternative(html, subtype="html")
     for attachment in email.attachments:
         maintype, _, subtype = attachment.content_type.partition("/")
-        message.add_attachment(attachment.data, maintype=maintype, subtype=subtype or "octet-stream",
-                               filename=attachment.filename)
+        message.add_attachment(
+            attachment.data, maintype=maintype, subtype=subtype or "octet-stream", filename=attachment.filename
+        )
     return message
 
 

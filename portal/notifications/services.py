@@ -48,9 +48,7 @@ def _publish(ids: list[int]) -> None:
     if published:
         # Bookkeeping only: a failure here means the sweep republishes, which the claim makes harmless.
         with db.engine.begin() as connection:
-            connection.execute(
-                update(OutboxEmail).where(OutboxEmail.id.in_(published)).values(enqueued_at=now)
-            )
+            connection.execute(update(OutboxEmail).where(OutboxEmail.id.in_(published)).values(enqueued_at=now))
 
 
 @event.listens_for(Session, "after_commit")
@@ -106,8 +104,16 @@ def queue_email(
     return email
 
 
-def notify(user, *, category: str, title: str, body: str, link: str | None = None,
-           email_template: str | None = "notification", context: dict | None = None) -> Notification:
+def notify(
+    user,
+    *,
+    category: str,
+    title: str,
+    body: str,
+    link: str | None = None,
+    email_template: str | None = "notification",
+    context: dict | None = None,
+) -> Notification:
     """An in-app notification, and its email unless the user switched the (optional) category off."""
     email = None
     if email_template:
@@ -115,8 +121,14 @@ def notify(user, *, category: str, title: str, body: str, link: str | None = Non
             template=email_template,
             category=category,
             to_user=user,
-            context={"title": title, "body": body, "link": link, "full_name": user.full_name,
-                     "base_url": current_app.config["PORTAL_BASE_URL"], **(context or {})},
+            context={
+                "title": title,
+                "body": body,
+                "link": link,
+                "full_name": user.full_name,
+                "base_url": current_app.config["PORTAL_BASE_URL"],
+                **(context or {}),
+            },
         )
     notification = Notification(
         user_id=user.id, category=category, title=title[:200], body=body, link=link, email_id=getattr(email, "id", None)
@@ -134,9 +146,12 @@ def email_enabled(user_id: int, category: str) -> bool:
 
 
 def unread_count(user_id: int) -> int:
-    return db.session.scalar(
-        select(func.count(Notification.id)).where(Notification.user_id == user_id, Notification.read_at.is_(None))
-    ) or 0
+    return (
+        db.session.scalar(
+            select(func.count(Notification.id)).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        )
+        or 0
+    )
 
 
 # Claiming and finishing --------------------------------------------------------------------------
@@ -193,8 +208,13 @@ def mark_transient_failure(email_id: int, token: str, error: str) -> float | Non
     if email is None:
         return None
     if email.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
-        _finish(email_id, token, state=OutboxState.FAILED, last_error=f"Abandon après {email.attempts} tentatives : {error}"[:4000],
-                claim_token=None)
+        _finish(
+            email_id,
+            token,
+            state=OutboxState.FAILED,
+            last_error=f"Abandon après {email.attempts} tentatives : {error}"[:4000],
+            claim_token=None,
+        )
         return None
     delay = backoff_seconds(email.attempts)
     _finish(
@@ -242,7 +262,9 @@ def due_for_publication(now: datetime | None = None, limit: int = 500) -> list[i
     ids = list(db.session.scalars(statement))
     if ids:
         db.session.execute(
-            update(OutboxEmail).where(OutboxEmail.id.in_(ids)).values(enqueued_at=now)
+            update(OutboxEmail)
+            .where(OutboxEmail.id.in_(ids))
+            .values(enqueued_at=now)
             .execution_options(synchronize_session=False)
         )
     db.session.commit()

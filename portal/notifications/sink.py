@@ -42,7 +42,9 @@ class CollectingHandler:
             return [str(m["Message-ID"]) for m in self.messages]
 
 
-def start(host: str = "127.0.0.1", port: int = 8025, directory: str | Path | None = None) -> tuple[Controller, CollectingHandler]:
+def start(
+    host: str = "127.0.0.1", port: int = 8025, directory: str | Path | None = None
+) -> tuple[Controller, CollectingHandler]:
     handler = CollectingHandler(directory)
     controller = Controller(handler, hostname=host, port=port, decode_data=False)
     controller.start()

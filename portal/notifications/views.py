@@ -41,7 +41,8 @@ class ActionForm(FlaskForm):
 @login_required
 def index():
     statement = (
-        select(Notification).where(Notification.user_id == current_user.id)
+        select(Notification)
+        .where(Notification.user_id == current_user.id)
         .order_by(Notification.created_at.desc(), Notification.id.desc())
     )
     page = paginate(statement, _page_arg(), current_app.config["PORTAL_PAGE_SIZE"])
@@ -70,7 +71,8 @@ def mark_all_read():
     if not ActionForm().validate_on_submit():
         abort(400)
     db.session.execute(
-        update(Notification).where(Notification.user_id == current_user.id, Notification.read_at.is_(None))
+        update(Notification)
+        .where(Notification.user_id == current_user.id, Notification.read_at.is_(None))
         .values(read_at=utcnow())
     )
     db.session.commit()
@@ -108,8 +110,9 @@ def jobs():
         statement = statement.where(OutboxEmail.state == state)
     counts = dict(db.session.execute(select(OutboxEmail.state, func.count()).group_by(OutboxEmail.state)).all())
     page = paginate(statement, _page_arg(), current_app.config["PORTAL_PAGE_SIZE"])
-    return render_template("notifications/jobs.html", page=page, state=state, counts=counts, labels=STATE_LABELS,
-                           form=ActionForm())
+    return render_template(
+        "notifications/jobs.html", page=page, state=state, counts=counts, labels=STATE_LABELS, form=ActionForm()
+    )
 
 
 @bp.route("/envois/<int:email_id>/relancer", methods=["POST"])

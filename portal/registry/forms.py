@@ -9,6 +9,7 @@ from wtforms import IntegerField, SelectField, StringField, SubmitField, TextAre
 from wtforms.validators import InputRequired, NumberRange, Optional
 
 from portal.affiliation.rules import STATUS_LABELS, Status
+from portal.common.forms import options
 from portal.registry.kinds import LABELS
 
 
@@ -20,15 +21,20 @@ class FilterForm(FlaskForm):
 
     q = StringField("Nom, code INSEE, SIREN ou code postal", validators=[Optional()])
     kind = SelectField(
-        "Type", choices=[("", "Tous les types"), ("epci", "Tous les EPCI")] + [(k.value, v) for k, v in LABELS.items()],
+        "Type",
+        choices=options(
+            [("", "Tous les types"), ("epci", "Tous les EPCI")] + [(k.value, v) for k, v in LABELS.items()]
+        ),
         validators=[Optional()],
     )
     epci = SelectField("EPCI", coerce=lambda v: int(v) if v not in (None, "") else None, validators=[Optional()])
     status = SelectField(
         "Statut d'affiliation",
-        choices=[("", "Tous les statuts")]
-        + [(s.value, STATUS_LABELS[s]) for s in (Status.OBLIGATOIRE, Status.VOLONTAIRE, Status.NON_AFFILIEE)]
-        + [("aucun", "Non déterminé")],
+        choices=options(
+            [("", "Tous les statuts")]
+            + [(s.value, STATUS_LABELS[s]) for s in (Status.OBLIGATOIRE, Status.VOLONTAIRE, Status.NON_AFFILIEE)]
+            + [("aucun", "Non déterminé")]
+        ),
         validators=[Optional()],
     )
 
@@ -48,8 +54,10 @@ def _count_field(label: str, description: str | None = None):
 class HeadcountForm(FlaskForm):
     year = IntegerField(
         "Année",
-        validators=[InputRequired("Indiquez l'année."),
-                    NumberRange(min=2000, max=date.today().year + 1, message="Indiquez une année valide.")],
+        validators=[
+            InputRequired("Indiquez l'année."),
+            NumberRange(min=2000, max=date.today().year + 1, message="Indiquez une année valide."),
+        ],
         render_kw={"inputmode": "numeric"},
     )
     titulaires_temps_complet = _count_field(

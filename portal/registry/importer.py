@@ -123,8 +123,15 @@ def read_dataset(directory: str | Path, departement: str | None = None) -> Datas
         for member in members:
             epci_of_commune[str(member.get("code"))] = siren
         dataset.epci.append(
-            Record(kind=kind, name=entry["nom"], insee_code=None, siren=siren, departement_code=None,
-                   population=entry.get("populationTotale"), postal_codes=None)
+            Record(
+                kind=kind,
+                name=entry["nom"],
+                insee_code=None,
+                siren=siren,
+                departement_code=None,
+                population=entry.get("populationTotale"),
+                postal_codes=None,
+            )
         )
 
     for entry in communes_raw:
@@ -152,24 +159,42 @@ def read_dataset(directory: str | Path, departement: str | None = None) -> Datas
         if departement and entry.get("code") != departement:
             continue
         dataset.others.append(
-            Record(kind=Kind.DEPARTEMENT, name=entry["nom"], insee_code=entry["code"], siren=None,
-                   departement_code=entry["code"], population=None, postal_codes=None)
+            Record(
+                kind=Kind.DEPARTEMENT,
+                name=entry["nom"],
+                insee_code=entry["code"],
+                siren=None,
+                departement_code=entry["code"],
+                population=None,
+                postal_codes=None,
+            )
         )
     for entry in regions_raw:
         # A région may join the CDG of the département of its chef-lieu (décret n° 85-643, art. 2, 2°).
         if departement and not str(entry.get("chefLieu", "")).startswith(departement):
             continue
         dataset.others.append(
-            Record(kind=Kind.REGION, name=entry["nom"], insee_code=entry["code"], siren=None,
-                   departement_code=None, population=None, postal_codes=None)
+            Record(
+                kind=Kind.REGION,
+                name=entry["nom"],
+                insee_code=entry["code"],
+                siren=None,
+                departement_code=None,
+                population=None,
+                postal_codes=None,
+            )
         )
     return dataset
 
 
 def _existing() -> dict[tuple[str, str], dict]:
     rows = db.session.execute(
-        select(Collectivite.id, Collectivite.kind, Collectivite.epci_id, *[getattr(Collectivite, f) for f in IMPORTED_FIELDS])
-        .where(Collectivite.source == "etalab")
+        select(
+            Collectivite.id,
+            Collectivite.kind,
+            Collectivite.epci_id,
+            *[getattr(Collectivite, f) for f in IMPORTED_FIELDS],
+        ).where(Collectivite.source == "etalab")
     ).mappings()
     existing = {}
     for row in rows:
@@ -183,8 +208,9 @@ def _chunks(items: list, size: int = BATCH) -> Iterable[list]:
         yield items[start : start + size]
 
 
-def _upsert(records: list[Record], existing: dict, epci_ids: dict[str, int] | None,
-            progress: Callable[[int], None]) -> ImportSummary:
+def _upsert(
+    records: list[Record], existing: dict, epci_ids: dict[str, int] | None, progress: Callable[[int], None]
+) -> ImportSummary:
     summary = ImportSummary()
     now = utcnow()
     to_insert, to_update = [], []
@@ -226,7 +252,8 @@ def import_records(dataset: Dataset, progress: Callable[[int], None] = lambda n:
     epci_ids = dict(
         db.session.execute(
             select(Collectivite.siren, Collectivite.id).where(
-                Collectivite.kind.in_([k.value for k in EPCI_TYPE_FROM_ETALAB.values()]), Collectivite.siren.is_not(None)
+                Collectivite.kind.in_([k.value for k in EPCI_TYPE_FROM_ETALAB.values()]),
+                Collectivite.siren.is_not(None),
             )
         ).all()
     )

@@ -44,8 +44,11 @@ def list_collectivites(user, filters: ListFilters, per_page: int) -> Page:
         term = f"%{normalise(q)}%"
         conditions = [Collectivite.name_normalised.like(term)]
         if compact.isdigit() or (len(compact) == 5 and compact[:2].upper() in {"2A", "2B"}):
-            conditions += [Collectivite.insee_code == compact.upper(), Collectivite.siren == compact,
-                           Collectivite.postal_codes.like(f"%{compact}%")]
+            conditions += [
+                Collectivite.insee_code == compact.upper(),
+                Collectivite.siren == compact,
+                Collectivite.postal_codes.like(f"%{compact}%"),
+            ]
         statement = statement.where(or_(*conditions))
     if filters.kind == "epci":
         statement = statement.where(Collectivite.kind.in_([k.value for k in EPCI_KINDS]))
@@ -77,7 +80,11 @@ def declarations(collectivite_id: int) -> list[HeadcountDeclaration]:
             select(HeadcountDeclaration)
             .options(joinedload(HeadcountDeclaration.declared_by))
             .where(HeadcountDeclaration.collectivite_id == collectivite_id)
-            .order_by(HeadcountDeclaration.year.desc(), HeadcountDeclaration.declared_at.desc(), HeadcountDeclaration.id.desc())
+            .order_by(
+                HeadcountDeclaration.year.desc(),
+                HeadcountDeclaration.declared_at.desc(),
+                HeadcountDeclaration.id.desc(),
+            )
         )
     )
 
@@ -85,11 +92,15 @@ def declarations(collectivite_id: int) -> list[HeadcountDeclaration]:
 def members(collectivite: Collectivite) -> list[Collectivite]:
     """Communes of an EPCI, or CCAS and caisse des écoles of a commune."""
     column = Collectivite.epci_id if collectivite.is_epci else Collectivite.parent_id
-    return list(db.session.scalars(select(Collectivite).where(column == collectivite.id).order_by(Collectivite.name_normalised)))
+    return list(
+        db.session.scalars(select(Collectivite).where(column == collectivite.id).order_by(Collectivite.name_normalised))
+    )
 
 
 def attached_users(collectivite_id: int) -> list[User]:
-    secretaries = select(secretary_collectivite.c.user_id).where(secretary_collectivite.c.collectivite_id == collectivite_id)
+    secretaries = select(secretary_collectivite.c.user_id).where(
+        secretary_collectivite.c.collectivite_id == collectivite_id
+    )
     elus = select(Mandate.user_id).where(Mandate.collectivite_id == collectivite_id)
     return list(
         db.session.scalars(

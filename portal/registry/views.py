@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from portal.affiliation import services as affiliation
 from portal.common.auth import can_manage_collectivite, get_visible_collectivite_or_404
 from portal.common.errors import DomainError
+from portal.common.forms import options
 from portal.extensions import db
 from portal.registry import services
 from portal.registry.forms import FilterForm, HeadcountForm
@@ -28,7 +29,7 @@ def _int_arg(name: str, default: int) -> int:
 @login_required
 def index():
     form = FilterForm(request.args)
-    form.epci.choices = [("", "Tous les EPCI")] + [(str(i), n) for i, n in services.epci_choices()]
+    form.epci.choices = options([("", "Tous les EPCI")] + services.epci_choices())
     form.validate()
     sort = request.args.get("tri", "nom")
     filters = services.ListFilters(
@@ -55,17 +56,18 @@ def show(collectivite_id: int):
 def _render_show(body, form, status: int = 200):
     year = date.today().year
     evaluation = affiliation.compute(body, year)
+    declarations = services.declarations(body.id)
     context = {
         "body": body,
         "form": form,
         "year": year,
         "evaluation": evaluation,
-        "declarations": services.declarations(body.id),
+        "declarations": declarations,
         "history": affiliation.history(body.id),
         "members": services.members(body) if body.is_epci or body.is_commune else [],
         "decisions": affiliation.decisions_for(body.id),
         "users": services.attached_users(body.id) if current_user.is_staff else [],
-        "synthetic": any(d.is_synthetic for d in services.declarations(body.id)),
+        "synthetic": any(d.is_synthetic for d in declarations),
     }
     return render_template("registry/show.html", **context), status
 
@@ -78,10 +80,14 @@ def declare(collectivite_id: int):
         abort(403)
     form = HeadcountForm()
     if form.validate_on_submit():
-        counts = {name: getattr(form, name).data for name in
-                  ("titulaires_temps_complet", "titulaires_temps_non_complet", "contractuels")}
+        counts = {
+            name: getattr(form, name).data
+            for name in ("titulaires_temps_complet", "titulaires_temps_non_complet", "contractuels")
+        }
         try:
-            affiliation.record_declaration(body, form.year.data, counts, current_user, comment=form.comment.data or None)
+            affiliation.record_declaration(
+                body, form.year.data, counts, current_user, comment=form.comment.data or None
+            )
         except DomainError as exc:
             db.session.rollback()
             target = getattr(form, exc.field, None) if exc.field else None

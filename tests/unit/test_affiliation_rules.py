@@ -97,16 +97,24 @@ class TestCrossings:
         computed = rules.affiliation_status("commune", 200, False)
         assert rules.detect_crossing("non_affiliee", computed, 400, 2026).proposed_status == Status.OBLIGATOIRE
 
-    @pytest.mark.parametrize(("recorded", "counted", "voluntary"), [
-        ("obligatoire", 349, False), ("volontaire", 350, True), ("non_affiliee", 351, False), ("volontaire", 900, True),
-    ])
+    @pytest.mark.parametrize(
+        ("recorded", "counted", "voluntary"),
+        [
+            ("obligatoire", 349, False),
+            ("volontaire", 350, True),
+            ("non_affiliee", 351, False),
+            ("volontaire", 900, True),
+        ],
+    )
     def test_no_crossing_when_status_is_unchanged(self, recorded, counted, voluntary):
         computed = rules.affiliation_status("commune", counted, voluntary)
         assert rules.detect_crossing(recorded, computed, counted, 2026) is None
 
     def test_first_declaration_and_undetermined_never_cross(self):
         assert rules.detect_crossing(None, rules.affiliation_status("commune", 500, False), None, 2026) is None
-        assert rules.detect_crossing("obligatoire", rules.affiliation_status("commune", None, False), None, 2026) is None
+        assert (
+            rules.detect_crossing("obligatoire", rules.affiliation_status("commune", None, False), None, 2026) is None
+        )
 
 
 class TestOpposition:

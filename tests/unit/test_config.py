@@ -31,8 +31,15 @@ def test_embedded_defaults_live_under_instance(tmp_path):
 
 
 def test_environment_chooses_the_scale_out_services(tmp_path):
-    config = build_config(tmp_path, {"PORTAL_ENV": "production", "SECRET_KEY": "x" * 50,
-                                     "DATABASE_URL": "postgres://u@db/portal", "CELERY_BROKER_URL": "redis://r:6379/0"})
+    config = build_config(
+        tmp_path,
+        {
+            "PORTAL_ENV": "production",
+            "SECRET_KEY": "x" * 50,
+            "DATABASE_URL": "postgres://u@db/portal",
+            "CELERY_BROKER_URL": "redis://r:6379/0",
+        },
+    )
     assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db/portal"
     assert config["CELERY"]["broker_url"] == "redis://r:6379/0"
     assert config["SESSION_COOKIE_SECURE"] is True

@@ -1,0 +1,159 @@
+"""Login, throttling, logout that really ends the session, password reset by emailed single-use link."""
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from portal.accounts.models import LoginAttempt
+from portal.audit.models import AuditEvent
+from portal.extensions import db
+from tests import factories
+from tests.conftest import TEST_PASSWORD, csrf_from
+
+
+def actions():
+    return [e.action for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+
+
+def test_login_success_and_audit(client, auth):
+    staff = factories.user("staff", email="agent@cdg47.fr")
+    db.session.commit()
+    response = auth.login("Agent@CDG47.fr ", TEST_PASSWORD)
+    assert response.status_code == 302 and response.location.endswith("/tableau-de-bord")
+    page = client.get("/tableau-de-bord")
+    assert page.status_code == 200 and "Tableau de bord du CDG" in page.get_data(as_text=True)
+    assert "login.success" in actions()
+    assert db.session.get(type(staff), staff.id).last_login_at is not None
+
+
+def test_wrong_password_is_refused_in_french_and_audited(client, auth):
+    factories.user("staff", email="agent@cdg47.fr")
+    db.session.commit()
+    response = auth.login("agent@cdg47.fr", "pas le bon mot de passe")
+    assert response.status_code == 401
+    assert "Adresse électronique ou mot de passe incorrect." in response.get_data(as_text=True)
+    assert "login.failure" in actions()
+    unknown = auth.login("inconnu@cdg47.fr", "peu importe le mot de passe")
+    assert unknown.status_code == 401  # same answer: no account enumeration
+
+
+def test_throttling_per_account(app, client, auth):
+    factories.user("staff", email="agent@cdg47.fr")
+    db.session.commit()
+    for _ in range(app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]):
+        assert auth.login("agent@cdg47.fr", "mauvais mot de passe").status_code == 401
+    blocked = auth.login("agent@cdg47.fr", TEST_PASSWORD)  # even the right password waits
+    assert blocked.status_code == 429 and "Trop de tentatives" in blocked.get_data(as_text=True)
+    assert "login.throttled" in actions()
+    # Once the failures leave the window, the right password works again.
+    for attempt in db.session.scalars(select(LoginAttempt)):
+        attempt.attempted_at -= timedelta(seconds=app.config["LOGIN_THROTTLE_WINDOW_SECONDS"] + 1)
+    db.session.commit()
+    assert auth.login("agent@cdg47.fr", TEST_PASSWORD).status_code == 302
+
+
+def test_throttling_per_address(app, client, auth):
+    factories.user("staff", email="victime@cdg47.fr")
+    db.session.commit()
+    for n in range(app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"]):
+        auth.login(f"essai{n}@exemple.fr", "mauvais mot de passe")
+    assert auth.login("victime@cdg47.fr", TEST_PASSWORD).status_code == 429
+    other_address = app.test_client()
+    page = other_address.get("/connexion", environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    response = other_address.post(
+        "/connexion",
+        environ_base={"REMOTE_ADDR": "10.1.2.3"},
+        data={
+            "email": "victime@cdg47.fr",
+            "password": TEST_PASSWORD,
+            "csrf_token": csrf_from(page.get_data(as_text=True)),
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
+def test_logout_ends_the_session_even_for_a_copied_cookie(app, client, auth):
+    factories.user("staff", email="agent@cdg47.fr")
+    db.session.commit()
+    auth.login("agent@cdg47.fr")
+    cookie = client.get_cookie("session").value
+    thief = app.test_client()
+    thief.set_cookie("session", cookie)
+    assert thief.get("/tableau-de-bord").status_code == 200
+    assert auth.logout().status_code == 302
+    assert client.get("/tableau-de-bord").status_code == 302
+    stolen = thief.get("/tableau-de-bord")
+    assert stolen.status_code == 302 and "/connexion" in stolen.location
+
+
+def test_logout_requires_post_with_csrf(client, auth):
+    factories.user("staff", email="agent@cdg47.fr")
+    db.session.commit()
+    auth.login("agent@cdg47.fr")
+    assert client.get("/deconnexion").status_code == 405
+    refused = client.post("/deconnexion")
+    assert refused.status_code == 400 and "Formulaire expiré" in refused.get_data(as_text=True)
+    assert client.get("/tableau-de-bord").status_code == 200
+
+
+def test_password_reset_by_emailed_single_use_link(app, client, auth, smtp_sink):
+    factories.user("secretary", email="secretariat@mairie.fr", collectivites=[factories.collectivite()])
+    db.session.commit()
+    response = auth.post("/mot-de-passe/oubli", {"email": "secretariat@mairie.fr"})
+    assert response.status_code == 302
+    assert len(smtp_sink.messages) == 1
+    message = smtp_sink.messages[0]
+    assert message["To"].addresses[0].addr_spec == "secretariat@mairie.fr"
+    assert message["Subject"] == "Réinitialisation de votre mot de passe — Portail CDG 47"
+    text = message.get_body(("plain",)).get_content()
+    link = re.search(r"http://\S+/mot-de-passe/reinitialiser/\S+", text).group(0)
+    path = link.split("localhost", 1)[1]
+    new_password = "une nouvelle phrase de passe"
+    page = client.get(path)
+    assert page.status_code == 200
+    too_short = client.post(
+        path, data={"password": "court", "confirm": "court", "csrf_token": csrf_from(page.get_data(as_text=True))}
+    )
+    assert too_short.status_code == 422 and "au moins 12 caractères" in too_short.get_data(as_text=True)
+    done = client.post(
+        path,
+        data={"password": new_password, "confirm": new_password, "csrf_token": csrf_from(page.get_data(as_text=True))},
+    )
+    assert done.status_code == 302
+    assert auth.login("secretariat@mairie.fr", new_password).status_code == 302
+    reused = client.get(path)
+    assert reused.status_code == 400 and "déjà été utilisé" in reused.get_data(as_text=True)
+
+
+def test_password_reset_for_unknown_address_answers_the_same_and_sends_nothing(client, auth, smtp_sink):
+    response = auth.post("/mot-de-passe/oubli", {"email": "personne@nulle-part.fr"})
+    assert response.status_code == 302
+    assert smtp_sink.messages == []
+
+
+def test_forged_or_expired_reset_links_are_refused(app, client):
+    from portal.accounts.services import make_reset_token
+
+    user = factories.user("staff")
+    db.session.commit()
+    assert client.get("/mot-de-passe/reinitialiser/nimportequoi").status_code == 400
+    token = make_reset_token(user)
+    app.config["PASSWORD_RESET_MAX_AGE_SECONDS"] = -1
+    expired = client.get(f"/mot-de-passe/reinitialiser/{token}")
+    assert expired.status_code == 400 and "expiré" in expired.get_data(as_text=True)
+
+
+def test_open_redirect_after_login_is_refused(client):
+    factories.user("staff", email="agent@cdg47.fr")
+    db.session.commit()
+    page = client.get("/connexion")
+    response = client.post(
+        "/connexion?next=https://malveillant.example/",
+        data={
+            "email": "agent@cdg47.fr",
+            "password": TEST_PASSWORD,
+            "csrf_token": csrf_from(page.get_data(as_text=True)),
+        },
+    )
+    assert response.location.endswith("/tableau-de-bord")

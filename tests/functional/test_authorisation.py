@@ -1,0 +1,178 @@
+"""Authorisation is enforced on the server: every route that takes an id, for every role.
+
+A secretary or an elected official asking for another collectivité's object gets 404
+(never 403: the portal does not reveal that it exists); staff-only pages give 403 to others.
+"""
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from portal.affiliation.models import AffiliationDecision
+from portal.extensions import db
+from portal.notifications.models import Notification, OutboxEmail
+from tests import factories
+from tests.conftest import csrf_from
+
+Y = factories.THIS_YEAR
+
+
+@pytest.fixture
+def world(app):
+    commune_a = factories.collectivite("Commune A")
+    commune_b = factories.collectivite("Commune B")
+    ccas_b = factories.collectivite("CCAS de B", "ccas", parent=commune_b)
+    users = {
+        "staff": factories.user("staff", email="staff@cdg47.fr"),
+        "secretary_a": factories.user("secretary", email="sec.a@mairie.fr", collectivites=[commune_a]),
+        "secretary_b": factories.user("secretary", email="sec.b@mairie.fr", collectivites=[commune_b, ccas_b]),
+        "elu_a": factories.user("elu", email="elu.a@mairie.fr", collectivites=[commune_a], function="maire"),
+    }
+    factories.declare(commune_a, Y - 1, 349)
+    factories.declare(commune_b, Y - 1, 349)
+    factories.declare(commune_b, Y, 350)  # opens a decision about B
+    db.session.commit()
+    decision = db.session.scalar(select(AffiliationDecision).where(AffiliationDecision.collectivite_id == commune_b.id))
+    notification_b = db.session.scalar(select(Notification).where(Notification.user_id == users["secretary_b"].id))
+    email = db.session.scalar(select(OutboxEmail))
+    return {
+        "a": commune_a,
+        "b": commune_b,
+        "ccas_b": ccas_b,
+        "decision": decision,
+        "users": users,
+        "notification_b": notification_b,
+        "email": email,
+    }
+
+
+def get_codes(client, auth, email, urls):
+    auth.login(email)
+    return {url: client.get(url).status_code for url in urls}
+
+
+def test_collectivite_pages(client, auth, world):
+    a, b, ccas_b = world["a"].id, world["b"].id, world["ccas_b"].id
+    urls = [f"/collectivites/{a}", f"/collectivites/{b}", f"/collectivites/{ccas_b}"]
+    assert get_codes(client, auth, "staff@cdg47.fr", urls) == dict.fromkeys(urls, 200)
+    auth.logout()
+    assert get_codes(client, auth, "sec.a@mairie.fr", urls) == {urls[0]: 200, urls[1]: 404, urls[2]: 404}
+    auth.logout()
+    assert get_codes(client, auth, "sec.b@mairie.fr", urls) == {urls[0]: 404, urls[1]: 200, urls[2]: 200}
+    auth.logout()
+    assert get_codes(client, auth, "elu.a@mairie.fr", urls) == {urls[0]: 200, urls[1]: 404, urls[2]: 404}
+
+
+def declaration_post(client, body_id, page_id):
+    page = client.get(f"/collectivites/{page_id}")
+    token = csrf_from(page.get_data(as_text=True)) if page.status_code == 200 else ""
+    return client.post(
+        f"/collectivites/{body_id}/effectifs",
+        data={
+            "year": Y,
+            "titulaires_temps_complet": 5,
+            "titulaires_temps_non_complet": 1,
+            "contractuels": 2,
+            "csrf_token": token,
+        },
+    )
+
+
+def test_declaring_for_another_collectivite_is_404_and_saves_nothing(client, auth, world):
+    from portal.affiliation.services import declaration_in_force
+
+    a, b = world["a"].id, world["b"].id
+    auth.login("sec.a@mairie.fr")
+    assert declaration_post(client, b, a).status_code == 404
+    assert declaration_in_force(b, Y).titulaires_temps_complet == 350
+    assert declaration_post(client, a, a).status_code == 302
+    assert declaration_in_force(a, Y).titulaires_temps_complet == 5
+    auth.logout()
+    auth.login("elu.a@mairie.fr")  # an elected official sees his commune but does not declare
+    assert declaration_post(client, a, a).status_code == 403
+
+
+@pytest.mark.parametrize("role_email", ["sec.a@mairie.fr", "sec.b@mairie.fr", "elu.a@mairie.fr"])
+def test_staff_pages_are_refused_to_other_roles(client, auth, world, role_email):
+    decision, b = world["decision"].id, world["b"].id
+    urls = [
+        "/affiliation/decisions",
+        f"/affiliation/decisions/{decision}",
+        f"/affiliation/collectivites/{b}/volontaire",
+        "/journal",
+        "/envois",
+    ]
+    codes = get_codes(client, auth, role_email, urls)
+    assert codes == dict.fromkeys(urls, 403)
+    page = client.get("/mon-profil")
+    retry = client.post(
+        f"/envois/{world['email'].id}/relancer", data={"csrf_token": csrf_from(page.get_data(as_text=True))}
+    )
+    assert retry.status_code == 403
+
+
+def test_staff_pages_for_staff(client, auth, world):
+    decision, b = world["decision"].id, world["b"].id
+    urls = [
+        "/affiliation/decisions",
+        f"/affiliation/decisions/{decision}",
+        f"/affiliation/collectivites/{b}/volontaire",
+        "/journal",
+        "/envois",
+        "/affiliation/decisions/999999",
+        "/affiliation/collectivites/999999/volontaire",
+    ]
+    codes = get_codes(client, auth, "staff@cdg47.fr", urls)
+    assert codes == {**dict.fromkeys(urls[:5], 200), urls[5]: 404, urls[6]: 404}
+
+
+def test_notifications_belong_to_their_user(client, auth, world):
+    notification = world["notification_b"]
+    auth.login("sec.a@mairie.fr")
+    page = client.get("/notifications")
+    response = client.post(
+        f"/notifications/{notification.id}/lue", data={"csrf_token": csrf_from(page.get_data(as_text=True))}
+    )
+    assert response.status_code == 404
+    db.session.refresh(notification)
+    assert notification.read_at is None
+    auth.logout()
+    auth.login("sec.b@mairie.fr")
+    page = client.get("/notifications")
+    assert "Franchissement du seuil" in page.get_data(as_text=True)
+    response = client.post(
+        f"/notifications/{notification.id}/lue", data={"csrf_token": csrf_from(page.get_data(as_text=True))}
+    )
+    assert response.status_code == 302
+    db.session.refresh(notification)
+    assert notification.read_at is not None
+
+
+def test_list_shows_only_what_a_secretary_may_see(client, auth, world):
+    auth.login("sec.b@mairie.fr")
+    html = client.get("/collectivites").get_data(as_text=True)
+    assert "Commune B" in html and "CCAS de B" in html and "Commune A" not in html
+
+
+def test_decision_recorded_by_staff_through_the_page(client, auth, world):
+    decision = world["decision"]
+    auth.login("staff@cdg47.fr")
+    url = f"/affiliation/decisions/{decision.id}"
+    missing = auth.post(
+        url, {"decided_status": "non_affiliee", "effective_date": date.today().isoformat(), "deliberation_ref": ""}
+    )
+    assert missing.status_code == 422 and "Indiquez la référence de la délibération." in missing.get_data(as_text=True)
+    done = auth.post(
+        url,
+        {
+            "decided_status": "non_affiliee",
+            "effective_date": date.today().isoformat(),
+            "deliberation_ref": "Délibération n° 2026-31",
+        },
+    )
+    assert done.status_code == 302
+    db.session.refresh(world["b"])
+    assert world["b"].affiliation_status == "non_affiliee"
+    journal = client.get("/journal").get_data(as_text=True)
+    assert "Décision d&#39;affiliation pour Commune B" in journal or "Décision d'affiliation pour Commune B" in journal
