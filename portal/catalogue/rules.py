@@ -1,0 +1,236 @@
+"""Pure rules of the catalogue and of the yearly statements: eligibility, tariffs, caps, pro rata,
+payment calendar, UAI keys. No Flask, no SQLAlchemy; amounts are Decimal, rounded to the cent.
+
+Sources: loi n° 84-53, art. 22 (now CGFP) and loi n° 85-1221, art. 20 for the cotisation
+(rate capped at 0.8 % of payroll, advance of one third before 1 February, balance before
+1 June; mid-year affiliation: one quarter within 2 months, balance within 6 months);
+CGFP L452-39 for the socle commun (all-or-nothing, capped at 0.2 %); missions facultatives
+under a convention, at the tariff voted by the board (délibération referenced).
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+
+COTISATION_CAP = Decimal("0.8")  # percent of payroll
+SOCLE_CAP = Decimal("0.2")  # percent of payroll
+CENT = Decimal("0.01")
+
+
+def money(value: Decimal | int | str) -> Decimal:
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+class Group(StrEnum):
+    OBLIGATOIRE = "obligatoire"  # included in the cotisation, shown for information
+    SOCLE = "socle"  # socle commun de compétences, non-affiliated bodies, all-or-nothing
+    FACULTATIVE = "facultative"  # under a convention, at its own tariff
+
+
+GROUP_LABELS = {
+    Group.OBLIGATOIRE: "Missions obligatoires (comprises dans la cotisation)",
+    Group.SOCLE: "Socle commun de compétences (collectivités non affiliées)",
+    Group.FACULTATIVE: "Missions facultatives (sur convention)",
+}
+
+
+class Eligibility(StrEnum):
+    AFFILIATED = "affiliated"  # affiliated bodies only
+    ANY = "any"  # any body
+    SOCLE = "socle"  # non-affiliated bodies, through the socle commun
+
+
+ELIGIBILITY_LABELS = {
+    Eligibility.AFFILIATED: "Collectivités affiliées",
+    Eligibility.ANY: "Toutes les collectivités",
+    Eligibility.SOCLE: "Collectivités non affiliées (socle commun)",
+}
+
+
+class TariffModel(StrEnum):
+    PAYROLL_RATE = "payroll_rate"
+    PER_AGENT = "per_agent"
+    PER_PUPIL = "per_pupil"
+    PER_SCHOOL = "per_school"
+    PER_HOUR = "per_hour"
+    PER_DAY = "per_day"
+    FLAT = "flat"
+    INCLUDED = "included"  # paid by the cotisation
+
+
+TARIFF_LABELS = {
+    TariffModel.PAYROLL_RATE: "Taux de la masse salariale (%)",
+    TariffModel.PER_AGENT: "Par agent et par an",
+    TariffModel.PER_PUPIL: "Par élève et par an",
+    TariffModel.PER_SCHOOL: "Par école et par an",
+    TariffModel.PER_HOUR: "Coût horaire",
+    TariffModel.PER_DAY: "Coût journalier",
+    TariffModel.FLAT: "Forfait annuel",
+    TariffModel.INCLUDED: "Compris dans la cotisation",
+}
+
+# The quantity each model multiplies, and its French label.
+QUANTITY_OF = {
+    TariffModel.PAYROLL_RATE: ("payroll", "masse salariale déclarée (€)"),
+    TariffModel.PER_AGENT: ("agents", "agents"),
+    TariffModel.PER_PUPIL: ("pupils", "élèves"),
+    TariffModel.PER_SCHOOL: ("schools", "écoles"),
+    TariffModel.PER_HOUR: ("hours", "heures"),
+    TariffModel.PER_DAY: ("days", "jours"),
+}
+
+AFFILIATED_STATUSES = frozenset({"obligatoire", "volontaire"})
+
+
+@dataclass(frozen=True)
+class EligibilityResult:
+    eligible: bool
+    reason: str
+
+
+def eligibility(rule: str, affiliation_status: str | None) -> EligibilityResult:
+    """Whether a body with ``affiliation_status`` may subscribe to a service, and why, in French."""
+    affiliated = affiliation_status in AFFILIATED_STATUSES
+    if rule == Eligibility.ANY:
+        return EligibilityResult(True, "Service ouvert à toutes les collectivités, affiliées ou non.")
+    if rule == Eligibility.AFFILIATED:
+        if affiliated:
+            return EligibilityResult(True, "Service réservé aux collectivités affiliées : votre collectivité l'est.")
+        return EligibilityResult(
+            False,
+            "Service réservé aux collectivités affiliées au centre de gestion ; votre collectivité ne l'est pas"
+            + (" (statut à déterminer : déclarez vos effectifs)." if not affiliation_status else "."),
+        )
+    if rule == Eligibility.SOCLE:
+        if affiliation_status == "non_affiliee":
+            return EligibilityResult(
+                True,
+                "Les collectivités non affiliées peuvent adhérer au socle commun de compétences, en bloc "
+                "(CGFP L452-39).",
+            )
+        if affiliated:
+            return EligibilityResult(
+                False, "Compris dans l'affiliation : le socle commun concerne les collectivités non affiliées."
+            )
+        return EligibilityResult(False, "Statut d'affiliation à déterminer : déclarez d'abord vos effectifs.")
+    raise ValueError(f"unknown eligibility rule {rule!r}")
+
+
+def yearly_amount(model: str, unit_amount: Decimal, quantities: dict[str, Decimal | int | None]) -> Decimal | None:
+    """The yearly cost of a tariff for a body's quantities; None when a quantity is not known yet.
+
+    ``unit_amount`` is a percentage for PAYROLL_RATE, an amount in euros otherwise.
+    """
+    if unit_amount < 0:
+        raise ValueError("a tariff cannot be negative")
+    if model == TariffModel.INCLUDED:
+        return money(0)
+    if model == TariffModel.FLAT:
+        return money(unit_amount)
+    key, _label = QUANTITY_OF[TariffModel(model)]
+    quantity = quantities.get(key)
+    if quantity is None:
+        return None
+    quantity = Decimal(quantity)
+    if quantity < 0:
+        raise ValueError(f"{key} cannot be negative")
+    if model == TariffModel.PAYROLL_RATE:
+        return money(quantity * unit_amount / 100)
+    return money(quantity * unit_amount)
+
+
+class RateTooHigh(ValueError):
+    """A cotisation rate above its legal cap."""
+
+
+def check_rate(kind: str, rate_percent: Decimal) -> None:
+    """The obligatory cotisation is capped at 0.8 % of payroll, the socle contribution at 0.2 %."""
+    if rate_percent < 0:
+        raise RateTooHigh("Le taux ne peut pas être négatif.")
+    cap = COTISATION_CAP if kind == "cotisation" else SOCLE_CAP
+    if rate_percent > cap:
+        what = "de la cotisation obligatoire" if kind == "cotisation" else "de la contribution au socle commun"
+        raise RateTooHigh(
+            f"Le taux {what} ne peut pas dépasser {str(cap).replace('.', ',')} % de la masse salariale "
+            f"(taux saisi : {str(rate_percent).replace('.', ',')} %)."
+        )
+
+
+def days_in_year(year: int) -> int:
+    return 366 if calendar.isleap(year) else 365
+
+
+def pro_rata(yearly: Decimal, year: int, start: date | None, end: date | None = None) -> Decimal:
+    """The part of a yearly amount due for the days of ``year`` between start and end (both included)."""
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    begin = max(first, start) if start else first
+    finish = min(last, end) if end else last
+    if finish < begin:
+        return money(0)
+    days = (finish - begin).days + 1
+    return money(Decimal(yearly) * days / days_in_year(year))
+
+
+def add_months(day: date, months: int) -> date:
+    """Same day ``months`` later, or the month's last day when it does not exist (31 → 30, 29 February → 28)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+@dataclass(frozen=True)
+class Instalment:
+    due: date
+    amount: Decimal
+    label: str
+
+
+def cotisation_calendar(
+    year: int, total: Decimal, previous_year_total: Decimal | None, affiliation_start: date | None = None
+) -> list[Instalment]:
+    """When the cotisation of ``year`` is paid (loi n° 85-1221, art. 20).
+
+    A body affiliated for the whole year pays an advance of one third of last year's cotisation
+    before 1 February and the balance before 1 June. A body whose affiliation takes effect during
+    the year pays one quarter within 2 months and the balance within 6 months of that date.
+    """
+    total = money(total)
+    if affiliation_start is not None and affiliation_start.year == year and affiliation_start > date(year, 1, 1):
+        quarter = money(total / 4)
+        return [
+            Instalment(
+                add_months(affiliation_start, 2), quarter, "Premier quart (dans les deux mois de l'affiliation)"
+            ),
+            Instalment(add_months(affiliation_start, 6), total - quarter, "Solde (dans les six mois de l'affiliation)"),
+        ]
+    advance = money(min(total, (previous_year_total or Decimal(0)) / 3))
+    instalments = []
+    if advance > 0:
+        instalments.append(Instalment(date(year, 1, 31), advance, "Acompte d'un tiers de la cotisation de l'an passé"))
+    instalments.append(Instalment(date(year, 5, 31), total - advance, "Solde"))
+    return instalments
+
+
+UAI_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"  # 23 letters: no I, O, Q
+
+
+def uai_key(seven_digits: str) -> str:
+    """The check letter of a UAI (ex-RNE) code: the 7-digit number modulo 23, in a 23-letter alphabet."""
+    if len(seven_digits) != 7 or not seven_digits.isdigit():
+        raise ValueError("a UAI starts with 7 digits")
+    return UAI_LETTERS[int(seven_digits) % 23]
+
+
+def uai_problem(code: str) -> str | None:
+    """Why a UAI code is not valid, in French; None when it is."""
+    code = (code or "").strip().upper()
+    if len(code) != 8 or not code[:7].isdigit() or not code[7].isalpha():
+        return "Un code UAI comporte 7 chiffres suivis d'une lettre, par exemple 0470001W."
+    expected = uai_key(code[:7])
+    if code[7] != expected:
+        return f"La lettre de contrôle du code UAI {code} est incorrecte (attendue : {expected})."
+    return None

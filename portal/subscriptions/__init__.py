@@ -1,0 +1,1 @@
+"""Subscriptions of collectivités to the CDG's services: request, validation, activation, end."""

@@ -1,0 +1,130 @@
+"""The life of a subscription as a state machine (pure).
+
+demandée → validée → active (on its start date) → résiliée; a request can also be refused,
+put on hold while the CDG asks for more information, and an active subscription suspended
+and resumed. Nothing moves outside this table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from portal.catalogue.rules import add_months
+
+
+class State(StrEnum):
+    REQUESTED = "demandee"
+    INFO_NEEDED = "informations_demandees"
+    VALIDATED = "validee"
+    ACTIVE = "active"
+    SUSPENDED = "suspendue"
+    ENDED = "resiliee"
+    REFUSED = "refusee"
+
+
+STATE_LABELS = {
+    State.REQUESTED: "Demandée",
+    State.INFO_NEEDED: "Informations demandées",
+    State.VALIDATED: "Validée",
+    State.ACTIVE: "Active",
+    State.SUSPENDED: "Suspendue",
+    State.ENDED: "Résiliée",
+    State.REFUSED: "Refusée",
+}
+
+
+class Action(StrEnum):
+    VALIDATE = "validate"
+    REFUSE = "refuse"
+    ASK_INFO = "ask_info"
+    PROVIDE_INFO = "provide_info"
+    ACTIVATE = "activate"
+    SUSPEND = "suspend"
+    RESUME = "resume"
+    END = "end"
+    WITHDRAW = "withdraw"  # the collectivité withdraws its own request
+
+
+ACTION_LABELS = {
+    Action.VALIDATE: "Valider",
+    Action.REFUSE: "Refuser",
+    Action.ASK_INFO: "Demander des informations",
+    Action.PROVIDE_INFO: "Compléter la demande",
+    Action.ACTIVATE: "Activer",
+    Action.SUSPEND: "Suspendre",
+    Action.RESUME: "Reprendre",
+    Action.END: "Résilier",
+    Action.WITHDRAW: "Retirer la demande",
+}
+
+TRANSITIONS: dict[tuple[State, Action], State] = {
+    (State.REQUESTED, Action.VALIDATE): State.VALIDATED,
+    (State.REQUESTED, Action.REFUSE): State.REFUSED,
+    (State.REQUESTED, Action.ASK_INFO): State.INFO_NEEDED,
+    (State.REQUESTED, Action.WITHDRAW): State.ENDED,
+    (State.INFO_NEEDED, Action.PROVIDE_INFO): State.REQUESTED,
+    (State.INFO_NEEDED, Action.REFUSE): State.REFUSED,
+    (State.INFO_NEEDED, Action.WITHDRAW): State.ENDED,
+    (State.VALIDATED, Action.ACTIVATE): State.ACTIVE,
+    (State.VALIDATED, Action.END): State.ENDED,
+    (State.ACTIVE, Action.SUSPEND): State.SUSPENDED,
+    (State.ACTIVE, Action.END): State.ENDED,
+    (State.SUSPENDED, Action.RESUME): State.ACTIVE,
+    (State.SUSPENDED, Action.END): State.ENDED,
+}
+
+# Who may take each action: staff of the CDG, or the collectivité's secretary.
+STAFF_ACTIONS = frozenset(
+    {Action.VALIDATE, Action.REFUSE, Action.ASK_INFO, Action.ACTIVATE, Action.SUSPEND, Action.RESUME, Action.END}
+)
+SECRETARY_ACTIONS = frozenset({Action.PROVIDE_INFO, Action.WITHDRAW})
+
+# States in which a body holds (or is asking for) the service: a second request is refused.
+OPEN_STATES = frozenset({State.REQUESTED, State.INFO_NEEDED, State.VALIDATED, State.ACTIVE, State.SUSPENDED})
+
+
+class IllegalTransition(ValueError):
+    def __init__(self, state: str, action: str):
+        label = STATE_LABELS.get(State(state), state) if state in State.__members__.values() else state
+        super().__init__(
+            f"Action impossible : « {ACTION_LABELS.get(action, action)} » n'est pas permise pour une demande "
+            f"à l'état « {label} »."
+        )
+
+
+def next_state(state: str, action: str) -> State:
+    """The state after ``action``; IllegalTransition (French message) for anything outside the table."""
+    try:
+        return TRANSITIONS[(State(state), Action(action))]
+    except (KeyError, ValueError) as exc:
+        raise IllegalTransition(state, action) from exc
+
+
+def allowed_actions(state: str, staff: bool) -> list[Action]:
+    permitted = STAFF_ACTIONS if staff else SECRETARY_ACTIONS
+    return [action for (source, action) in TRANSITIONS if source == state and action in permitted]
+
+
+def due_for_activation(state: str, start: date | None, today: date) -> bool:
+    """A validated subscription becomes active on its start date."""
+    return state == State.VALIDATED and start is not None and start <= today
+
+
+@dataclass(frozen=True)
+class EndRequest:
+    earliest_end: date
+    explanation: str
+
+
+def earliest_end(requested_on: date, notice_months: int, active_since: date | None = None) -> EndRequest:
+    """The first date a subscription can end when asked on ``requested_on`` with the service's notice."""
+    if notice_months < 0:
+        raise ValueError("notice cannot be negative")
+    end = add_months(requested_on, notice_months)
+    if active_since is not None and end < active_since:
+        end = active_since
+    if notice_months == 0:
+        return EndRequest(end, "Résiliation possible sans préavis.")
+    return EndRequest(end, f"Préavis de {notice_months} mois : fin possible au plus tôt le {end.strftime('%d/%m/%Y')}.")
