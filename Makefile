@@ -6,6 +6,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app portal
 PORT ?= 5000
 CHROMIUM ?= /usr/bin/chromium
+APT := $(if $(filter 0,$(shell id -u)),apt-get,sudo apt-get)
 
 .PHONY: run test install migrate demo lint chromium clean help
 
@@ -15,6 +16,11 @@ help:
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 ou plus récent est nécessaire.")'
+	@# WeasyPrint (PDF conventions) needs Pango from the system.
+	@if ! ldconfig -p | grep -q libpangoft2-1.0; then \
+	  echo "Installation de Pango pour WeasyPrint (paquets Debian)…"; \
+	  $(APT) update -qq && DEBIAN_FRONTEND=noninteractive $(APT) install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null; \
+	fi
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
@@ -34,8 +40,7 @@ run: install migrate
 chromium:
 	@if [ ! -x "$(CHROMIUM)" ]; then \
 	  echo "Installation de Chromium (paquet Debian)…"; \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; \
+	  $(APT) update -qq && DEBIAN_FRONTEND=noninteractive $(APT) install -y -qq chromium >/dev/null; \
 	fi
 
 test: install chromium

@@ -2,3 +2,4 @@
 
 from portal.affiliation import tasks as affiliation_tasks  # noqa: F401
 from portal.notifications import tasks as notification_tasks  # noqa: F401
+from portal.subscriptions import tasks as subscription_tasks  # noqa: F401

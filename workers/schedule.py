@@ -1,6 +1,7 @@
 """The one beat schedule of the portal. Every periodic job is safe if two beats run by mistake:
-each is idempotent (the outbox sweep takes rows with SKIP LOCKED and the send claims them;
-applying due statuses recomputes them from the history)."""
+each is idempotent (the outbox sweep takes rows with SKIP LOCKED and the send claims them; document
+jobs are claimed by a guarded UPDATE; the daily subscription job moves only what is due; applying due
+statuses recomputes them from the history)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,14 @@ def build_schedule(config) -> dict:
         "outbox-sweep": {
             "task": "notifications.sweep",
             "schedule": float(config["OUTBOX_SWEEP_SECONDS"]),
+        },
+        "subscriptions-sweep-documents": {
+            "task": "subscriptions.sweep_documents",
+            "schedule": float(config["OUTBOX_SWEEP_SECONDS"]),
+        },
+        "subscriptions-daily": {
+            "task": "subscriptions.daily",
+            "schedule": crontab(hour=0, minute=30),
         },
         "affiliation-apply-due-changes": {
             "task": "affiliation.apply_due_changes",

@@ -21,6 +21,7 @@ from portal.accounts import services as accounts
 from portal.accounts.models import Role
 from portal.affiliation import rules
 from portal.affiliation import services as affiliation
+from portal.demo.catalogue import SERVICES, load_catalogue
 from portal.extensions import db
 from portal.registry.importer import ImportSummary, import_records, read_dataset
 from portal.registry.kinds import Kind
@@ -160,7 +161,9 @@ def load(current_year: int | None = None, log=print) -> ImportSummary:
                 comment="Effectifs fictifs de démonstration",
                 notify=year == current_year,
             )
+    load_catalogue(current_year)
     db.session.flush()
+    log(f"Catalogue de démonstration : {len(SERVICES)} services, tarifs {current_year} illustratifs.")
     log(
         f"Effectifs fictifs déclarés pour {len(bodies)} collectivités et établissements ({', '.join(map(str, years))})."
     )

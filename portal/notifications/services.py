@@ -113,6 +113,7 @@ def notify(
     link: str | None = None,
     email_template: str | None = "notification",
     context: dict | None = None,
+    attachments: list[tuple[str, str, bytes]] = (),
 ) -> Notification:
     """An in-app notification, and its email unless the user switched the (optional) category off."""
     email = None
@@ -129,6 +130,7 @@ def notify(
                 "base_url": current_app.config["PORTAL_BASE_URL"],
                 **(context or {}),
             },
+            attachments=attachments,
         )
     notification = Notification(
         user_id=user.id, category=category, title=title[:200], body=body, link=link, email_id=getattr(email, "id", None)

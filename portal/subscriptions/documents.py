@@ -1,0 +1,95 @@
+"""Documents of an enrolment: the convention d'adhésion (PDF), and for the ENT the schools annex of the
+DASEN convention (PDF) and the export of schools and classes for the ENT provider (CSV)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+from flask import current_app, render_template
+
+from portal.catalogue.rules import TARIFF_LABELS
+from portal.subscriptions.models import Subscription
+
+
+class DocumentError(Exception):
+    """A document could not be produced; the message says why, in French."""
+
+
+def render_pdf(template: str, **context) -> bytes:
+    from weasyprint import HTML  # imported lazily: heavy, and only workers need it
+
+    try:
+        html = render_template(template, **context)
+        return HTML(string=html, base_url=current_app.root_path).write_pdf()
+    except Exception as exc:  # noqa: BLE001 - WeasyPrint and Jinja raise many kinds of errors
+        raise DocumentError(f"Le document PDF « {template} » n'a pas pu être produit : {exc}") from exc
+
+
+def _context(subscription: Subscription) -> dict:
+    service = subscription.service
+    year = (subscription.start_date or date.today()).year
+    tariff = service.tariff_for(year)
+    return {
+        "subscription": subscription,
+        "service": service,
+        "body": subscription.collectivite,
+        "tariff": tariff,
+        "tariff_label": TARIFF_LABELS.get(service.tariff_model, service.tariff_model),
+        "quantities": (subscription.details or {}).get("quantities", {}),
+        "today": date.today(),
+        "cdg_name": "Centre de gestion de la fonction publique territoriale de Lot-et-Garonne",
+    }
+
+
+def convention_pdf(subscription: Subscription) -> tuple[str, str, bytes]:
+    data = render_pdf("subscriptions/pdf/convention.html", **_context(subscription))
+    return f"convention-adhesion-{subscription.id}.pdf", "application/pdf", data
+
+
+def ent_annex_pdf(subscription: Subscription) -> tuple[str, str, bytes]:
+    data = render_pdf("subscriptions/pdf/ent_annex.html", **_context(subscription))
+    return f"annexe-ecoles-ent-{subscription.id}.pdf", "application/pdf", data
+
+
+def ent_export_csv(subscription: Subscription) -> tuple[str, str, bytes]:
+    """One line per school, semicolon-separated UTF-8 with BOM: opens as is in a French spreadsheet."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(
+        [
+            "code_uai",
+            "nom_ecole",
+            "commune",
+            "code_insee",
+            "nombre_classes",
+            "nombre_eleves",
+            "directeur",
+            "date_adhesion",
+        ]
+    )
+    body = subscription.collectivite
+    for school in subscription.schools:
+        writer.writerow(
+            [
+                school.uai,
+                school.name,
+                body.name,
+                body.insee_code or "",
+                school.classes,
+                school.pupils,
+                school.director or "",
+                school.joined_on.isoformat() if school.joined_on else "",
+            ]
+        )
+    return f"ent-ecoles-{subscription.id}.csv", "text/csv; charset=utf-8", ("\ufeff" + buffer.getvalue()).encode()
+
+
+def documents_for(subscription: Subscription) -> list[tuple[str, str, str, bytes]]:
+    """(kind, filename, content type, data) of every document the enrolment produces."""
+    documents = [("convention", *convention_pdf(subscription))]
+    if subscription.schools:
+        documents.append(("ent_annex", *ent_annex_pdf(subscription)))
+        documents.append(("ent_export", *ent_export_csv(subscription)))
+    return documents

@@ -1,0 +1,463 @@
+"""Subscription use cases: the catalogue as it applies to a collectivité, requests, transitions, activation.
+
+Every transition goes through :func:`portal.subscriptions.rules.next_state`, is recorded as an
+event, audited and notified. Services only flush; the caller commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from portal.accounts.models import Role, User
+from portal.affiliation.services import declaration_in_force
+from portal.audit import services as audit
+from portal.catalogue import rules as catalogue_rules
+from portal.catalogue.models import PayrollDeclaration, Service
+from portal.common.database import utcnow
+from portal.common.errors import DomainError
+from portal.common.jobs import enqueue_after_commit
+from portal.extensions import db
+from portal.registry.models import Collectivite
+from portal.subscriptions import rules
+from portal.subscriptions.models import School, Subscription, SubscriptionEvent
+from portal.subscriptions.rules import Action, State
+
+DOCUMENTS_TASK = "subscriptions.generate_documents"
+MAX_QUANTITY = 1_000_000
+MAX_PUPILS_PER_SCHOOL = 2_000
+MAX_CLASSES_PER_SCHOOL = 60
+
+QUANTITY_LABELS = {
+    "agents": "Nombre d'agents concernés",
+    "pupils": "Nombre d'élèves",
+    "schools": "Nombre d'écoles",
+    "hours": "Nombre d'heures par an",
+    "days": "Nombre de jours par an",
+}
+
+
+# The catalogue as it applies to one collectivité ------------------------------------------------
+
+
+@dataclass
+class CatalogueEntry:
+    service: Service
+    eligibility: catalogue_rules.EligibilityResult
+    estimate: Decimal | None
+    estimate_basis: str
+    subscription: Subscription | None
+    tariff: object | None = None
+
+
+def known_quantities(body: Collectivite, year: int) -> dict[str, Decimal | int | None]:
+    """What the portal already knows about a body: agents declared, payroll, pupils and schools of its ENT."""
+    quantities: dict[str, Decimal | int | None] = {}
+    declaration = declaration_in_force(body.id, year)
+    if declaration is not None:
+        quantities["agents"] = (
+            declaration.titulaires_temps_complet + declaration.titulaires_temps_non_complet + declaration.contractuels
+        )
+    payroll = db.session.scalar(
+        select(PayrollDeclaration.amount)
+        .where(PayrollDeclaration.collectivite_id == body.id, PayrollDeclaration.year <= year)
+        .order_by(PayrollDeclaration.year.desc())
+        .limit(1)
+    )
+    if payroll is not None:
+        quantities["payroll"] = payroll
+    return quantities
+
+
+def open_subscriptions(body_id: int) -> dict[int, Subscription]:
+    rows = db.session.scalars(
+        select(Subscription).where(
+            Subscription.collectivite_id == body_id, Subscription.state.in_([s.value for s in rules.OPEN_STATES])
+        )
+    )
+    return {s.service_id: s for s in rows}
+
+
+def estimate(service: Service, year: int, quantities: dict) -> tuple[Decimal | None, str, object | None]:
+    tariff = service.tariff_for(year)
+    if service.tariff_model == catalogue_rules.TariffModel.INCLUDED:
+        return Decimal("0.00"), "Compris dans la cotisation d'affiliation.", tariff
+    if tariff is None:
+        return None, "Aucun tarif voté pour cette année.", None
+    amount = catalogue_rules.yearly_amount(service.tariff_model, tariff.unit_amount, quantities)
+    if amount is None:
+        key, label = catalogue_rules.QUANTITY_OF[catalogue_rules.TariffModel(service.tariff_model)]
+        return (
+            None,
+            f"Estimation impossible : {label} inconnu(e) ; elle sera calculée à partir de votre demande.",
+            tariff,
+        )
+    basis = {
+        "payroll_rate": f"{tariff.unit_amount.normalize()} % de la masse salariale déclarée",
+        "per_agent": f"{quantities.get('agents')} agents déclarés × {catalogue_rules.money(tariff.unit_amount)} €",
+        "flat": "Forfait annuel",
+    }.get(service.tariff_model, f"Tarif {year} : {catalogue_rules.money(tariff.unit_amount)} € l'unité")
+    return amount, f"{basis} (délibération {tariff.deliberation_ref}).", tariff
+
+
+def catalogue_for(body: Collectivite, year: int) -> list[CatalogueEntry]:
+    services = db.session.scalars(
+        select(Service)
+        .options(selectinload(Service.tariffs))
+        .where(Service.active.is_(True))
+        .order_by(Service.position, Service.name)
+    )
+    quantities = known_quantities(body, year)
+    subscriptions = open_subscriptions(body.id)
+    entries = []
+    for service in services:
+        amount, basis, tariff = estimate(service, year, quantities)
+        entries.append(
+            CatalogueEntry(
+                service,
+                catalogue_rules.eligibility(service.eligibility, body.affiliation_status),
+                amount,
+                basis,
+                subscriptions.get(service.id),
+                tariff,
+            )
+        )
+    return entries
+
+
+# Requests -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class SchoolInput:
+    uai: str
+    name: str
+    classes: int
+    pupils: int
+    director: str | None = None
+
+
+@dataclass
+class RequestInput:
+    start_date: date
+    quantities: dict[str, int] = field(default_factory=dict)
+    message: str | None = None
+    schools: list[SchoolInput] = field(default_factory=list)
+
+
+def _validate_schools(schools: list[SchoolInput]) -> list[SchoolInput]:
+    if not schools:
+        raise DomainError("Indiquez au moins une école (code UAI, nom, nombre de classes et d'élèves).", "schools")
+    seen = set()
+    for index, school in enumerate(schools, start=1):
+        where = f"École n° {index}"
+        problem = catalogue_rules.uai_problem(school.uai)
+        if problem:
+            raise DomainError(f"{where} : {problem}", "schools")
+        uai = school.uai.strip().upper()
+        if uai in seen:
+            raise DomainError(f"{where} : le code UAI {uai} figure deux fois dans la demande.", "schools")
+        seen.add(uai)
+        school.uai = uai
+        if not school.name or not school.name.strip():
+            raise DomainError(f"{where} : indiquez le nom de l'école.", "schools")
+        if not (1 <= school.classes <= MAX_CLASSES_PER_SCHOOL):
+            raise DomainError(
+                f"{where} : le nombre de classes doit être compris entre 1 et {MAX_CLASSES_PER_SCHOOL}.", "schools"
+            )
+        if not (0 <= school.pupils <= MAX_PUPILS_PER_SCHOOL):
+            raise DomainError(
+                f"{where} : le nombre d'élèves doit être compris entre 0 et {MAX_PUPILS_PER_SCHOOL}.", "schools"
+            )
+    return schools
+
+
+def request_subscription(
+    body: Collectivite, service: Service, data: RequestInput, actor: User, today: date | None = None
+) -> Subscription:
+    """A collectivité asks for a service. Refused: inactive or included services, ineligible bodies,
+    a second open request for the same service, bad quantities or schools, a start date in the past."""
+    today = today or date.today()
+    if not service.active or not service.subscribable:
+        raise DomainError(f"Le service « {service.name} » ne fait pas l'objet d'une demande d'adhésion.")
+    verdict = catalogue_rules.eligibility(service.eligibility, body.affiliation_status)
+    if not verdict.eligible:
+        raise DomainError(f"{body.name} n'est pas éligible à ce service : {verdict.reason}")
+    existing = open_subscriptions(body.id).get(service.id)
+    if existing is not None:
+        raise DomainError(
+            f"{body.name} a déjà une demande ou un abonnement en cours pour ce service "
+            f"(état : {existing.state_label.lower()})."
+        )
+    if data.start_date < today:
+        raise DomainError("La date de début souhaitée ne peut pas être passée.", "start_date")
+    quantities = {}
+    for name in service.request_fields:
+        if name in QUANTITY_LABELS:
+            value = data.quantities.get(name)
+            if (
+                value is None
+                or isinstance(value, bool)
+                or not isinstance(value, int)
+                or value < 0
+                or value > MAX_QUANTITY
+            ):
+                raise DomainError(
+                    f"{QUANTITY_LABELS[name]} : indiquez un nombre entier entre 0 et {MAX_QUANTITY}.", name
+                )
+            quantities[name] = value
+    schools = _validate_schools(data.schools) if "ent_schools" in service.request_fields else []
+    if schools:
+        quantities["schools"] = len(schools)
+        quantities["pupils"] = sum(s.pupils for s in schools)
+
+    subscription = Subscription(
+        collectivite=body,
+        service=service,
+        state=State.REQUESTED,
+        requested_by_id=actor.id,
+        start_date=data.start_date,
+        details={"quantities": quantities, "message": (data.message or "").strip() or None},
+    )
+    for school in schools:
+        subscription.schools.append(
+            School(
+                uai=school.uai,
+                name=school.name.strip(),
+                classes=school.classes,
+                pupils=school.pupils,
+                director=(school.director or "").strip() or None,
+                joined_on=data.start_date,
+            )
+        )
+    db.session.add(subscription)
+    db.session.flush()
+    _record(subscription, "request", None, State.REQUESTED, actor, data.message)
+    audit.record(
+        "subscription.request",
+        f"Demande d'adhésion de {body.name} au service « {service.name} »",
+        actor=actor,
+        obj=subscription,
+        details={"quantities": quantities},
+    )
+    _notify_staff(
+        subscription,
+        f"Nouvelle demande : {service.name} pour {body.name}",
+        f"{actor.full_name} demande l'adhésion de {body.name} au service « {service.name} » "
+        f"à compter du {data.start_date.strftime('%d/%m/%Y')}.",
+    )
+    if not service.requires_validation:
+        transition(subscription, Action.VALIDATE, None, "Validation automatique (service sans instruction).")
+    return subscription
+
+
+# Transitions --------------------------------------------------------------------------------------
+
+
+def _record(subscription, action, from_state, to_state, actor, comment):
+    subscription.events.append(
+        SubscriptionEvent(
+            action=str(action),
+            from_state=from_state,
+            to_state=str(to_state),
+            comment=comment,
+            actor_id=getattr(actor, "id", None),
+        )
+    )
+
+
+def _secretaries_of(body_id: int) -> list[User]:
+    return [
+        u
+        for u in db.session.scalars(select(User).where(User.role == Role.SECRETARY, User.active.is_(True)))
+        if any(c.id == body_id for c in u.collectivites)
+    ]
+
+
+def _notify_staff(subscription: Subscription, title: str, body: str) -> None:
+    from portal.notifications.services import notify
+
+    for user in db.session.scalars(select(User).where(User.role == Role.STAFF, User.active.is_(True))):
+        notify(user, category="subscriptions", title=title, body=body, link=f"/abonnements/{subscription.id}")
+
+
+def _notify_body(subscription: Subscription, title: str, body: str) -> None:
+    from portal.notifications.services import notify
+
+    for user in _secretaries_of(subscription.collectivite_id):
+        notify(user, category="subscriptions", title=title, body=body, link=f"/abonnements/{subscription.id}")
+
+
+MESSAGES = {
+    Action.VALIDATE: (
+        "Demande validée : {service}",
+        "La demande d'adhésion de {body} au service « {service} » est "
+        "validée. La convention d'adhésion est disponible dans le portail.",
+    ),
+    Action.REFUSE: (
+        "Demande refusée : {service}",
+        "La demande d'adhésion de {body} au service « {service} » est refusée. Motif : {comment}",
+    ),
+    Action.ASK_INFO: (
+        "Informations demandées : {service}",
+        "Le CDG demande des informations complémentaires sur la demande de {body} (« {service} ») : {comment}",
+    ),
+    Action.ACTIVATE: ("Service actif : {service}", "Le service « {service} » est actif pour {body} depuis le {start}."),
+    Action.SUSPEND: ("Service suspendu : {service}", "Le service « {service} » est suspendu pour {body}. {comment}"),
+    Action.RESUME: ("Service repris : {service}", "Le service « {service} » est de nouveau actif pour {body}."),
+    Action.END: (
+        "Service résilié : {service}",
+        "L'adhésion de {body} au service « {service} » prend fin le {end}. {comment}",
+    ),
+}
+
+
+def transition(
+    subscription: Subscription,
+    action: str,
+    actor: User | None,
+    comment: str | None = None,
+    *,
+    start_date: date | None = None,
+    end_date: date | None = None,
+) -> Subscription:
+    """Apply one action of the state machine; ``actor`` None is the portal itself (scheduled jobs)."""
+    action = Action(action) if action in Action.__members__.values() else action
+    if actor is not None:
+        permitted = rules.STAFF_ACTIONS if actor.is_staff else rules.SECRETARY_ACTIONS
+        if action not in permitted:
+            raise DomainError("Cette action est réservée au centre de gestion.")
+    comment = (comment or "").strip() or None
+    if action in (Action.REFUSE, Action.ASK_INFO) and not comment:
+        raise DomainError("Indiquez le motif : il est transmis à la collectivité.", "comment")
+    before = subscription.state
+    after = rules.next_state(before, action)
+    if action == Action.VALIDATE:
+        subscription.start_date = start_date or subscription.start_date or date.today()
+        subscription.documents_state = "pending"
+        subscription.documents_error = None
+        subscription.documents_requested_at = utcnow()
+        enqueue_after_commit(DOCUMENTS_TASK, subscription.id)
+    if action in (Action.REFUSE, Action.ASK_INFO):
+        subscription.staff_message = comment
+    if action == Action.END:
+        subscription.end_date = end_date or subscription.end_date or date.today()
+        if subscription.start_date and subscription.end_date < subscription.start_date:
+            raise DomainError("La date de fin ne peut pas précéder la date de début.", "end_date")
+    subscription.state = after
+    _record(subscription, action, before, after, actor, comment)
+    audit.record(
+        f"subscription.{action}",
+        f"{rules.ACTION_LABELS[action]} : « {subscription.service.name} » pour {subscription.collectivite.name}",
+        actor=actor,
+        obj=subscription,
+        details={"from": before, "to": str(after), "comment": comment},
+    )
+    db.session.flush()
+    if action in MESSAGES:
+        title, body = MESSAGES[action]
+        values = {
+            "service": subscription.service.name,
+            "body": subscription.collectivite.name,
+            "comment": comment or "",
+            "start": subscription.start_date.strftime("%d/%m/%Y") if subscription.start_date else "",
+            "end": subscription.end_date.strftime("%d/%m/%Y") if subscription.end_date else "",
+        }
+        _notify_body(subscription, title.format(**values), body.format(**values).strip())
+    elif action in (Action.PROVIDE_INFO, Action.WITHDRAW):
+        verb = "complète sa demande" if action == Action.PROVIDE_INFO else "retire sa demande"
+        _notify_staff(
+            subscription,
+            f"{subscription.collectivite.name} {verb} : {subscription.service.name}",
+            f"{actor.full_name if actor else 'Le portail'} {verb}. {comment or ''}".strip(),
+        )
+    return subscription
+
+
+def request_end(subscription: Subscription, actor: User, today: date | None = None) -> date:
+    """The collectivité asks to end an active subscription; it ends after the service's notice."""
+    today = today or date.today()
+    if subscription.state not in (State.ACTIVE, State.SUSPENDED, State.VALIDATED):
+        raise DomainError("Seul un abonnement validé ou actif peut être résilié.")
+    if subscription.end_requested_on is not None:
+        raise DomainError(f"La résiliation est déjà demandée : fin prévue le {subscription.end_date:%d/%m/%Y}.")
+    notice = rules.earliest_end(today, subscription.service.notice_months, subscription.start_date)
+    subscription.end_requested_on = today
+    subscription.end_date = notice.earliest_end
+    _record(subscription, "request_end", subscription.state, subscription.state, actor, notice.explanation)
+    audit.record(
+        "subscription.request_end",
+        f"Demande de résiliation de « {subscription.service.name} » pour {subscription.collectivite.name}",
+        actor=actor,
+        obj=subscription,
+        details={"end_date": notice.earliest_end.isoformat()},
+    )
+    _notify_staff(
+        subscription,
+        f"Demande de résiliation : {subscription.service.name}",
+        f"{subscription.collectivite.name} demande la résiliation. {notice.explanation}",
+    )
+    db.session.flush()
+    return notice.earliest_end
+
+
+def run_daily(today: date | None = None) -> tuple[int, int]:
+    """Scheduled: activate validated subscriptions on their start date, end those whose end date has passed.
+    Idempotent: a second run finds nothing to do."""
+    today = today or date.today()
+    activated = ended = 0
+    for subscription in db.session.scalars(
+        select(Subscription).where(Subscription.state == State.VALIDATED, Subscription.start_date <= today)
+    ):
+        transition(subscription, Action.ACTIVATE, None)
+        activated += 1
+    for subscription in db.session.scalars(
+        select(Subscription).where(
+            Subscription.state.in_([State.ACTIVE, State.SUSPENDED]),
+            Subscription.end_date.is_not(None),
+            Subscription.end_date < today,
+        )
+    ):
+        transition(subscription, Action.END, None, "Fin du préavis de résiliation.")
+        ended += 1
+    return activated, ended
+
+
+def retry_documents(subscription: Subscription, actor: User) -> None:
+    if subscription.documents_state != "failed":
+        raise DomainError("Seule une génération de documents en échec peut être relancée.")
+    subscription.documents_state = "pending"
+    subscription.documents_error = None
+    subscription.documents_requested_at = utcnow()
+    enqueue_after_commit(DOCUMENTS_TASK, subscription.id)
+    audit.record(
+        "subscription.documents_retry",
+        f"Relance des documents de l'abonnement n° {subscription.id}",
+        actor=actor,
+        obj=subscription,
+    )
+
+
+def notify_documents_ready(subscription: Subscription, produced) -> None:
+    """Tell the secretaries in the portal and by email, with the convention (and the ENT annex) attached."""
+    from portal.notifications.services import notify
+
+    attachments = [
+        (filename, content_type.split(";")[0], data)
+        for kind, filename, content_type, data in produced
+        if kind in ("convention", "ent_annex")
+    ]
+    for user in _secretaries_of(subscription.collectivite_id):
+        notify(
+            user,
+            category="subscriptions",
+            attachments=attachments,
+            title=f"Convention d'adhésion disponible : {subscription.service.name}",
+            body=f"La convention d'adhésion de {subscription.collectivite.name} au service "
+            f"« {subscription.service.name} » est jointe à ce message et disponible dans le portail.",
+            link=f"/abonnements/{subscription.id}",
+        )

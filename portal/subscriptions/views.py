@@ -1,0 +1,193 @@
+"""Subscription pages: a collectivité's catalogue, the request form, a subscription's page, the staff queue."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from portal.catalogue.models import Service
+from portal.common.auth import can_manage_collectivite, get_visible_collectivite_or_404, visible_collectivites
+from portal.common.errors import DomainError
+from portal.common.pagination import paginate
+from portal.extensions import db
+from portal.registry.models import Collectivite
+from portal.subscriptions import rules, services
+from portal.subscriptions.forms import ActionForm, request_form_class
+from portal.subscriptions.models import Document, Subscription
+
+bp = Blueprint("subscriptions", __name__)
+
+
+def _managed_collectivite_or_404(collectivite_id: int) -> Collectivite:
+    body = get_visible_collectivite_or_404(current_user, collectivite_id)
+    if not can_manage_collectivite(current_user, body):
+        abort(404)
+    return body
+
+
+def _subscription_or_404(subscription_id: int) -> Subscription:
+    """Staff see every subscription; a secretary only those of her collectivités; others nothing (404)."""
+    visible_ids = visible_collectivites(current_user, select(Collectivite.id))
+    found = db.session.scalar(
+        select(Subscription).where(Subscription.id == subscription_id, Subscription.collectivite_id.in_(visible_ids))
+    )
+    if found is None or not can_manage_collectivite(current_user, found.collectivite):
+        abort(404)
+    return found
+
+
+@bp.route("/collectivites/<int:collectivite_id>/services")
+@login_required
+def catalogue(collectivite_id: int):
+    body = _managed_collectivite_or_404(collectivite_id)
+    year = date.today().year
+    entries = services.catalogue_for(body, year)
+    return render_template("subscriptions/catalogue.html", body=body, entries=entries, year=year)
+
+
+@bp.route("/collectivites/<int:collectivite_id>/services/<code>/demande", methods=["GET", "POST"])
+@login_required
+def request_service(collectivite_id: int, code: str):
+    body = _managed_collectivite_or_404(collectivite_id)
+    service = db.session.scalar(select(Service).where(Service.code == code)) or abort(404)
+    form = request_form_class(service)()
+    if form.validate_on_submit():
+        schools = []
+        if hasattr(form, "schools"):
+            rows = [entry.form for entry in form.schools]
+            schools = [
+                services.SchoolInput(
+                    uai=row.uai.data or "",
+                    name=row.school_name.data or "",
+                    classes=row.classes.data or 0,
+                    pupils=row.pupils.data or 0,
+                    director=row.director.data,
+                )
+                for row in rows
+                if not row.is_blank()
+            ]
+        data = services.RequestInput(
+            start_date=form.start_date.data,
+            message=form.message.data,
+            quantities={
+                name: getattr(form, name).data
+                for name in service.request_fields
+                if hasattr(form, name) and name in services.QUANTITY_LABELS
+            },
+            schools=schools,
+        )
+        try:
+            subscription = services.request_subscription(body, service, data, current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            target = getattr(form, exc.field, None) if exc.field and exc.field != "schools" else None
+            (target.errors if target is not None else form.form_errors).append(exc.message)
+        else:
+            db.session.commit()
+            flash(_("Votre demande est envoyée au centre de gestion. Vous serez prévenu de chaque étape."), "success")
+            return redirect(url_for("subscriptions.show", subscription_id=subscription.id))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("subscriptions/request.html", body=body, service=service, form=form), status
+
+
+@bp.route("/abonnements")
+@login_required
+def index():
+    state = request.args.get("etat", "a_traiter" if current_user.is_staff else "")
+    visible_ids = visible_collectivites(current_user, select(Collectivite.id))
+    statement = (
+        select(Subscription)
+        .options(joinedload(Subscription.collectivite), joinedload(Subscription.service))
+        .where(Subscription.collectivite_id.in_(visible_ids))
+        .order_by(Subscription.requested_at.desc(), Subscription.id.desc())
+    )
+    if not (current_user.is_staff or current_user.is_secretary):
+        abort(403)
+    if state == "a_traiter":
+        statement = statement.where(Subscription.state.in_([rules.State.REQUESTED, rules.State.INFO_NEEDED]))
+    elif state in rules.State.__members__.values():
+        statement = statement.where(Subscription.state == state)
+    try:
+        page_number = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        page_number = 1
+    page = paginate(statement, page_number, current_app.config["PORTAL_PAGE_SIZE"])
+    return render_template("subscriptions/index.html", page=page, state=state, labels=rules.STATE_LABELS)
+
+
+@bp.route("/abonnements/<int:subscription_id>")
+@login_required
+def show(subscription_id: int):
+    subscription = _subscription_or_404(subscription_id)
+    return _render_show(subscription, ActionForm())
+
+
+def _render_show(subscription, form, status=200):
+    actions = rules.allowed_actions(subscription.state, staff=current_user.is_staff)
+    can_request_end = (
+        not current_user.is_staff
+        and subscription.end_requested_on is None
+        and subscription.state in (rules.State.VALIDATED, rules.State.ACTIVE, rules.State.SUSPENDED)
+    )
+    return render_template(
+        "subscriptions/show.html",
+        subscription=subscription,
+        form=form,
+        actions=actions,
+        action_labels=rules.ACTION_LABELS,
+        can_request_end=can_request_end,
+    ), status
+
+
+@bp.route("/abonnements/<int:subscription_id>/action", methods=["POST"])
+@login_required
+def act(subscription_id: int):
+    subscription = _subscription_or_404(subscription_id)
+    form = ActionForm()
+    action = request.form.get("action", "")
+    if not form.validate_on_submit():
+        return _render_show(subscription, form, 422)
+    try:
+        if action == "request_end":
+            end = services.request_end(subscription, current_user)
+            message = _("La résiliation est demandée ; fin prévue le %(date)s.", date=end.strftime("%d/%m/%Y"))
+        elif action == "retry_documents" and current_user.is_staff:
+            services.retry_documents(subscription, current_user)
+            message = _("La génération des documents est relancée.")
+        else:
+            date_value = form.effective_date.data
+            services.transition(
+                subscription,
+                action,
+                current_user,
+                form.comment.data,
+                start_date=date_value if action == rules.Action.VALIDATE else None,
+                end_date=date_value if action == rules.Action.END else None,
+            )
+            message = _("Action enregistrée : %(action)s.", action=rules.ACTION_LABELS.get(action, action))
+    except (DomainError, rules.IllegalTransition) as exc:
+        db.session.rollback()
+        form.form_errors.append(getattr(exc, "message", str(exc)))
+        return _render_show(subscription, form, 422)
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("subscriptions.show", subscription_id=subscription.id))
+
+
+@bp.route("/abonnements/<int:subscription_id>/documents/<int:document_id>")
+@login_required
+def document(subscription_id: int, document_id: int):
+    subscription = _subscription_or_404(subscription_id)
+    found = db.session.get(Document, document_id)
+    if found is None or found.subscription_id != subscription.id:
+        abort(404)
+    import io
+
+    return send_file(
+        io.BytesIO(found.data), mimetype=found.content_type, as_attachment=True, download_name=found.filename
+    )

@@ -1,0 +1,142 @@
+"""Subscription pages: the secretary's catalogue and request (ENT with two schools), staff validation,
+documents, and 404 for another collectivité's subscriptions on every route that takes an id."""
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from portal.demo.catalogue import load_catalogue
+from portal.extensions import db
+from portal.subscriptions.models import Subscription
+from tests import factories
+from tests.conftest import csrf_from
+
+Y = factories.THIS_YEAR
+START = (date.today() + timedelta(days=15)).isoformat()
+
+
+@pytest.fixture
+def world(app):
+    load_catalogue(Y)
+    a = factories.collectivite("Sauvagnas")
+    b = factories.collectivite("Pujols")
+    factories.declare(a, Y, 4)
+    factories.declare(b, Y, 20)
+    factories.user("staff", email="staff@cdg47.fr")
+    factories.user("secretary", email="sec.a@mairie.fr", collectivites=[a])
+    factories.user("secretary", email="sec.b@mairie.fr", collectivites=[b])
+    factories.user("elu", email="elu.a@mairie.fr", collectivites=[a])
+    db.session.commit()
+    return {"a": a, "b": b}
+
+
+def ent_form(**overrides):
+    data = {
+        "start_date": START,
+        "message": "Pour la rentrée",
+        "schools-0-uai": "0470001W",
+        "schools-0-school_name": "École Jean Jaurès",
+        "schools-0-classes": "4",
+        "schools-0-pupils": "92",
+        "schools-0-director": "Mme Martin",
+        "schools-1-uai": "0470002X",
+        "schools-1-school_name": "École du Bourg",
+        "schools-1-classes": "2",
+        "schools-1-pupils": "41",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_secretary_requests_the_ent_and_staff_validates(client, auth, world):
+    a = world["a"]
+    auth.login("sec.a@mairie.fr")
+    catalogue = client.get(f"/collectivites/{a.id}/services").get_data(as_text=True)
+    assert "ENT des écoles" in catalogue and "Comprise dans l'affiliation" in catalogue.replace("&#39;", "'")
+    assert catalogue.index("Missions obligatoires") < catalogue.index("Socle commun de compétences (")
+    url = f"/collectivites/{a.id}/services/ent-ecoles/demande"
+    bad = auth.post(url, ent_form(**{"schools-1-uai": "0470002A"}))
+    assert bad.status_code == 422 and "lettre de contrôle du code UAI 0470002A est incorrecte" in bad.get_data(
+        as_text=True
+    )
+    assert db.session.scalar(select(Subscription)) is None
+    done = auth.post(url, ent_form())
+    assert done.status_code == 302
+    subscription = db.session.scalar(select(Subscription))
+    assert len(subscription.schools) == 2
+    twice = auth.post(url, ent_form())
+    assert twice.status_code == 422 and "déjà une demande" in twice.get_data(as_text=True)
+    auth.logout()
+
+    auth.login("staff@cdg47.fr")
+    queue = client.get("/abonnements").get_data(as_text=True)
+    assert "Sauvagnas" in queue
+    page_url = f"/abonnements/{subscription.id}"
+    validated = auth.post(
+        f"{page_url}/action", {"action": "validate", "comment": "", "effective_date": START}, page_url=page_url
+    )
+    assert validated.status_code == 302
+    db.session.expire_all()
+    subscription = db.session.get(Subscription, subscription.id)
+    assert subscription.state == "validee" and subscription.documents_state == "done"
+    page = client.get(page_url).get_data(as_text=True)
+    assert "convention-adhesion-" in page
+    document = subscription.documents[0]
+    download = client.get(f"{page_url}/documents/{document.id}")
+    assert download.status_code == 200 and download.data.startswith(b"%PDF")
+    illegal = auth.post(f"{page_url}/action", {"action": "validate"}, page_url=page_url)
+    assert illegal.status_code == 422 and "Action impossible" in illegal.get_data(as_text=True)
+
+
+def test_refusal_without_reason_is_refused_in_french(client, auth, world):
+    a = world["a"]
+    auth.login("sec.a@mairie.fr")
+    auth.post(
+        f"/collectivites/{a.id}/services/rgpd-dpo/demande",
+        {"start_date": START},
+        page_url=f"/collectivites/{a.id}/services/rgpd-dpo/demande",
+    )
+    subscription = db.session.scalar(select(Subscription))
+    auth.logout()
+    auth.login("staff@cdg47.fr")
+    page_url = f"/abonnements/{subscription.id}"
+    refused = auth.post(f"{page_url}/action", {"action": "refuse", "comment": ""}, page_url=page_url)
+    assert refused.status_code == 422 and "Indiquez le motif" in refused.get_data(as_text=True)
+    db.session.refresh(subscription)
+    assert subscription.state == "demandee"
+
+
+def test_other_collectivites_subscriptions_are_404_on_every_route(client, auth, world):
+    b = world["b"]
+    auth.login("sec.b@mairie.fr")
+    auth.post(
+        f"/collectivites/{b.id}/services/ent-ecoles/demande",
+        ent_form(),
+        page_url=f"/collectivites/{b.id}/services/ent-ecoles/demande",
+    )
+    subscription_b = db.session.scalar(select(Subscription))
+    auth.logout()
+    auth.login("staff@cdg47.fr")
+    page_url = f"/abonnements/{subscription_b.id}"
+    auth.post(f"{page_url}/action", {"action": "validate", "effective_date": START}, page_url=page_url)
+    db.session.expire_all()
+    document_id = db.session.get(Subscription, subscription_b.id).documents[0].id
+    auth.logout()
+
+    for email in ("sec.a@mairie.fr", "elu.a@mairie.fr"):
+        auth.login(email)
+        for url in (
+            f"/collectivites/{b.id}/services",
+            f"/collectivites/{b.id}/services/ent-ecoles/demande",
+            page_url,
+            f"{page_url}/documents/{document_id}",
+        ):
+            assert client.get(url).status_code == 404, (email, url)
+        token = csrf_from(client.get("/mon-profil").get_data(as_text=True))
+        assert client.post(f"{page_url}/action", data={"action": "withdraw", "csrf_token": token}).status_code == 404
+        auth.logout()
+    auth.login("sec.a@mairie.fr")
+    assert "Pujols" not in client.get("/abonnements?etat=tous").get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Subscription, subscription_b.id).state == "validee"
