@@ -69,9 +69,11 @@ def register_blueprints(app: Flask) -> None:
     from portal.main.views import bp as main_bp
     from portal.notifications.views import bp as notifications_bp
     from portal.registry.views import bp as registry_bp
+    from portal.statements.views import bp as statements_bp
     from portal.subscriptions.views import bp as subscriptions_bp
 
-    blueprints = (main_bp, accounts_bp, registry_bp, affiliation_bp, audit_bp, notifications_bp, subscriptions_bp)
+    blueprints = (main_bp, accounts_bp, registry_bp, affiliation_bp, audit_bp, notifications_bp, subscriptions_bp,
+                  statements_bp)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 

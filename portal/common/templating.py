@@ -25,6 +25,13 @@ def _number(value) -> str:
     return format_decimal(value)
 
 
+def _money(value) -> str:
+    """An amount in euros with its cents, the French way: 2 000,00."""
+    if value is None:
+        return "—"
+    return format_decimal(value, format="#,##0.00")
+
+
 def url_with(**changes) -> str:
     """The current URL with some query arguments changed (for sort and pagination links)."""
     args = request.args.to_dict()
@@ -39,6 +46,7 @@ def url_with(**changes) -> str:
 def register(app: Flask) -> None:
     app.jinja_env.filters["date_fr"] = _date
     app.jinja_env.filters["number_fr"] = _number
+    app.jinja_env.filters["money_fr"] = _money
     app.jinja_env.filters["status_label"] = status_label
     app.jinja_env.filters["kind_label"] = kind_label
     app.jinja_env.globals["url_with"] = url_with

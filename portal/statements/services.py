@@ -1,0 +1,232 @@
+"""Gathering the inputs of statements in bulk (a few queries for the whole country), rates and payrolls.
+
+``statements_for(year)`` loads rates, payrolls, status histories and subscriptions once, then
+computes each body's statement with the pure :func:`portal.statements.rules.compute_statement`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import or_, select
+
+from portal.affiliation.models import AffiliationStatusChange
+from portal.audit import services as audit
+from portal.catalogue import rules as catalogue_rules
+from portal.catalogue.models import ContributionRate, PayrollDeclaration, Service, Tariff
+from portal.common.errors import DomainError
+from portal.extensions import db
+from portal.registry.models import Collectivite
+from portal.statements.rules import ServiceInput, Statement, StatementInput, affiliation_period, compute_statement
+from portal.subscriptions.models import Subscription
+from portal.subscriptions.rules import State
+
+BILLED_STATES = (State.VALIDATED, State.ACTIVE, State.SUSPENDED, State.ENDED)
+MAX_PAYROLL = Decimal("10000000000")
+
+
+@dataclass
+class BodyStatement:
+    body_id: int
+    name: str
+    code: str
+    kind: str
+    statement: Statement
+
+
+def rates(year: int) -> dict[str, Decimal]:
+    return dict(
+        db.session.execute(
+            select(ContributionRate.kind, ContributionRate.rate_percent).where(ContributionRate.year == year)
+        ).all()
+    )
+
+
+def set_rate(year: int, kind: str, rate_percent: Decimal, deliberation_ref: str, actor) -> ContributionRate:
+    """Record the yearly rate voted by the board; refused above the legal cap."""
+    if kind not in ("cotisation", "socle"):
+        raise DomainError("Type de taux inconnu.", "kind")
+    if not (2000 <= year <= date.today().year + 1):
+        raise DomainError(f"L'année doit être comprise entre 2000 et {date.today().year + 1}.", "year")
+    try:
+        catalogue_rules.check_rate(kind, rate_percent)
+    except catalogue_rules.RateTooHigh as exc:
+        raise DomainError(str(exc), "rate_percent") from exc
+    if not (deliberation_ref or "").strip():
+        raise DomainError("La référence de la délibération est obligatoire.", "deliberation_ref")
+    existing = db.session.scalar(
+        select(ContributionRate).where(ContributionRate.year == year, ContributionRate.kind == kind)
+    )
+    if existing is None:
+        existing = ContributionRate(year=year, kind=kind)
+        db.session.add(existing)
+    existing.rate_percent, existing.deliberation_ref = rate_percent, deliberation_ref.strip()
+    db.session.flush()
+    audit.record(
+        "rate.set",
+        f"Taux {kind} {year} : {rate_percent} % ({deliberation_ref.strip()})",
+        actor=actor,
+        obj=existing,
+        details={"year": year, "kind": kind, "rate": str(rate_percent)},
+    )
+    return existing
+
+
+def set_payroll(body: Collectivite, year: int, amount, actor) -> PayrollDeclaration:
+    try:
+        amount = Decimal(str(amount)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError) as exc:
+        raise DomainError("Indiquez un montant en euros, par exemple 1250000,50.", "amount") from exc
+    if amount < 0 or amount > MAX_PAYROLL:
+        raise DomainError("La masse salariale doit être un montant positif plausible.", "amount")
+    declaration = db.session.scalar(
+        select(PayrollDeclaration).where(PayrollDeclaration.collectivite_id == body.id, PayrollDeclaration.year == year)
+    )
+    if declaration is None:
+        declaration = PayrollDeclaration(collectivite_id=body.id, year=year)
+        db.session.add(declaration)
+    declaration.amount, declaration.declared_by_id = amount, getattr(actor, "id", None)
+    db.session.flush()
+    audit.record(
+        "payroll.set",
+        f"Masse salariale {year} de {body.name} : {amount} €",
+        actor=actor,
+        obj=body,
+        details={"year": year, "amount": str(amount)},
+    )
+    return declaration
+
+
+def _by_body(rows) -> dict[int, list]:
+    grouped = defaultdict(list)
+    for body_id, *rest in rows:
+        grouped[body_id].append(tuple(rest) if len(rest) > 1 else rest[0])
+    return grouped
+
+
+def _tariffs(year: int) -> dict[int, Tariff]:
+    """The tariff of each service for ``year`` (the latest voted up to that year)."""
+    chosen: dict[int, Tariff] = {}
+    for tariff in db.session.scalars(select(Tariff).where(Tariff.year <= year).order_by(Tariff.year)):
+        chosen[tariff.service_id] = tariff
+    return chosen
+
+
+def _cotisation_only(year, payroll, history, rate) -> Decimal | None:
+    start, end = affiliation_period(history, year)
+    if start is None or payroll is None or rate is None:
+        return None
+    return catalogue_rules.pro_rata(catalogue_rules.money(payroll * rate / 100), year, start, end)
+
+
+def statements_for(year: int, body_ids: list[int] | None = None) -> Iterator[BodyStatement]:
+    """Every body's statement for ``year`` (or only ``body_ids``), from a fixed number of queries."""
+
+    def scoped(statement, column):
+        return statement.where(column.in_(body_ids)) if body_ids is not None else statement
+
+    year_rates, previous_rates = rates(year), rates(year - 1)
+    payrolls = dict(
+        db.session.execute(
+            scoped(
+                select(PayrollDeclaration.collectivite_id, PayrollDeclaration.amount).where(
+                    PayrollDeclaration.year == year
+                ),
+                PayrollDeclaration.collectivite_id,
+            )
+        ).all()
+    )
+    previous_payrolls = dict(
+        db.session.execute(
+            scoped(
+                select(PayrollDeclaration.collectivite_id, PayrollDeclaration.amount).where(
+                    PayrollDeclaration.year == year - 1
+                ),
+                PayrollDeclaration.collectivite_id,
+            )
+        ).all()
+    )
+    histories = _by_body(
+        db.session.execute(
+            scoped(
+                select(
+                    AffiliationStatusChange.collectivite_id,
+                    AffiliationStatusChange.effective_date,
+                    AffiliationStatusChange.status,
+                ),
+                AffiliationStatusChange.collectivite_id,
+            )
+        ).all()
+    )
+    services = {s.id: s for s in db.session.scalars(select(Service))}
+    tariffs = _tariffs(year)
+    subscriptions = defaultdict(list)
+    rows = db.session.execute(
+        scoped(
+            select(
+                Subscription.collectivite_id,
+                Subscription.service_id,
+                Subscription.start_date,
+                Subscription.end_date,
+                Subscription.details,
+            ).where(
+                Subscription.state.in_([s.value for s in BILLED_STATES]),
+                or_(Subscription.start_date.is_(None), Subscription.start_date <= date(year, 12, 31)),
+                or_(Subscription.end_date.is_(None), Subscription.end_date >= date(year, 1, 1)),
+            ),
+            Subscription.collectivite_id,
+        )
+    )
+    for body_id, service_id, start, end, details in rows:
+        service = services[service_id]
+        tariff = tariffs.get(service_id)
+        subscriptions[body_id].append(
+            (
+                service,
+                ServiceInput(
+                    service.name,
+                    service.tariff_model,
+                    tariff.unit_amount if tariff else None,
+                    tariff.deliberation_ref if tariff else None,
+                    (details or {}).get("quantities", {}),
+                    start,
+                    end,
+                ),
+            )
+        )
+
+    bodies = db.session.execute(
+        scoped(
+            select(
+                Collectivite.id, Collectivite.name, Collectivite.insee_code, Collectivite.siren, Collectivite.kind
+            ).order_by(Collectivite.name_normalised),
+            Collectivite.id,
+        )
+    )
+    for body_id, name, insee, siren, kind in bodies:
+        history = histories.get(body_id, [])
+        affiliated_from, affiliated_to = affiliation_period(history, year)
+        subscribed = subscriptions.get(body_id, [])
+        socle = next((item for service, item in subscribed if service.group == "socle"), None)
+        data = StatementInput(
+            year=year,
+            payroll=payrolls.get(body_id),
+            affiliated_from=affiliated_from,
+            affiliated_to=affiliated_to,
+            cotisation_rate=year_rates.get("cotisation"),
+            socle_rate=year_rates.get("socle"),
+            previous_year_cotisation=_cotisation_only(
+                year - 1, previous_payrolls.get(body_id), history, previous_rates.get("cotisation")
+            ),
+            socle=socle,
+            services=tuple(item for service, item in subscribed if service.group == "facultative"),
+        )
+        yield BodyStatement(body_id, name, insee or siren or "", kind, compute_statement(data))
+
+
+def statement_of(body: Collectivite, year: int) -> Statement:
+    return next(statements_for(year, [body.id])).statement

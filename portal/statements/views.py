@@ -1,0 +1,178 @@
+"""Cotisation rates, payrolls and yearly statements (HTML, PDF, and the whole year as CSV)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from portal.catalogue.models import ContributionRate, PayrollDeclaration
+from portal.common.auth import can_manage_collectivite, get_visible_collectivite_or_404, staff_required
+from portal.common.errors import DomainError
+from portal.extensions import db
+from portal.statements import services
+from portal.statements.forms import PayrollForm, RateForm
+from portal.subscriptions.documents import DocumentError, render_pdf
+
+bp = Blueprint("statements", __name__)
+
+
+def _form_error(form, exc: DomainError) -> None:
+    target = getattr(form, exc.field, None) if exc.field else None
+    (target.errors if target is not None else form.form_errors).append(exc.message)
+
+
+@bp.route("/cotisations", methods=["GET", "POST"])
+@staff_required
+def rates():
+    form = RateForm()
+    if form.validate_on_submit():
+        try:
+            services.set_rate(
+                form.year.data, form.kind.data, form.rate_percent.data, form.deliberation_ref.data, current_user
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            _form_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Le taux %(year)s est enregistré.", year=form.year.data), "success")
+            return redirect(url_for("statements.rates"))
+    all_rates = db.session.scalars(
+        select(ContributionRate).order_by(ContributionRate.year.desc(), ContributionRate.kind)
+    ).all()
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("statements/rates.html", form=form, rates=all_rates, year=date.today().year), status
+
+
+def _body_for_statement(collectivite_id: int):
+    body = get_visible_collectivite_or_404(current_user, collectivite_id)
+    if not can_manage_collectivite(current_user, body):
+        abort(404)
+    return body
+
+
+@bp.route("/collectivites/<int:collectivite_id>/releve/<int:year>", methods=["GET", "POST"])
+@login_required
+def show(collectivite_id: int, year: int):
+    body = _body_for_statement(collectivite_id)
+    form = PayrollForm(year=year) if current_user.is_staff else None
+    status = 200
+    if form is not None and form.validate_on_submit():
+        try:
+            services.set_payroll(
+                body, form.year.data, form.amount.data.replace(" ", "").replace(",", "."), current_user
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            _form_error(form, exc)
+            status = 422
+        else:
+            db.session.commit()
+            flash(
+                _("La masse salariale %(year)s de %(name)s est enregistrée.", year=form.year.data, name=body.name),
+                "success",
+            )
+            return redirect(url_for("statements.show", collectivite_id=body.id, year=form.year.data))
+    elif form is not None and request.method == "POST":
+        status = 422
+    payrolls = db.session.scalars(
+        select(PayrollDeclaration)
+        .where(PayrollDeclaration.collectivite_id == body.id)
+        .order_by(PayrollDeclaration.year.desc())
+    ).all()
+    statement = services.statement_of(body, year)
+    return render_template(
+        "statements/show.html", body=body, year=year, statement=statement, form=form, payrolls=payrolls
+    ), status
+
+
+@bp.route("/collectivites/<int:collectivite_id>/releve/<int:year>.pdf")
+@login_required
+def pdf(collectivite_id: int, year: int):
+    body = _body_for_statement(collectivite_id)
+    statement = services.statement_of(body, year)
+    try:
+        data = render_pdf(
+            "statements/pdf/statement.html",
+            body=body,
+            year=year,
+            statement=statement,
+            today=date.today(),
+            cdg_name="Centre de gestion de la fonction publique territoriale de Lot-et-Garonne",
+        )
+    except DocumentError as exc:
+        return render_template("errors/error.html", code=500, title=_("Document indisponible"), message=str(exc)), 500
+    return Response(
+        data,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="releve-{year}-{body.code or body.id}.pdf"'},
+    )
+
+
+CSV_HEADER = [
+    "code",
+    "nom",
+    "type",
+    "cotisation",
+    "socle_commun",
+    "services",
+    "total",
+    "acompte_echeance",
+    "acompte_montant",
+    "solde_echeance",
+    "solde_montant",
+    "alertes",
+]
+
+
+def _csv_rows(year: int):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+
+    def flush() -> str:
+        value = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return value
+
+    writer.writerow(CSV_HEADER)
+    yield "\ufeff" + flush()
+    for index, item in enumerate(services.statements_for(year), start=1):
+        statement = item.statement
+        instalments = statement.instalments + [None, None]
+        first, second = (instalments[0], instalments[1]) if len(statement.instalments) == 2 else (None, instalments[0])
+        writer.writerow(
+            [
+                item.code,
+                item.name,
+                item.kind,
+                statement.total_of("cotisation"),
+                statement.total_of("socle"),
+                statement.total_of("service"),
+                statement.total,
+                first.due.isoformat() if first else "",
+                first.amount if first else "",
+                second.due.isoformat() if second else "",
+                second.amount if second else "",
+                " | ".join(statement.warnings),
+            ]
+        )
+        if index % 500 == 0:
+            yield flush()
+    yield flush()
+
+
+@bp.route("/cotisations/<int:year>/releves.csv")
+@staff_required
+def year_csv(year: int):
+    return Response(
+        stream_with_context(_csv_rows(year)),
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="releves-{year}.csv"'},
+    )

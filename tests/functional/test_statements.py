@@ -1,0 +1,118 @@
+"""Rates (with their legal caps), payrolls, a body's statement (HTML and PDF) and the year's CSV."""
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from portal.catalogue.models import ContributionRate
+from portal.demo.catalogue import load_catalogue
+from portal.extensions import db
+from portal.statements import services as statements
+from portal.subscriptions import rules as subscription_rules
+from portal.subscriptions import services as subscriptions
+from tests import factories
+
+Y = factories.THIS_YEAR
+
+
+@pytest.fixture
+def world(app):
+    catalogue = {s.code: s for s in load_catalogue(Y)}  # rates of Y: 0.80 % and 0.20 %
+    staff = factories.user("staff", email="staff@cdg47.fr")
+    a = factories.collectivite("Sauvagnas")
+    b = factories.collectivite("Pujols")
+    big = factories.collectivite("Agen")
+    factories.declare(a, Y - 1, 4)
+    factories.declare(b, Y - 1, 20)
+    factories.declare(big, Y - 1, 420)
+    factories.user("secretary", email="sec.a@mairie.fr", collectivites=[a])
+    factories.user("secretary", email="sec.b@mairie.fr", collectivites=[b])
+    statements.set_payroll(a, Y, "250000", staff)
+    statements.set_payroll(a, Y - 1, "240000", staff)
+    statements.set_payroll(big, Y, "12000000", staff)
+    db.session.add(ContributionRate(year=Y - 1, kind="cotisation", rate_percent=Decimal("0.75"), deliberation_ref="D"))
+    subscription = subscriptions.request_subscription(
+        a,
+        catalogue["gestion-personnels"],
+        subscriptions.RequestInput(start_date=date.today(), quantities={"agents": 6}),
+        staff,
+    )
+    subscriptions.transition(subscription, subscription_rules.Action.VALIDATE, staff)
+    socle = subscriptions.request_subscription(
+        big, catalogue["socle-commun"], subscriptions.RequestInput(start_date=date(Y, 12, 1)), staff
+    )
+    subscriptions.transition(socle, subscription_rules.Action.VALIDATE, staff)
+    db.session.commit()
+    return {"a": a, "b": b, "big": big}
+
+
+def test_statements_in_bulk(world):
+    by_name = {s.name: s.statement for s in statements.statements_for(Y)}
+    sauvagnas = by_name["Sauvagnas"]
+    assert sauvagnas.total_of("cotisation") == Decimal("2000.00")  # 250 000 × 0.8 %, affiliated since 1 January Y-1
+    assert [i.amount for i in sauvagnas.instalments] == [Decimal("600.00"), Decimal("1400.00")]  # ⅓ of 1 800
+    assert sauvagnas.total_of("service") > 0
+    agen = by_name["Agen"]
+    assert agen.total_of("cotisation") == 0
+    assert agen.total_of("socle") == Decimal("2038.36")  # 24 000 × 31 / 365
+    assert any("non déclarée" in w for w in by_name["Pujols"].warnings)
+
+
+def test_rate_above_the_cap_is_refused_in_french(client, auth, world):
+    auth.login("staff@cdg47.fr")
+    refused = auth.post(
+        "/cotisations",
+        {"year": Y + 1, "kind": "cotisation", "rate_percent": "0,85", "deliberation_ref": "Délibération 2026-50"},
+    )
+    assert refused.status_code == 422
+    assert "ne peut pas dépasser 0,8 % de la masse salariale" in refused.get_data(as_text=True)
+    accepted = auth.post(
+        "/cotisations",
+        {"year": Y + 1, "kind": "cotisation", "rate_percent": "0,8", "deliberation_ref": "Délibération 2026-50"},
+    )
+    assert accepted.status_code == 302
+    assert db.session.scalar(select(ContributionRate.rate_percent).where(ContributionRate.year == Y + 1)) == Decimal(
+        "0.8"
+    )
+
+
+def test_statement_page_pdf_and_payroll_form(client, auth, world):
+    a = world["a"]
+    auth.login("staff@cdg47.fr")
+    url = f"/collectivites/{a.id}/releve/{Y}"
+    html = client.get(url).get_data(as_text=True)
+    assert "Cotisation obligatoire" in html and "Échéancier de la cotisation" in html
+    bad = auth.post(url, {"year": Y, "amount": "beaucoup"})
+    assert bad.status_code == 422 and "Indiquez un montant en euros" in bad.get_data(as_text=True)
+    good = auth.post(url, {"year": Y, "amount": "300 000,00"})
+    assert good.status_code == 302
+    pdf = client.get(f"{url}.pdf")
+    assert pdf.status_code == 200
+    text = " ".join(
+        "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
+        .replace("\u202f", " ")
+        .replace("\xa0", " ")
+        .split()
+    )
+    assert f"Relevé {Y} : Sauvagnas" in text
+    assert "300 000,00 € × 0,8 % (année entière) 2 400,00 €" in text
+
+
+def test_year_csv_is_streamed_for_staff_only(client, auth, world):
+    auth.login("sec.a@mairie.fr")
+    assert client.get(f"/cotisations/{Y}/releves.csv").status_code == 403
+    assert client.get(f"/collectivites/{world['b'].id}/releve/{Y}").status_code == 404
+    assert client.get(f"/collectivites/{world['a'].id}/releve/{Y}").status_code == 200
+    auth.logout()
+    auth.login("staff@cdg47.fr")
+    response = client.get(f"/cotisations/{Y}/releves.csv")
+    assert response.status_code == 200 and response.is_streamed
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")), delimiter=";"))
+    by_name = {r["nom"]: r for r in rows}
+    assert by_name["Sauvagnas"]["cotisation"] == "2000.00" and by_name["Sauvagnas"]["acompte_montant"] == "600.00"
+    assert by_name["Agen"]["socle_commun"] == "2038.36"
