@@ -61,7 +61,7 @@ class User(TimestampMixin, db.Model):
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     collectivites = relationship(
-        "Collectivite", secondary=secretary_collectivite, order_by="Collectivite.name", lazy="selectin"
+        "Collectivite", secondary=secretary_collectivite, order_by="Collectivite.name"
     )
     mandate: Mapped[Mandate | None] = relationship(back_populates="user", uselist=False, lazy="joined")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.accounts import services
@@ -42,7 +43,7 @@ def login():
         else:
             db.session.commit()
             login_user(user)
-            flash(f"Bienvenue, {user.full_name}.", "success")
+            flash(_("Bienvenue, %(name)s.", name=user.full_name), "success")
             return redirect(_safe_next(request.args.get("next")))
     elif request.method == "POST":
         status = 422
@@ -55,7 +56,7 @@ def logout():
     services.end_all_sessions(current_user)
     db.session.commit()
     logout_user()
-    flash("Vous êtes déconnecté.", "info")
+    flash(_("Vous êtes déconnecté."), "info")
     return redirect(url_for("accounts.login"))
 
 
@@ -68,8 +69,10 @@ def forgot_password():
         )
         db.session.commit()
         flash(
-            "Si un compte correspond à cette adresse, un message contenant un lien de réinitialisation "
-            "vient de lui être envoyé. Le lien est valable une heure et ne sert qu'une fois.",
+            _(
+                "Si un compte correspond à cette adresse, un message contenant un lien de réinitialisation "
+                "vient de lui être envoyé. Le lien est valable une heure et ne sert qu'une fois."
+            ),
             "info",
         )
         return redirect(url_for("accounts.login"))
@@ -92,7 +95,7 @@ def reset_password(token: str):
             db.session.commit()
             if current_user.is_authenticated:
                 logout_user()
-            flash("Votre mot de passe a été modifié. Vous pouvez vous connecter.", "success")
+            flash(_("Votre mot de passe a été modifié. Vous pouvez vous connecter."), "success")
             return redirect(url_for("accounts.login"))
     return render_template("accounts/reset_password.html", form=form), 422 if form.errors else 200
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -14,24 +15,26 @@ DECIDABLE = options((s.value, STATUS_LABELS[s]) for s in (Status.OBLIGATOIRE, St
 
 
 class DecisionForm(FlaskForm):
-    decided_status = SelectField("Statut décidé", choices=DECIDABLE, validators=[DataRequired("Choisissez le statut.")])
+    decided_status = SelectField(
+        _l("Statut décidé"), choices=DECIDABLE, validators=[DataRequired(_l("Choisissez le statut."))]
+    )
     effective_date = DateField(
-        "Date d'effet",
-        validators=[InputRequired("Indiquez la date d'effet (jj/mm/aaaa).")],
-        description="La date à partir de laquelle le nouveau statut s'applique.",
+        _l("Date d'effet"),
+        validators=[InputRequired(_l("Indiquez la date d'effet (jj/mm/aaaa)."))],
+        description=_l("La date à partir de laquelle le nouveau statut s'applique."),
     )
     deliberation_ref = StringField(
-        "Référence de la délibération ou de l'arrêté",
-        validators=[DataRequired("Indiquez la référence de la délibération."), Length(max=200)],
-        description="Par exemple : délibération n° 2026-045 du conseil d'administration du 12 novembre 2026.",
+        _l("Référence de la délibération ou de l'arrêté"),
+        validators=[DataRequired(_l("Indiquez la référence de la délibération.")), Length(max=200)],
+        description=_l("Par exemple : délibération n° 2026-045 du conseil d'administration du 12 novembre 2026."),
     )
-    note = TextAreaField("Motivation (facultative)", validators=[Optional(), Length(max=2000)])
-    submit = SubmitField("Enregistrer la décision")
+    note = TextAreaField(_l("Motivation (facultative)"), validators=[Optional(), Length(max=2000)])
+    submit = SubmitField(_l("Enregistrer la décision"))
 
 
 class VoluntaryForm(FlaskForm):
     kind = SelectField(
-        "Décision",
+        _l("Décision"),
         choices=options(
             [
                 (DecisionKind.VOLUNTARY_AFFILIATION, DECISION_KIND_LABELS[DecisionKind.VOLUNTARY_AFFILIATION]),
@@ -39,24 +42,24 @@ class VoluntaryForm(FlaskForm):
             ]
         ),
     )
-    effective_date = DateField("Date d'effet", validators=[InputRequired("Indiquez la date d'effet.")])
+    effective_date = DateField(_l("Date d'effet"), validators=[InputRequired(_l("Indiquez la date d'effet."))])
     deliberation_ref = StringField(
-        "Référence de la délibération",
-        validators=[DataRequired("Indiquez la référence de la délibération."), Length(max=200)],
+        _l("Référence de la délibération"),
+        validators=[DataRequired(_l("Indiquez la référence de la délibération.")), Length(max=200)],
     )
     opposing_bodies = IntegerField(
-        "Collectivités affiliées qui s'opposent",
+        _l("Collectivités affiliées qui s'opposent"),
         validators=[
-            InputRequired("Indiquez un nombre (0 si aucune)."),
-            NumberRange(min=0, message="Nombre positif attendu."),
+            InputRequired(_l("Indiquez un nombre (0 si aucune).")),
+            NumberRange(min=0, message=_l("Nombre positif attendu.")),
         ],
     )
     opposing_fonctionnaires = IntegerField(
-        "Fonctionnaires employés par les collectivités qui s'opposent",
+        _l("Fonctionnaires employés par les collectivités qui s'opposent"),
         validators=[
-            InputRequired("Indiquez un nombre (0 si aucune)."),
-            NumberRange(min=0, message="Nombre positif attendu."),
+            InputRequired(_l("Indiquez un nombre (0 si aucune).")),
+            NumberRange(min=0, message=_l("Nombre positif attendu.")),
         ],
     )
-    note = TextAreaField("Motivation (facultative)", validators=[Optional(), Length(max=2000)])
-    submit = SubmitField("Enregistrer")
+    note = TextAreaField(_l("Motivation (facultative)"), validators=[Optional(), Length(max=2000)])
+    submit = SubmitField(_l("Enregistrer"))

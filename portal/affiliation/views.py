@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
@@ -58,7 +59,7 @@ def decision(decision_id: int):
             _form_error(form, exc)
         else:
             db.session.commit()
-            flash("La décision est enregistrée et figure dans l'historique de la collectivité.", "success")
+            flash(_("La décision est enregistrée et figure dans l'historique de la collectivité."), "success")
             return redirect(url_for("registry.show", collectivite_id=found.collectivite_id) + "#historique")
     if form.errors or form.form_errors:
         status = 422
@@ -95,9 +96,9 @@ def voluntary(collectivite_id: int):
         else:
             db.session.commit()
             if recorded.decided_status == recorded.status_before:
-                flash(f"Décision enregistrée : {recorded.decision_note}", "warning")
+                flash(_("Décision enregistrée : %(note)s", note=recorded.decision_note), "warning")
             else:
-                flash("La décision est enregistrée et figure dans l'historique de la collectivité.", "success")
+                flash(_("La décision est enregistrée et figure dans l'historique de la collectivité."), "success")
             return redirect(url_for("registry.show", collectivite_id=body.id) + "#historique")
     if form.errors or form.form_errors:
         status = 422

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import render_template
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
 from portal.extensions import db
@@ -17,28 +19,36 @@ class DomainError(Exception):
         self.field = field
 
 
+# Lazy: the module is imported before any request, the text is translated when a page is rendered.
 ERROR_PAGES = {
-    400: ("Requête incorrecte", "La requête n'a pas pu être comprise. Vérifiez les informations saisies."),
-    403: ("Accès refusé", "Vous n'avez pas les droits nécessaires pour accéder à cette page."),
-    404: ("Page introuvable", "La page demandée n'existe pas, ou vous n'y avez pas accès."),
-    405: ("Méthode non autorisée", "Cette action n'est pas possible sur cette page."),
-    429: ("Trop de tentatives", "Trop de tentatives en peu de temps. Patientez quelques minutes puis réessayez."),
+    400: (_l("Requête incorrecte"), _l("La requête n'a pas pu être comprise. Vérifiez les informations saisies.")),
+    403: (_l("Accès refusé"), _l("Vous n'avez pas les droits nécessaires pour accéder à cette page.")),
+    404: (_l("Page introuvable"), _l("La page demandée n'existe pas, ou vous n'y avez pas accès.")),
+    405: (_l("Méthode non autorisée"), _l("Cette action n'est pas possible sur cette page.")),
+    429: (
+        _l("Trop de tentatives"),
+        _l("Trop de tentatives en peu de temps. Patientez quelques minutes puis réessayez."),
+    ),
     500: (
-        "Erreur interne",
-        "Une erreur inattendue s'est produite. L'équipe du CDG a été prévenue ; réessayez plus tard.",
+        _l("Erreur interne"),
+        _l("Une erreur inattendue s'est produite. L'équipe du CDG a été prévenue ; réessayez plus tard."),
     ),
     503: (
-        "Service indisponible",
-        "Le portail est momentanément indisponible (maintenance ou surcharge). Réessayez plus tard.",
+        _l("Service indisponible"),
+        _l("Le portail est momentanément indisponible (maintenance ou surcharge). Réessayez plus tard."),
     ),
 }
 
 
 def render_error(code: int, title: str | None = None, message: str | None = None):
     default_title, default_message = ERROR_PAGES.get(code, ERROR_PAGES[500])
+    # str(): a lazy string would be trusted as markup by Jinja; plain text is escaped as before.
     return (
         render_template(
-            "errors/error.html", code=code, title=title or default_title, message=message or default_message
+            "errors/error.html",
+            code=code,
+            title=str(title or default_title),
+            message=str(message or default_message),
         ),
         code,
     )
@@ -59,7 +69,9 @@ def register(app) -> None:
     def csrf_error(exc):
         return render_error(
             400,
-            "Formulaire expiré",
-            "Le formulaire a expiré ou a été envoyé depuis une autre page. Rechargez la page et recommencez ; "
-            "aucune donnée n'a été enregistrée.",
+            _("Formulaire expiré"),
+            _(
+                "Le formulaire a expiré ou a été envoyé depuis une autre page. Rechargez la page et recommencez ; "
+                "aucune donnée n'a été enregistrée."
+            ),
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, NumberRange, Optional
@@ -19,33 +20,34 @@ class FilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField("Nom, code INSEE, SIREN ou code postal", validators=[Optional()])
+    q = StringField(_l("Nom, code INSEE, SIREN ou code postal"), validators=[Optional()])
     kind = SelectField(
-        "Type",
+        _l("Type"),
         choices=options(
-            [("", "Tous les types"), ("epci", "Tous les EPCI")] + [(k.value, v) for k, v in LABELS.items()]
+            [("", _l("Tous les types")), ("epci", _l("Tous les EPCI"))] + [(k.value, v) for k, v in LABELS.items()]
         ),
         validators=[Optional()],
     )
-    epci = SelectField("EPCI", coerce=lambda v: int(v) if v not in (None, "") else None, validators=[Optional()])
+    epci = SelectField(_l("EPCI"), coerce=lambda v: int(v) if v not in (None, "") else None, validators=[Optional()])
     status = SelectField(
-        "Statut d'affiliation",
+        _l("Statut d'affiliation"),
         choices=options(
-            [("", "Tous les statuts")]
+            [("", _l("Tous les statuts"))]
             + [(s.value, STATUS_LABELS[s]) for s in (Status.OBLIGATOIRE, Status.VOLONTAIRE, Status.NON_AFFILIEE)]
-            + [("aucun", "Non déterminé")]
+            + [("aucun", _l("Non déterminé"))]
         ),
         validators=[Optional()],
     )
 
 
-def _count_field(label: str, description: str | None = None):
+def _count_field(label, description=None):
+    """An integer count of agents; ``label`` and ``description`` are lazy translatable strings."""
     return IntegerField(
         label,
         description=description,
         validators=[
-            InputRequired("Indiquez un nombre (0 s'il n'y en a pas)."),
-            NumberRange(min=0, max=100_000, message="Indiquez un nombre entier entre 0 et 100 000."),
+            InputRequired(_l("Indiquez un nombre (0 s'il n'y en a pas).")),
+            NumberRange(min=0, max=100_000, message=_l("Indiquez un nombre entier entre 0 et 100 000.")),
         ],
         render_kw={"inputmode": "numeric", "min": 0, "max": 100000},
     )
@@ -53,21 +55,21 @@ def _count_field(label: str, description: str | None = None):
 
 class HeadcountForm(FlaskForm):
     year = IntegerField(
-        "Année",
+        _l("Année"),
         validators=[
-            InputRequired("Indiquez l'année."),
-            NumberRange(min=2000, max=date.today().year + 1, message="Indiquez une année valide."),
+            InputRequired(_l("Indiquez l'année.")),
+            NumberRange(min=2000, max=date.today().year + 1, message=_l("Indiquez une année valide.")),
         ],
         render_kw={"inputmode": "numeric"},
     )
     titulaires_temps_complet = _count_field(
-        "Fonctionnaires titulaires et stagiaires à temps complet",
-        "En position d'activité. Seul ce nombre compte pour le seuil de 350 agents.",
+        _l("Fonctionnaires titulaires et stagiaires à temps complet"),
+        _l("En position d'activité. Seul ce nombre compte pour le seuil de 350 agents."),
     )
-    titulaires_temps_non_complet = _count_field("Fonctionnaires titulaires et stagiaires à temps non complet")
-    contractuels = _count_field("Agents contractuels")
-    comment = TextAreaField("Commentaire (facultatif)", validators=[Optional()])
-    submit = SubmitField("Enregistrer la déclaration")
+    titulaires_temps_non_complet = _count_field(_l("Fonctionnaires titulaires et stagiaires à temps non complet"))
+    contractuels = _count_field(_l("Agents contractuels"))
+    comment = TextAreaField(_l("Commentaire (facultatif)"), validators=[Optional()])
+    submit = SubmitField(_l("Enregistrer la déclaration"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

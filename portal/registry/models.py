@@ -18,7 +18,8 @@ class Collectivite(TimestampMixin, db.Model):
     __tablename__ = "collectivite"
     __table_args__ = (
         UniqueConstraint("kind", "insee_code", name="uq_collectivite_kind_insee_code"),
-        Index("ix_collectivite_name_normalised", "name_normalised"),
+        # Sorting by name and paginating on ids: an index-only scan, even deep in the list.
+        Index("ix_collectivite_name_normalised_id", "name_normalised", "id"),
         Index("ix_collectivite_kind_status", "kind", "affiliation_status"),
     )
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased, joinedload
 
 from portal.accounts.models import Mandate, User, secretary_collectivite
 from portal.common.auth import visible_collectivites
-from portal.common.pagination import Page, paginate
+from portal.common.pagination import Page, paginate_ids_first
 from portal.common.text import normalise
 from portal.extensions import db
 from portal.registry.kinds import EPCI_KINDS
@@ -37,7 +38,7 @@ class ListFilters:
 
 def list_collectivites(user, filters: ListFilters, per_page: int) -> Page:
     """One COUNT and one SELECT (EPCI joined), whatever the number of rows shown."""
-    statement = visible_collectivites(user).options(joinedload(Collectivite.epci))
+    statement = visible_collectivites(user)
     q = filters.q.strip()
     if q:
         compact = q.replace(" ", "")
@@ -63,13 +64,16 @@ def list_collectivites(user, filters: ListFilters, per_page: int) -> Page:
     columns = SORTS.get(filters.sort, SORTS["nom"])
     order = [c.desc().nulls_last() if filters.descending else c.asc().nulls_last() for c in columns]
     statement = statement.order_by(*order, Collectivite.id)
-    return paginate(statement, filters.page, per_page)
+    return paginate_ids_first(statement, Collectivite, filters.page, per_page, joinedload(Collectivite.epci))
 
 
-def epci_choices(departement: str | None = None) -> list[tuple[int, str]]:
+def epci_choices(departements: list[str] | None = None) -> list[tuple[int, str]]:
+    """The EPCI of the CDG's départements (``CDG_DEPARTEMENTS``; every EPCI when it is empty), for the filter."""
+    if departements is None:
+        departements = current_app.config["CDG_DEPARTEMENTS"]
     statement = select(Collectivite.id, Collectivite.name).where(Collectivite.kind.in_([k.value for k in EPCI_KINDS]))
-    if departement:
-        members = select(Collectivite.epci_id).where(Collectivite.departement_code == departement)
+    if departements:
+        members = select(Collectivite.epci_id).where(Collectivite.departement_code.in_(departements))
         statement = statement.where(Collectivite.id.in_(members))
     return list(db.session.execute(statement.order_by(Collectivite.name_normalised)).all())
 

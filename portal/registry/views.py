@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal.affiliation import services as affiliation
@@ -29,7 +30,7 @@ def _int_arg(name: str, default: int) -> int:
 @login_required
 def index():
     form = FilterForm(request.args)
-    form.epci.choices = options([("", "Tous les EPCI")] + services.epci_choices())
+    form.epci.choices = options([("", _("Tous les EPCI"))] + services.epci_choices())
     form.validate()
     sort = request.args.get("tri", "nom")
     filters = services.ListFilters(
@@ -94,6 +95,13 @@ def declare(collectivite_id: int):
             (target.errors if target is not None else form.form_errors).append(exc.message)
         else:
             db.session.commit()
-            flash(f"La déclaration d'effectifs {form.year.data} de {body.name} est enregistrée.", "success")
+            flash(
+                _(
+                    "La déclaration d'effectifs %(year)s de %(name)s est enregistrée.",
+                    year=form.year.data,
+                    name=body.name,
+                ),
+                "success",
+            )
             return redirect(url_for("registry.show", collectivite_id=body.id) + "#effectifs")
     return _render_show(body, form, 422)

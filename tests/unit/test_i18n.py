@@ -1,0 +1,318 @@
+"""Internationalisation: the French text is marked for translation (Flask-Babel, ``fr`` by default).
+
+* Babel's extraction, driven by ``babel.cfg`` exactly as documented there, finds the strings of the
+  templates, of the forms and of the views.
+* A guard fails, naming the file and the line, when a template shows text that is not marked (text
+  between tags, read-out attributes, and, as a heuristic, literals printed by an expression).
+* Marking changed nothing for the reader: lazy form labels keep their HTML escaping, plurals follow
+  the counts.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from babel.messages.frontend import CommandLineInterface
+from babel.messages.pofile import read_po
+from jinja2 import Environment, nodes
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES = ROOT / "templates"
+
+# The command documented in babel.cfg.
+EXTRACT_ARGS = ["-F", "babel.cfg", "-k", "_l", "--ignore-dirs", ".* __pycache__"]
+
+
+@pytest.fixture(scope="module")
+def catalog(tmp_path_factory):
+    pot = tmp_path_factory.mktemp("i18n") / "messages.pot"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(ROOT)
+        CommandLineInterface().run(["pybabel", "--quiet", "extract", *EXTRACT_ARGS, "-o", str(pot), "."])
+    with pot.open("rb") as fileobj:
+        return read_po(fileobj)
+
+
+def _files_by_msgid(catalog) -> dict:
+    return {message.id: {filename for filename, _line in message.locations} for message in catalog if message.id}
+
+
+EXPECTED = {
+    "templates/base.html": [
+        "Portail CDG 47",
+        "Tableau de bord",
+        "Environnement de démonstration : les effectifs affichés sont fictifs.",
+        (
+            '%(count)s<span class="visually-hidden"> non lue</span>',
+            '%(count)s<span class="visually-hidden"> non lues</span>',
+        ),
+    ],
+    "templates/_macros/forms.html": [
+        ("Le formulaire contient %(count)s erreur", "Le formulaire contient %(count)s erreurs"),
+        "Le formulaire a expiré : rechargez la page et recommencez.",
+        "(obligatoire)",
+    ],
+    "templates/_macros/ui.html": ["Pagination", "Page %(current)s sur %(total)s", "Page suivante"],
+    "templates/main/staff_dashboard.html": [
+        "Tableau de bord du CDG",
+        (
+            "<strong>%(count)s</strong> décision d'affiliation en attente.",
+            "<strong>%(count)s</strong> décisions d'affiliation en attente.",
+        ),
+    ],
+    "templates/main/secretary_dashboard.html": [
+        "Faite",
+        'À faire<span class="visually-hidden"> pour %(name)s</span>',
+        ("Vous gérez %(count)s collectivité.", "Vous gérez %(count)s collectivités."),
+    ],
+    "templates/registry/index.html": [
+        ("%(total)s résultat, %(first)s à %(last)s affichés.", "%(total)s résultats, %(first)s à %(last)s affichés."),
+        "Aucune collectivité ne correspond à ces critères.",
+    ],
+    "templates/registry/show.html": [("Code postal", "Codes postaux"), "Effectifs déclarés"],
+    "templates/affiliation/queue.html": ["Aucune décision en attente."],
+    "templates/accounts/profile.html": ["Mandat"],
+    "templates/errors/error.html": ["Code de l'erreur : %(code)s"],
+    "templates/emails/password_reset.txt": ["Bonjour %(name)s,"],
+    "templates/emails/password_reset.subject.txt": ["Réinitialisation de votre mot de passe"],
+    "portal/affiliation/forms.py": ["Indiquez la référence de la délibération.", "Date d'effet"],
+    "portal/registry/forms.py": ["Tous les statuts", "Non déterminé", "Indiquez un nombre entier entre 0 et 100 000."],
+    "portal/registry/views.py": ["Tous les EPCI", "La déclaration d'effectifs %(year)s de %(name)s est enregistrée."],
+    "portal/accounts/forms.py": ["Adresse électronique", "Saisissez votre mot de passe."],
+    "portal/accounts/views.py": ["Bienvenue, %(name)s.", "Vous êtes déconnecté."],
+    "portal/affiliation/views.py": ["Décision enregistrée : %(note)s"],
+    "portal/common/errors.py": [
+        "Page introuvable",
+        "Méthode non autorisée",
+        "Erreur interne",
+        "Service indisponible",
+        "Trop de tentatives",
+        "Formulaire expiré",
+    ],
+}
+
+
+@pytest.mark.parametrize("source", sorted(EXPECTED))
+def test_extraction_finds_the_marked_strings(catalog, source):
+    found = _files_by_msgid(catalog)
+    missing = [msgid for msgid in EXPECTED[source] if source not in found.get(msgid, set())]
+    assert not missing, f"not extracted from {source}: {missing}"
+
+
+def test_extracted_messages_are_clean(catalog):
+    """No stray whitespace or line breaks in a msgid (a multi-line trans block needs ``trimmed``)."""
+    bad = []
+    for message in catalog:
+        for text in message.id if isinstance(message.id, tuple) else (message.id,):
+            if text and (text != text.strip() or "\n" in text):
+                bad.append((text, message.locations))
+    assert not bad, bad
+
+
+# --- Guard: no unmarked text in the HTML templates -------------------------------------------------------------
+
+# Texts that contain letters but are not language. Keep it tiny; brand and acronyms are marked too.
+ALLOWED_TEXT: frozenset[str] = frozenset()
+# Attributes that a user reads or hears.
+TEXT_ATTRIBUTES = ("aria-label", "title", "placeholder", "alt")
+
+_LETTER = re.compile(r"[^\W\d_]")
+_REMOVED = [
+    re.compile(r"\{#.*?#\}", re.S),
+    re.compile(r"\{%-?\s*trans\b.*?%\}.*?\{%-?\s*endtrans\s*-?%\}", re.S),
+    re.compile(r"<(script|style)\b.*?</\1\s*>", re.S | re.I),
+    re.compile(r"\{\{.*?\}\}", re.S),
+    re.compile(r"\{%.*?%\}", re.S),
+]
+
+
+def _blank(match: re.Match) -> str:
+    """Replace a removed part by its line breaks, so that line numbers stay right."""
+    return "\n" * match.group(0).count("\n")
+
+
+class _TextFinder(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[int, str]] = []
+
+    def _report(self, line: int, text: str, attribute: str | None = None) -> None:
+        text = " ".join(text.split())
+        if _LETTER.search(text) and text not in ALLOWED_TEXT:
+            self.found.append((line, f'{attribute}="{text}"' if attribute else text))
+
+    def handle_data(self, data):
+        line = self.getpos()[0] + data[: len(data) - len(data.lstrip())].count("\n")
+        self._report(line, data)
+
+    def handle_starttag(self, tag, attrs):
+        shown = set(TEXT_ATTRIBUTES)
+        if tag == "input" and dict(attrs).get("type") in ("submit", "button", "reset"):
+            shown.add("value")  # the label of an input button (a <button>'s value is never shown)
+        for name, value in attrs:
+            if name in shown and value:
+                self._report(self.getpos()[0], value, name)
+
+
+def untranslated_text(source: str) -> list[tuple[int, str]]:
+    """(line, text) of each piece of text a reader would see that is not inside a translation call or block."""
+    for pattern in _REMOVED:
+        source = pattern.sub(_blank, source)
+    finder = _TextFinder()
+    finder.feed(source)
+    finder.close()
+    return finder.found
+
+
+HTML_TEMPLATES = sorted(TEMPLATES.rglob("*.html"))
+
+
+@pytest.mark.parametrize("path", HTML_TEMPLATES, ids=[str(p.relative_to(TEMPLATES)) for p in HTML_TEMPLATES])
+def test_template_text_is_marked_for_translation(path):
+    found = untranslated_text(path.read_text(encoding="utf-8"))
+    where = path.relative_to(ROOT)
+    assert not found, "text not marked for translation:\n" + "\n".join(f"  {where}:{n}: {t}" for n, t in found)
+
+
+def test_guard_finds_unmarked_text():
+    """The guard can fail: unmarked text, even next to marked text or in an attribute, is reported with its line."""
+    source = (
+        '<p>{{ _("Marqué") }}</p>\n'
+        "<p>Bonjour {{ name }}</p>\n"
+        '<nav aria-label="Fermer"><a href="{{ url }}">›</a></nav>\n'
+        "{% if x %}<strong>Attention</strong>{% endif %}\n"
+        '<input type="submit" value="Envoyer"><button type="submit" name="ouvrir" value="oui">›</button>\n'
+    )
+    assert untranslated_text(source) == [
+        (2, "Bonjour"),
+        (3, 'aria-label="Fermer"'),
+        (4, "Attention"),
+        (5, 'value="Envoyer"'),
+    ]
+
+
+def test_guard_accepts_marked_text_symbols_and_code():
+    source = (
+        '{# Un commentaire #}<p class="x">{{ _("Texte") }} — {{ n }} ›</p>\n'
+        "{% trans count=n %}{{ count }} erreur{% pluralize %}{{ count }} erreurs{% endtrans %}\n"
+        "{% trans name=a %}Bonjour\n<strong>{{ name }}</strong>{% endtrans %} ▲ ▼ (1) : 42\n"
+        '<nav aria-label="{{ _(\'Pages\') }}"></nav><script>var ok = "texte";</script><style>p { color: red }</style>\n'
+    )
+    assert untranslated_text(source) == []
+
+
+# Literal strings that a template prints from an expression, e.g. {{ 'Mon profil' if ... else ... }}.
+# A heuristic: a literal counts as text when it has a space, a non-ASCII letter or a capital initial, which
+# leaves out the keys and CSS classes templates compare and print ('desc', 'indetermine', 'page').
+_WORDY = re.compile(r"\s|[^\x00-\x7f]|^[A-Z]")
+
+
+def _printed_literals(expr):
+    if isinstance(expr, nodes.Const) and isinstance(expr.value, str):
+        yield expr
+    elif isinstance(expr, nodes.CondExpr):
+        yield from _printed_literals(expr.expr1)
+        if expr.expr2 is not None:
+            yield from _printed_literals(expr.expr2)
+    elif isinstance(expr, (nodes.Or, nodes.And)):
+        yield from _printed_literals(expr.left)
+        yield from _printed_literals(expr.right)
+    elif isinstance(expr, nodes.Concat):
+        for node in expr.nodes:
+            yield from _printed_literals(node)
+    elif isinstance(expr, nodes.Filter) and expr.node is not None:
+        yield from _printed_literals(expr.node)
+
+
+def unmarked_literals(source: str) -> list[tuple[int, str]]:
+    """(line, text) of the string literals printed by ``{{ }}`` without a translation call around them."""
+    tree = Environment(extensions=["jinja2.ext.i18n"], autoescape=True).parse(source)  # parsed, never rendered
+    return [
+        (literal.lineno, literal.value)
+        for output in tree.find_all(nodes.Output)
+        for child in output.nodes
+        if not isinstance(child, nodes.TemplateData)
+        for literal in _printed_literals(child)
+        if _LETTER.search(literal.value) and _WORDY.search(literal.value)
+    ]
+
+
+ALL_TEMPLATES = sorted([*TEMPLATES.rglob("*.html"), *TEMPLATES.rglob("*.txt")])
+
+
+@pytest.mark.parametrize("path", ALL_TEMPLATES, ids=[str(p.relative_to(TEMPLATES)) for p in ALL_TEMPLATES])
+def test_template_expressions_print_no_unmarked_literal(path):
+    found = unmarked_literals(path.read_text(encoding="utf-8"))
+    where = path.relative_to(ROOT)
+    assert not found, "literal not marked for translation:\n" + "\n".join(f"  {where}:{n}: {t!r}" for n, t in found)
+
+
+def test_literal_guard_finds_unmarked_literals():
+    source = (
+        "<a>{{ _('Collectivités') if staff else 'Mon profil' }}</a>\n"
+        "<td>{{ user.name or 'Démonstration' }}</td><td>{{ x or '—' }}</td>\n"
+        '<input name="ordre" value="{{ \'desc\' if d else \'asc\' }}">{{ _("Décision prise") }}\n'
+    )
+    assert unmarked_literals(source) == [(1, "Mon profil"), (2, "Démonstration")]
+
+
+# --- Rendering: what the French reader sees did not change --------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    from portal import create_app
+
+    folder = tmp_path_factory.mktemp("i18n-app")
+    environ = {
+        "PORTAL_ENV": "testing",
+        "DATABASE_URL": f"sqlite:///{folder / 'portal.sqlite3'}",
+        "CELERY_BROKER_URL": "memory://",
+    }
+    return create_app({"ENVIRON": environ})
+
+
+def test_lazy_labels_hints_and_errors_stay_escaped(app):
+    from portal.affiliation.forms import DecisionForm
+
+    with app.test_request_context(method="POST", data={"deliberation_ref": "", "effective_date": ""}):
+        form = DecisionForm()
+        form.validate()
+        html = app.jinja_env.from_string(
+            '{% from "_macros/forms.html" import field, error_summary %}'
+            "{{ error_summary(form) }}{{ field(form.effective_date) }}"
+        ).render(form=form)
+    assert "Le formulaire contient 3 erreurs" in html
+    assert "Date d&#39;effet : Indiquez la date d&#39;effet (jj/mm/aaaa).</a>" in html
+    assert '<label for="effective_date">Date d&#39;effet <span class="required">(obligatoire)</span></label>' in html
+    assert "le nouveau statut s&#39;applique.</p>" in html
+    assert "Date d'effet" not in html
+
+
+@pytest.mark.parametrize(
+    ("count", "expected"),
+    [
+        (1, "<strong>1</strong> décision d'affiliation en attente."),
+        (2, "<strong>2</strong> décisions d'affiliation en attente."),
+    ],
+)
+def test_plurals_follow_the_count(app, count, expected):
+    with app.test_request_context():
+        html = app.jinja_env.from_string(
+            "{% trans count=n %}<strong>{{ count }}</strong> décision d'affiliation en attente."
+            "{% pluralize %}<strong>{{ count }}</strong> décisions d'affiliation en attente.{% endtrans %}"
+        ).render(n=count)
+    assert html == expected  # the literal text renders exactly as when it was written inline
+
+
+def test_error_pages_are_plain_french_text(app):
+    from portal.common.errors import ERROR_PAGES, render_error
+
+    assert ERROR_PAGES[404][0] == "Page introuvable"
+    with app.test_request_context():
+        body, code = render_error(404)
+    assert code == 404 and "<h1>Page introuvable</h1>" in body
+    assert "La page demandée n&#39;existe pas, ou vous n&#39;y avez pas accès." in body
