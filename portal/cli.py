@@ -8,6 +8,7 @@ from datetime import date
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlalchemy import text
 
 from portal.common.errors import DomainError
 from portal.extensions import db
@@ -42,6 +43,10 @@ def registry_import(directory: str, departement: str | None):
     with click.progressbar(length=len(dataset), label="Import", show_pos=True, file=sys.stderr) as bar:
         summary = import_records(dataset, progress=bar.update)
     db.session.commit()
+    if db.engine.dialect.name == "postgresql":
+        # Fresh statistics: right after a bulk import the planner would misjudge the table's size.
+        db.session.execute(text("ANALYZE collectivite"))
+        db.session.commit()
     click.echo(f"Terminé : {summary.created} créées, {summary.updated} mises à jour, {summary.unchanged} inchangées.")
 
 

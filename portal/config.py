@@ -61,13 +61,13 @@ def build_config(instance_path: str | os.PathLike, environ=None) -> dict:
     """Return the Flask configuration mapping, read from ``environ`` (``os.environ`` by default)."""
     environ = os.environ if environ is None else environ
     instance = Path(instance_path)
-    env = environ.get("PORTAL_ENV", "production").strip().lower()
+    env = (environ.get("PORTAL_ENV") or "production").strip().lower()
     if env not in ENVIRONMENTS:
         raise ConfigurationError(
             f"PORTAL_ENV doit valoir l'une de ces valeurs : {', '.join(ENVIRONMENTS)} (reçu : {env!r})."
         )
 
-    secret_key = environ.get("SECRET_KEY", "")
+    secret_key = environ.get("SECRET_KEY") or ""
     if not secret_key:
         if env == "production":
             raise ConfigurationError(
@@ -97,25 +97,28 @@ def build_config(instance_path: str | os.PathLike, environ=None) -> dict:
         "REMEMBER_COOKIE_SECURE": secure_cookies,
         "REMEMBER_COOKIE_HTTPONLY": True,
         "PERMANENT_SESSION_LIFETIME": 8 * 3600,
-        "PREFERRED_URL_SCHEME": environ.get("PREFERRED_URL_SCHEME", "https" if env == "production" else "http"),
+        "PREFERRED_URL_SCHEME": environ.get("PREFERRED_URL_SCHEME") or ("https" if env == "production" else "http"),
         "SERVER_NAME": environ.get("SERVER_NAME") or None,
-        "PORTAL_BASE_URL": environ.get("PORTAL_BASE_URL", f"http://localhost:{environ.get('PORT', '5000')}"),
+        "PORTAL_BASE_URL": environ.get("PORTAL_BASE_URL") or f"http://localhost:{environ.get('PORT') or '5000'}",
         "PORTAL_PAGE_SIZE": _int(environ, "PORTAL_PAGE_SIZE", 50),
+        # The départements the CDG serves (INSEE codes, comma-separated): the EPCI filter lists their EPCI.
+        # Empty: every département (a national federation).
+        "CDG_DEPARTEMENTS": [c.strip() for c in (environ.get("CDG_DEPARTEMENTS", "47") or "").split(",") if c.strip()],
         # Login throttling: failures tolerated in the window, per account and per address.
         "LOGIN_MAX_FAILURES_PER_ACCOUNT": _int(environ, "LOGIN_MAX_FAILURES_PER_ACCOUNT", 5),
         "LOGIN_MAX_FAILURES_PER_ADDRESS": _int(environ, "LOGIN_MAX_FAILURES_PER_ADDRESS", 20),
         "LOGIN_THROTTLE_WINDOW_SECONDS": _int(environ, "LOGIN_THROTTLE_WINDOW_SECONDS", 15 * 60),
         "PASSWORD_RESET_MAX_AGE_SECONDS": _int(environ, "PASSWORD_RESET_MAX_AGE_SECONDS", 3600),
         # Mail: a real SMTP server in production; make run starts a local sink on 127.0.0.1:8025.
-        "MAIL_SERVER": environ.get("MAIL_SERVER", "127.0.0.1"),
+        "MAIL_SERVER": environ.get("MAIL_SERVER") or "127.0.0.1",
         "MAIL_PORT": _int(environ, "MAIL_PORT", 8025 if env != "production" else 25),
         "MAIL_USE_TLS": _bool(environ.get("MAIL_USE_TLS")),
         "MAIL_USE_SSL": _bool(environ.get("MAIL_USE_SSL")),
         "MAIL_USERNAME": environ.get("MAIL_USERNAME") or None,
         "MAIL_PASSWORD": environ.get("MAIL_PASSWORD") or None,
         "MAIL_TIMEOUT_SECONDS": _int(environ, "MAIL_TIMEOUT_SECONDS", 10),
-        "MAIL_DEFAULT_SENDER": environ.get("MAIL_DEFAULT_SENDER", "Portail CDG 47 <ne-pas-repondre@cdg47.example>"),
-        "MAIL_MESSAGE_ID_DOMAIN": environ.get("MAIL_MESSAGE_ID_DOMAIN", "portail.cdg47.example"),
+        "MAIL_DEFAULT_SENDER": environ.get("MAIL_DEFAULT_SENDER") or "Portail CDG 47 <ne-pas-repondre@cdg47.example>",
+        "MAIL_MESSAGE_ID_DOMAIN": environ.get("MAIL_MESSAGE_ID_DOMAIN") or "portail.cdg47.example",
         "OUTBOX_LEASE_SECONDS": _int(environ, "OUTBOX_LEASE_SECONDS", 300),
         "OUTBOX_MAX_ATTEMPTS": _int(environ, "OUTBOX_MAX_ATTEMPTS", 8),
         "OUTBOX_SWEEP_SECONDS": _int(environ, "OUTBOX_SWEEP_SECONDS", 60),

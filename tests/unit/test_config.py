@@ -55,3 +55,20 @@ def test_unknown_environment_and_bad_numbers_are_refused(tmp_path):
 def test_database_url_spellings():
     assert normalise_database_url("postgresql://a@b/c") == "postgresql+psycopg://a@b/c"
     assert normalise_database_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_empty_variables_mean_the_default(tmp_path):
+    config = build_config(tmp_path, {"PORTAL_ENV": "development", "MAIL_SERVER": "", "PORTAL_BASE_URL": "",
+                                     "PREFERRED_URL_SCHEME": "", "MAIL_DEFAULT_SENDER": "", "PORT": "8080"})
+    assert config["MAIL_SERVER"] == "127.0.0.1"
+    assert config["PORTAL_BASE_URL"] == "http://localhost:8080"
+    assert config["PREFERRED_URL_SCHEME"] == "http"
+    assert "Portail CDG 47" in config["MAIL_DEFAULT_SENDER"]
+    assert config["CDG_DEPARTEMENTS"] == ["47"]
+    assert build_config(tmp_path, {"PORTAL_ENV": "development", "CDG_DEPARTEMENTS": ""})["CDG_DEPARTEMENTS"] == []
+    assert build_config(tmp_path, {"PORTAL_ENV": "development", "CDG_DEPARTEMENTS": "47, 82"})["CDG_DEPARTEMENTS"] == [
+        "47", "82"]
+
+
+def test_environment_name_is_case_and_space_insensitive(tmp_path):
+    assert build_config(tmp_path, {"PORTAL_ENV": " Demo "})["PORTAL_ENV"] == "demo"
