@@ -316,3 +316,12 @@ def test_error_pages_are_plain_french_text(app):
         body, code = render_error(404)
     assert code == 404 and "<h1>Page introuvable</h1>" in body
     assert "La page demandée n&#39;existe pas, ou vous n&#39;y avez pas accès." in body
+
+
+def test_fast_integer_formatting_matches_babel():
+    from babel.numbers import format_decimal
+
+    from portal.common.templating import _number
+
+    for value in (0, 7, 999, 1000, 17328, 32801, 1_234_567, -4500):
+        assert _number(value) == format_decimal(value, locale="fr_FR"), value
