@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -161,10 +162,73 @@ def load(current_year: int | None = None, log=print) -> ImportSummary:
                 comment="Effectifs fictifs de démonstration",
                 notify=year == current_year,
             )
-    load_catalogue(current_year)
+    catalogue = {service.code: service for service in load_catalogue(current_year)}
     db.session.flush()
     log(f"Catalogue de démonstration : {len(SERVICES)} services, tarifs {current_year} illustratifs.")
+    load_payrolls(bodies, years[-2:])
+    load_subscriptions(by_code, catalogue, created_users, current_year)
     log(
         f"Effectifs fictifs déclarés pour {len(bodies)} collectivités et établissements ({', '.join(map(str, years))})."
     )
     return summary
+
+
+def load_payrolls(bodies: list[Collectivite], years) -> None:
+    """Synthetic payrolls: about 31,000 € a year per agent declared (fictitious, like the headcounts)."""
+    from portal.affiliation.services import declaration_in_force
+    from portal.catalogue.models import PayrollDeclaration
+
+    for body in bodies:
+        for year in years:
+            declaration = declaration_in_force(body.id, year)
+            if declaration is None:
+                continue
+            agents = (
+                declaration.titulaires_temps_complet
+                + declaration.titulaires_temps_non_complet / 2
+                + declaration.contractuels * 0.8
+            )
+            amount = Decimal(int(agents * (29_000 + 4_000 * _unit(body.code, "payroll")))).quantize(Decimal("0.01"))
+            db.session.add(
+                PayrollDeclaration(collectivite_id=body.id, year=year, amount=amount, details={"synthetic": True})
+            )
+    db.session.flush()
+
+
+def load_subscriptions(by_code: dict, catalogue: dict, users: dict, year: int) -> None:
+    """A few subscriptions in different states, made through the services like real ones."""
+    from portal.catalogue.rules import uai_key
+    from portal.subscriptions import services as subscriptions
+    from portal.subscriptions.rules import Action
+
+    staff = users["agent@cdg47.example"]
+    secretary = users["secretariat@mairies-pays-de-serres.example"]
+    january = date(year, 1, 1)
+    # Laroque-Timbaut has used the personnel management service since 1 January.
+    personnel = subscriptions.request_subscription(
+        by_code["47138"],
+        catalogue["gestion-personnels"],
+        subscriptions.RequestInput(start_date=january, quantities={"agents": 9}, message="Paie et carrières"),
+        secretary,
+        today=january,
+    )
+    subscriptions.transition(personnel, Action.VALIDATE, staff, "Bienvenue au service.")
+    subscriptions.run_daily(date.today())
+    # Sauvagnas asks for the ENT of its school: waiting in the staff queue.
+    school = "0479001"
+    subscriptions.request_subscription(
+        by_code["47288"],
+        catalogue["ent-ecoles"],
+        subscriptions.RequestInput(
+            start_date=date.today().replace(day=1) if date.today().day == 1 else date.today(),
+            schools=[subscriptions.SchoolInput(school + uai_key(school), "École de Sauvagnas (fictive)", 2, 38)],
+            message="Pour la rentrée de janvier.",
+        ),
+        secretary,
+    )
+    # Saint-Sixte was asked for more information about its RGPD request.
+    rgpd = subscriptions.request_subscription(
+        by_code["47279"], catalogue["rgpd-dpo"], subscriptions.RequestInput(start_date=date.today()), secretary
+    )
+    subscriptions.transition(rgpd, Action.ASK_INFO, staff, "Merci d'indiquer le nom de l'élu référent RGPD.")
+    db.session.flush()

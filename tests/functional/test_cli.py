@@ -4,8 +4,10 @@ from sqlalchemy import func, select
 
 from portal.accounts.models import User
 from portal.affiliation.models import AffiliationDecision
+from portal.catalogue.models import PayrollDeclaration
 from portal.extensions import db
 from portal.registry.models import Collectivite, HeadcountDeclaration
+from portal.subscriptions.models import Subscription
 from tests.conftest import DATA_47, TEST_PASSWORD
 
 
@@ -131,6 +133,17 @@ def test_demo_load(app):
         == 0
     )
     assert db.session.scalar(select(func.count()).select_from(User)) == 5
+    states = dict(
+        db.session.execute(select(Collectivite.name, Subscription.state).join(Subscription.collectivite)).all()
+    )
+    assert states == {"Laroque-Timbaut": "active", "Sauvagnas": "demandee", "Saint-Sixte": "informations_demandees"}
+    assert db.session.scalar(select(func.count()).select_from(PayrollDeclaration)) > 600  # two years, every body
+    sauvagnas_school = db.session.scalar(
+        select(Subscription).join(Subscription.collectivite).where(Collectivite.name == "Sauvagnas")
+    ).schools[0]
+    from portal.catalogue.rules import uai_problem
+
+    assert uai_problem(sauvagnas_school.uai) is None
     again = runner.invoke(args=["demo", "load", "--if-empty"])
     assert again.exit_code == 0 and "déjà des données" in again.output
 
