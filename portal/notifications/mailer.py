@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -23,9 +24,12 @@ class TransientEmailError(Exception):
 
 
 def _address(display_name: str | None, addr_spec: str) -> Address:
+    local, at, domain = addr_spec.rpartition("@")
+    if not at or not local or not domain or "@" in local or "." not in domain:
+        raise PermanentEmailError(f"Adresse électronique invalide : {addr_spec!r}")
     try:
         return Address(display_name=display_name or "", addr_spec=addr_spec)
-    except (ValueError, IndexError) as exc:
+    except (ValueError, IndexError, HeaderParseError) as exc:
         raise PermanentEmailError(f"Adresse électronique invalide : {addr_spec!r}") from exc
 
 
@@ -74,7 +78,12 @@ def send(message: EmailMessage) -> None:
                 client.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
             client.send_message(message)
     except smtplib.SMTPRecipientsRefused as exc:
-        raise PermanentEmailError(f"Destinataire refusé par le serveur : {exc.recipients}") from exc
+        codes = [code for code, _message in exc.recipients.values()]
+        text = f"Destinataire refusé par le serveur : {exc.recipients}"
+        if codes and all(400 <= code < 500 for code in codes):
+            # Greylisting and full mailboxes answer 4xx: temporary by definition, retry later.
+            raise TransientEmailError(text) from exc
+        raise PermanentEmailError(text) from exc
     except smtplib.SMTPResponseException as exc:
         text = f"Le serveur SMTP a répondu {exc.smtp_code} : {exc.smtp_error!r}"
         if 400 <= exc.smtp_code < 500:

@@ -235,8 +235,9 @@ def mark_failed(email_id: int, token: str, error: str) -> None:
     _finish(email_id, token, state=OutboxState.FAILED, last_error=error[:4000], claim_token=None)
 
 
-def due_for_publication(now: datetime | None = None, limit: int = 500) -> list[int]:
-    """Rows whose message may be lost: pending and due but not published recently, or claimed past the lease.
+def due_for_publication(now: datetime | None = None, limit: int = 500, include_pending: bool = True) -> list[int]:
+    """Rows whose message may be lost: pending and due but not published recently (only when
+    ``include_pending``), or claimed by a worker past the lease (the worker died).
 
     Marks them as published now, in the same transaction (SKIP LOCKED on PostgreSQL, so two
     sweeps running by mistake take different rows).
@@ -244,21 +245,18 @@ def due_for_publication(now: datetime | None = None, limit: int = 500) -> list[i
     now = now or utcnow()
     lease = timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
     stale = now - lease
-    statement = (
-        select(OutboxEmail.id)
-        .where(
-            or_(
-                and_(
-                    OutboxEmail.state == OutboxState.PENDING,
-                    OutboxEmail.next_attempt_at <= now,
-                    or_(OutboxEmail.enqueued_at.is_(None), OutboxEmail.enqueued_at < stale),
-                ),
-                and_(OutboxEmail.state == OutboxState.RUNNING, OutboxEmail.claimed_at < stale),
-            )
+    lost_while_running = and_(OutboxEmail.state == OutboxState.RUNNING, OutboxEmail.claimed_at < stale)
+    condition = lost_while_running
+    if include_pending:
+        condition = or_(
+            and_(
+                OutboxEmail.state == OutboxState.PENDING,
+                OutboxEmail.next_attempt_at <= now,
+                or_(OutboxEmail.enqueued_at.is_(None), OutboxEmail.enqueued_at < stale),
+            ),
+            lost_while_running,
         )
-        .order_by(OutboxEmail.id)
-        .limit(limit)
-    )
+    statement = select(OutboxEmail.id).where(condition).order_by(OutboxEmail.id).limit(limit)
     if db.engine.dialect.name == "postgresql":
         statement = statement.with_for_update(skip_locked=True)
     ids = list(db.session.scalars(statement))
@@ -271,6 +269,17 @@ def due_for_publication(now: datetime | None = None, limit: int = 500) -> list[i
         )
     db.session.commit()
     return ids
+
+
+def queued_messages() -> int | None:
+    """Messages waiting in the broker's default queue, or None if the broker cannot say."""
+    celery_app = current_app.extensions["celery"]
+    try:
+        with celery_app.connection_for_read() as connection:
+            queue = celery_app.conf.task_default_queue
+            return connection.default_channel.queue_declare(queue=queue, passive=True).message_count
+    except Exception:  # noqa: BLE001 - an unknown queue or a broker without the information
+        return None
 
 
 def retry_failed(email: OutboxEmail, actor) -> None:

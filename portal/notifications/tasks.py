@@ -43,8 +43,13 @@ def send_email(email_id: int) -> str:
 
 @shared_task(name="notifications.sweep", ignore_result=True)
 def sweep_outbox() -> int:
-    """Re-publish rows whose message may have been lost (broker crash, worker killed). Safe to run twice."""
-    ids = services.due_for_publication()
+    """Re-publish rows whose message may have been lost (broker crash, worker killed). Safe to run twice.
+
+    A pending row's message may simply be waiting behind a backlog: while the queue still holds
+    messages, only rows claimed by a dead worker are republished; once it is empty, any pending row
+    left behind lost its message. When the broker cannot tell, republish (a duplicate message is
+    harmless, the claim makes sure one email is sent; a lost one is not)."""
+    ids = services.due_for_publication(include_pending=not services.queued_messages())
     for email_id in ids:
         send_email.apply_async(args=[email_id])
     return len(ids)
