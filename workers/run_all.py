@@ -71,7 +71,13 @@ def commands(port: str, host: str) -> dict[str, list[str]]:
     }
 
 
+def _stop_on_sigterm(_signum, _frame):
+    # A supervisor stopped by SIGTERM (systemd, kill) must stop its children too, like Ctrl-C does.
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     port = os.environ.get("PORT", "5000")
     host = os.environ.get("HOST", "127.0.0.1")
     wanted = commands(port, host)

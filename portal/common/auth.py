@@ -62,3 +62,13 @@ def can_manage_collectivite(user, collectivite: Collectivite) -> bool:
     if user.role == Role.STAFF:
         return True
     return user.role == Role.SECRETARY and any(c.id == collectivite.id for c in user.collectivites)
+
+
+def get_managed_collectivite_or_404(user, collectivite_id: int) -> Collectivite:
+    """A collectivité the user manages (staff: any; secretary: hers), in one query; 404 otherwise.
+
+    A secretary sees exactly the collectivités she manages, so visibility is enough for her;
+    an elected official sees his commune but manages nothing."""
+    if user.role not in (Role.STAFF, Role.SECRETARY):
+        abort(404)
+    return get_visible_collectivite_or_404(user, collectivite_id)

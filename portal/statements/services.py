@@ -184,6 +184,10 @@ def statements_for(year: int, body_ids: list[int] | None = None) -> Iterator[Bod
     for body_id, service_id, start, end, details in rows:
         service = services[service_id]
         tariff = tariffs.get(service_id)
+        quantities = dict((details or {}).get("quantities") or {})
+        if service.tariff_model == catalogue_rules.TariffModel.PAYROLL_RATE:
+            # A rate of payroll is priced on the payroll declared for the year, not on what the request said.
+            quantities.setdefault("payroll", payrolls.get(body_id))
         subscriptions[body_id].append(
             (
                 service,
@@ -192,7 +196,7 @@ def statements_for(year: int, body_ids: list[int] | None = None) -> Iterator[Bod
                     service.tariff_model,
                     tariff.unit_amount if tariff else None,
                     tariff.deliberation_ref if tariff else None,
-                    (details or {}).get("quantities", {}),
+                    quantities,
                     start,
                     end,
                 ),

@@ -6,13 +6,13 @@ import csv
 import io
 from datetime import date
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from portal.catalogue.models import ContributionRate, PayrollDeclaration
-from portal.common.auth import can_manage_collectivite, get_visible_collectivite_or_404, staff_required
+from portal.common.auth import get_managed_collectivite_or_404, staff_required
 from portal.common.errors import DomainError
 from portal.extensions import db
 from portal.statements import services
@@ -51,10 +51,7 @@ def rates():
 
 
 def _body_for_statement(collectivite_id: int):
-    body = get_visible_collectivite_or_404(current_user, collectivite_id)
-    if not can_manage_collectivite(current_user, body):
-        abort(404)
-    return body
+    return get_managed_collectivite_or_404(current_user, collectivite_id)
 
 
 @bp.route("/collectivites/<int:collectivite_id>/releve/<int:year>", methods=["GET", "POST"])

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from portal.catalogue.models import Service
-from portal.common.auth import can_manage_collectivite, get_visible_collectivite_or_404, visible_collectivites
+from portal.common.auth import get_managed_collectivite_or_404, visible_collectivites
 from portal.common.errors import DomainError
 from portal.common.pagination import paginate
 from portal.extensions import db
@@ -23,20 +23,13 @@ from portal.subscriptions.models import Document, Subscription
 bp = Blueprint("subscriptions", __name__)
 
 
-def _managed_collectivite_or_404(collectivite_id: int) -> Collectivite:
-    body = get_visible_collectivite_or_404(current_user, collectivite_id)
-    if not can_manage_collectivite(current_user, body):
-        abort(404)
-    return body
-
-
 def _subscription_or_404(subscription_id: int) -> Subscription:
     """Staff see every subscription; a secretary only those of her collectivités; others nothing (404)."""
     visible_ids = visible_collectivites(current_user, select(Collectivite.id))
     found = db.session.scalar(
         select(Subscription).where(Subscription.id == subscription_id, Subscription.collectivite_id.in_(visible_ids))
     )
-    if found is None or not can_manage_collectivite(current_user, found.collectivite):
+    if found is None or not (current_user.is_staff or current_user.is_secretary):
         abort(404)
     return found
 
@@ -44,7 +37,7 @@ def _subscription_or_404(subscription_id: int) -> Subscription:
 @bp.route("/collectivites/<int:collectivite_id>/services")
 @login_required
 def catalogue(collectivite_id: int):
-    body = _managed_collectivite_or_404(collectivite_id)
+    body = get_managed_collectivite_or_404(current_user, collectivite_id)
     year = date.today().year
     entries = services.catalogue_for(body, year)
     return render_template("subscriptions/catalogue.html", body=body, entries=entries, year=year)
@@ -53,7 +46,7 @@ def catalogue(collectivite_id: int):
 @bp.route("/collectivites/<int:collectivite_id>/services/<code>/demande", methods=["GET", "POST"])
 @login_required
 def request_service(collectivite_id: int, code: str):
-    body = _managed_collectivite_or_404(collectivite_id)
+    body = get_managed_collectivite_or_404(current_user, collectivite_id)
     service = db.session.scalar(select(Service).where(Service.code == code)) or abort(404)
     form = request_form_class(service)()
     if form.validate_on_submit():

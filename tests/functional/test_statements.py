@@ -43,6 +43,10 @@ def world(app):
         staff,
     )
     subscriptions.transition(subscription, subscription_rules.Action.VALIDATE, staff)
+    prevention = subscriptions.request_subscription(
+        a, catalogue["medecine-preventive"],
+        subscriptions.RequestInput(start_date=date.today(), quantities={"agents": 6}), staff)
+    subscriptions.transition(prevention, subscription_rules.Action.VALIDATE, staff)
     socle = subscriptions.request_subscription(
         big, catalogue["socle-commun"], subscriptions.RequestInput(start_date=date(Y, 12, 1)), staff
     )
@@ -57,6 +61,9 @@ def test_statements_in_bulk(world):
     assert sauvagnas.total_of("cotisation") == Decimal("2000.00")  # 250 000 × 0.8 %, affiliated since 1 January Y-1
     assert [i.amount for i in sauvagnas.instalments] == [Decimal("600.00"), Decimal("1400.00")]  # ⅓ of 1 800
     assert sauvagnas.total_of("service") > 0
+    prevention = next(line for line in sauvagnas.lines if line.label == "Médecine préventive")
+    assert prevention.amount is not None and prevention.amount > 0  # 0.33 % of the declared payroll, pro rata
+    assert not any("Médecine préventive" in warning for warning in sauvagnas.warnings)
     agen = by_name["Agen"]
     assert agen.total_of("cotisation") == 0
     assert agen.total_of("socle") == Decimal("2038.36")  # 24 000 × 31 / 365
