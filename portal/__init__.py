@@ -67,6 +67,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.affiliation.views import bp as affiliation_bp
     from portal.audit.views import bp as audit_bp
     from portal.catalogue.views import bp as catalogue_bp
+    from portal.conventions.views import bp as conventions_bp
     from portal.main.views import bp as main_bp
     from portal.notifications.views import bp as notifications_bp
     from portal.registry.views import bp as registry_bp
@@ -74,7 +75,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.subscriptions.views import bp as subscriptions_bp
 
     blueprints = (main_bp, accounts_bp, registry_bp, affiliation_bp, audit_bp, notifications_bp, subscriptions_bp,
-                  statements_bp, catalogue_bp)
+                  statements_bp, catalogue_bp, conventions_bp)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 

@@ -119,6 +119,9 @@ def build_config(instance_path: str | os.PathLike, environ=None) -> dict:
         "MAIL_TIMEOUT_SECONDS": _int(environ, "MAIL_TIMEOUT_SECONDS", 10),
         "MAIL_DEFAULT_SENDER": environ.get("MAIL_DEFAULT_SENDER") or "Portail CDG 47 <ne-pas-repondre@cdg47.example>",
         "MAIL_MESSAGE_ID_DOMAIN": environ.get("MAIL_MESSAGE_ID_DOMAIN") or "portail.cdg47.example",
+        # Partner conventions: alert delay before a deadline (days), maximum size of an attached document (MB).
+        "CONVENTION_ALERT_DAYS": _int(environ, "CONVENTION_ALERT_DAYS", 90),
+        "CONVENTION_MAX_UPLOAD_MB": _int(environ, "CONVENTION_MAX_UPLOAD_MB", 10),
         "OUTBOX_LEASE_SECONDS": _int(environ, "OUTBOX_LEASE_SECONDS", 300),
         "OUTBOX_MAX_ATTEMPTS": _int(environ, "OUTBOX_MAX_ATTEMPTS", 8),
         "OUTBOX_SWEEP_SECONDS": _int(environ, "OUTBOX_SWEEP_SECONDS", 60),

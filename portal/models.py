@@ -4,6 +4,17 @@ from portal.accounts.models import LoginAttempt, Mandate, User, secretary_collec
 from portal.affiliation.models import AffiliationDecision, AffiliationStatusChange  # noqa: F401
 from portal.audit.models import AuditEvent  # noqa: F401
 from portal.catalogue.models import ContributionRate, PayrollDeclaration, Service, Tariff  # noqa: F401
+from portal.conventions.models import (  # noqa: F401,E501
+    Axis,
+    AxisAction,
+    Convention,
+    ConventionAlert,
+    ConventionDocument,
+    ConventionParty,
+    Meeting,
+    Partner,
+    Signatory,
+)
 from portal.notifications.models import Notification, NotificationPreference, OutboxAttachment, OutboxEmail  # noqa: F401,E501
 from portal.registry.models import Collectivite, HeadcountDeclaration  # noqa: F401
 from portal.subscriptions.models import Document, School, Subscription, SubscriptionEvent  # noqa: F401

@@ -22,6 +22,10 @@ def build_schedule(config) -> dict:
             "task": "subscriptions.daily",
             "schedule": crontab(hour=0, minute=30),
         },
+        "conventions-alerts": {
+            "task": "conventions.alerts",
+            "schedule": crontab(hour=7, minute=0),
+        },
         "affiliation-apply-due-changes": {
             "task": "affiliation.apply_due_changes",
             "schedule": crontab(hour=2, minute=15),

@@ -22,6 +22,7 @@ from portal.accounts import services as accounts
 from portal.accounts.models import Role
 from portal.affiliation import rules
 from portal.affiliation import services as affiliation
+from portal.conventions.demo import load_conventions
 from portal.demo.catalogue import SERVICES, load_catalogue
 from portal.extensions import db
 from portal.registry.importer import ImportSummary, import_records, read_dataset
@@ -167,6 +168,7 @@ def load(current_year: int | None = None, log=print) -> ImportSummary:
     log(f"Catalogue de démonstration : {len(SERVICES)} services, tarifs {current_year} illustratifs.")
     load_payrolls(bodies, years[-2:])
     load_subscriptions(by_code, catalogue, created_users, current_year)
+    load_conventions(by_code, created_users["agent@cdg47.example"], log=log)
     log(
         f"Effectifs fictifs déclarés pour {len(bodies)} collectivités et établissements ({', '.join(map(str, years))})."
     )

@@ -1,0 +1,1 @@
+"""Partner conventions: framework agreements, local contracts, their follow-up and renewal alerts."""

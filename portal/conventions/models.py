@@ -1,0 +1,236 @@
+"""Partners, conventions and their parties, signatories, axes, actions, meetings, documents and alerts."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.common.database import TimestampMixin, UTCDateTime, utcnow
+from portal.conventions import rules
+from portal.extensions import db
+
+
+class PartnerKind:
+    CNFPT = "cnfpt"
+    CNFPT_DELEGATION = "cnfpt_delegation"
+    AMF = "amf"
+    PREFON = "prefon"
+    AATF = "aatf"
+    REGIONS = "regions_de_france"
+    FNCDG = "fncdg"
+    ETAT = "etat"
+    DSDEN = "dsden"
+    CDG = "cdg"
+    COLLECTIVITE = "collectivite"
+    OTHER = "other"
+
+
+PARTNER_KIND_LABELS = {
+    PartnerKind.CNFPT: "CNFPT",
+    PartnerKind.CNFPT_DELEGATION: "Délégation régionale du CNFPT",
+    PartnerKind.AMF: "Association des maires de France (AMF)",
+    PartnerKind.PREFON: "Préfon",
+    PartnerKind.AATF: "Association des administrateurs territoriaux de France (AATF)",
+    PartnerKind.REGIONS: "Régions de France",
+    PartnerKind.FNCDG: "Fédération nationale des centres de gestion (FNCDG)",
+    PartnerKind.ETAT: "État",
+    PartnerKind.DSDEN: "DSDEN / DASEN",
+    PartnerKind.CDG: "Centre de gestion",
+    PartnerKind.COLLECTIVITE: "Collectivité du registre",
+    PartnerKind.OTHER: "Autre organisme",
+}
+
+
+class Partner(TimestampMixin, db.Model):
+    """An organisation that signs conventions; a collectivité of the registry is linked to its row."""
+
+    __tablename__ = "partner"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    collectivite_id: Mapped[int | None] = mapped_column(ForeignKey("collectivite.id", ondelete="SET NULL"), unique=True)
+    representative_name: Mapped[str | None] = mapped_column(String(200))
+    representative_role: Mapped[str | None] = mapped_column(String(200))
+
+    collectivite = relationship("Collectivite")
+
+    @property
+    def kind_label(self) -> str:
+        return PARTNER_KIND_LABELS.get(self.kind, self.kind)
+
+
+class Convention(TimestampMixin, db.Model):
+    """A convention; its state is computed from its dates (see :mod:`portal.conventions.rules`)."""
+
+    __tablename__ = "convention"
+    __table_args__ = (
+        CheckConstraint("end_date IS NULL OR start_date IS NULL OR end_date >= start_date", name="dates_ordered"),
+        CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(30), index=True)
+    object: Mapped[str | None] = mapped_column(Text)
+    signed_on: Mapped[date | None] = mapped_column(Date)
+    start_date: Mapped[date | None] = mapped_column(Date)
+    # The end date given, or the one derived from the duration when the convention was saved.
+    end_date: Mapped[date | None] = mapped_column(Date, index=True)
+    duration_months: Mapped[int | None] = mapped_column(Integer)
+    tacit_renewal: Mapped[bool] = mapped_column(Boolean, default=False)
+    renewal_months: Mapped[int | None] = mapped_column(Integer)
+    notice_months: Mapped[int | None] = mapped_column(Integer)
+    terminated_on: Mapped[date | None] = mapped_column(Date)
+    deliberation_refs: Mapped[str | None] = mapped_column(Text)
+    follow_up: Mapped[str | None] = mapped_column(Text)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("convention.id", ondelete="SET NULL"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+
+    parent: Mapped[Convention | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Convention]] = relationship(back_populates="parent", order_by="Convention.start_date")
+    parties: Mapped[list[ConventionParty]] = relationship(
+        back_populates="convention", order_by="ConventionParty.id", cascade="all, delete-orphan"
+    )
+    signatories: Mapped[list[Signatory]] = relationship(
+        back_populates="convention", order_by="Signatory.id", cascade="all, delete-orphan"
+    )
+    axes: Mapped[list[Axis]] = relationship(
+        back_populates="convention", order_by="Axis.position", cascade="all, delete-orphan"
+    )
+    meetings: Mapped[list[Meeting]] = relationship(
+        back_populates="convention", order_by="Meeting.held_on.desc()", cascade="all, delete-orphan"
+    )
+    documents: Mapped[list[ConventionDocument]] = relationship(
+        back_populates="convention", order_by="ConventionDocument.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def terms(self) -> rules.Terms:
+        return rules.Terms(
+            signed_on=self.signed_on,
+            start_date=self.start_date,
+            end_date=self.end_date,
+            tacit_renewal=bool(self.tacit_renewal),
+            renewal_months=self.renewal_months or self.duration_months,
+            notice_months=self.notice_months,
+            terminated_on=self.terminated_on,
+        )
+
+    @property
+    def kind_label(self) -> str:
+        return rules.KIND_LABELS.get(self.kind, self.kind)
+
+
+class ConventionParty(db.Model):
+    """A partner bound by a convention, with its representative and the délibération authorising signature."""
+
+    __tablename__ = "convention_party"
+    __table_args__ = (UniqueConstraint("convention_id", "partner_id", name="uq_convention_party_partner"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    convention_id: Mapped[int] = mapped_column(ForeignKey("convention.id", ondelete="CASCADE"), index=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id", ondelete="RESTRICT"), index=True)
+    representative: Mapped[str | None] = mapped_column(String(200))
+    deliberation_ref: Mapped[str | None] = mapped_column(String(200))
+
+    convention: Mapped[Convention] = relationship(back_populates="parties")
+    partner: Mapped[Partner] = relationship()
+
+
+class Signatory(db.Model):
+    __tablename__ = "convention_signatory"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    convention_id: Mapped[int] = mapped_column(ForeignKey("convention.id", ondelete="CASCADE"), index=True)
+    party_id: Mapped[int | None] = mapped_column(ForeignKey("convention_party.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str | None] = mapped_column(String(200))
+
+    convention: Mapped[Convention] = relationship(back_populates="signatories")
+    party: Mapped[ConventionParty | None] = relationship()
+
+
+class Axis(db.Model):
+    """An axis of collaboration, with its follow-up actions."""
+
+    __tablename__ = "convention_axis"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    convention_id: Mapped[int] = mapped_column(ForeignKey("convention.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=1)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str | None] = mapped_column(Text)
+
+    convention: Mapped[Convention] = relationship(back_populates="axes")
+    actions: Mapped[list[AxisAction]] = relationship(
+        back_populates="axis", order_by="AxisAction.id", cascade="all, delete-orphan"
+    )
+
+
+ACTION_STATUS_LABELS = {"planned": "Prévue", "in_progress": "En cours", "done": "Réalisée", "dropped": "Abandonnée"}
+
+
+class AxisAction(db.Model):
+    __tablename__ = "convention_action"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    axis_id: Mapped[int] = mapped_column(ForeignKey("convention_axis.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    owner: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="planned")
+    due_date: Mapped[date | None] = mapped_column(Date)
+
+    axis: Mapped[Axis] = relationship(back_populates="actions")
+
+    @property
+    def status_label(self) -> str:
+        return ACTION_STATUS_LABELS.get(self.status, self.status)
+
+
+class Meeting(db.Model):
+    """A meeting of the comité de suivi (or an annual review), with its minutes."""
+
+    __tablename__ = "convention_meeting"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    convention_id: Mapped[int] = mapped_column(ForeignKey("convention.id", ondelete="CASCADE"), index=True)
+    held_on: Mapped[date] = mapped_column(Date)
+    title: Mapped[str] = mapped_column(String(200))
+    minutes: Mapped[str | None] = mapped_column(Text)
+
+    convention: Mapped[Convention] = relationship(back_populates="meetings")
+
+
+class ConventionDocument(db.Model):
+    """A file attached to a convention, stored under the instance folder (never under static)."""
+
+    __tablename__ = "convention_document"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    convention_id: Mapped[int] = mapped_column(ForeignKey("convention.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int] = mapped_column(Integer)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+
+    convention: Mapped[Convention] = relationship(back_populates="documents")
+
+
+class ConventionAlert(db.Model):
+    """One warning sent about one deadline: the unique constraint makes the alert job idempotent."""
+
+    __tablename__ = "convention_alert"
+    __table_args__ = (
+        UniqueConstraint("convention_id", "kind", "deadline", name="uq_convention_alert_convention_kind_deadline"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    convention_id: Mapped[int] = mapped_column(ForeignKey("convention.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    deadline: Mapped[date] = mapped_column(Date)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,550 @@
+"""Convention use cases: partners, conventions with their parties, signatories and axes, follow-up actions,
+comité de suivi meetings, documents, what a user may see, the list's filters and the renewal alerts.
+
+Rules come from :mod:`portal.conventions.rules`. Services only flush; the caller commits. Refusals are
+:class:`DomainError` in French, raised before anything is written, so that nothing is saved half-way.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import Select, event, exists, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from portal.accounts.models import Role, User, secretary_collectivite
+from portal.audit import services as audit
+from portal.common.errors import DomainError
+from portal.common.text import normalise
+from portal.conventions import rules
+from portal.conventions.models import (
+    ACTION_STATUS_LABELS,
+    PARTNER_KIND_LABELS,
+    Axis,
+    AxisAction,
+    Convention,
+    ConventionAlert,
+    ConventionDocument,
+    ConventionParty,
+    Meeting,
+    Partner,
+    PartnerKind,
+    Signatory,
+)
+from portal.extensions import db
+from portal.registry.models import Collectivite
+
+ALERT_TASK = "conventions.alerts"
+_FILES_KEY = "convention_files_written"
+
+
+def alert_days() -> int:
+    return int(current_app.config.get("CONVENTION_ALERT_DAYS", rules.DEFAULT_ALERT_DAYS))
+
+
+def max_upload_bytes() -> int:
+    return int(float(current_app.config.get("CONVENTION_MAX_UPLOAD_MB", 10)) * 1024 * 1024)
+
+
+def _clean(text: str | None) -> str | None:
+    return (text or "").strip() or None
+
+
+# Partners -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class PartnerInput:
+    name: str
+    kind: str
+    representative_name: str | None = None
+    representative_role: str | None = None
+    collectivite_id: int | None = None
+
+
+def create_partner(data: PartnerInput, actor: User | None) -> Partner:
+    """A new partner. Refused: no name, an unknown kind, a name or a collectivité already recorded."""
+    name = _clean(data.name)
+    if not name:
+        raise DomainError("Indiquez le nom du partenaire.", "name")
+    if data.kind not in PARTNER_KIND_LABELS:
+        raise DomainError("Choisissez le type de partenaire.", "kind")
+    if db.session.scalar(select(Partner.id).where(Partner.name == name)) is not None:
+        raise DomainError(f"Le partenaire « {name} » existe déjà.", "name")
+    body = None
+    if data.collectivite_id:
+        body = db.session.get(Collectivite, data.collectivite_id)
+        if body is None:
+            raise DomainError("Collectivité inconnue.", "collectivite_id")
+        if db.session.scalar(select(Partner.id).where(Partner.collectivite_id == body.id)) is not None:
+            raise DomainError(f"{body.name} est déjà enregistrée comme partenaire.", "collectivite_id")
+    partner = Partner(
+        name=name,
+        kind=PartnerKind.COLLECTIVITE if body is not None and data.kind == PartnerKind.OTHER else data.kind,
+        collectivite=body,
+        representative_name=_clean(data.representative_name),
+        representative_role=_clean(data.representative_role),
+    )
+    db.session.add(partner)
+    db.session.flush()
+    audit.record("convention.partner_create", f"Nouveau partenaire : {name}", actor=actor, obj=partner)
+    return partner
+
+
+def partner_for_collectivite(body: Collectivite, actor: User | None = None) -> Partner:
+    """The partner row of a collectivité of the registry, created on first use."""
+    found = db.session.scalar(select(Partner).where(Partner.collectivite_id == body.id))
+    if found is not None:
+        return found
+    return create_partner(PartnerInput(body.name, PartnerKind.COLLECTIVITE, collectivite_id=body.id), actor)
+
+
+def all_partners() -> list[Partner]:
+    return list(db.session.scalars(select(Partner).order_by(Partner.name)))
+
+
+# Conventions --------------------------------------------------------------------------------------
+
+
+@dataclass
+class PartyInput:
+    partner_id: int
+    representative: str | None = None
+    deliberation_ref: str | None = None
+
+
+@dataclass
+class SignatoryInput:
+    name: str
+    role: str | None = None
+    partner_id: int | None = None
+
+
+@dataclass
+class AxisInput:
+    title: str
+    description: str | None = None
+
+
+@dataclass
+class ConventionInput:
+    title: str
+    kind: str
+    object: str | None = None
+    signed_on: date | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    duration_months: int | None = None
+    tacit_renewal: bool = False
+    renewal_months: int | None = None
+    notice_months: int | None = None
+    deliberation_refs: str | None = None
+    follow_up: str | None = None
+    parent_id: int | None = None
+    parties: list[PartyInput] = field(default_factory=list)
+    signatories: list[SignatoryInput] = field(default_factory=list)
+    axes: list[AxisInput] = field(default_factory=list)
+
+    def terms(self) -> rules.Terms:
+        return rules.Terms(
+            signed_on=self.signed_on,
+            start_date=self.start_date,
+            end_date=self.end_date,
+            duration_months=self.duration_months,
+            tacit_renewal=self.tacit_renewal,
+            renewal_months=self.renewal_months,
+            notice_months=self.notice_months,
+        )
+
+
+def _validate(data: ConventionInput) -> tuple[list[Partner], Convention | None]:
+    if not _clean(data.title):
+        raise DomainError("Indiquez l'intitulé de la convention.", "title")
+    if data.kind not in rules.KIND_LABELS:
+        raise DomainError("Choisissez le type de convention.", "kind")
+    for name, message in rules.date_problems(data.terms()):
+        raise DomainError(message, name)
+    partner_ids = [p.partner_id for p in data.parties]
+    if len(set(partner_ids)) != len(partner_ids):
+        raise DomainError("Un même partenaire figure deux fois parmi les parties.", "parties")
+    if rules.too_few_parties(len(partner_ids)):
+        raise DomainError("Une convention lie au moins deux parties : choisissez-en au moins deux.", "parties")
+    partners = {p.id: p for p in db.session.scalars(select(Partner).where(Partner.id.in_(partner_ids)))}
+    if len(partners) != len(partner_ids):
+        raise DomainError("Un des partenaires choisis n'existe pas.", "parties")
+    for index, signatory in enumerate(data.signatories, start=1):
+        if not _clean(signatory.name):
+            raise DomainError(f"Signataire n° {index} : indiquez son nom.", "signatories")
+        if signatory.partner_id is not None and signatory.partner_id not in partners:
+            raise DomainError(
+                f"Signataire n° {index} : la partie qu'il représente doit figurer parmi les parties.", "signatories"
+            )
+    for index, axis in enumerate(data.axes, start=1):
+        if not _clean(axis.title):
+            raise DomainError(f"Axe n° {index} : indiquez son intitulé.", "axes")
+    parent = None
+    if data.parent_id:
+        parent = db.session.get(Convention, data.parent_id)
+        if parent is None:
+            raise DomainError("La convention-cadre choisie n'existe pas.", "parent_id")
+        if rules.outlasts(data.terms(), parent.terms):
+            raise DomainError(
+                f"La convention ne peut pas durer au-delà de la convention-cadre qu'elle applique "
+                f"(« {parent.title} », {_period(parent)}).",
+                "parent_id",
+            )
+    return [partners[i] for i in partner_ids], parent
+
+
+def _period(convention: Convention) -> str:
+    start = convention.start_date.strftime("%d/%m/%Y") if convention.start_date else "?"
+    end = convention.end_date.strftime("%d/%m/%Y") if convention.end_date else "sans terme"
+    return f"du {start} au {end}" if convention.end_date else f"à partir du {start}, {end}"
+
+
+def create_convention(data: ConventionInput, actor: User | None) -> Convention:
+    """Record a convention with its parties, signatories and axes. Refused (nothing written): no title or kind,
+    an end before the start, fewer than two parties, a signatory for a party not bound, a local contract that
+    outlasts its framework agreement."""
+    partners, parent = _validate(data)
+    convention = Convention(
+        title=data.title.strip(),
+        kind=data.kind,
+        object=_clean(data.object),
+        signed_on=data.signed_on,
+        start_date=data.start_date,
+        end_date=rules.initial_end(data.terms()),
+        duration_months=data.duration_months,
+        tacit_renewal=data.tacit_renewal,
+        renewal_months=data.renewal_months,
+        notice_months=data.notice_months,
+        deliberation_refs=_clean(data.deliberation_refs),
+        follow_up=_clean(data.follow_up),
+        parent=parent,
+        created_by_id=getattr(actor, "id", None),
+    )
+    by_partner = {}
+    for party_input, partner in zip(data.parties, partners, strict=True):
+        party = ConventionParty(
+            partner=partner,
+            representative=_clean(party_input.representative) or partner.representative_name,
+            deliberation_ref=_clean(party_input.deliberation_ref),
+        )
+        convention.parties.append(party)
+        by_partner[partner.id] = party
+    for signatory in data.signatories:
+        convention.signatories.append(
+            Signatory(
+                name=signatory.name.strip(), role=_clean(signatory.role), party=by_partner.get(signatory.partner_id)
+            )
+        )
+    for position, axis in enumerate(data.axes, start=1):
+        convention.axes.append(Axis(position=position, title=axis.title.strip(), description=_clean(axis.description)))
+    db.session.add(convention)
+    db.session.flush()
+    audit.record(
+        "convention.create",
+        f"Nouvelle convention : {convention.title} ({', '.join(p.name for p in partners)})",
+        actor=actor,
+        obj=convention,
+        details={"kind": convention.kind, "parent_id": convention.parent_id},
+    )
+    return convention
+
+
+def terminate(convention: Convention, on: date, actor: User) -> Convention:
+    """Record the termination (résiliation or dénonciation) of a convention, effective on ``on``."""
+    if convention.terminated_on is not None:
+        raise DomainError("Cette convention est déjà résiliée.")
+    if convention.start_date and on < convention.start_date:
+        raise DomainError("La date de résiliation ne peut pas précéder la date de début.", "terminated_on")
+    convention.terminated_on = on
+    db.session.flush()
+    audit.record(
+        "convention.terminate",
+        f"Résiliation de « {convention.title} » au {on.strftime('%d/%m/%Y')}",
+        actor=actor,
+        obj=convention,
+    )
+    return convention
+
+
+# Follow-up ------------------------------------------------------------------------------------------
+
+
+def add_action(
+    axis: Axis, title: str, owner: str | None, due_date: date | None, status: str, actor: User
+) -> AxisAction:
+    """A follow-up action under an axis, with its owner, status and due date."""
+    if not _clean(title):
+        raise DomainError("Indiquez l'action à mener.", "title")
+    if status not in ACTION_STATUS_LABELS:
+        raise DomainError("Choisissez l'état de l'action.", "status")
+    action = AxisAction(title=title.strip(), owner=_clean(owner), due_date=due_date, status=status)
+    axis.actions.append(action)
+    db.session.flush()
+    audit.record(
+        "convention.action_add",
+        f"Action ajoutée à l'axe « {axis.title} » de « {axis.convention.title} » : {action.title}",
+        actor=actor,
+        obj=axis.convention,
+    )
+    return action
+
+
+def set_action_status(action: AxisAction, status: str, actor: User) -> AxisAction:
+    if status not in ACTION_STATUS_LABELS:
+        raise DomainError("Choisissez l'état de l'action.", "status")
+    before, action.status = action.status, status
+    db.session.flush()
+    audit.record(
+        "convention.action_status",
+        f"Action « {action.title} » : {ACTION_STATUS_LABELS.get(before, before)} → {ACTION_STATUS_LABELS[status]}",
+        actor=actor,
+        obj=action.axis.convention,
+    )
+    return action
+
+
+def add_meeting(convention: Convention, held_on: date, title: str, minutes: str | None, actor: User) -> Meeting:
+    """A meeting of the comité de suivi (or an annual review) with its minutes."""
+    if not _clean(title):
+        raise DomainError("Indiquez l'objet de la réunion.", "title")
+    if convention.signed_on and held_on < convention.signed_on:
+        raise DomainError("La réunion ne peut pas précéder la signature de la convention.", "held_on")
+    meeting = Meeting(held_on=held_on, title=title.strip(), minutes=_clean(minutes))
+    convention.meetings.append(meeting)
+    db.session.flush()
+    audit.record(
+        "convention.meeting_add",
+        f"Réunion du {held_on.strftime('%d/%m/%Y')} ajoutée à « {convention.title} »",
+        actor=actor,
+        obj=convention,
+    )
+    return meeting
+
+
+# Documents --------------------------------------------------------------------------------------------
+
+
+def storage_dir(convention_id: int) -> Path:
+    """Files live under the instance folder, outside the web root: served only through an authorised view."""
+    return Path(current_app.instance_path) / "conventions" / str(convention_id)
+
+
+def document_path(document: ConventionDocument) -> Path:
+    return storage_dir(document.convention_id) / document.stored_name
+
+
+def add_document(convention: Convention, filename: str, stream, actor: User) -> ConventionDocument:
+    """Attach a file. Refused (nothing written): a type other than PDF or office files, content that does not
+    match its extension, an empty file, a file above ``CONVENTION_MAX_UPLOAD_MB``. The file is written after
+    the checks; if the transaction rolls back, it is removed."""
+    limit = max_upload_bytes()
+    data = stream.read(limit + 1)
+    original = Path((filename or "").replace("\\", "/")).name.strip()[:255]
+    problem = rules.document_problem(original, data[:8], len(data), limit)
+    if problem:
+        raise DomainError(problem, "file")
+    extension = "." + original.rsplit(".", 1)[-1].lower()
+    stored_name = secrets.token_hex(16) + extension
+    document = ConventionDocument(
+        filename=original,
+        stored_name=stored_name,
+        content_type=rules.ALLOWED_EXTENSIONS[extension],
+        size=len(data),
+        uploaded_by_id=getattr(actor, "id", None),
+    )
+    convention.documents.append(document)
+    db.session.flush()
+    directory = storage_dir(convention.id)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / stored_name
+    path.write_bytes(data)
+    db.session.info.setdefault(_FILES_KEY, []).append(str(path))
+    audit.record(
+        "convention.document_add",
+        f"Document « {original} » joint à « {convention.title} »",
+        actor=actor,
+        obj=convention,
+        details={"size": len(data)},
+    )
+    return document
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_files(session):
+    session.info.pop(_FILES_KEY, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _remove_files(session, previous_transaction):
+    if previous_transaction.parent is None:
+        for path in session.info.pop(_FILES_KEY, None) or []:
+            Path(path).unlink(missing_ok=True)
+
+
+# Visibility and lists ----------------------------------------------------------------------------------
+
+
+def visible(user, statement: Select | None = None) -> Select:
+    """Staff see every convention; a secretary those to which one of her collectivités is a party; others none."""
+    statement = select(Convention) if statement is None else statement
+    if user.role == Role.STAFF:
+        return statement
+    if user.role == Role.SECRETARY:
+        attached = select(secretary_collectivite.c.collectivite_id).where(secretary_collectivite.c.user_id == user.id)
+        return statement.where(
+            exists()
+            .where(ConventionParty.convention_id == Convention.id)
+            .where(ConventionParty.partner_id == Partner.id)
+            .where(Partner.collectivite_id.in_(attached))
+        )
+    return statement.where(Convention.id.is_(None))
+
+
+def get_visible(user, convention_id: int) -> Convention | None:
+    return db.session.scalar(visible(user).where(Convention.id == convention_id))
+
+
+@dataclass
+class Filters:
+    q: str | None = None
+    partner_id: int | None = None
+    kind: str | None = None
+    state: str | None = None
+    expiring_within: int | None = None
+
+
+@dataclass
+class Row:
+    convention: Convention
+    state: rules.State
+    term_end: date | None
+    days_left: int | None
+
+    @property
+    def state_label(self) -> str:
+        return rules.STATE_LABELS[self.state]
+
+
+def rows(convention: Convention, today: date) -> Row:
+    terms = convention.terms
+    return Row(
+        convention,
+        rules.state(terms, today, alert_days()),
+        rules.current_term_end(terms, today),
+        rules.days_left(terms, today),
+    )
+
+
+def search(user, filters: Filters, today: date | None = None) -> list[Row]:
+    """The conventions ``user`` may see, filtered. Partner, kind and text are filtered in SQL; the state and the
+    "expiring within N days" filter need the rules (tacit renewals), so they are applied to the rows found:
+    a CDG holds tens to hundreds of conventions, not millions."""
+    today = today or date.today()
+    statement = visible(user).options(selectinload(Convention.parties).selectinload(ConventionParty.partner))
+    if filters.kind:
+        statement = statement.where(Convention.kind == filters.kind)
+    if filters.partner_id:
+        statement = statement.where(
+            exists().where(
+                ConventionParty.convention_id == Convention.id, ConventionParty.partner_id == filters.partner_id
+            )
+        )
+    found = []
+    needle = normalise(filters.q) if filters.q else None
+    for convention in db.session.scalars(statement.order_by(Convention.start_date.desc(), Convention.id.desc())):
+        if needle:
+            haystack = normalise(
+                " ".join([convention.title, convention.object or ""] + [p.partner.name for p in convention.parties])
+            )
+            if needle not in haystack:
+                continue
+        row = rows(convention, today)
+        if filters.state and row.state != filters.state:
+            continue
+        expiring = filters.expiring_within
+        if expiring is not None and (row.days_left is None or not (0 <= row.days_left <= expiring)):
+            continue
+        found.append(row)
+    return found
+
+
+def partners_of_visible(user) -> list[Partner]:
+    statement = (
+        select(Partner)
+        .join(ConventionParty, ConventionParty.partner_id == Partner.id)
+        .where(ConventionParty.convention_id.in_(visible(user, select(Convention.id))))
+        .distinct()
+        .order_by(Partner.name)
+    )
+    return list(db.session.scalars(statement))
+
+
+def framework_candidates() -> list[Convention]:
+    return list(db.session.scalars(select(Convention).order_by(Convention.title)))
+
+
+# Alerts -------------------------------------------------------------------------------------------------
+
+
+def run_alerts(today: date | None = None) -> int:
+    """Warn every active CDG agent (notification and email) of the deadlines due within the configured delay.
+    One alert row per (convention, deadline kind, deadline date): a deadline already warned about is skipped,
+    and the unique constraint refuses a second row should two jobs race (the loser's transaction rolls back,
+    its notifications with it). Returns the number of alerts sent."""
+    from portal.notifications.services import notify
+
+    today = today or date.today()
+    delay = alert_days()
+    candidates = db.session.scalars(
+        select(Convention).where(
+            Convention.signed_on.is_not(None),
+            Convention.end_date.is_not(None),
+            or_(Convention.terminated_on.is_(None), Convention.terminated_on > today),
+            or_(Convention.end_date >= today, Convention.tacit_renewal.is_(True)),
+        )
+    )
+    staff = None
+    sent = 0
+    for convention in candidates:
+        for deadline in rules.alerts_due(convention.terms, today, delay):
+            already = db.session.scalar(
+                select(ConventionAlert.id).where(
+                    ConventionAlert.convention_id == convention.id,
+                    ConventionAlert.kind == deadline.kind,
+                    ConventionAlert.deadline == deadline.due,
+                )
+            )
+            if already is not None:
+                continue
+            db.session.add(ConventionAlert(convention_id=convention.id, kind=deadline.kind, deadline=deadline.due))
+            db.session.flush()
+            if staff is None:
+                staff = list(db.session.scalars(select(User).where(User.role == Role.STAFF, User.active.is_(True))))
+            title, body = _alert_text(convention, deadline, today)
+            for user in staff:
+                notify(user, category="conventions", title=title, body=body, link=f"/conventions/{convention.id}")
+            sent += 1
+    return sent
+
+
+def _alert_text(convention: Convention, deadline: rules.Deadline, today: date) -> tuple[str, str]:
+    due = deadline.due.strftime("%d/%m/%Y")
+    days = (deadline.due - today).days
+    if deadline.kind == rules.DeadlineKind.NOTICE:
+        return (
+            f"Préavis de dénonciation : {convention.title}",
+            f"La convention « {convention.title} » sera reconduite tacitement sauf dénonciation au plus tard le "
+            f"{due} (dans {days} jours). Décidez de la reconduire ou de la dénoncer.",
+        )
+    return (
+        f"Fin de convention : {convention.title}",
+        f"La convention « {convention.title} » prend fin le {due} (dans {days} jours). "
+        "Préparez son renouvellement ou sa clôture.",
+    )

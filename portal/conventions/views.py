@@ -1,0 +1,270 @@
+"""Convention pages: the list with its filters, the timeline, a convention's page, staff forms, documents."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from portal.common.auth import staff_required
+from portal.common.errors import DomainError
+from portal.common.forms import options
+from portal.conventions import rules, services
+from portal.conventions.forms import (
+    ActionForm,
+    ConventionForm,
+    DocumentForm,
+    FilterForm,
+    MeetingForm,
+    PartnerForm,
+    TerminateForm,
+)
+from portal.conventions.models import Axis, ConventionDocument
+from portal.extensions import db
+
+bp = Blueprint("conventions", __name__, url_prefix="/conventions")
+
+
+def _reader_required() -> None:
+    """Staff and secretaries read conventions; elected officials have no access to this area."""
+    if not (current_user.is_staff or current_user.is_secretary):
+        abort(403)
+
+
+def _convention_or_404(convention_id: int):
+    found = services.get_visible(current_user, convention_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _fail(form, exc: DomainError) -> None:
+    db.session.rollback()
+    target = getattr(form, exc.field, None) if exc.field else None
+    if target is not None and not hasattr(target, "entries"):
+        target.errors = [*target.errors, exc.message]
+    else:
+        form.form_errors.append(exc.message)
+
+
+@bp.route("/")
+@login_required
+def index():
+    _reader_required()
+    form = FilterForm(request.args)
+    form.partenaire.choices = options(
+        [("", _("Tous"))] + [(p.id, p.name) for p in services.partners_of_visible(current_user)]
+    )
+    form.type.choices = options([("", _("Tous"))] + [(k.value, label) for k, label in rules.KIND_LABELS.items()])
+    form.etat.choices = options([("", _("Tous"))] + [(s.value, label) for s, label in rules.STATE_LABELS.items()])
+    valid = form.validate()
+    filters = services.Filters()
+    if valid:
+        filters = services.Filters(
+            q=form.q.data or None,
+            partner_id=form.partenaire.data,
+            kind=form.type.data or None,
+            state=form.etat.data or None,
+            expiring_within=form.echeance.data,
+        )
+    found = services.search(current_user, filters)
+    return render_template("conventions/index.html", form=form, rows=found), (200 if valid else 422)
+
+
+@bp.route("/chronologie")
+@login_required
+def timeline():
+    _reader_required()
+    found = sorted(
+        services.search(current_user, services.Filters()),
+        key=lambda r: (r.convention.start_date or r.convention.signed_on or date.max, r.convention.id),
+    )
+    years: dict = {}
+    for row in found:
+        day = row.convention.start_date or row.convention.signed_on
+        years.setdefault(day.year if day else None, []).append(row)
+    return render_template("conventions/timeline.html", years=years)
+
+
+@bp.route("/<int:convention_id>")
+@login_required
+def show(convention_id: int):
+    convention = _convention_or_404(convention_id)
+    return _render_show(convention)
+
+
+def _render_show(convention, status=200, **forms):
+    action_form = forms.get("action_form") or ActionForm(prefix="action")
+    action_form.axis_id.choices = options((a.id, f"{a.position}. {a.title}") for a in convention.axes)
+    return render_template(
+        "conventions/show.html",
+        convention=convention,
+        row=services.rows(convention, date.today()),
+        deadlines=rules.deadlines(convention.terms, date.today()),
+        visible_children=[c for c in convention.children if services.get_visible(current_user, c.id) is not None],
+        parent_visible=convention.parent is not None and services.get_visible(current_user, convention.parent_id),
+        action_form=action_form,
+        meeting_form=forms.get("meeting_form") or MeetingForm(prefix="meeting"),
+        document_form=forms.get("document_form") or DocumentForm(prefix="document"),
+        terminate_form=forms.get("terminate_form") or TerminateForm(prefix="end"),
+        max_mb=services.max_upload_bytes() // (1024 * 1024),
+        deadline_labels=rules.DEADLINE_LABELS,
+    ), status
+
+
+@bp.route("/nouvelle", methods=["GET", "POST"])
+@staff_required
+def new():
+    form = ConventionForm()
+    form.set_choices(services.all_partners(), services.framework_candidates())
+    if form.validate_on_submit():
+        data = services.ConventionInput(
+            title=form.title.data,
+            kind=form.kind.data,
+            object=form.object.data,
+            signed_on=form.signed_on.data,
+            start_date=form.start_date.data,
+            end_date=form.end_date.data,
+            duration_months=form.duration_months.data,
+            tacit_renewal=form.tacit_renewal.data,
+            renewal_months=form.renewal_months.data,
+            notice_months=form.notice_months.data,
+            deliberation_refs=form.deliberation_refs.data,
+            follow_up=form.follow_up.data,
+            parent_id=form.parent_id.data,
+            parties=[
+                services.PartyInput(r.form.partner.data, r.form.representative.data, r.form.deliberation_ref.data)
+                for r in form.parties
+                if r.form.partner.data
+            ],
+            signatories=[
+                services.SignatoryInput(r.form.name.data, r.form.role.data, r.form.partner.data)
+                for r in form.signatories
+                if r.form.name.data or r.form.role.data
+            ],
+            axes=[
+                services.AxisInput(r.form.title.data, r.form.description.data)
+                for r in form.axes
+                if r.form.title.data or r.form.description.data
+            ],
+        )
+        try:
+            convention = services.create_convention(data, current_user)
+        except DomainError as exc:
+            _fail(form, exc)
+        else:
+            db.session.commit()
+            flash(_("La convention est enregistrée."), "success")
+            return redirect(url_for("conventions.show", convention_id=convention.id))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("conventions/new.html", form=form), status
+
+
+@bp.route("/<int:convention_id>/actions", methods=["POST"])
+@staff_required
+def add_action(convention_id: int):
+    convention = _convention_or_404(convention_id)
+    form = ActionForm(prefix="action")
+    form.axis_id.choices = options((a.id, a.title) for a in convention.axes)
+    if form.validate_on_submit():
+        axis = db.session.get(Axis, form.axis_id.data)
+        if axis is None or axis.convention_id != convention.id:
+            abort(404)
+        try:
+            services.add_action(
+                axis, form.title.data, form.owner.data, form.due_date.data, form.status.data, current_user
+            )
+        except DomainError as exc:
+            _fail(form, exc)
+        else:
+            db.session.commit()
+            flash(_("L'action est ajoutée."), "success")
+            return redirect(url_for("conventions.show", convention_id=convention.id, _anchor="axes"))
+    return _render_show(convention, 422, action_form=form)
+
+
+@bp.route("/<int:convention_id>/reunions", methods=["POST"])
+@staff_required
+def add_meeting(convention_id: int):
+    convention = _convention_or_404(convention_id)
+    form = MeetingForm(prefix="meeting")
+    if form.validate_on_submit():
+        try:
+            services.add_meeting(convention, form.held_on.data, form.title.data, form.minutes.data, current_user)
+        except DomainError as exc:
+            _fail(form, exc)
+        else:
+            db.session.commit()
+            flash(_("La réunion est enregistrée."), "success")
+            return redirect(url_for("conventions.show", convention_id=convention.id, _anchor="suivi"))
+    return _render_show(convention, 422, meeting_form=form)
+
+
+@bp.route("/<int:convention_id>/documents", methods=["POST"])
+@staff_required
+def upload(convention_id: int):
+    convention = _convention_or_404(convention_id)
+    form = DocumentForm(prefix="document")
+    if form.validate_on_submit():
+        upload_file = form.file.data
+        try:
+            services.add_document(convention, upload_file.filename, upload_file.stream, current_user)
+        except DomainError as exc:
+            _fail(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Le document est joint à la convention."), "success")
+            return redirect(url_for("conventions.show", convention_id=convention.id, _anchor="documents"))
+    return _render_show(convention, 422, document_form=form)
+
+
+@bp.route("/<int:convention_id>/documents/<int:document_id>")
+@login_required
+def document(convention_id: int, document_id: int):
+    convention = _convention_or_404(convention_id)
+    found = db.session.get(ConventionDocument, document_id)
+    if found is None or found.convention_id != convention.id:
+        abort(404)
+    path = services.document_path(found)
+    if not path.is_file():
+        abort(404)
+    return send_file(path, mimetype=found.content_type, as_attachment=True, download_name=found.filename)
+
+
+@bp.route("/<int:convention_id>/resiliation", methods=["POST"])
+@staff_required
+def terminate(convention_id: int):
+    convention = _convention_or_404(convention_id)
+    form = TerminateForm(prefix="end")
+    if form.validate_on_submit():
+        try:
+            services.terminate(convention, form.terminated_on.data, current_user)
+        except DomainError as exc:
+            _fail(form, exc)
+        else:
+            db.session.commit()
+            flash(_("La résiliation est enregistrée."), "success")
+            return redirect(url_for("conventions.show", convention_id=convention.id))
+    return _render_show(convention, 422, terminate_form=form)
+
+
+@bp.route("/partenaires", methods=["GET", "POST"])
+@staff_required
+def partners():
+    form = PartnerForm()
+    if form.validate_on_submit():
+        data = services.PartnerInput(
+            form.name.data, form.kind.data, form.representative_name.data, form.representative_role.data
+        )
+        try:
+            services.create_partner(data, current_user)
+        except DomainError as exc:
+            _fail(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Le partenaire est ajouté."), "success")
+            return redirect(url_for("conventions.partners"))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("conventions/partners.html", form=form, partners=services.all_partners()), status

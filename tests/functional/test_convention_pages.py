@@ -1,0 +1,213 @@
+"""Convention pages: staff list, filters, timeline, creation (and its refusals), follow-up forms, documents;
+secretaries see only their collectivités' conventions (404 otherwise, documents included); elected officials
+have no access to the area."""
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.conventions import services
+from portal.conventions.demo import load_conventions
+from portal.conventions.models import Convention, ConventionDocument
+from portal.extensions import db
+from tests import factories
+
+TODAY = date.today()
+
+
+@pytest.fixture
+def world(app, tmp_path, monkeypatch):
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))  # uploaded files go to a temporary folder
+    staff = factories.user("staff", email="staff@cdg47.fr")
+    commune = factories.collectivite("Laroque-Timbaut", insee="47138")
+    other = factories.collectivite("Pujols", insee="47215")
+    factories.user("secretary", email="sec@laroque.fr", collectivites=[commune])
+    factories.user("secretary", email="sec@pujols.fr", collectivites=[other])
+    factories.user(
+        "elu", email="elu@laroque.fr", collectivites=[commune], function="maire", start_date=date(2026, 3, 22)
+    )
+    conventions = {c.title: c for c in load_conventions({"47138": commune}, staff, log=lambda _m: None)}
+    db.session.commit()
+    return {"staff": staff, "conventions": conventions, "commune": commune}
+
+
+def html(response) -> str:
+    return response.get_data(as_text=True).replace("&#39;", "'").replace("&amp;", "&")
+
+
+def by_title(world, start: str) -> Convention:
+    return next(c for title, c in world["conventions"].items() if title.startswith(start))
+
+
+def test_staff_list_filters_and_timeline(client, auth, world):
+    auth.login("staff@cdg47.fr")
+    page = html(client.get("/conventions/"))
+    assert "Accord-cadre CNFPT – AMF" in page and "Convention ENT des écoles" in page
+    expired = html(client.get("/conventions/?etat=expired"))
+    assert "Accord-cadre CNFPT – FNCDG" in expired and "Partenariat Préfon – AATF" not in expired
+    amf_partner = next(p for p in services.all_partners() if p.name.startswith("Association des maires"))
+    by_partner = html(client.get(f"/conventions/?partenaire={amf_partner.id}"))
+    assert "Accord-cadre CNFPT – AMF" in by_partner and "Préfon" not in by_partner.split("<table")[1]
+    assert "Préfon – AATF" in html(client.get("/conventions/?q=prefon"))
+    assert client.get("/conventions/?echeance=-3").status_code == 422
+    timeline = html(client.get("/conventions/chronologie"))
+    assert timeline.index("2012") < timeline.index("2015") < timeline.index("2019") < timeline.index("2021")
+
+
+def test_convention_page_shows_axes_children_and_signatories(client, auth, world):
+    auth.login("staff@cdg47.fr")
+    amf = world["conventions"]["Accord-cadre CNFPT – AMF"]
+    page = html(client.get(f"/conventions/{amf.id}"))
+    assert "Jacques Pélissard" in page and "François Deluga" in page
+    assert "Axe 5 : Axe 5" in page and "Contrat de partenariat de formation professionnelle" in page
+
+
+def convention_form(partners, **overrides):
+    data = {
+        "title": "Convention de test",
+        "kind": "partenariat",
+        "signed_on": "2024-01-10",
+        "start_date": "2024-02-01",
+        "end_date": "2026-01-31",
+        "parties-0-partner": str(partners[0]),
+        "parties-1-partner": str(partners[1]),
+        "signatories-0-name": "Mme Durand",
+        "signatories-0-partner": str(partners[0]),
+        "axes-0-title": "Formation des secrétaires de mairie",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_staff_creates_a_convention_and_bad_input_saves_nothing(client, auth, world):
+    auth.login("staff@cdg47.fr")
+    partners = [p.id for p in services.all_partners()[:3]]
+    before = db.session.scalar(select(func.count()).select_from(Convention))
+    bad_dates = auth.post("/conventions/nouvelle", convention_form(partners, end_date="2023-12-31"))
+    assert bad_dates.status_code == 422 and "La date de fin ne peut pas précéder la date de début." in html(bad_dates)
+    one_party = auth.post("/conventions/nouvelle", convention_form(partners, **{"parties-1-partner": ""}))
+    assert one_party.status_code == 422 and "au moins deux parties" in html(one_party)
+    amf = world["conventions"]["Accord-cadre CNFPT – FNCDG"]  # ends 31 December 2022
+    outlasting = auth.post(
+        "/conventions/nouvelle", convention_form(partners, parent_id=str(amf.id), start_date="2020-01-01")
+    )
+    assert outlasting.status_code == 422 and "au-delà de la convention-cadre" in html(outlasting)
+    assert db.session.scalar(select(func.count()).select_from(Convention)) == before
+    done = auth.post("/conventions/nouvelle", convention_form(partners))
+    assert done.status_code == 302
+    created = db.session.scalar(select(Convention).where(Convention.title == "Convention de test"))
+    assert len(created.parties) == 2 and created.axes[0].title == "Formation des secrétaires de mairie"
+
+    url = f"/conventions/{created.id}"
+    action = auth.post(
+        f"{url}/actions",
+        {
+            "action-axis_id": str(created.axes[0].id),
+            "action-title": "Session 2025",
+            "action-owner": "CDG 47",
+            "action-status": "planned",
+            "action-due_date": "2025-06-30",
+        },
+        page_url=url,
+    )
+    assert action.status_code == 302
+    meeting = auth.post(
+        f"{url}/reunions",
+        {"meeting-held_on": "2024-06-15", "meeting-title": "Comité de suivi", "meeting-minutes": "Bilan d'étape"},
+        page_url=url,
+    )
+    assert meeting.status_code == 302
+    page = html(client.get(url))
+    assert "Session 2025" in page and "Bilan d'étape" in page
+
+
+def upload(client, auth, convention_id, name, content):
+    from io import BytesIO
+
+    from tests.conftest import csrf_from
+
+    page = client.get(f"/conventions/{convention_id}")
+    token = csrf_from(page.get_data(as_text=True))
+    return client.post(
+        f"/conventions/{convention_id}/documents",
+        data={"document-csrf_token": token, "document-file": (BytesIO(content), name)},
+        content_type="multipart/form-data",
+    )
+
+
+def test_documents_upload_checks_and_access(client, auth, world, app):
+    ent = world["conventions"]["Convention ENT des écoles – DASEN, CDG 47 et communes"]
+    national = world["conventions"]["Accord-cadre CNFPT – AMF"]
+    auth.login("staff@cdg47.fr")
+    wrong = upload(client, auth, ent.id, "photo.png", b"\x89PNG....")
+    assert wrong.status_code == 422 and "Type de fichier refusé" in html(wrong)
+    fake = upload(client, auth, ent.id, "convention.pdf", b"<html></html>")
+    assert fake.status_code == 422 and "ne correspond pas" in html(fake)
+    app.config["CONVENTION_MAX_UPLOAD_MB"] = 1
+    big = upload(client, auth, ent.id, "convention.pdf", b"%PDF" + b"0" * (1024 * 1024))
+    assert big.status_code == 422 and "taille maximale de 1 Mo" in html(big)
+    assert db.session.scalar(select(func.count()).select_from(ConventionDocument)) == 0
+    assert upload(client, auth, ent.id, "projet ENT.pdf", b"%PDF-1.7 projet").status_code == 302
+    assert upload(client, auth, national.id, "accord.pdf", b"%PDF-1.7 accord").status_code == 302
+    ent_doc, national_doc = db.session.scalars(select(ConventionDocument).order_by(ConventionDocument.id)).all()
+    staff_download = client.get(f"/conventions/{ent.id}/documents/{ent_doc.id}")
+    assert staff_download.status_code == 200 and staff_download.data == b"%PDF-1.7 projet"
+    assert "attachment" in staff_download.headers["Content-Disposition"]
+    auth.logout()
+
+    auth.login("sec@laroque.fr")
+    own = client.get(f"/conventions/{ent.id}")
+    assert own.status_code == 200 and "projet ENT.pdf" in html(own) and "Joindre un document" not in html(own)
+    assert client.get(f"/conventions/{ent.id}/documents/{ent_doc.id}").data == b"%PDF-1.7 projet"
+    assert client.get(f"/conventions/{national.id}").status_code == 404
+    assert client.get(f"/conventions/{national.id}/documents/{national_doc.id}").status_code == 404
+    assert client.get(f"/conventions/{ent.id}/documents/{national_doc.id}").status_code == 404
+    listing = html(client.get("/conventions/"))
+    assert "Convention ENT des écoles" in listing and "Accord-cadre CNFPT – AMF</a>" not in listing
+    assert client.get("/conventions/nouvelle").status_code == 403
+    auth.logout()
+
+    auth.login("sec@pujols.fr")
+    assert client.get(f"/conventions/{ent.id}").status_code == 404
+    assert client.get(f"/conventions/{ent.id}/documents/{ent_doc.id}").status_code == 404
+    auth.logout()
+
+    auth.login("elu@laroque.fr")
+    assert client.get("/conventions/").status_code == 403
+    assert client.get(f"/conventions/{ent.id}").status_code == 404
+    assert client.get(f"/conventions/{ent.id}/documents/{ent_doc.id}").status_code == 404
+    for document in (ent_doc, national_doc):
+        services.document_path(document).unlink()
+
+
+def test_anonymous_is_sent_to_login(client, world):
+    response = client.get("/conventions/")
+    assert response.status_code == 302 and "/connexion" in response.headers["Location"]
+
+
+def test_staff_adds_a_partner(client, auth, world):
+    auth.login("staff@cdg47.fr")
+    assert auth.post("/conventions/partenaires", {"name": "Préfon", "kind": "prefon"}).status_code == 422
+    done = auth.post("/conventions/partenaires", {"name": "CNFPT Occitanie", "kind": "cnfpt_delegation"})
+    assert done.status_code == 302 and "CNFPT Occitanie" in html(client.get("/conventions/partenaires"))
+
+
+def test_expiring_filter(client, auth, world):
+    auth.login("staff@cdg47.fr")
+    cnfpt = next(p for p in services.all_partners() if p.name == "CNFPT")
+    fncdg = next(p for p in services.all_partners() if p.name.startswith("Fédération"))
+    services.create_convention(
+        services.ConventionInput(
+            title="Bientôt échue",
+            kind="partenariat",
+            signed_on=TODAY - timedelta(days=300),
+            start_date=TODAY - timedelta(days=300),
+            end_date=TODAY + timedelta(days=15),
+            parties=[services.PartyInput(cnfpt.id), services.PartyInput(fncdg.id)],
+        ),
+        world["staff"],
+    )
+    db.session.commit()
+    page = html(client.get("/conventions/?echeance=30"))
+    assert "Bientôt échue" in page and "1 convention." in page
