@@ -7,6 +7,7 @@ from datetime import date
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 
 from portal.common.auth import staff_required
 from portal.common.errors import DomainError
@@ -21,7 +22,7 @@ from portal.conventions.forms import (
     PartnerForm,
     TerminateForm,
 )
-from portal.conventions.models import Axis, ConventionDocument
+from portal.conventions.models import ACTION_STATUS_LABELS, Axis, AxisAction, ConventionDocument
 from portal.extensions import db
 
 bp = Blueprint("conventions", __name__, url_prefix="/conventions")
@@ -111,6 +112,7 @@ def _render_show(convention, status=200, **forms):
         terminate_form=forms.get("terminate_form") or TerminateForm(prefix="end"),
         max_mb=services.max_upload_bytes() // (1024 * 1024),
         deadline_labels=rules.DEADLINE_LABELS,
+        action_statuses=ACTION_STATUS_LABELS,
     ), status
 
 
@@ -183,6 +185,26 @@ def add_action(convention_id: int):
             flash(_("L'action est ajoutée."), "success")
             return redirect(url_for("conventions.show", convention_id=convention.id, _anchor="axes"))
     return _render_show(convention, 422, action_form=form)
+
+
+@bp.route("/<int:convention_id>/actions/<int:action_id>/etat", methods=["POST"])
+@staff_required
+def set_action_status(convention_id: int, action_id: int):
+    convention = _convention_or_404(convention_id)
+    action = db.session.get(AxisAction, action_id)
+    if action is None or action.axis.convention_id != convention.id:
+        abort(404)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        services.set_action_status(action, request.form.get("status", ""), current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("L'état de l'action « %(title)s » est mis à jour.", title=action.title), "success")
+    return redirect(url_for("conventions.show", convention_id=convention.id, _anchor="axes"))
 
 
 @bp.route("/<int:convention_id>/reunions", methods=["POST"])

@@ -112,6 +112,15 @@ def test_staff_creates_a_convention_and_bad_input_saves_nothing(client, auth, wo
         page_url=url,
     )
     assert action.status_code == 302
+    added = created.axes[0].actions[0]
+    status_url = f"{url}/actions/{added.id}/etat"
+    assert auth.post(status_url, {"status": "nimporte"}, page_url=url).status_code == 302  # refused, flashed
+    db.session.refresh(added)
+    assert added.status == "planned"
+    assert auth.post(status_url, {"status": "done"}, page_url=url).status_code == 302
+    db.session.refresh(added)
+    assert added.status == "done"
+    assert "Prévue → Réalisée" in html(client.get("/journal"))
     meeting = auth.post(
         f"{url}/reunions",
         {"meeting-held_on": "2024-06-15", "meeting-title": "Comité de suivi", "meeting-minutes": "Bilan d'étape"},
