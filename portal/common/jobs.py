@@ -29,8 +29,9 @@ def _publish(session):
     for task_name, args in dict.fromkeys(pending):
         try:
             celery_app.tasks[task_name].apply_async(args=list(args))
-        except Exception:  # noqa: BLE001 - broker down: the sweep publishes it later
+        except Exception:  # noqa: BLE001 - broker down: stop here, the sweeps publish the rest later
             current_app.logger.warning("Task %s%s not published; the sweep will retry", task_name, args, exc_info=True)
+            break
 
 
 @event.listens_for(Session, "after_soft_rollback")

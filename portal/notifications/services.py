@@ -35,6 +35,8 @@ _PENDING_KEY = "outbox_to_publish"
 
 
 def _publish(ids: list[int]) -> None:
+    """Publish the messages of committed rows. At the first broker failure, stop: the rows are committed with
+    ``enqueued_at`` empty and the sweep publishes them as soon as the broker is back (no request hangs)."""
     celery_app = current_app.extensions["celery"]
     now = utcnow()
     published = []
@@ -42,9 +44,12 @@ def _publish(ids: list[int]) -> None:
         try:
             # Through the registered task, so that eager mode (CELERY_TASK_ALWAYS_EAGER) runs it in place.
             celery_app.tasks[SEND_TASK].apply_async(args=[email_id])
-            published.append(email_id)
         except Exception:  # noqa: BLE001 - broker down: the sweep will publish it later
-            current_app.logger.warning("Outbox %s not published; the sweep will retry", email_id, exc_info=True)
+            current_app.logger.warning(
+                "Outbox: broker unavailable, %d message(s) left to the sweep", len(ids) - len(published), exc_info=True
+            )
+            break
+        published.append(email_id)
     if published:
         # Bookkeeping only: a failure here means the sweep republishes, which the claim makes harmless.
         with db.engine.begin() as connection:
@@ -236,8 +241,8 @@ def mark_failed(email_id: int, token: str, error: str) -> None:
 
 
 def due_for_publication(now: datetime | None = None, limit: int = 500, include_pending: bool = True) -> list[int]:
-    """Rows whose message may be lost: pending and due but not published recently (only when
-    ``include_pending``), or claimed by a worker past the lease (the worker died).
+    """Rows whose message may be lost: never published, claimed by a worker past the lease (the worker
+    died), and, only when ``include_pending``, pending and due but not published recently.
 
     Marks them as published now, in the same transaction (SKIP LOCKED on PostgreSQL, so two
     sweeps running by mistake take different rows).
@@ -246,7 +251,11 @@ def due_for_publication(now: datetime | None = None, limit: int = 500, include_p
     lease = timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
     stale = now - lease
     lost_while_running = and_(OutboxEmail.state == OutboxState.RUNNING, OutboxEmail.claimed_at < stale)
-    condition = lost_while_running
+    # A row never published (the broker was down at commit) certainly has no message: always publish it.
+    never_published = and_(
+        OutboxEmail.state == OutboxState.PENDING, OutboxEmail.next_attempt_at <= now, OutboxEmail.enqueued_at.is_(None)
+    )
+    condition = or_(never_published, lost_while_running)
     if include_pending:
         condition = or_(
             and_(
