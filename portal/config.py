@@ -36,6 +36,16 @@ def _int(environ, name: str, default: int) -> int:
         raise ConfigurationError(f"{name} doit être un nombre entier (reçu : {raw!r}).") from exc
 
 
+def _float(environ, name: str, default: float) -> float:
+    raw = environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return float(raw.replace(",", "."))
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} doit être un nombre (reçu : {raw!r}).") from exc
+
+
 def _persistent_dev_secret(instance_path: Path) -> str:
     """A random key kept in instance/ so that development sessions survive restarts."""
     key_file = instance_path / "secret_key"
@@ -122,6 +132,9 @@ def build_config(instance_path: str | os.PathLike, environ=None) -> dict:
         # Partner conventions: alert delay before a deadline (days), maximum size of an attached document (MB).
         "CONVENTION_ALERT_DAYS": _int(environ, "CONVENTION_ALERT_DAYS", 90),
         "CONVENTION_MAX_UPLOAD_MB": _int(environ, "CONVENTION_MAX_UPLOAD_MB", 10),
+        # How often a worker polls the embedded (SQLite) broker for new messages; kombu's 1 s default caps a
+        # worker at about two tasks a second. Redis pushes messages and ignores it.
+        "EMBEDDED_BROKER_POLLING_SECONDS": _float(environ, "EMBEDDED_BROKER_POLLING_SECONDS", 0.1),
         "OUTBOX_LEASE_SECONDS": _int(environ, "OUTBOX_LEASE_SECONDS", 300),
         "OUTBOX_MAX_ATTEMPTS": _int(environ, "OUTBOX_MAX_ATTEMPTS", 8),
         "OUTBOX_SWEEP_SECONDS": _int(environ, "OUTBOX_SWEEP_SECONDS", 60),

@@ -58,8 +58,17 @@ def test_database_url_spellings():
 
 
 def test_empty_variables_mean_the_default(tmp_path):
-    config = build_config(tmp_path, {"PORTAL_ENV": "development", "MAIL_SERVER": "", "PORTAL_BASE_URL": "",
-                                     "PREFERRED_URL_SCHEME": "", "MAIL_DEFAULT_SENDER": "", "PORT": "8080"})
+    config = build_config(
+        tmp_path,
+        {
+            "PORTAL_ENV": "development",
+            "MAIL_SERVER": "",
+            "PORTAL_BASE_URL": "",
+            "PREFERRED_URL_SCHEME": "",
+            "MAIL_DEFAULT_SENDER": "",
+            "PORT": "8080",
+        },
+    )
     assert config["MAIL_SERVER"] == "127.0.0.1"
     assert config["PORTAL_BASE_URL"] == "http://localhost:8080"
     assert config["PREFERRED_URL_SCHEME"] == "http"
@@ -67,8 +76,22 @@ def test_empty_variables_mean_the_default(tmp_path):
     assert config["CDG_DEPARTEMENTS"] == ["47"]
     assert build_config(tmp_path, {"PORTAL_ENV": "development", "CDG_DEPARTEMENTS": ""})["CDG_DEPARTEMENTS"] == []
     assert build_config(tmp_path, {"PORTAL_ENV": "development", "CDG_DEPARTEMENTS": "47, 82"})["CDG_DEPARTEMENTS"] == [
-        "47", "82"]
+        "47",
+        "82",
+    ]
 
 
 def test_environment_name_is_case_and_space_insensitive(tmp_path):
     assert build_config(tmp_path, {"PORTAL_ENV": " Demo "})["PORTAL_ENV"] == "demo"
+
+
+def test_embedded_broker_polling_interval(tmp_path):
+    assert build_config(tmp_path, {"PORTAL_ENV": "testing"})["EMBEDDED_BROKER_POLLING_SECONDS"] == 0.1
+    assert (
+        build_config(tmp_path, {"PORTAL_ENV": "testing", "EMBEDDED_BROKER_POLLING_SECONDS": "0,5"})[
+            "EMBEDDED_BROKER_POLLING_SECONDS"
+        ]
+        == 0.5
+    )
+    with pytest.raises(ConfigurationError, match="EMBEDDED_BROKER_POLLING_SECONDS"):
+        build_config(tmp_path, {"PORTAL_ENV": "testing", "EMBEDDED_BROKER_POLLING_SECONDS": "vite"})
