@@ -65,7 +65,9 @@ class AxisForm(Form):
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=4000)])
 
 
-class ConventionForm(FlaskForm):
+class ConventionTermsForm(FlaskForm):
+    """The identity and terms of a convention: what staff can change after it is recorded."""
+
     title = StringField(
         _l("Intitulé de la convention"),
         validators=[InputRequired(_l("Indiquez l'intitulé de la convention.")), Length(max=300)],
@@ -106,10 +108,18 @@ class ConventionForm(FlaskForm):
         validators=[Optional(), Length(max=4000)],
         description=_l("Comité de suivi, bilan annuel…"),
     )
+    submit = SubmitField(_l("Enregistrer la convention"))
+
+    def set_parent_choices(self, frameworks) -> None:
+        self.parent_id.choices = options([("", "—")] + [(c.id, c.title) for c in frameworks])
+
+
+class ConventionForm(ConventionTermsForm):
+    """A new convention: its terms, its parties, signatories and axes."""
+
     parties = FieldList(FormField(PartyForm), min_entries=PARTY_ROWS, max_entries=20)
     signatories = FieldList(FormField(SignatoryForm), min_entries=SIGNATORY_ROWS, max_entries=20)
     axes = FieldList(FormField(AxisForm), min_entries=AXIS_ROWS, max_entries=30)
-    submit = SubmitField(_l("Enregistrer la convention"))
 
     def set_choices(self, partners, frameworks) -> None:
         partner_choices = options([("", "—")] + [(p.id, p.name) for p in partners])
@@ -117,7 +127,7 @@ class ConventionForm(FlaskForm):
             row.form.partner.choices = partner_choices
         for row in self.signatories:
             row.form.partner.choices = partner_choices
-        self.parent_id.choices = options([("", "—")] + [(c.id, c.title) for c in frameworks])
+        self.set_parent_choices(frameworks)
 
 
 class PartnerForm(FlaskForm):

@@ -8,7 +8,7 @@ Rules come from :mod:`portal.conventions.rules`. Services only flush; the caller
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -252,6 +252,39 @@ def create_convention(data: ConventionInput, actor: User | None) -> Convention:
         actor=actor,
         obj=convention,
         details={"kind": convention.kind, "parent_id": convention.parent_id},
+    )
+    return convention
+
+
+def update_terms(convention: Convention, data: ConventionInput, actor: User) -> Convention:
+    """Change a convention's identity and terms (its parties, signatories and axes stay). Refused, with nothing
+    changed, for the same reasons as a creation, and when one of its local contracts would outlast it."""
+    data.parties = [PartyInput(p.partner_id, p.representative, p.deliberation_ref) for p in convention.parties]
+    if data.parent_id == convention.id:
+        raise DomainError("Une convention ne peut pas appliquer elle-même.", "parent_id")
+    _partners, parent = _validate(data)
+    new_terms = replace(data.terms(), end_date=rules.initial_end(data.terms()), terminated_on=convention.terminated_on)
+    for child in convention.children:
+        if rules.outlasts(child.terms, new_terms):
+            raise DomainError(
+                f"Le contrat local « {child.title} » ({_period(child)}) durerait au-delà de cette convention : "
+                "modifiez-le d'abord.",
+                "end_date",
+            )
+    before = _period(convention)
+    convention.title, convention.kind, convention.object = data.title.strip(), data.kind, _clean(data.object)
+    convention.signed_on, convention.start_date = data.signed_on, data.start_date
+    convention.end_date, convention.duration_months = new_terms.end_date, data.duration_months
+    convention.tacit_renewal, convention.renewal_months = data.tacit_renewal, data.renewal_months
+    convention.notice_months = data.notice_months
+    convention.deliberation_refs, convention.follow_up = _clean(data.deliberation_refs), _clean(data.follow_up)
+    convention.parent = parent
+    db.session.flush()
+    audit.record(
+        "convention.update",
+        f"Convention modifiée : {convention.title} (avant : {before} ; après : {_period(convention)})",
+        actor=actor,
+        obj=convention,
     )
     return convention
 

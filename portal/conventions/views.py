@@ -16,6 +16,7 @@ from portal.conventions import rules, services
 from portal.conventions.forms import (
     ActionForm,
     ConventionForm,
+    ConventionTermsForm,
     DocumentForm,
     FilterForm,
     MeetingForm,
@@ -116,42 +117,46 @@ def _render_show(convention, status=200, **forms):
     ), status
 
 
+def _terms_input(form) -> services.ConventionInput:
+    return services.ConventionInput(
+        title=form.title.data,
+        kind=form.kind.data,
+        object=form.object.data,
+        signed_on=form.signed_on.data,
+        start_date=form.start_date.data,
+        end_date=form.end_date.data,
+        duration_months=form.duration_months.data,
+        tacit_renewal=form.tacit_renewal.data,
+        renewal_months=form.renewal_months.data,
+        notice_months=form.notice_months.data,
+        deliberation_refs=form.deliberation_refs.data,
+        follow_up=form.follow_up.data,
+        parent_id=form.parent_id.data,
+    )
+
+
 @bp.route("/nouvelle", methods=["GET", "POST"])
 @staff_required
 def new():
     form = ConventionForm()
     form.set_choices(services.all_partners(), services.framework_candidates())
     if form.validate_on_submit():
-        data = services.ConventionInput(
-            title=form.title.data,
-            kind=form.kind.data,
-            object=form.object.data,
-            signed_on=form.signed_on.data,
-            start_date=form.start_date.data,
-            end_date=form.end_date.data,
-            duration_months=form.duration_months.data,
-            tacit_renewal=form.tacit_renewal.data,
-            renewal_months=form.renewal_months.data,
-            notice_months=form.notice_months.data,
-            deliberation_refs=form.deliberation_refs.data,
-            follow_up=form.follow_up.data,
-            parent_id=form.parent_id.data,
-            parties=[
-                services.PartyInput(r.form.partner.data, r.form.representative.data, r.form.deliberation_ref.data)
-                for r in form.parties
-                if r.form.partner.data
-            ],
-            signatories=[
-                services.SignatoryInput(r.form.name.data, r.form.role.data, r.form.partner.data)
-                for r in form.signatories
-                if r.form.name.data or r.form.role.data
-            ],
-            axes=[
-                services.AxisInput(r.form.title.data, r.form.description.data)
-                for r in form.axes
-                if r.form.title.data or r.form.description.data
-            ],
-        )
+        data = _terms_input(form)
+        data.parties = [
+            services.PartyInput(r.form.partner.data, r.form.representative.data, r.form.deliberation_ref.data)
+            for r in form.parties
+            if r.form.partner.data
+        ]
+        data.signatories = [
+            services.SignatoryInput(r.form.name.data, r.form.role.data, r.form.partner.data)
+            for r in form.signatories
+            if r.form.name.data or r.form.role.data
+        ]
+        data.axes = [
+            services.AxisInput(r.form.title.data, r.form.description.data)
+            for r in form.axes
+            if r.form.title.data or r.form.description.data
+        ]
         try:
             convention = services.create_convention(data, current_user)
         except DomainError as exc:
@@ -162,6 +167,28 @@ def new():
             return redirect(url_for("conventions.show", convention_id=convention.id))
     status = 422 if form.errors or form.form_errors else 200
     return render_template("conventions/new.html", form=form), status
+
+
+@bp.route("/<int:convention_id>/modifier", methods=["GET", "POST"])
+@staff_required
+def edit(convention_id: int):
+    convention = _convention_or_404(convention_id)
+    form = ConventionTermsForm(obj=convention)
+    form.set_parent_choices([c for c in services.framework_candidates() if c.id != convention.id])
+    if request.method == "GET" and convention.duration_months:
+        form.end_date.data = None  # the end was derived from the duration: show the duration only
+    if form.validate_on_submit():
+        try:
+            services.update_terms(convention, _terms_input(form), current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            _fail(form, exc)
+        else:
+            db.session.commit()
+            flash(_("La convention est modifiée."), "success")
+            return redirect(url_for("conventions.show", convention_id=convention.id))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("conventions/edit.html", form=form, convention=convention), status
 
 
 @bp.route("/<int:convention_id>/actions", methods=["POST"])

@@ -220,3 +220,41 @@ def test_expiring_filter(client, auth, world):
     db.session.commit()
     page = html(client.get("/conventions/?echeance=30"))
     assert "Bientôt échue" in page and "1 convention." in page
+
+
+def test_staff_edit_the_terms_and_bad_dates_change_nothing(client, auth, world):
+    convention = by_title(world, "Accord-cadre CNFPT")
+    child = convention.children[0] if convention.children else None
+    auth.login("staff@cdg47.fr")
+    url = f"/conventions/{convention.id}/modifier"
+    page = html(client.get(url))
+    assert convention.title in page
+    base = {
+        "title": convention.title,
+        "kind": convention.kind,
+        "object": convention.object or "",
+        "signed_on": convention.signed_on.isoformat(),
+        "start_date": convention.start_date.isoformat(),
+        "end_date": "",
+        "duration_months": "",
+        "notice_months": "",
+        "renewal_months": "",
+        "deliberation_refs": "",
+        "follow_up": "",
+        "parent_id": "",
+    }
+    backwards = auth.post(url, {**base, "end_date": (convention.start_date - timedelta(days=1)).isoformat()})
+    assert backwards.status_code == 422
+    db.session.refresh(convention)
+    assert convention.title.startswith("Accord-cadre CNFPT")
+    if child is not None and child.end_date is not None:
+        too_short = auth.post(url, {**base, "end_date": (child.end_date - timedelta(days=1)).isoformat()})
+        assert too_short.status_code == 422 and "durerait au-delà" in html(too_short)
+    done = auth.post(url, {**base, "title": "Accord-cadre CNFPT – AMF (modifié)"})
+    assert done.status_code == 302
+    db.session.refresh(convention)
+    assert convention.title == "Accord-cadre CNFPT – AMF (modifié)"
+    assert "Convention modifiée" in html(client.get("/journal"))
+    auth.logout()
+    auth.login("sec@laroque.fr")
+    assert client.get(url).status_code == 403
