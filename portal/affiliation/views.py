@@ -14,16 +14,12 @@ from portal.affiliation.forms import DecisionForm, VoluntaryForm
 from portal.affiliation.models import AffiliationDecision
 from portal.common.auth import staff_required
 from portal.common.errors import DomainError
+from portal.common.forms import show_domain_error
 from portal.common.pagination import paginate
 from portal.extensions import db
 from portal.registry.models import Collectivite
 
 bp = Blueprint("affiliation", __name__, url_prefix="/affiliation")
-
-
-def _form_error(form, exc: DomainError) -> None:
-    target = getattr(form, exc.field, None) if exc.field else None
-    (target.errors if target is not None and isinstance(target.errors, list) else form.form_errors).append(exc.message)
 
 
 @bp.route("/decisions")
@@ -56,7 +52,7 @@ def decision(decision_id: int):
             )
         except DomainError as exc:
             db.session.rollback()
-            _form_error(form, exc)
+            show_domain_error(form, exc)
         else:
             db.session.commit()
             flash(_("La décision est enregistrée et figure dans l'historique de la collectivité."), "success")
@@ -92,7 +88,7 @@ def voluntary(collectivite_id: int):
             recorded = services.record_voluntary_decision(body, request_, current_user)
         except DomainError as exc:
             db.session.rollback()
-            _form_error(form, exc)
+            show_domain_error(form, exc)
         else:
             db.session.commit()
             if recorded.decided_status == recorded.status_before:

@@ -13,14 +13,10 @@ from portal.catalogue.forms import ServiceForm, TariffForm
 from portal.catalogue.models import Service
 from portal.common.auth import staff_required
 from portal.common.errors import DomainError
+from portal.common.forms import show_domain_error
 from portal.extensions import db
 
 bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
-
-
-def _form_error(form, exc: DomainError) -> None:
-    target = getattr(form, exc.field, None) if exc.field else None
-    (target.errors if target is not None else form.form_errors).append(exc.message)
 
 
 @bp.route("/")
@@ -57,7 +53,7 @@ def create():
             service = services.save_service(None, _data(form), current_user)
         except DomainError as exc:
             db.session.rollback()
-            _form_error(form, exc)
+            show_domain_error(form, exc)
         else:
             db.session.commit()
             flash(_("Le service « %(name)s » est créé.", name=service.name), "success")
@@ -77,7 +73,7 @@ def edit(service_id: int):
             services.save_service(service, _data(form), current_user)
         except DomainError as exc:
             db.session.rollback()
-            _form_error(form, exc)
+            show_domain_error(form, exc)
         else:
             db.session.commit()
             flash(_("Le service est enregistré."), "success")
@@ -94,7 +90,7 @@ def edit(service_id: int):
             )
         except DomainError as exc:
             db.session.rollback()
-            _form_error(tariff_form, exc)
+            show_domain_error(tariff_form, exc)
         else:
             db.session.commit()
             flash(_("Le tarif %(year)s est enregistré.", year=tariff_form.year.data), "success")

@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 
 from portal.common.auth import staff_required
 from portal.common.errors import DomainError
-from portal.common.forms import options
+from portal.common.forms import options, show_domain_error
 from portal.conventions import rules, services
 from portal.conventions.forms import (
     ActionForm,
@@ -44,11 +44,7 @@ def _convention_or_404(convention_id: int):
 
 def _fail(form, exc: DomainError) -> None:
     db.session.rollback()
-    target = getattr(form, exc.field, None) if exc.field else None
-    if target is not None and not hasattr(target, "entries"):
-        target.errors = [*target.errors, exc.message]
-    else:
-        form.form_errors.append(exc.message)
+    show_domain_error(form, exc)
 
 
 @bp.route("/")

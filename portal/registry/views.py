@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from portal.affiliation import services as affiliation
 from portal.common.auth import can_manage_collectivite, get_visible_collectivite_or_404
 from portal.common.errors import DomainError
-from portal.common.forms import options
+from portal.common.forms import options, show_domain_error
 from portal.extensions import db
 from portal.registry import services
 from portal.registry.forms import FilterForm, HeadcountForm
@@ -91,8 +91,7 @@ def declare(collectivite_id: int):
             )
         except DomainError as exc:
             db.session.rollback()
-            target = getattr(form, exc.field, None) if exc.field else None
-            (target.errors if target is not None else form.form_errors).append(exc.message)
+            show_domain_error(form, exc)
         else:
             db.session.commit()
             flash(

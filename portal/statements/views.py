@@ -14,17 +14,13 @@ from sqlalchemy import select
 from portal.catalogue.models import ContributionRate, PayrollDeclaration
 from portal.common.auth import get_managed_collectivite_or_404, staff_required
 from portal.common.errors import DomainError
+from portal.common.forms import show_domain_error
 from portal.extensions import db
 from portal.statements import services
 from portal.statements.forms import PayrollForm, RateForm
 from portal.subscriptions.documents import DocumentError, render_pdf
 
 bp = Blueprint("statements", __name__)
-
-
-def _form_error(form, exc: DomainError) -> None:
-    target = getattr(form, exc.field, None) if exc.field else None
-    (target.errors if target is not None else form.form_errors).append(exc.message)
 
 
 @bp.route("/cotisations", methods=["GET", "POST"])
@@ -38,7 +34,7 @@ def rates():
             )
         except DomainError as exc:
             db.session.rollback()
-            _form_error(form, exc)
+            show_domain_error(form, exc)
         else:
             db.session.commit()
             flash(_("Le taux %(year)s est enregistré.", year=form.year.data), "success")
@@ -67,7 +63,7 @@ def show(collectivite_id: int, year: int):
             )
         except DomainError as exc:
             db.session.rollback()
-            _form_error(form, exc)
+            show_domain_error(form, exc)
             status = 422
         else:
             db.session.commit()

@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload
 from portal.catalogue.models import Service
 from portal.common.auth import get_managed_collectivite_or_404, visible_collectivites
 from portal.common.errors import DomainError
+from portal.common.forms import show_domain_error
 from portal.common.pagination import paginate
 from portal.extensions import db
 from portal.registry.models import Collectivite
@@ -78,8 +79,7 @@ def request_service(collectivite_id: int, code: str):
             subscription = services.request_subscription(body, service, data, current_user)
         except DomainError as exc:
             db.session.rollback()
-            target = getattr(form, exc.field, None) if exc.field and exc.field != "schools" else None
-            (target.errors if target is not None else form.form_errors).append(exc.message)
+            show_domain_error(form, exc)
         else:
             db.session.commit()
             flash(_("Votre demande est envoyée au centre de gestion. Vous serez prévenu de chaque étape."), "success")
