@@ -91,7 +91,12 @@ def create_pg_database() -> str:
     import psycopg
 
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
+        in_use = connection.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (PG_DATABASE,)
+        ).fetchone()[0]
+        if in_use:
+            raise SystemExit(f"La base {PG_DATABASE} est utilisée ({in_use} connexions) : un autre essai tourne ?")
+        connection.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}"')  # left over by an interrupted run
         connection.execute(f'CREATE DATABASE "{PG_DATABASE}"')
     return PG_ADMIN_URL.rpartition("/")[0] + "/" + PG_DATABASE
 
@@ -396,9 +401,10 @@ def main() -> int:
         runs.append(("redis", REDIS_URL, args.database or "postgres"))
     if args.only in (None, "embedded"):
         runs.append(("embedded", "embedded", args.database or "sqlite"))
+    polling = f"{args.polling_interval} s" if args.polling_interval else "celui de workers.celery_app"
     print(
         f"{args.count} courriels par essai, {args.concurrency} processus worker, "
-        f"transactions de {args.batch} ; polling du broker embarqué : {args.polling_interval or '1 s (défaut)'}",
+        f"transactions de {args.batch} ; polling du broker embarqué : {polling}",
         flush=True,
     )
     failed = False

@@ -116,7 +116,8 @@ def test_malformed_address_fails_permanently_with_a_french_reason(app, smtp_sink
 
 @pytest.mark.parametrize("address", ["helene@@mairie.fr", "@exemple.fr"])
 def test_unparseable_address_fails_as_invalid_address(app, smtp_sink, address):
-    """BUG: for these addresses ``email.headerregistry.Address`` raises ``HeaderParseError``, which
+    """Regression test. The bug it caught:
+    for these addresses ``email.headerregistry.Address`` raises ``HeaderParseError``, which
     ``mailer._address`` does not catch (it is neither a ValueError nor an IndexError): the row fails as
     « Erreur inattendue : HeaderParseError(...) », with a traceback in the worker's log, instead of
     « Adresse électronique invalide ». ``create_user`` accepts ``helene@@mairie.fr``, so this is reachable."""
@@ -173,7 +174,8 @@ def test_recipient_refused_with_5xx_fails_permanently(app, refusing_smtp):
 
 
 def test_recipient_greylisted_with_4xx_is_retried_later(app, refusing_smtp):
-    """BUG: greylisting (« 451 4.7.1 » to RCPT TO, common on French mail servers) is temporary by
+    """Regression test. The bug it caught:
+    greylisting (« 451 4.7.1 » to RCPT TO, common on French mail servers) is temporary by
     definition, yet ``mailer.send`` turns every SMTPRecipientsRefused into a PermanentEmailError: the
     email is abandoned at the first attempt instead of being retried with backoff."""
     app.config["MAIL_PORT"] = refusing_smtp("451 4.7.1 Greylisted, please try again later")
@@ -310,7 +312,8 @@ def test_two_sweeps_at_once_take_disjoint_rows_on_postgresql(app):
 
 
 def test_sweep_does_not_republish_rows_whose_message_is_still_queued(outbox):
-    """BUG: a row counts as "message maybe lost" once ``enqueued_at`` is older than the lease, even when its
+    """Regression test. The bug it caught:
+    a row counts as "message maybe lost" once ``enqueued_at`` is older than the lease, even when its
     message is just waiting in the queue behind a backlog. Every sweep then adds up to 500 duplicate messages,
     again every lease period for as long as the rows wait: under a backlog longer than the lease (5 min by
     default; ~600 emails on the embedded broker, which runs about two tasks a second) the queue grows faster
@@ -335,7 +338,8 @@ def test_sweep_does_not_republish_rows_whose_message_is_still_queued(outbox):
 
 
 def test_never_published_rows_are_published_by_the_sweep_even_behind_a_backlog(outbox, monkeypatch):
-    """BUG: a row whose publication failed at commit (broker unreachable then) has ``enqueued_at`` NULL:
+    """Regression test. The bug it caught:
+    a row whose publication failed at commit (broker unreachable then) has ``enqueued_at`` NULL:
     it certainly has no message. Since the sweep skips pending rows while the queue holds messages, such
     a row waits until the queue is empty, and never gets a message if the queue never empties."""
     app = outbox.app()
@@ -378,7 +382,8 @@ def _republished_by_sweep(outbox, app) -> list[int]:
 
 
 def test_broker_down_at_commit_does_not_stall_the_web_request(app_factory):
-    """BUG: with the broker unreachable, ``_publish`` (run in the request, after the commit) tries every
+    """Regression test. The bug it caught:
+    with the broker unreachable, ``_publish`` (run in the request, after the commit) tries every
     message in turn, each with Celery's default publish retries: about 0.6 s per email, so a request
     that notifies 50 people hangs ~30 s (gunicorn's default timeout). The first failure says the broker is
     down: the rest should be left to the sweep at once (the rows are committed, nothing is lost)."""

@@ -215,7 +215,8 @@ def test_smtp_down_then_up_every_email_arrives_exactly_once(outbox):
 
 
 def test_embedded_broker_worker_is_not_held_back_by_polling(outbox, smtp_sink):
-    """BUG (embedded deployment): kombu's SQLAlchemy transport sleeps ``polling_interval`` (1 s by default)
+    """Regression test. The bug it caught (embedded deployment):
+    kombu's SQLAlchemy transport sleeps ``polling_interval`` (1 s by default)
     each time the worker's prefetch window is full (``--concurrency 2``, prefetch 1), so the production worker
     runs about two tasks a second however fast they are: 1,000 emails take eight minutes. The interval cannot
     be set through ``broker_transport_options`` (that transport passes them all to ``create_engine``)."""
