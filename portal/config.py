@@ -140,6 +140,10 @@ def build_config(instance_path: str | os.PathLike, environ=None) -> dict:
         "OUTBOX_SWEEP_SECONDS": _int(environ, "OUTBOX_SWEEP_SECONDS", 60),
         "CELERY": {
             "broker_url": broker_url,
+            # Celery lets CELERY_BROKER_URL in the environment override broker_url; read and write URLs
+            # are taken from here first, so that the app's own configuration (tests, overrides) wins.
+            "broker_read_url": broker_url,
+            "broker_write_url": broker_url,
             "result_backend": environ.get("CELERY_RESULT_BACKEND") or None,
             "task_ignore_result": True,
             "task_serializer": "json",

@@ -28,6 +28,8 @@ from portal.notifications.models import (
 )
 
 SEND_TASK = "notifications.send_email"
+SEND_BATCH_TASK = "notifications.send_emails"
+PUBLISH_BATCH_SIZE = 20  # outbox ids per Celery message: one claim, one load, one task for 20 emails
 _PENDING_KEY = "outbox_to_publish"
 
 
@@ -40,16 +42,20 @@ def _publish(ids: list[int]) -> None:
     celery_app = current_app.extensions["celery"]
     now = utcnow()
     published = []
-    for email_id in ids:
+    for start in range(0, len(ids), PUBLISH_BATCH_SIZE):
+        chunk = ids[start : start + PUBLISH_BATCH_SIZE]
         try:
-            # Through the registered task, so that eager mode (CELERY_TASK_ALWAYS_EAGER) runs it in place.
-            celery_app.tasks[SEND_TASK].apply_async(args=[email_id])
-        except Exception:  # noqa: BLE001 - broker down: the sweep will publish it later
+            # Through the registered tasks, so that eager mode (CELERY_TASK_ALWAYS_EAGER) runs them in place.
+            if len(chunk) == 1:
+                celery_app.tasks[SEND_TASK].apply_async(args=[chunk[0]])
+            else:
+                celery_app.tasks[SEND_BATCH_TASK].apply_async(args=[chunk])
+        except Exception:  # noqa: BLE001 - broker down: the sweep will publish them later
             current_app.logger.warning(
                 "Outbox: broker unavailable, %d message(s) left to the sweep", len(ids) - len(published), exc_info=True
             )
             break
-        published.append(email_id)
+        published.extend(chunk)
     if published:
         # Bookkeeping only: a failure here means the sweep republishes, which the claim makes harmless.
         with db.engine.begin() as connection:
@@ -165,28 +171,35 @@ def unread_count(user_id: int) -> int:
 
 
 def claim(email_id: int, now: datetime | None = None) -> str | None:
-    """Atomically take a due row: returns a claim token, or None if another worker has it or it is done.
+    """Atomically take a due row: returns a claim token, or None if another worker has it or it is done."""
+    token, claimed = claim_many([email_id], now)
+    return token if claimed else None
 
-    One guarded UPDATE: on PostgreSQL a concurrent claimer waits on the row lock and then
+
+def claim_many(email_ids: list[int], now: datetime | None = None) -> tuple[str, list[int]]:
+    """Atomically take the due rows among ``email_ids``: (a claim token, the ids taken), in one statement.
+
+    One guarded UPDATE ... RETURNING: on PostgreSQL a concurrent claimer waits on the row locks and then
     re-checks the condition, which no longer holds; on SQLite writes are serialised.
     """
     now = now or utcnow()
     lease = timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
     token = secrets.token_hex(16)
-    result = db.session.execute(
+    claimed = db.session.scalars(
         update(OutboxEmail)
         .where(
-            OutboxEmail.id == email_id,
+            OutboxEmail.id.in_(email_ids),
             or_(
                 and_(OutboxEmail.state == OutboxState.PENDING, OutboxEmail.next_attempt_at <= now),
                 and_(OutboxEmail.state == OutboxState.RUNNING, OutboxEmail.claimed_at < now - lease),
             ),
         )
         .values(state=OutboxState.RUNNING, claim_token=token, claimed_at=now, attempts=OutboxEmail.attempts + 1)
+        .returning(OutboxEmail.id)
         .execution_options(synchronize_session=False)
-    )
+    ).all()
     db.session.commit()
-    return token if result.rowcount == 1 else None
+    return token, sorted(claimed)
 
 
 def _finish(email_id: int, token: str, **values) -> bool:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from celery import shared_task
 from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
 from portal.notifications import services
@@ -14,12 +18,47 @@ from portal.notifications.models import OutboxEmail
 @shared_task(name=services.SEND_TASK, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def send_email(email_id: int) -> str:
     """Send one outbox email. Safe to run twice: only the worker holding the claim sends."""
-    token = services.claim(email_id)
-    if token is None:
-        return "skipped"
-    email = db.session.get(OutboxEmail, email_id)
+    results = _send([email_id])
+    return next(iter(results)) if results else "skipped"
+
+
+@shared_task(name=services.SEND_BATCH_TASK, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def send_emails(email_ids: list[int]) -> dict:
+    """Send several outbox emails: one claim, one load, the process's SMTP connection; each marked on its own."""
+    return dict(_send(email_ids))
+
+
+def _send(email_ids: list[int]) -> Counter:
+    token, claimed = services.claim_many(email_ids)
+    results: Counter = Counter()
+    if not claimed:
+        return results
+    emails = db.session.scalars(
+        select(OutboxEmail)
+        .where(OutboxEmail.id.in_(claimed))
+        .options(selectinload(OutboxEmail.attachments))
+        .order_by(OutboxEmail.id)
+    ).all()
+    # Render them all first: every mark_* commits, which expires the loaded rows.
+    prepared = []
+    for email in emails:
+        try:
+            prepared.append((email.id, build_message(email), None))
+        except PermanentEmailError as exc:
+            prepared.append((email.id, None, str(exc)))
+        except Exception as exc:  # an unexpected bug must not leave the row claimed forever
+            current_app.logger.exception("Outbox %s: unexpected error", email.id)
+            prepared.append((email.id, None, f"Erreur inattendue : {exc!r}"))
+    for email_id, message, error in prepared:
+        results[_deliver(email_id, token, message, error)] += 1
+    return results
+
+
+def _deliver(email_id: int, token: str, message, error: str | None) -> str:
+    if error is not None:
+        services.mark_failed(email_id, token, error)
+        return "failed"
     try:
-        message = build_message(email)
         send(message)
     except PermanentEmailError as exc:
         db.session.rollback()
