@@ -149,6 +149,14 @@ class ActionForm(FlaskForm):
     submit = SubmitField(_l("Ajouter l'action"))
 
 
+class NewAxisForm(FlaskForm):
+    title = StringField(
+        _l("Intitulé de l'axe"), validators=[InputRequired(_l("Indiquez l'intitulé de l'axe.")), Length(max=300)]
+    )
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=4000)])
+    submit = SubmitField(_l("Ajouter l'axe"))
+
+
 class MeetingForm(FlaskForm):
     held_on = DateField(_l("Date de la réunion"), validators=[InputRequired(_l("Indiquez la date de la réunion."))])
     title = StringField(

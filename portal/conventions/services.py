@@ -309,6 +309,26 @@ def terminate(convention: Convention, on: date, actor: User) -> Convention:
 # Follow-up ------------------------------------------------------------------------------------------
 
 
+def add_axis(convention: Convention, title: str, description: str | None, actor: User) -> Axis:
+    """A new axis of collaboration, numbered after the existing ones (an avenant often adds one)."""
+    if not _clean(title):
+        raise DomainError("Indiquez l'intitulé de l'axe.", "title")
+    axis = Axis(
+        position=max((a.position for a in convention.axes), default=0) + 1,
+        title=title.strip(),
+        description=_clean(description),
+    )
+    convention.axes.append(axis)
+    db.session.flush()
+    audit.record(
+        "convention.axis_add",
+        f"Axe {axis.position} ajouté à « {convention.title} » : {axis.title}",
+        actor=actor,
+        obj=convention,
+    )
+    return axis
+
+
 def add_action(
     axis: Axis, title: str, owner: str | None, due_date: date | None, status: str, actor: User
 ) -> AxisAction:

@@ -20,6 +20,7 @@ from portal.conventions.forms import (
     DocumentForm,
     FilterForm,
     MeetingForm,
+    NewAxisForm,
     PartnerForm,
     TerminateForm,
 )
@@ -104,6 +105,7 @@ def _render_show(convention, status=200, **forms):
         visible_children=[c for c in convention.children if services.get_visible(current_user, c.id) is not None],
         parent_visible=convention.parent is not None and services.get_visible(current_user, convention.parent_id),
         action_form=action_form,
+        axis_form=forms.get("axis_form") or NewAxisForm(prefix="axis"),
         meeting_form=forms.get("meeting_form") or MeetingForm(prefix="meeting"),
         document_form=forms.get("document_form") or DocumentForm(prefix="document"),
         terminate_form=forms.get("terminate_form") or TerminateForm(prefix="end"),
@@ -185,6 +187,23 @@ def edit(convention_id: int):
             return redirect(url_for("conventions.show", convention_id=convention.id))
     status = 422 if form.errors or form.form_errors else 200
     return render_template("conventions/edit.html", form=form, convention=convention), status
+
+
+@bp.route("/<int:convention_id>/axes", methods=["POST"])
+@staff_required
+def add_axis(convention_id: int):
+    convention = _convention_or_404(convention_id)
+    form = NewAxisForm(prefix="axis")
+    if form.validate_on_submit():
+        try:
+            services.add_axis(convention, form.title.data, form.description.data, current_user)
+        except DomainError as exc:
+            _fail(form, exc)
+        else:
+            db.session.commit()
+            flash(_("L'axe est ajouté."), "success")
+            return redirect(url_for("conventions.show", convention_id=convention.id, _anchor="axes"))
+    return _render_show(convention, 422, axis_form=form)
 
 
 @bp.route("/<int:convention_id>/actions", methods=["POST"])

@@ -112,6 +112,14 @@ def test_staff_creates_a_convention_and_bad_input_saves_nothing(client, auth, wo
         page_url=url,
     )
     assert action.status_code == 302
+    empty_axis = auth.post(f"{url}/axes", {"axis-title": " ", "axis-description": ""}, page_url=url)
+    assert empty_axis.status_code == 422 and "Indiquez l'intitulé de l'axe." in html(empty_axis)
+    new_axis = auth.post(
+        f"{url}/axes", {"axis-title": "Accompagnement numérique", "axis-description": ""}, page_url=url
+    )
+    assert new_axis.status_code == 302
+    db.session.refresh(created)
+    assert [(a.position, a.title) for a in created.axes][-1] == (2, "Accompagnement numérique")
     added = created.axes[0].actions[0]
     status_url = f"{url}/actions/{added.id}/etat"
     assert auth.post(status_url, {"status": "nimporte"}, page_url=url).status_code == 302  # refused, flashed
