@@ -25,7 +25,6 @@ same way in the same run: req/s, p50, p99; target p99 under 100 ms. Figures only
 from __future__ import annotations
 
 import argparse
-import http.cookiejar
 import json
 import os
 import random
@@ -34,9 +33,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
@@ -377,31 +373,6 @@ def report_csv(result: dict, bodies: int) -> None:
 # The catalogue page under wrk ----------------------------------------------------------------
 
 
-def login(base: str, email: str, password: str) -> str:
-    """Log in through the real form (as web_pages.login, for another account); return the session cookie."""
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), web_pages._NoRedirect())
-    opener.addheaders = [("User-Agent", web_pages.USER_AGENT)]
-    with opener.open(f"{base}/connexion", timeout=30) as response:
-        page = response.read().decode()
-    match = web_pages.CSRF_RE.search(page)
-    if not match:
-        raise SystemExit("Pas de jeton CSRF dans la page /connexion : formulaire de connexion introuvable.")
-    form = urllib.parse.urlencode(
-        {"email": email, "password": password, "csrf_token": match.group(1) or match.group(2)}
-    ).encode()
-    try:
-        with opener.open(f"{base}/connexion", data=form, timeout=30) as response:
-            raise SystemExit(f"La connexion a échoué : réponse {response.status} au lieu d'une redirection.")
-    except urllib.error.HTTPError as exc:
-        if exc.code != 302 or "/connexion" in (exc.headers.get("Location") or ""):
-            raise SystemExit(f"La connexion a échoué : réponse {exc.code}.") from exc
-    session = next((c.value for c in jar if c.name == "session"), None)
-    if not session:
-        raise SystemExit("La connexion n'a pas donné de cookie de session.")
-    return session
-
-
 def measure_catalogue(args, url: str, facts: dict, tmp: Path) -> None:
     servers: list[web_pages.Server] = []
     try:
@@ -412,7 +383,7 @@ def measure_catalogue(args, url: str, facts: dict, tmp: Path) -> None:
         )
         portal, bare = servers
         print(f"gunicorn -w 2 (workers sync) : portail sur {portal.base}, application nue sur {bare.base}")
-        cookie = login(portal.base, SECRETARY_EMAIL, SECRETARY_PASSWORD)
+        cookie = web_pages.login(portal.base, SECRETARY_EMAIL, SECRETARY_PASSWORD)
         print(
             f"Connectée comme {SECRETARY_EMAIL}, secrétaire de {facts['commune_name']} "
             "(cookie de session obtenu par le formulaire de connexion)."

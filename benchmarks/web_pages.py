@@ -302,7 +302,7 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def login(base: str) -> str:
+def login(base: str, email: str = STAFF_EMAIL, password: str = STAFF_PASSWORD) -> str:
     """Log in through the real form (CSRF token from the page); return the session cookie's value."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect())
@@ -313,7 +313,7 @@ def login(base: str) -> str:
     if not match:
         raise SystemExit("Pas de jeton CSRF dans la page /connexion : formulaire de connexion introuvable.")
     form = urllib.parse.urlencode(
-        {"email": STAFF_EMAIL, "password": STAFF_PASSWORD, "csrf_token": match.group(1) or match.group(2)}
+        {"email": email, "password": password, "csrf_token": match.group(1) or match.group(2)}
     ).encode()
     try:
         with opener.open(f"{base}/connexion", data=form, timeout=30) as response:
