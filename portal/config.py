@@ -132,6 +132,9 @@ def build_config(instance_path: str | os.PathLike, environ=None) -> dict:
         # Partner conventions: alert delay before a deadline (days), maximum size of an attached document (MB).
         "CONVENTION_ALERT_DAYS": _int(environ, "CONVENTION_ALERT_DAYS", 90),
         "CONVENTION_MAX_UPLOAD_MB": _int(environ, "CONVENTION_MAX_UPLOAD_MB", 10),
+        # Training of élus: hours to confirm a freed seat, name shown as organiser of the invitations.
+        "TRAINING_OFFER_HOURS": _int(environ, "TRAINING_OFFER_HOURS", 48),
+        "TRAINING_ORGANISER_NAME": environ.get("TRAINING_ORGANISER_NAME") or "CDG 47 — Formation des élus",
         # How often a worker polls the embedded (SQLite) broker for new messages; kombu's 1 s default caps a
         # worker at about two tasks a second. Redis pushes messages and ignores it.
         "EMBEDDED_BROKER_POLLING_SECONDS": _float(environ, "EMBEDDED_BROKER_POLLING_SECONDS", 0.1),

@@ -18,3 +18,4 @@ from portal.conventions.models import (  # noqa: F401,E501
 from portal.notifications.models import Notification, NotificationPreference, OutboxAttachment, OutboxEmail  # noqa: F401,E501
 from portal.registry.models import Collectivite, HeadcountDeclaration  # noqa: F401
 from portal.subscriptions.models import Document, School, Subscription, SubscriptionEvent  # noqa: F401
+from portal.training.models import Registration, Training, TrainingBody, TrainingBudget, TrainingSession  # noqa: F401

@@ -4,3 +4,4 @@ from portal.affiliation import tasks as affiliation_tasks  # noqa: F401
 from portal.conventions import tasks as convention_tasks  # noqa: F401
 from portal.notifications import tasks as notification_tasks  # noqa: F401
 from portal.subscriptions import tasks as subscription_tasks  # noqa: F401
+from portal.training import tasks as training_tasks  # noqa: F401

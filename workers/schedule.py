@@ -1,7 +1,8 @@
 """The one beat schedule of the portal. Every periodic job is safe if two beats run by mistake:
 each is idempotent (the outbox sweep takes rows with SKIP LOCKED and the send claims them; document
 jobs are claimed by a guarded UPDATE; the daily subscription job moves only what is due; applying due
-statuses recomputes them from the history)."""
+statuses recomputes them from the history; training offers, reminders
+and attestations are guarded by the registration's own state)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,20 @@ def build_schedule(config) -> dict:
         "conventions-alerts": {
             "task": "conventions.alerts",
             "schedule": crontab(hour=7, minute=0),
+        },
+        # Training: a seat not confirmed in time goes to the next person within a minute.
+        "training-expire-offers": {
+            "task": "training.expire_offers",
+            "schedule": 60.0,
+        },
+        "training-reminders": {
+            "task": "training.reminders",
+            "schedule": crontab(minute=5),
+        },
+        # Attestations whose job was lost (broker down at commit time); each is claimed, so sent once.
+        "training-attestations-sweep": {
+            "task": "training.send_attestations",
+            "schedule": 600.0,
         },
         "affiliation-apply-due-changes": {
             "task": "affiliation.apply_due_changes",

@@ -19,6 +19,10 @@ class DomainError(Exception):
         self.field = field
 
 
+class ConflictError(DomainError):
+    """Refused because of the current state of things (a full session, a duplicate request): HTTP 409."""
+
+
 # Lazy: the module is imported before any request, the text is translated when a page is rendered.
 ERROR_PAGES = {
     400: (_l("Requête incorrecte"), _l("La requête n'a pas pu être comprise. Vérifiez les informations saisies.")),

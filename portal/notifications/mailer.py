@@ -63,8 +63,7 @@ def build_message(email: OutboxEmail) -> Message:
         message = MIMEMultipart("mixed")
         message.attach(alternative)
         for attachment in email.attachments:
-            maintype, _, subtype = attachment.content_type.partition("/")
-            part = MIMEBase(maintype, subtype or "octet-stream")
+            part = _attachment_part(attachment.content_type)
             part.set_payload(attachment.data)
             encoders.encode_base64(part)
             part.add_header("Content-Disposition", "attachment", filename=("utf-8", "", attachment.filename))
@@ -77,6 +76,14 @@ def build_message(email: OutboxEmail) -> Message:
     message["Message-ID"] = email.message_id
     message["Auto-Submitted"] = "auto-generated"
     return message
+
+
+def _attachment_part(content_type: str) -> MIMEBase:
+    """A MIME part for ``type/subtype; param=value…`` (an .ics invitation carries ``method=REQUEST``)."""
+    media, *raw_params = (piece.strip() for piece in content_type.split(";"))
+    maintype, _, subtype = media.partition("/")
+    params = dict(p.partition("=")[::2] for p in raw_params if "=" in p)
+    return MIMEBase(maintype, subtype or "octet-stream", **{k.strip(): v.strip() for k, v in params.items()})
 
 
 # One SMTP connection per worker process (prefork children each open their own), reused from one

@@ -1,0 +1,1 @@
+"""Training of elected officials (Élu Numérique Rural): sessions, registrations, waiting lists, attendance, rights."""

@@ -1,0 +1,40 @@
+"""Training documents: the attestation of attendance and the printable sign-in sheet (PDF, WeasyPrint)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from portal.subscriptions.documents import render_pdf
+from portal.training.calendar import PARIS
+from portal.training.models import Registration, TrainingSession
+
+CDG_NAME = "Centre de gestion de la fonction publique territoriale de Lot-et-Garonne"
+
+
+def attestation_pdf(registration: Registration) -> tuple[str, str, bytes]:
+    session = registration.session
+    data = render_pdf(
+        "training/pdf/attestation.html",
+        registration=registration,
+        session=session,
+        training=session.training,
+        elu=registration.mandate.user,
+        mandate=registration.mandate,
+        starts=session.starts_at.astimezone(PARIS),
+        ends=session.ends_at.astimezone(PARIS),
+        today=date.today(),
+        cdg_name=CDG_NAME,
+    )
+    return f"attestation-formation-{registration.id}.pdf", "application/pdf", data
+
+
+def sign_in_sheet_pdf(session: TrainingSession, registrations: list[Registration]) -> bytes:
+    return render_pdf(
+        "training/pdf/sign_in_sheet.html",
+        session=session,
+        training=session.training,
+        registrations=registrations,
+        starts=session.starts_at.astimezone(PARIS),
+        ends=session.ends_at.astimezone(PARIS),
+        cdg_name=CDG_NAME,
+    )

@@ -1,0 +1,174 @@
+"""Training bodies, trainings, sessions, registrations of élus and the communes' training budgets."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.common.database import TimestampMixin, UTCDateTime, utcnow
+from portal.extensions import db
+from portal.training.rules import FUNDING_LABELS, STATUS_LABELS, Funding, Status, agrement_valid
+
+
+class TrainingBody(TimestampMixin, db.Model):
+    """An organisme de formation approved by the ministry (after the CNFEL's opinion)."""
+
+    __tablename__ = "training_body"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    agrement_number: Mapped[str] = mapped_column(String(60))
+    agrement_from: Mapped[date] = mapped_column(Date)
+    agrement_until: Mapped[date] = mapped_column(Date)
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+
+    def agrement_valid_on(self, day: date) -> bool:
+        return agrement_valid(self.agrement_from, self.agrement_until, day)
+
+
+class Training(TimestampMixin, db.Model):
+    __tablename__ = "training"
+    __table_args__ = (
+        CheckConstraint("duration_hours > 0", name="duration_positive"),
+        CheckConstraint("cost_per_participant >= 0", name="cost_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    objectives: Mapped[str] = mapped_column(Text, default="")
+    programme: Mapped[str] = mapped_column(Text, default="")
+    duration_hours: Mapped[Decimal] = mapped_column(Numeric(5, 1))
+    cost_per_participant: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal("0.00"))
+    body_id: Mapped[int] = mapped_column(ForeignKey("training_body.id", ondelete="RESTRICT"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    body: Mapped[TrainingBody] = relationship(lazy="joined")
+    sessions: Mapped[list[TrainingSession]] = relationship(
+        back_populates="training", order_by="TrainingSession.starts_at"
+    )
+
+
+class TrainingSession(TimestampMixin, db.Model):
+    __tablename__ = "training_session"
+    __table_args__ = (
+        CheckConstraint("capacity >= 1", name="capacity_positive"),
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        Index("ix_training_session_starts_at", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    training_id: Mapped[int] = mapped_column(ForeignKey("training.id", ondelete="RESTRICT"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    place: Mapped[str | None] = mapped_column(String(300))
+    remote_url: Mapped[str | None] = mapped_column(String(500))
+    capacity: Mapped[int]
+    registration_deadline: Mapped[datetime] = mapped_column(UTCDateTime)
+    quota_per_collectivite: Mapped[int | None]
+    published: Mapped[bool] = mapped_column(default=False)
+    # When a seat frees, élus of communes with no trained élu get the offer first.
+    prioritise_untrained: Mapped[bool] = mapped_column(default=False)
+    # iCalendar SEQUENCE of the invitations: increased when the date, time or place changes.
+    sequence: Mapped[int] = mapped_column(default=0)
+    # Bumped by every change to the roster: its UPDATE is the lock that serialises seat allocation
+    # (a row lock on PostgreSQL, the write lock on SQLite), so two requests never take the last seat.
+    roster_version: Mapped[int] = mapped_column(default=0)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attendance_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    training: Mapped[Training] = relationship(back_populates="sessions", lazy="joined")
+    registrations: Mapped[list[Registration]] = relationship(
+        back_populates="session", order_by="Registration.id", viewonly=True
+    )
+
+    @property
+    def hours(self) -> Decimal:
+        return self.training.duration_hours
+
+
+class Registration(TimestampMixin, db.Model):
+    """One élu's registration to a session, with what the law asks to record (domain.md §4)."""
+
+    __tablename__ = "training_registration"
+    __table_args__ = (
+        # One live registration per élu and session, enforced by the database under concurrency too.
+        Index(
+            "uq_training_registration_live",
+            "session_id",
+            "mandate_id",
+            unique=True,
+            sqlite_where=text("status != 'cancelled'"),
+            postgresql_where=text("status != 'cancelled'"),
+        ),
+        Index("ix_training_registration_session_status", "session_id", "status"),
+        Index("ix_training_registration_status_expiry", "status", "offer_expires_at"),
+        UniqueConstraint("uid", name="uq_training_registration_uid"),
+        CheckConstraint("leave_days >= 0", name="leave_days_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("training_session.id", ondelete="CASCADE"))
+    mandate_id: Mapped[int] = mapped_column(ForeignKey("mandate.id", ondelete="CASCADE"), index=True)
+    collectivite_id: Mapped[int] = mapped_column(ForeignKey("collectivite.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    # First in, first out: the time the élu joined the waiting list (or registered).
+    waiting_since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    # Recorded at registration time, as the law asks.
+    delegation_held: Mapped[bool] = mapped_column(default=False)
+    first_year: Mapped[bool] = mapped_column(default=False)
+    funding: Mapped[str] = mapped_column(String(10), default=Funding.COMMUNE)
+    tuition_cost: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal("0.00"))
+    travel_cost: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal("0.00"))
+    dife_amount: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal("0.00"))
+    leave_days: Mapped[Decimal] = mapped_column(Numeric(4, 1), default=Decimal("0.0"))
+    # The iCalendar UID of the invitation, stable for the life of the registration.
+    uid: Mapped[str] = mapped_column(String(80), default=lambda: uuid.uuid4().hex)
+    ics_sequence: Mapped[int] = mapped_column(default=0)
+    invitation_sent: Mapped[bool] = mapped_column(default=False)
+    reminders_sent: Mapped[str] = mapped_column(String(20), default="")
+    attendance_marked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attestation_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    session: Mapped[TrainingSession] = relationship(back_populates="registrations")
+    mandate = relationship("Mandate", lazy="joined")
+    collectivite = relationship("Collectivite")
+    registered_by = relationship("User")
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(Status(self.status), self.status)
+
+    @property
+    def funding_label(self) -> str:
+        return FUNDING_LABELS.get(Funding(self.funding), self.funding)
+
+    @property
+    def holds_seat(self) -> bool:
+        return self.status in {Status.REGISTERED, Status.OFFERED, Status.PRESENT, Status.ABSENT}
+
+
+class TrainingBudget(TimestampMixin, db.Model):
+    """The training credits a council voted for a year, and its maximum indemnités for the 2–20 % bounds."""
+
+    __tablename__ = "training_budget"
+    __table_args__ = (
+        UniqueConstraint("collectivite_id", "year", name="uq_training_budget_year"),
+        CheckConstraint("amount >= 0", name="amount_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collectivite_id: Mapped[int] = mapped_column(ForeignKey("collectivite.id", ondelete="CASCADE"))
+    year: Mapped[int]
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    max_indemnities: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    deliberation_ref: Mapped[str | None] = mapped_column(String(100))

@@ -1,0 +1,317 @@
+"""Training of elected officials: seats, waiting list, offers, reminders and rights, as pure functions.
+
+Legal sources (``shared/domain.md`` §4): CGCT L2123-12 to L2123-16 (law of 3 February 1992):
+- élus holding a délégation must be offered a training in the first year of their mandate;
+- élus who are employees get 18 days of training leave per mandate;
+- the training budget lies between 2 % and 20 % of the maximum indemnités de fonction;
+- DIFE: €400 per year of mandate, capped at €800;
+- only bodies holding a ministry agrément (first 2 years, renewals 4 years) are eligible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+
+LEAVE_DAYS_PER_MANDATE = Decimal(18)
+DIFE_PER_YEAR = Decimal(400)
+DIFE_CAP = Decimal(800)
+BUDGET_MIN_SHARE = Decimal("0.02")
+BUDGET_MAX_SHARE = Decimal("0.20")
+REMINDERS = {"j7": timedelta(days=7), "j1": timedelta(days=1)}
+
+
+class Status(StrEnum):
+    REGISTERED = "registered"
+    WAITING = "waiting"
+    OFFERED = "offered"
+    CANCELLED = "cancelled"
+    PRESENT = "present"
+    ABSENT = "absent"
+
+
+STATUS_LABELS = {
+    Status.REGISTERED: "Inscrit",
+    Status.WAITING: "En liste d'attente",
+    Status.OFFERED: "Place proposée",
+    Status.CANCELLED: "Annulé",
+    Status.PRESENT: "Présent",
+    Status.ABSENT: "Absent",
+}
+
+# A registration in one of these states occupies a seat of the session.
+SEAT_HOLDING = frozenset({Status.REGISTERED, Status.OFFERED, Status.PRESENT, Status.ABSENT})
+# A registration in one of these states blocks a second registration of the same élu to the session.
+ACTIVE = SEAT_HOLDING | {Status.WAITING}
+
+
+class Funding(StrEnum):
+    COMMUNE = "commune"
+    DIFE = "dife"
+    BOTH = "both"
+
+
+FUNDING_LABELS = {
+    Funding.COMMUNE: "Budget de la commune",
+    Funding.DIFE: "DIFE (Mon compte élu)",
+    Funding.BOTH: "Budget de la commune et DIFE",
+}
+
+
+# Agrément and registration window -------------------------------------------------------------
+
+
+def agrement_valid(valid_from: date | None, valid_until: date | None, on: date) -> bool:
+    """True when the body's ministry agrément covers ``on`` (both bounds included)."""
+    if valid_from is None or valid_until is None:
+        return False
+    return valid_from <= on <= valid_until
+
+
+def registration_closed_reason(
+    *, now: datetime, starts_at: datetime, deadline: datetime, published: bool, cancelled: bool = False
+) -> str | None:
+    """Why nobody can register to the session now, in French; None when registration is open."""
+    if cancelled:
+        return "Cette session a été annulée."
+    if not published:
+        return "Cette session n'est pas ouverte aux inscriptions."
+    if starts_at <= now:
+        return "Cette session a déjà commencé ou est passée : l'inscription n'est plus possible."
+    if deadline < now:
+        return "La date limite d'inscription à cette session est dépassée."
+    return None
+
+
+def can_cancel(*, now: datetime, deadline: datetime, starts_at: datetime, by_staff: bool) -> bool:
+    """Participants cancel until the registration deadline; staff until the session starts."""
+    return now < starts_at if by_staff else now <= deadline
+
+
+# Seats ------------------------------------------------------------------------------------------
+
+
+def status_for_request(
+    *, capacity: int, seats_taken: int, waiting: int, quota: int | None, taken_by_body: int
+) -> Status:
+    """Where a new request lands: a seat if one is free and nobody waits before it, else the waiting list.
+
+    Someone already waiting keeps the priority: a seat freed while offers are pending is never
+    taken by a newcomer. A collectivité at its quota waits as well.
+    """
+    if seats_taken < capacity and waiting == 0 and (quota is None or taken_by_body < quota):
+        return Status.REGISTERED
+    return Status.WAITING
+
+
+def capacity_problem(new_capacity: int, seats_taken: int) -> str | None:
+    if new_capacity < 1:
+        return "La capacité doit être d'au moins une place."
+    if new_capacity < seats_taken:
+        return (
+            f"Impossible de ramener la capacité à {new_capacity} : {seats_taken} places sont déjà attribuées. "
+            "Annulez d'abord des inscriptions."
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class WaitingEntry:
+    registration_id: int
+    collectivite_id: int
+    waiting_since: datetime
+
+
+def waiting_order(
+    entries: Iterable[WaitingEntry], *, prioritise_untrained: bool = False, trained_bodies: frozenset[int] = frozenset()
+) -> list[WaitingEntry]:
+    """The waiting list in the order seats are offered: first in, first out.
+
+    With ``prioritise_untrained``, élus of collectivités that have no trained élu yet come first,
+    still first in, first out among themselves.
+    """
+
+    def key(entry: WaitingEntry):
+        late = prioritise_untrained and entry.collectivite_id in trained_bodies
+        return (late, entry.waiting_since, entry.registration_id)
+
+    return sorted(entries, key=key)
+
+
+def waiting_positions(
+    entries: Iterable[WaitingEntry], *, prioritise_untrained: bool = False, trained_bodies: frozenset[int] = frozenset()
+) -> dict[int, int]:
+    """Registration id → position on the waiting list (1 = next to be offered a seat)."""
+    ordered = waiting_order(entries, prioritise_untrained=prioritise_untrained, trained_bodies=trained_bodies)
+    return {entry.registration_id: position for position, entry in enumerate(ordered, start=1)}
+
+
+def entries_to_offer(
+    entries: Sequence[WaitingEntry],
+    *,
+    free_seats: int,
+    quota: int | None = None,
+    taken_by_body: dict[int, int] | None = None,
+    prioritise_untrained: bool = False,
+    trained_bodies: frozenset[int] = frozenset(),
+) -> list[int]:
+    """The registrations to offer the ``free_seats`` seats to, in waiting-list order.
+
+    An entry whose collectivité has reached its quota is passed over and keeps its place.
+    """
+    taken = dict(taken_by_body or {})
+    chosen: list[int] = []
+    for entry in waiting_order(entries, prioritise_untrained=prioritise_untrained, trained_bodies=trained_bodies):
+        if len(chosen) >= free_seats:
+            break
+        if quota is not None and taken.get(entry.collectivite_id, 0) >= quota:
+            continue
+        chosen.append(entry.registration_id)
+        taken[entry.collectivite_id] = taken.get(entry.collectivite_id, 0) + 1
+    return chosen
+
+
+def offer_expiry(now: datetime, delay: timedelta, starts_at: datetime) -> datetime | None:
+    """When a seat offered now must be confirmed by: after ``delay``, but never after the session starts.
+
+    None when the session starts too soon for anyone to answer (less than an hour).
+    """
+    if starts_at - now < timedelta(hours=1):
+        return None
+    return min(now + delay, starts_at - timedelta(hours=1))
+
+
+def offer_expired(expires_at: datetime | None, now: datetime) -> bool:
+    return expires_at is not None and expires_at <= now
+
+
+# Reminders --------------------------------------------------------------------------------------
+
+
+def due_reminders(*, starts_at: datetime, registered_at: datetime, now: datetime, sent: Iterable[str]) -> list[str]:
+    """The reminders to send now: 7 days and 1 day before the start.
+
+    A reminder is owed only to someone registered before its window opened: an élu who registers
+    three days before the session has just received his confirmation and gets only the J-1 reminder.
+    Only the latest window is kept, so a late run never sends J-7 and J-1 together.
+    """
+    if now >= starts_at:
+        return []
+    already = set(sent)
+    for code, before in sorted(REMINDERS.items(), key=lambda item: item[1]):
+        opens = starts_at - before
+        if now >= opens:
+            if code in already or registered_at > opens:
+                return []
+            return [code]
+    return []
+
+
+# Rights of an élu -------------------------------------------------------------------------------
+
+
+def add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+class FirstYear(StrEnum):
+    NOT_CONCERNED = "not_concerned"
+    OWED = "owed"
+    DONE = "done"
+    MISSED = "missed"
+
+
+FIRST_YEAR_LABELS = {
+    FirstYear.NOT_CONCERNED: "Non concerné (pas de délégation)",
+    FirstYear.OWED: "Due : formation à suivre avant le {deadline}",
+    FirstYear.DONE: "Suivie",
+    FirstYear.MISSED: "Non suivie dans la première année du mandat",
+}
+
+
+def first_year_training(
+    *, has_delegation: bool, mandate_start: date, today: date, trained_in_first_year: bool
+) -> tuple[FirstYear, date]:
+    """Whether the first-year training (CGCT L2123-12, all communes since loi 2019-1461) is owed.
+
+    Returns the status and the end of the first year of the mandate.
+    """
+    deadline = add_years(mandate_start, 1)
+    if not has_delegation:
+        return FirstYear.NOT_CONCERNED, deadline
+    if trained_in_first_year:
+        return FirstYear.DONE, deadline
+    return (FirstYear.OWED if today < deadline else FirstYear.MISSED), deadline
+
+
+def is_first_year_training(*, has_delegation: bool, mandate_start: date, session_day: date) -> bool:
+    return has_delegation and mandate_start <= session_day < add_years(mandate_start, 1)
+
+
+def leave_days_problem(*, used: Decimal, requested: Decimal) -> str | None:
+    """Training leave is limited to 18 days per mandate."""
+    if requested < 0:
+        return "Le nombre de jours de congé de formation ne peut pas être négatif."
+    if used + requested > LEAVE_DAYS_PER_MANDATE:
+        remaining = max(LEAVE_DAYS_PER_MANDATE - used, Decimal(0))
+        return (
+            f"Congé de formation dépassé : {_days(used)} jour(s) déjà pris sur 18 pour ce mandat, "
+            f"il reste {_days(remaining)} jour(s)."
+        )
+    return None
+
+
+def dife_acquired(*, mandate_start: date, today: date) -> Decimal:
+    """DIFE rights acquired: €400 per full year of mandate, capped at €800."""
+    years = 0
+    while years < 2 and add_years(mandate_start, years + 1) <= today:
+        years += 1
+    return min(DIFE_PER_YEAR * years, DIFE_CAP)
+
+
+def budget_bounds(max_indemnities: Decimal) -> tuple[Decimal, Decimal]:
+    """Lower (2 %) and upper (20 %) bounds of the training budget, for information."""
+    cents = Decimal("0.01")
+    return (
+        (max_indemnities * BUDGET_MIN_SHARE).quantize(cents, ROUND_HALF_UP),
+        (max_indemnities * BUDGET_MAX_SHARE).quantize(cents, ROUND_HALF_UP),
+    )
+
+
+def registration_cost(*, tuition: Decimal, travel: Decimal) -> Decimal:
+    return (tuition or Decimal(0)) + (travel or Decimal(0))
+
+
+def commune_share(*, funding: str, tuition: Decimal, travel: Decimal, dife_amount: Decimal) -> Decimal:
+    """What the commune's budget pays for one registration: the whole cost, less what the DIFE covers."""
+    total = registration_cost(tuition=tuition, travel=travel)
+    if funding == Funding.DIFE:
+        return Decimal("0.00")
+    if funding == Funding.BOTH:
+        return max(total - (dife_amount or Decimal(0)), Decimal(0))
+    return total
+
+
+def funding_problem(*, funding: str, tuition: Decimal, travel: Decimal, dife_amount: Decimal) -> str | None:
+    if funding not in {f.value for f in Funding}:
+        return "Mode de financement inconnu."
+    if dife_amount < 0 or travel < 0:
+        return "Les montants ne peuvent pas être négatifs."
+    total = registration_cost(tuition=tuition, travel=travel)
+    if funding == Funding.COMMUNE and dife_amount:
+        return "Un financement par le seul budget communal ne mobilise pas de DIFE."
+    if funding == Funding.BOTH and not 0 < dife_amount < total:
+        return "Avec un financement mixte, la part DIFE doit être positive et inférieure au coût total."
+    if dife_amount > DIFE_CAP:
+        return "Le DIFE est plafonné à 800 €."
+    return None
+
+
+def _days(value: Decimal) -> str:
+    return f"{value.normalize():f}".replace(".", ",")

@@ -1,0 +1,53 @@
+"""Training jobs: offers that expire, reminders, attestations. Thin and idempotent."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from flask import current_app
+
+from portal.extensions import db
+from portal.subscriptions.documents import DocumentError
+from portal.training import services
+from portal.training.documents import attestation_pdf
+from portal.training.models import Registration
+
+
+@shared_task(name="training.expire_offers", ignore_result=True)
+def expire_offers() -> int:
+    """Offers not confirmed in time go to the next person on the waiting list (commits per session)."""
+    expired = services.expire_offers()
+    db.session.commit()
+    return expired
+
+
+@shared_task(name="training.reminders", ignore_result=True)
+def reminders() -> int:
+    """The 7-day and 1-day reminders; each is recorded on the registration with its email, so sent once."""
+    sent = services.send_reminders()
+    db.session.commit()
+    return sent
+
+
+@shared_task(name=services.ATTESTATIONS_TASK, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def send_attestations(session_id: int | None = None) -> int:
+    """Produce and email the attestation of every present participant who has not had one yet.
+
+    Each attestation is claimed by a guarded UPDATE and committed with its outbox email, so a retry or
+    a second worker never sends one twice; a PDF that fails leaves the row unclaimed for the next run.
+    """
+    sent = 0
+    for registration_id in services.attestations_due(session_id):
+        if not services.claim_attestation(registration_id):
+            db.session.rollback()
+            continue
+        registration = db.session.get(Registration, registration_id)
+        try:
+            pdf = attestation_pdf(registration)
+        except DocumentError:
+            current_app.logger.exception("Attestation %s not produced; retried by the next sweep", registration_id)
+            db.session.rollback()
+            continue
+        services.send_attestation(registration, pdf)
+        db.session.commit()
+        sent += 1
+    return sent
