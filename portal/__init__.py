@@ -73,9 +73,23 @@ def register_blueprints(app: Flask) -> None:
     from portal.registry.views import bp as registry_bp
     from portal.statements.views import bp as statements_bp
     from portal.subscriptions.views import bp as subscriptions_bp
+    from portal.training.views import bp as training_bp
+    from portal.training.views import commune_bp as training_commune_bp
 
-    blueprints = (main_bp, accounts_bp, registry_bp, affiliation_bp, audit_bp, notifications_bp, subscriptions_bp,
-                  statements_bp, catalogue_bp, conventions_bp)
+    blueprints = (
+        main_bp,
+        accounts_bp,
+        registry_bp,
+        affiliation_bp,
+        audit_bp,
+        notifications_bp,
+        subscriptions_bp,
+        statements_bp,
+        catalogue_bp,
+        conventions_bp,
+        training_bp,
+        training_commune_bp,
+    )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 

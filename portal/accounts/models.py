@@ -60,9 +60,7 @@ class User(TimestampMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    collectivites = relationship(
-        "Collectivite", secondary=secretary_collectivite, order_by="Collectivite.name"
-    )
+    collectivites = relationship("Collectivite", secondary=secretary_collectivite, order_by="Collectivite.name")
     mandate: Mapped[Mandate | None] = relationship(back_populates="user", uselist=False, lazy="joined")
 
     # Flask-Login protocol

@@ -22,6 +22,8 @@ def enqueue_after_commit(task_name: str, *args) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _publish(session):
+    if session.in_nested_transaction():  # a savepoint was released: nothing is committed yet
+        return
     pending = session.info.pop(_KEY, None)
     if not pending:
         return

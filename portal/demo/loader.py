@@ -28,6 +28,7 @@ from portal.extensions import db
 from portal.registry.importer import ImportSummary, import_records, read_dataset
 from portal.registry.kinds import Kind
 from portal.registry.models import Collectivite
+from portal.training.demo import load_training
 
 DATA_DIR = Path(__file__).parent / "data" / "decoupage-administratif-47"
 DEPARTEMENT = "47"
@@ -169,6 +170,7 @@ def load(current_year: int | None = None, log=print) -> ImportSummary:
     load_payrolls(bodies, years[-2:])
     load_subscriptions(by_code, catalogue, created_users, current_year)
     load_conventions(by_code, created_users["agent@cdg47.example"], log=log)
+    load_training(by_code, created_users, DEMO_PASSWORD, log=log)
     log(
         f"Effectifs fictifs déclarés pour {len(bodies)} collectivités et établissements ({', '.join(map(str, years))})."
     )

@@ -54,4 +54,6 @@ def dashboard():
             declared_this_year = affiliation.declaration_in_force(body.id, year)
             rows.append((body, evaluation, declared_this_year is not None and declared_this_year.year == year))
         return render_template("main/secretary_dashboard.html", rows=rows, year=year)
+    if current_user.is_elu:
+        return redirect(url_for("training.index"))
     return redirect(url_for("accounts.profile"))

@@ -64,6 +64,8 @@ def _publish(ids: list[int]) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session):
+    if session.in_nested_transaction():  # a savepoint was released: nothing is committed yet
+        return
     ids = session.info.pop(_PENDING_KEY, None)
     if ids:
         _publish(sorted(set(ids)))

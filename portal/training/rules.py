@@ -86,9 +86,15 @@ def registration_closed_reason(
     return None
 
 
-def can_cancel(*, now: datetime, deadline: datetime, starts_at: datetime, by_staff: bool) -> bool:
-    """Participants cancel until the registration deadline; staff until the session starts."""
-    return now < starts_at if by_staff else now <= deadline
+def can_cancel(
+    *, now: datetime, deadline: datetime, starts_at: datetime, by_staff: bool, offered: bool = False
+) -> bool:
+    """Participants cancel until the registration deadline; staff until the session starts.
+
+    A seat offered to someone on the waiting list can be declined until the session starts: offers are
+    made up to an hour before the start, after the deadline, and a refusal frees the seat for the next one.
+    """
+    return now < starts_at if by_staff or offered else now <= deadline
 
 
 # Seats ------------------------------------------------------------------------------------------
@@ -177,9 +183,10 @@ def entries_to_offer(
 def offer_expiry(now: datetime, delay: timedelta, starts_at: datetime) -> datetime | None:
     """When a seat offered now must be confirmed by: after ``delay``, but never after the session starts.
 
-    None when the session starts too soon for anyone to answer (less than an hour).
+    None when the session starts too soon for anyone to answer (an hour or less: at exactly one hour
+    the offer would expire the instant it is made).
     """
-    if starts_at - now < timedelta(hours=1):
+    if starts_at - now <= timedelta(hours=1):
         return None
     return min(now + delay, starts_at - timedelta(hours=1))
 

@@ -582,16 +582,26 @@ def cancel(registration: Registration, actor, reason: str = "", now: datetime | 
     if not can_act_for(actor, registration.mandate):
         raise DomainError("Vous ne pouvez pas annuler l'inscription de cet élu.")
     by_staff = actor.role == Role.STAFF
-    if not rules.can_cancel(
-        now=now, deadline=session.registration_deadline, starts_at=session.starts_at, by_staff=by_staff
-    ):
-        raise DomainError(
-            "La date limite d'inscription est passée : pour annuler, contactez le CDG."
-            if not by_staff
-            else "La session a commencé : marquez plutôt l'élu absent sur la feuille d'émargement."
-        )
+
+    def check_window() -> None:
+        if not rules.can_cancel(
+            now=now,
+            deadline=session.registration_deadline,
+            starts_at=session.starts_at,
+            by_staff=by_staff,
+            offered=registration.status == Status.OFFERED,
+        ):
+            raise DomainError(
+                "La date limite d'inscription est passée : pour annuler, contactez le CDG."
+                if not by_staff
+                else "La session a commencé : marquez plutôt l'élu absent sur la feuille d'émargement."
+            )
+
+    check_window()
     lock_roster(session.id)
     db.session.refresh(registration)
+    db.session.refresh(session)
+    check_window()  # the offer may have been accepted meanwhile: a registered seat follows the deadline
     if registration.status not in (Status.REGISTERED, Status.WAITING, Status.OFFERED):
         raise ConflictError(f"Cette inscription ne peut plus être annulée ({registration.status_label.lower()}).")
     held = registration.holds_seat
@@ -928,7 +938,10 @@ def _location(session: TrainingSession) -> str:
 
 
 def _hours(value: Decimal) -> str:
-    return f"{value.normalize():f}".replace(".", ",") + " h"
+    return f"{Decimal(value).normalize():f}".replace(".", ",") + " h"
+
+
+describe_when, describe_hours = _when, _hours
 
 
 def _who(registration: Registration) -> str:

@@ -132,7 +132,13 @@ def test_demo_load(app):
         )
         == 0
     )
-    assert db.session.scalar(select(func.count()).select_from(User)) == 5
+    assert db.session.scalar(select(func.count()).select_from(User)) == 7  # 5 accounts + 2 élus of the trainings
+    from portal.training.models import Registration
+
+    registrations = dict(
+        db.session.execute(select(Registration.status, func.count()).group_by(Registration.status)).all()
+    )
+    assert registrations == {"registered": 3, "waiting": 1, "present": 1}
     states = dict(
         db.session.execute(select(Collectivite.name, Subscription.state).join(Subscription.collectivite)).all()
     )

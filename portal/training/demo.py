@@ -1,0 +1,134 @@
+"""Demonstration trainings: a fictitious approved body, the Élu Numérique Rural course, sessions with
+registrations, a waiting list and a past session with its attendance (so rights and budgets show figures)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from portal.accounts import services as accounts
+from portal.accounts.models import Role
+from portal.extensions import db
+from portal.training import services
+from portal.training.calendar import PARIS
+from portal.training.models import Registration, TrainingSession
+from portal.training.rules import Status
+
+EXTRA_ELUS = (
+    ("adjointe@mairie-laroque-timbaut.example", "Martine Lafon", "47138", "adjoint", "Affaires scolaires"),
+    ("maire@mairie-saint-hilaire.example", "Pierre Dubos", "47279", "maire", None),
+)
+
+
+def _at(day: date, hour: int) -> datetime:
+    return datetime.combine(day, time(hour), tzinfo=PARIS).astimezone(UTC)
+
+
+def load_training(by_code: dict, users: dict, password: str, today: date | None = None, log=print) -> None:
+    today = today or date.today()
+    staff = users["agent@cdg47.example"]
+    for email, name, code, function, subject in EXTRA_ELUS:
+        users[email] = accounts.create_user(
+            email=email,
+            role=Role.ELU,
+            password=password,
+            full_name=name,
+            collectivites=[by_code[code]],
+            mandate=accounts.MandateInput(
+                function=function,
+                has_delegation=bool(subject),
+                delegation_subject=subject,
+                start_date=date(2026, 3, 22),
+            ),
+        )
+    body = services.save_body(
+        services.BodyInput(
+            name="Institut de formation des élus (démonstration)",
+            agrement_number="DEMO-AGR-2025-047",
+            agrement_from=date(2025, 1, 1),
+            agrement_until=date(2028, 12, 31),
+            contact_email="formation@institut-elus.example",
+        ),
+        staff,
+    )
+    numerique = services.save_training(
+        services.TrainingInput(
+            title="Élu Numérique Rural : les outils numériques de la mairie",
+            body_id=body.id,
+            duration_hours=Decimal("7"),
+            cost_per_participant=Decimal("180.00"),
+            objectives="Utiliser la messagerie, l'agenda partagé et les démarches en ligne de la commune ; "
+            "protéger les données des administrés.",
+            programme="Matin : messagerie et agenda partagé.\nAprès-midi : démarches en ligne, RGPD, sécurité.",
+        ),
+        staff,
+    )
+    fondamentaux = services.save_training(
+        services.TrainingInput(
+            title="Les fondamentaux de l'élu local : rôle, responsabilités, budget",
+            body_id=body.id,
+            duration_hours=Decimal("14"),
+            cost_per_participant=Decimal("320.00"),
+            objectives="Formation de première année pour les élus ayant reçu une délégation.",
+        ),
+        staff,
+    )
+
+    def session(training, days: int, capacity: int, place: str) -> TrainingSession:
+        day = today + timedelta(days=days)
+        return services.create_session(
+            services.SessionInput(
+                training_id=training.id,
+                starts_at=_at(day, 9),
+                ends_at=_at(day, 17),
+                registration_deadline=_at(day - timedelta(days=7), 18),
+                capacity=capacity,
+                place=place,
+                published=True,
+                prioritise_untrained=True,
+            ),
+            staff,
+        )
+
+    soon = session(numerique, 21, 12, "Centre de gestion, 14 rue Paul Bert, Agen")
+    full = session(fondamentaux, 45, 2, "Salle des fêtes, Laroque-Timbaut")
+    session(numerique, 75, 15, "Mairie de Villeneuve-sur-Lot")
+    elus = {email: users[email].mandate for email in users if users[email].mandate is not None}
+    services.register(soon, elus["maire@mairie-sauvagnas.example"], users["maire@mairie-sauvagnas.example"])
+    secretary = users["secretariat@mairies-pays-de-serres.example"]
+    for email in ("adjointe@mairie-laroque-timbaut.example", "maire@mairie-saint-hilaire.example"):
+        services.register(full, elus[email], secretary)
+    services.register(full, elus["conseillere@mairie-laroque-timbaut.example"], secretary)  # waiting list
+
+    # A session held last month, with its attendance: built directly, services refuse dates in the past.
+    past_day = today - timedelta(days=30)
+    past = TrainingSession(
+        training_id=numerique.id,
+        starts_at=_at(past_day, 9),
+        ends_at=_at(past_day, 17),
+        registration_deadline=_at(past_day - timedelta(days=7), 18),
+        capacity=10,
+        place="Centre de gestion, Agen",
+        published=True,
+    )
+    db.session.add(past)
+    db.session.flush()
+    db.session.add(
+        Registration(
+            session_id=past.id,
+            mandate_id=elus["adjointe@mairie-laroque-timbaut.example"].id,
+            collectivite_id=by_code["47138"].id,
+            status=Status.PRESENT,
+            registered_at=past.registration_deadline - timedelta(days=10),
+            registered_by_id=secretary.id,
+            delegation_held=True,
+            first_year=True,
+            tuition_cost=numerique.cost_per_participant,
+            leave_days=Decimal("1"),
+            invitation_sent=True,
+            attendance_marked_at=past.ends_at,
+            attestation_sent_at=past.ends_at,
+        )
+    )
+    db.session.flush()
+    log("Formations de démonstration : 1 organisme agréé, 2 formations, 4 sessions, 5 inscriptions.")

@@ -1,0 +1,639 @@
+"""Training pages: sessions and registration (élus, secretaries), rights and budgets, staff administration."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from portal.accounts.models import Mandate, User
+from portal.common.auth import get_managed_collectivite_or_404, staff_required
+from portal.common.errors import DomainError
+from portal.common.forms import options, show_domain_error
+from portal.common.pagination import paginate
+from portal.extensions import db
+from portal.training import services
+from portal.training.calendar import PARIS
+from portal.training.documents import sign_in_sheet_pdf
+from portal.training.forms import (
+    ActionForm,
+    AttendanceForm,
+    BodyForm,
+    BudgetForm,
+    CancelSessionForm,
+    RegistrationForm,
+    SessionForm,
+    TrainingForm,
+)
+from portal.training.models import Registration, Training, TrainingBody, TrainingSession
+from portal.training.rules import FUNDING_LABELS, STATUS_LABELS, Status
+
+bp = Blueprint("training", __name__, url_prefix="/formations")
+commune_bp = Blueprint("training_commune", __name__)
+
+
+def to_utc(value: datetime | None) -> datetime | None:
+    """A time typed in Paris (the form's naive datetime) as a UTC instant."""
+    return None if value is None else value.replace(tzinfo=PARIS).astimezone(UTC)
+
+
+def to_paris(value: datetime | None) -> datetime | None:
+    return None if value is None else value.astimezone(PARIS).replace(tzinfo=None)
+
+
+def _session_or_404(session_id: int) -> TrainingSession:
+    session = db.session.get(TrainingSession, session_id)
+    if session is None or (not current_user.is_staff and not session.published and session.cancelled_at is None):
+        abort(404)
+    return session
+
+
+def _registration_or_404(registration_id: int) -> Registration:
+    visible = services.registrations_visible_to(current_user).where(Registration.id == registration_id)
+    return db.session.scalar(visible) or abort(404)
+
+
+# Sessions, registration -------------------------------------------------------------------------
+
+
+@bp.route("/")
+@login_required
+def index():
+    past = request.args.get("periode") == "passees"
+    now = datetime.now(UTC)
+    statement = select(TrainingSession).options(joinedload(TrainingSession.training))
+    statement = (
+        statement.where(TrainingSession.starts_at < now).order_by(TrainingSession.starts_at.desc())
+        if past
+        else statement.where(TrainingSession.starts_at >= now).order_by(TrainingSession.starts_at)
+    )
+    if not current_user.is_staff:
+        statement = statement.where(TrainingSession.published.is_(True), TrainingSession.cancelled_at.is_(None))
+    page = paginate(statement.order_by(TrainingSession.id), request.args.get("page", 1, type=int), 25)
+    counts = services.rosters([s.id for s in page.items])
+    mine = {}
+    if current_user.is_elu and current_user.mandate is not None:
+        mine = {
+            r.session_id: r
+            for r in db.session.scalars(
+                select(Registration).where(
+                    Registration.mandate_id == current_user.mandate.id,
+                    Registration.session_id.in_([s.id for s in page.items]),
+                    Registration.status != Status.CANCELLED,
+                )
+            )
+        }
+    return render_template("training/index.html", page=page, counts=counts, mine=mine, past=past, now=now)
+
+
+def _registration_form(session: TrainingSession) -> RegistrationForm | None:
+    mandates = list(db.session.scalars(services.mandates_for(current_user).order_by(User.full_name)))
+    if not mandates:
+        return None
+    form = RegistrationForm()
+    form.mandate_id.choices = options(
+        [(m.id, f"{m.user.full_name} — {m.function_label}, {m.collectivite.name}") for m in mandates]
+    )
+    if current_user.is_elu and request.method == "GET":
+        form.mandate_id.data = mandates[0].id
+    return form
+
+
+@bp.route("/sessions/<int:session_id>", methods=["GET", "POST"])
+@login_required
+def session(session_id: int):
+    training_session = _session_or_404(session_id)
+    form = _registration_form(training_session)
+    if form is not None and form.validate_on_submit():
+        mandate = db.session.scalar(services.mandates_for(current_user).where(Mandate.id == form.mandate_id.data))
+        if mandate is None:
+            abort(404)
+        data = services.RegistrationInput(
+            funding=form.funding.data,
+            travel_cost=form.travel_cost.data or Decimal(0),
+            dife_amount=form.dife_amount.data or Decimal(0),
+            leave_days=form.leave_days.data or Decimal(0),
+        )
+        try:
+            registration = services.register(training_session, mandate, current_user, data)
+        except DomainError as exc:
+            db.session.rollback()
+            show_domain_error(form, exc)
+        else:
+            db.session.commit()
+            if registration.status == Status.REGISTERED:
+                flash(_("Inscription confirmée : une invitation pour l'agenda est envoyée par courriel."), "success")
+            else:
+                flash(_("Session complète : inscription en liste d'attente."), "info")
+            return redirect(url_for("training.session", session_id=session_id))
+    return _render_session(training_session, form, 422 if form is not None and form.errors else 200)
+
+
+def _render_session(training_session: TrainingSession, form, status: int = 200):
+    visible = (
+        services.registrations_visible_to(current_user)
+        .where(Registration.session_id == training_session.id, Registration.status != Status.CANCELLED)
+        .options(joinedload(Registration.mandate))
+        .order_by(Registration.waiting_since, Registration.id)
+    )
+    registrations = list(db.session.scalars(visible))
+    now = datetime.now(UTC)
+    closed = services.rules.registration_closed_reason(
+        now=now,
+        starts_at=training_session.starts_at,
+        deadline=training_session.registration_deadline,
+        published=training_session.published,
+        cancelled=training_session.cancelled_at is not None,
+    )
+    return (
+        render_template(
+            "training/session.html",
+            session=training_session,
+            training=training_session.training,
+            roster=services.roster(training_session.id),
+            registrations=registrations,
+            positions=services.waiting_positions(training_session),
+            form=form if closed is None else None,
+            closed=closed,
+            action_form=ActionForm(),
+            now=now,
+        ),
+        status,
+    )
+
+
+def _registration_action(registration_id: int, action):
+    registration = _registration_or_404(registration_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        flash(_("Le formulaire a expiré : rechargez la page et recommencez."), "error")
+    else:
+        try:
+            message = action(registration, form)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(message, "success")
+    return redirect(request.form.get("next") or url_for("training.session", session_id=registration.session_id))
+
+
+@bp.route("/inscriptions/<int:registration_id>/annuler", methods=["POST"])
+@login_required
+def cancel(registration_id: int):
+    def action(registration, form):
+        services.cancel(registration, current_user, form.reason.data or "")
+        return _("Inscription annulée.")
+
+    return _registration_action(registration_id, action)
+
+
+@bp.route("/inscriptions/<int:registration_id>/accepter", methods=["POST"])
+@login_required
+def accept(registration_id: int):
+    def action(registration, form):
+        services.accept_offer(registration, current_user)
+        return _("Place confirmée : une invitation pour l'agenda est envoyée par courriel.")
+
+    return _registration_action(registration_id, action)
+
+
+@bp.route("/inscriptions/<int:registration_id>/decliner", methods=["POST"])
+@login_required
+def decline(registration_id: int):
+    def action(registration, form):
+        services.cancel(registration, current_user, _("Place proposée déclinée"))
+        return _("Place déclinée : elle est proposée à la personne suivante.")
+
+    return _registration_action(registration_id, action)
+
+
+# Rights of an élu -------------------------------------------------------------------------------
+
+
+@bp.route("/mes-formations")
+@login_required
+def mine():
+    if current_user.mandate is None:
+        abort(404)
+    return redirect(url_for("training.elu", mandate_id=current_user.mandate.id))
+
+
+@bp.route("/elus/<int:mandate_id>")
+@login_required
+def elu(mandate_id: int):
+    mandate = db.session.get(Mandate, mandate_id)
+    if mandate is None or not services.can_act_for(current_user, mandate):
+        abort(404)
+    rights = services.rights_for(mandate)
+    return render_template("training/elu.html", mandate=mandate, rights=rights, action_form=ActionForm())
+
+
+# A commune's trainings and budget ---------------------------------------------------------------
+
+
+def _year_arg() -> int:
+    year = request.args.get("annee", date.today().year, type=int)
+    return year if 2000 <= year <= 2100 else date.today().year
+
+
+@commune_bp.route("/collectivites/<int:collectivite_id>/formations", methods=["GET", "POST"])
+@login_required
+def commune(collectivite_id: int):
+    body = get_managed_collectivite_or_404(current_user, collectivite_id)
+    year = _year_arg()
+    form = BudgetForm(year=year)
+    if form.validate_on_submit():
+        try:
+            services.save_budget(
+                body,
+                form.year.data,
+                form.amount.data,
+                form.max_indemnities.data,
+                form.deliberation_ref.data,
+                current_user,
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            show_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Budget de formation enregistré."), "success")
+            return redirect(url_for("training_commune.commune", collectivite_id=body.id, annee=form.year.data))
+    summary = services.commune_year(body, year)
+    if request.method == "GET" and summary.budget is not None:
+        form.amount.data = summary.budget.amount
+        form.max_indemnities.data = summary.budget.max_indemnities
+        form.deliberation_ref.data = summary.budget.deliberation_ref
+    status = 422 if form.errors else 200
+    return render_template("training/commune.html", body=body, summary=summary, form=form, year=year), status
+
+
+def _csv_response(filename: str, header: list[str], rows) -> Response:
+    buffer = io.StringIO()
+    buffer.write("\ufeff")  # Excel opens UTF-8 correctly only with a BOM
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return Response(
+        buffer.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _decimal(value) -> str:
+    return "" if value is None else f"{value:.2f}".replace(".", ",")
+
+
+@commune_bp.route("/collectivites/<int:collectivite_id>/formations/<int:year>.csv")
+@login_required
+def commune_csv(collectivite_id: int, year: int):
+    """The table of the year's trainings annexed to the compte administratif (CGCT L2123-12)."""
+    body = get_managed_collectivite_or_404(current_user, collectivite_id)
+    registrations = services.year_registrations(body.id, year)
+    header = [
+        "Élu",
+        "Fonction",
+        "Délégation",
+        "Formation de première année",
+        "Formation",
+        "Organisme",
+        "Agrément",
+        "Début",
+        "Fin",
+        "Heures",
+        "Coût pédagogique (€)",
+        "Frais de déplacement et séjour (€)",
+        "Financement",
+        "Part DIFE (€)",
+        "Part commune (€)",
+        "Jours de congé de formation",
+        "Statut",
+    ]
+    rows = []
+    for r in registrations:
+        session, training = r.session, r.session.training
+        share = services.rules.commune_share(
+            funding=r.funding, tuition=r.tuition_cost, travel=r.travel_cost, dife_amount=r.dife_amount
+        )
+        rows.append(
+            [
+                r.mandate.user.full_name,
+                r.mandate.function_label,
+                "oui" if r.delegation_held else "non",
+                "oui" if r.first_year else "non",
+                training.title,
+                training.body.name,
+                training.body.agrement_number,
+                f"{session.starts_at.astimezone(PARIS):%d/%m/%Y %H:%M}",
+                f"{session.ends_at.astimezone(PARIS):%d/%m/%Y %H:%M}",
+                f"{training.duration_hours:f}".replace(".", ","),
+                _decimal(r.tuition_cost),
+                _decimal(r.travel_cost),
+                FUNDING_LABELS.get(r.funding, r.funding),
+                _decimal(r.dife_amount),
+                _decimal(share),
+                f"{r.leave_days:f}".replace(".", ","),
+                STATUS_LABELS.get(r.status, r.status),
+            ]
+        )
+    return _csv_response(f"formations-elus-{body.insee_code or body.id}-{year}.csv", header, rows)
+
+
+# Staff: bodies, trainings, sessions -------------------------------------------------------------
+
+
+@bp.route("/catalogue", methods=["GET", "POST"])
+@staff_required
+def catalogue():
+    return render_template(
+        "training/catalogue.html",
+        trainings=services.trainings(),
+        bodies=services.bodies(),
+        today=date.today(),
+    )
+
+
+def _edit(form, save, template: str, redirect_to, **context):
+    if form.validate_on_submit():
+        try:
+            save()
+        except DomainError as exc:
+            db.session.rollback()
+            show_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Modifications enregistrées."), "success")
+            return redirect(redirect_to())
+    return render_template(template, form=form, **context), 422 if form.errors else 200
+
+
+@bp.route("/organismes/nouveau", methods=["GET", "POST"], defaults={"body_id": None})
+@bp.route("/organismes/<int:body_id>/modifier", methods=["GET", "POST"])
+@staff_required
+def edit_body(body_id: int | None):
+    body = db.session.get(TrainingBody, body_id) if body_id else None
+    if body_id and body is None:
+        abort(404)
+    form = BodyForm(obj=body)
+
+    def save():
+        services.save_body(
+            services.BodyInput(
+                name=form.name.data,
+                agrement_number=form.agrement_number.data,
+                agrement_from=form.agrement_from.data,
+                agrement_until=form.agrement_until.data,
+                contact_email=form.contact_email.data,
+            ),
+            current_user,
+            body,
+        )
+
+    return _edit(form, save, "training/edit_body.html", lambda: url_for("training.catalogue"), body=body)
+
+
+@bp.route("/catalogue/nouvelle", methods=["GET", "POST"], defaults={"training_id": None})
+@bp.route("/catalogue/<int:training_id>/modifier", methods=["GET", "POST"])
+@staff_required
+def edit_training(training_id: int | None):
+    training = db.session.get(Training, training_id) if training_id else None
+    if training_id and training is None:
+        abort(404)
+    form = TrainingForm(obj=training)
+    form.body_id.choices = options(
+        [("", _("Choisir un organisme"))] + [(b.id, f"{b.name} ({b.agrement_number})") for b in services.bodies()]
+    )
+
+    def save():
+        services.save_training(
+            services.TrainingInput(
+                title=form.title.data,
+                body_id=form.body_id.data,
+                duration_hours=form.duration_hours.data,
+                cost_per_participant=form.cost_per_participant.data,
+                objectives=form.objectives.data or "",
+                programme=form.programme.data or "",
+                active=form.active.data,
+            ),
+            current_user,
+            training,
+        )
+
+    return _edit(form, save, "training/edit_training.html", lambda: url_for("training.catalogue"), training=training)
+
+
+def _session_input(form: SessionForm) -> services.SessionInput:
+    return services.SessionInput(
+        training_id=form.training_id.data,
+        starts_at=to_utc(form.starts_at.data),
+        ends_at=to_utc(form.ends_at.data),
+        registration_deadline=to_utc(form.registration_deadline.data),
+        capacity=form.capacity.data,
+        place=form.place.data,
+        remote_url=form.remote_url.data,
+        quota_per_collectivite=form.quota_per_collectivite.data,
+        published=form.published.data,
+        prioritise_untrained=form.prioritise_untrained.data,
+    )
+
+
+def _session_form(training_session: TrainingSession | None) -> SessionForm:
+    form = SessionForm(obj=training_session)
+    if request.method == "GET" and training_session is not None:
+        form.starts_at.data = to_paris(training_session.starts_at)
+        form.ends_at.data = to_paris(training_session.ends_at)
+        form.registration_deadline.data = to_paris(training_session.registration_deadline)
+    form.training_id.choices = options(
+        [("", _("Choisir une formation"))] + [(t.id, t.title) for t in services.trainings(active_only=True)]
+    )
+    return form
+
+
+@bp.route("/sessions/nouvelle", methods=["GET", "POST"])
+@staff_required
+def new_session():
+    form = _session_form(None)
+    if request.method == "GET" and request.args.get("formation", type=int):
+        form.training_id.data = request.args.get("formation", type=int)
+    created = {}
+
+    def save():
+        created["session"] = services.create_session(_session_input(form), current_user)
+
+    return _edit(
+        form,
+        save,
+        "training/edit_session.html",
+        lambda: url_for("training.session", session_id=created["session"].id),
+        training_session=None,
+    )
+
+
+@bp.route("/sessions/<int:session_id>/modifier", methods=["GET", "POST"])
+@staff_required
+def edit_session(session_id: int):
+    training_session = db.session.get(TrainingSession, session_id) or abort(404)
+    form = _session_form(training_session)
+
+    def save():
+        services.update_session(training_session, _session_input(form), current_user)
+
+    return _edit(
+        form,
+        save,
+        "training/edit_session.html",
+        lambda: url_for("training.session", session_id=session_id),
+        training_session=training_session,
+        cancel_form=CancelSessionForm(),
+    )
+
+
+@bp.route("/sessions/<int:session_id>/annuler", methods=["POST"])
+@staff_required
+def cancel_session(session_id: int):
+    training_session = db.session.get(TrainingSession, session_id) or abort(404)
+    form = CancelSessionForm()
+    if form.validate_on_submit():
+        try:
+            count = services.cancel_session(training_session, current_user, form.reason.data)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Session annulée ; %(count)d participant(s) prévenu(s).", count=count), "success")
+    else:
+        flash(_("Indiquez le motif de l'annulation."), "error")
+    return redirect(url_for("training.session", session_id=session_id))
+
+
+@bp.route("/sessions/<int:session_id>/emargement", methods=["GET", "POST"])
+@staff_required
+def attendance(session_id: int):
+    training_session = db.session.get(TrainingSession, session_id) or abort(404)
+    form = AttendanceForm()
+    if form.validate_on_submit():
+        present = {int(v) for v in request.form.getlist("present") if v.isdigit()}
+        try:
+            services.mark_attendance(training_session, present, current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            form.form_errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash(_("Émargement enregistré ; les attestations sont envoyées aux présents."), "success")
+            return redirect(url_for("training.attendance", session_id=session_id))
+    registrations = _attendees(training_session)
+    return render_template(
+        "training/attendance.html",
+        session=training_session,
+        training=training_session.training,
+        registrations=registrations,
+        form=form,
+        started=training_session.starts_at <= datetime.now(UTC),
+    ), (422 if form.form_errors else 200)
+
+
+def _attendees(training_session: TrainingSession) -> list[Registration]:
+    return list(
+        db.session.scalars(
+            select(Registration)
+            .join(Registration.mandate)
+            .join(Mandate.user)
+            .where(
+                Registration.session_id == training_session.id,
+                Registration.status.in_([Status.REGISTERED, Status.PRESENT, Status.ABSENT]),
+            )
+            .order_by(User.full_name, Registration.id)
+        )
+    )
+
+
+@bp.route("/sessions/<int:session_id>/emargement.pdf")
+@staff_required
+def attendance_pdf(session_id: int):
+    training_session = db.session.get(TrainingSession, session_id) or abort(404)
+    data = sign_in_sheet_pdf(training_session, _attendees(training_session))
+    return Response(
+        data,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="emargement-session-{session_id}.pdf"'},
+    )
+
+
+@bp.route("/sessions/<int:session_id>/participants.csv")
+@staff_required
+def participants_csv(session_id: int):
+    training_session = db.session.get(TrainingSession, session_id) or abort(404)
+    positions = services.waiting_positions(training_session)
+    registrations = db.session.scalars(
+        select(Registration)
+        .where(Registration.session_id == session_id)
+        .options(joinedload(Registration.collectivite))
+        .order_by(Registration.waiting_since, Registration.id)
+    )
+    header = [
+        "Élu",
+        "Courriel",
+        "Fonction",
+        "Collectivité",
+        "Code INSEE",
+        "Statut",
+        "Position en liste d'attente",
+        "Inscrit le",
+        "Financement",
+        "Coût pédagogique (€)",
+        "Frais (€)",
+        "Part DIFE (€)",
+        "Jours de congé",
+        "Première année",
+    ]
+    rows = [
+        [
+            r.mandate.user.full_name,
+            r.mandate.user.email,
+            r.mandate.function_label,
+            r.collectivite.name,
+            r.collectivite.insee_code or "",
+            STATUS_LABELS.get(r.status, r.status),
+            positions.get(r.id, ""),
+            f"{r.created_at.astimezone(PARIS):%d/%m/%Y %H:%M}",
+            FUNDING_LABELS.get(r.funding, r.funding),
+            _decimal(r.tuition_cost),
+            _decimal(r.travel_cost),
+            _decimal(r.dife_amount),
+            f"{r.leave_days:f}".replace(".", ","),
+            "oui" if r.first_year else "non",
+        ]
+        for r in registrations
+    ]
+    return _csv_response(f"participants-session-{session_id}.csv", header, rows)
+
+
+@bp.route("/communes-sans-elu-forme")
+@staff_required
+def untrained():
+    statement = services.untrained_communes(current_app.config["CDG_DEPARTEMENTS"])
+    page = paginate(statement, request.args.get("page", 1, type=int), current_app.config["PORTAL_PAGE_SIZE"])
+    return render_template("training/untrained.html", page=page)
+
+
+@bp.app_template_filter("session_when")
+def session_when(training_session: TrainingSession) -> str:
+    """« 12/03/2027, de 09 h 00 à 17 h 00 » in Paris time."""
+    return services.describe_when(training_session)
+
+
+@bp.app_template_filter("hours_fr")
+def hours_fr(value) -> str:
+    return services.describe_hours(value)
