@@ -16,7 +16,7 @@ from portal.training.rules import Status
 
 EXTRA_ELUS = (
     ("adjointe@mairie-laroque-timbaut.example", "Martine Lafon", "47138", "adjoint", "Affaires scolaires"),
-    ("maire@mairie-saint-hilaire.example", "Pierre Dubos", "47279", "maire", None),
+    ("maire@mairie-saint-sixte.example", "Pierre Dubos", "47279", "maire", None),
 )
 
 
@@ -96,7 +96,7 @@ def load_training(by_code: dict, users: dict, password: str, today: date | None 
     elus = {email: users[email].mandate for email in users if users[email].mandate is not None}
     services.register(soon, elus["maire@mairie-sauvagnas.example"], users["maire@mairie-sauvagnas.example"])
     secretary = users["secretariat@mairies-pays-de-serres.example"]
-    for email in ("adjointe@mairie-laroque-timbaut.example", "maire@mairie-saint-hilaire.example"):
+    for email in ("adjointe@mairie-laroque-timbaut.example", "maire@mairie-saint-sixte.example"):
         services.register(full, elus[email], secretary)
     services.register(full, elus["conseillere@mairie-laroque-timbaut.example"], secretary)  # waiting list
 

@@ -234,7 +234,14 @@ def elu(mandate_id: int):
     if mandate is None or not services.can_act_for(current_user, mandate):
         abort(404)
     rights = services.rights_for(mandate)
-    return render_template("training/elu.html", mandate=mandate, rights=rights, action_form=ActionForm())
+    positions = {
+        r.id: services.waiting_positions(r.session).get(r.id)
+        for r in rights.registrations
+        if r.status == Status.WAITING
+    }
+    return render_template(
+        "training/elu.html", mandate=mandate, rights=rights, positions=positions, action_form=ActionForm()
+    )
 
 
 # A commune's trainings and budget ---------------------------------------------------------------
