@@ -70,3 +70,145 @@ def user(role: str = "staff", email: str | None = None, collectivites=(), **mand
 
 
 THIS_YEAR = date.today().year
+
+
+# Training of élus ---------------------------------------------------------------------------------
+
+
+def elu(
+    collectivite,
+    name: str | None = None,
+    *,
+    email: str | None = None,
+    delegation: bool = False,
+    mandate_start: date | None = None,
+    function: str | None = None,
+):
+    """An elected official of ``collectivite`` with his mandate (through the account service)."""
+    n = next(_counter)
+    mandate = accounts.MandateInput(
+        has_delegation=delegation,
+        delegation_subject="Voirie" if delegation else None,
+        start_date=mandate_start or date(2020, 5, 23),
+    )
+    if function is not None:
+        mandate.function = function
+    with shared_password_hash():
+        return accounts.create_user(
+            email=email or f"elu{n}@exemple.fr",
+            role="elu",
+            password=TEST_PASSWORD,
+            full_name=name or f"Élu {n}",
+            collectivites=[collectivite],
+            mandate=mandate,
+        )
+
+
+_HASHES: dict[str, str] = {}
+
+
+def _shared_hash(password: str) -> str:
+    if password not in _HASHES:
+        _HASHES[password] = accounts._hasher.hash(password)
+    return _HASHES[password]
+
+
+class shared_password_hash:  # noqa: N801 - used as a function: ``with shared_password_hash():``
+    """Argon2 takes ~0.15 s a hash: accounts made by the dozen share one real hash of their password
+    (they can still log in with it)."""
+
+    def __enter__(self):
+        self.real_hash, accounts.hash_password = accounts.hash_password, _shared_hash
+
+    def __exit__(self, *exc_info):
+        accounts.hash_password = self.real_hash
+
+
+def training_body(
+    name: str | None = None,
+    *,
+    agrement_from: date | None = None,
+    agrement_until: date | None = None,
+    actor=None,
+):
+    from portal.training import services as training_services
+
+    n = next(_counter)
+    return training_services.save_body(
+        training_services.BodyInput(
+            name=name or f"Organisme {n}",
+            agrement_number=f"AGR-{n}",
+            agrement_from=agrement_from or date(2020, 1, 1),
+            agrement_until=agrement_until or date(2099, 12, 31),
+            contact_email="contact@organisme.example",
+        ),
+        actor,
+    )
+
+
+def training(
+    title: str = "Élu Numérique Rural",
+    *,
+    body=None,
+    hours=None,
+    cost=None,
+    objectives: str = "Maîtriser les outils numériques de la commune.",
+    actor=None,
+):
+    from decimal import Decimal
+
+    from portal.training import services as training_services
+
+    body = body or training_body(actor=actor)
+    return training_services.save_training(
+        training_services.TrainingInput(
+            title=title,
+            body_id=body.id,
+            duration_hours=Decimal(hours if hours is not None else "7"),
+            cost_per_participant=Decimal(cost if cost is not None else "150.00"),
+            objectives=objectives,
+        ),
+        actor,
+    )
+
+
+def training_session(
+    training_=None,
+    *,
+    starts_at=None,
+    hours: float = 7,
+    deadline=None,
+    capacity: int = 10,
+    place: str | None = "Maison des communes, Agen",
+    remote_url: str | None = None,
+    quota: int | None = None,
+    published: bool = True,
+    prioritise_untrained: bool = False,
+    actor=None,
+    now=None,
+):
+    """A published session 30 days ahead by default (a 7-hour day starting at 09:00 UTC)."""
+    from datetime import UTC, datetime, timedelta
+
+    from portal.training import services as training_services
+
+    training_ = training_ or training(actor=actor)
+    if starts_at is None:
+        day = datetime.now(UTC).date() + timedelta(days=30)
+        starts_at = datetime(day.year, day.month, day.day, 7, 0, tzinfo=UTC)
+    return training_services.create_session(
+        training_services.SessionInput(
+            training_id=training_.id,
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(hours=hours),
+            registration_deadline=deadline or starts_at - timedelta(days=2),
+            capacity=capacity,
+            place=place,
+            remote_url=remote_url,
+            quota_per_collectivite=quota,
+            published=published,
+            prioritise_untrained=prioritise_untrained,
+        ),
+        actor,
+        now=now,
+    )

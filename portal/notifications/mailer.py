@@ -12,7 +12,7 @@ from email.message import Message
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
-from email.utils import formataddr, formatdate, parseaddr
+from email.utils import formataddr, formatdate, parseaddr, unquote
 
 from flask import current_app, render_template
 from jinja2 import TemplateError
@@ -83,7 +83,8 @@ def _attachment_part(content_type: str) -> MIMEBase:
     media, *raw_params = (piece.strip() for piece in content_type.split(";"))
     maintype, _, subtype = media.partition("/")
     params = dict(p.partition("=")[::2] for p in raw_params if "=" in p)
-    return MIMEBase(maintype, subtype or "octet-stream", **{k.strip(): v.strip() for k, v in params.items()})
+    # unquote: ``charset="UTF-8"`` must not become ``charset="\"UTF-8\""``.
+    return MIMEBase(maintype, subtype or "octet-stream", **{k.strip(): unquote(v.strip()) for k, v in params.items()})
 
 
 # One SMTP connection per worker process (prefork children each open their own), reused from one

@@ -58,8 +58,13 @@ def _publish(ids: list[int]) -> None:
         published.extend(chunk)
     if published:
         # Bookkeeping only: a failure here means the sweep republishes, which the claim makes harmless.
-        with db.engine.begin() as connection:
-            connection.execute(update(OutboxEmail).where(OutboxEmail.id.in_(published)).values(enqueued_at=now))
+        try:
+            with db.engine.begin() as connection:
+                connection.execute(update(OutboxEmail).where(OutboxEmail.id.in_(published)).values(enqueued_at=now))
+        except Exception:  # noqa: BLE001 - the request's own data is committed: never fail it for bookkeeping
+            current_app.logger.warning(
+                "Outbox: publication of %d message(s) not recorded", len(published), exc_info=True
+            )
 
 
 @event.listens_for(Session, "after_commit")

@@ -113,6 +113,15 @@ def status_for_request(
     return Status.WAITING
 
 
+def waiting_ahead(*, waiting_by_body: dict[int, int], seats_by_body: dict[int, int], quota: int | None) -> int:
+    """How many people on the waiting list could take a free seat before a newcomer (``waiting`` of
+    :func:`status_for_request`): with a quota, those of a collectivité at its quota are passed over
+    (:func:`entries_to_offer`), so they must not send a newcomer of another collectivité to the list."""
+    if quota is None:
+        return sum(waiting_by_body.values())
+    return sum(count for body, count in waiting_by_body.items() if seats_by_body.get(body, 0) < quota)
+
+
 def capacity_problem(new_capacity: int, seats_taken: int) -> str | None:
     if new_capacity < 1:
         return "La capacité doit être d'au moins une place."

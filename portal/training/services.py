@@ -17,7 +17,8 @@ from email.utils import parseaddr
 from flask import current_app
 from sqlalchemy import Select, and_, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.accounts.models import Mandate, Role, User, secretary_collectivite
 from portal.audit import services as audit
@@ -251,10 +252,22 @@ def update_session(session: TrainingSession, data: SessionInput, actor, now: dat
         obj=session,
     )
     if moved:
-        for registration in _registrations(session.id, [Status.REGISTERED]):
-            if registration.invitation_sent:
+        for registration in _registrations(session.id, [Status.REGISTERED, Status.OFFERED, Status.WAITING]):
+            if registration.status == Status.REGISTERED and registration.invitation_sent:
                 registration.ics_sequence = max(registration.ics_sequence + 1, session.sequence)
                 _send_invitation(registration, "REQUEST", now, updated=True)
+                continue
+            if registration.status == Status.OFFERED and registration.offer_expires_at:
+                # An offer never outlives the new start.
+                registration.offer_expires_at = min(
+                    registration.offer_expires_at, max(now, session.starts_at - timedelta(hours=1))
+                )
+            _notify(
+                registration,
+                "Session modifiée",
+                f"La session a changé : « {training.title} », le {_when(session)}, {_location(session)}. "
+                f"Votre inscription reste {registration.status_label.lower()}.",
+            )
     fill_freed_seats(session, now)
     return session
 
@@ -311,6 +324,7 @@ class Roster:
     waiting: int = 0
     by_status: Counter = field(default_factory=Counter)
     seats_by_body: dict[int, int] = field(default_factory=dict)
+    waiting_by_body: dict[int, int] = field(default_factory=dict)
 
 
 def roster(session_id: int) -> Roster:
@@ -327,6 +341,7 @@ def roster(session_id: int) -> Roster:
             result.seats_by_body[body_id] = result.seats_by_body.get(body_id, 0) + count
         elif status == Status.WAITING:
             result.waiting += count
+            result.waiting_by_body[body_id] = result.waiting_by_body.get(body_id, 0) + count
     return result
 
 
@@ -448,18 +463,7 @@ def leave_days_booked(mandate_id: int, excluding: int | None = None) -> Decimal:
     return Decimal(str(db.session.scalar(statement) or 0))
 
 
-def register(
-    session: TrainingSession,
-    mandate: Mandate,
-    actor,
-    data: RegistrationInput | None = None,
-    now: datetime | None = None,
-) -> Registration:
-    """Register an élu to a session: a seat if one is free, else the waiting list."""
-    now = now or utcnow()
-    data = data or RegistrationInput()
-    if not can_act_for(actor, mandate):
-        raise DomainError("Vous ne pouvez inscrire que les élus de votre commune.")
+def _check_open(session: TrainingSession, now: datetime) -> None:
     closed = rules.registration_closed_reason(
         now=now,
         starts_at=session.starts_at,
@@ -469,6 +473,28 @@ def register(
     )
     if closed:
         raise DomainError(closed)
+
+
+def _check_leave_days(mandate: Mandate, data: RegistrationInput) -> None:
+    problem = rules.leave_days_problem(used=leave_days_booked(mandate.id), requested=data.leave_days or Decimal(0))
+    if problem:
+        raise DomainError(problem, "leave_days")
+
+
+def register(
+    session: TrainingSession,
+    mandate: Mandate,
+    actor,
+    data: RegistrationInput | None = None,
+    now: datetime | None = None,
+) -> Registration:
+    """Register an élu to a session: a seat if one is free, else the waiting list."""
+    clock_given = now is not None
+    now = now or utcnow()
+    data = data or RegistrationInput()
+    if not can_act_for(actor, mandate):
+        raise DomainError("Vous ne pouvez inscrire que les élus de votre commune.")
+    _check_open(session, now)
     tuition = session.training.cost_per_participant
     dife = data.dife_amount or Decimal(0)
     if data.funding == Funding.DIFE:
@@ -478,11 +504,20 @@ def register(
     )
     if problem:
         raise DomainError(problem, "funding")
-    problem = rules.leave_days_problem(used=leave_days_booked(mandate.id), requested=data.leave_days or Decimal(0))
-    if problem:
-        raise DomainError(problem, "leave_days")
+    _check_leave_days(mandate, data)
 
     lock_roster(session.id)
+    # The session row read before the lock may be stale (capacity or quota changed since): read it under the lock.
+    db.session.refresh(session)
+    _check_open(session, now)  # it may have been cancelled or closed while this request waited for the lock
+    # The 18 days count across sessions, whose locks differ: the mandate row is locked too (PostgreSQL; SQLite
+    # already holds its single write lock), then the days are counted again.
+    db.session.execute(select(Mandate.id).where(Mandate.id == mandate.id).with_for_update())
+    _check_leave_days(mandate, data)
+    if not clock_given:
+        # First in, first out follows the order the lock is granted in: a request that started earlier but
+        # waited for the lock must not be stamped before one already served (its told position would be wrong).
+        now = utcnow()
     already = db.session.scalar(
         select(Registration).where(
             Registration.session_id == session.id,
@@ -498,7 +533,11 @@ def register(
     status = rules.status_for_request(
         capacity=session.capacity,
         seats_taken=counts.seats_taken,
-        waiting=counts.waiting,
+        waiting=rules.waiting_ahead(
+            waiting_by_body=counts.waiting_by_body,
+            seats_by_body=counts.seats_by_body,
+            quota=session.quota_per_collectivite,
+        ),
         quota=session.quota_per_collectivite,
         taken_by_body=counts.seats_by_body.get(mandate.collectivite_id, 0),
     )
@@ -557,6 +596,7 @@ def accept_offer(registration: Registration, actor, now: datetime | None = None)
         raise DomainError("Vous ne pouvez pas répondre pour cet élu.")
     lock_roster(registration.session_id)
     db.session.refresh(registration)
+    db.session.refresh(registration.session)  # the invitation describes the session as it is now (moved?)
     if registration.status != Status.OFFERED:
         raise ConflictError("Aucune place n'est proposée pour cette inscription.")
     if rules.offer_expired(registration.offer_expires_at, now):
@@ -645,7 +685,7 @@ def expire_offers(now: datetime | None = None) -> int:
     expired = 0
     for session_id in sorted({row.session_id for row in due}):
         lock_roster(session_id)
-        session = db.session.get(TrainingSession, session_id)
+        session = db.session.get(TrainingSession, session_id, populate_existing=True)  # as it is under the lock
         for registration in _registrations(session_id, [Status.OFFERED]):
             if not rules.offer_expired(registration.offer_expires_at, now):
                 continue
@@ -682,12 +722,22 @@ def send_reminders(now: datetime | None = None) -> int:
             sent=already,
         ):
             when = "dans une semaine" if code == "j7" else "demain"
+            sent_now = ",".join([*already, code])
+            # A guarded UPDATE: a second run at the same time (two beats, a slow run) finds the flag changed.
+            claimed = db.session.execute(
+                update(Registration)
+                .where(Registration.id == registration.id, Registration.reminders_sent == registration.reminders_sent)
+                .values(reminders_sent=sent_now)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if claimed != 1:
+                continue
+            set_committed_value(registration, "reminders_sent", sent_now)
             _notify(
                 registration,
                 f"Rappel : formation {when}",
                 f"« {session.training.title} » a lieu {when}, le {_when(session)}, {_location(session)}.",
             )
-            registration.reminders_sent = ",".join([*already, code])
             sent += 1
     db.session.flush()
     return sent
@@ -702,18 +752,19 @@ def mark_attendance(session: TrainingSession, present_ids: set[int], actor, now:
     if session.starts_at > now:
         raise DomainError("L'émargement n'est possible qu'une fois la session commencée.")
     lock_roster(session.id)
-    changed = 0
+    changed = present = absent = 0
     for registration in _registrations(session.id, [Status.REGISTERED, Status.PRESENT, Status.ABSENT]):
         status = Status.PRESENT if registration.id in present_ids else Status.ABSENT
         if registration.status != status:
             registration.status = status
             changed += 1
         registration.attendance_marked_at = now
+        present, absent = present + (status == Status.PRESENT), absent + (status == Status.ABSENT)
     session.attendance_closed_at = now
     db.session.flush()
     audit.record(
         "training.attendance",
-        f"Émargement de la session du {_when(session)} : {len(present_ids)} présent(s)",
+        f"Émargement de la session du {_when(session)} : {present} présent(s), {absent} absent(s)",
         actor=actor,
         obj=session,
     )
@@ -842,7 +893,7 @@ def year_registrations(body_id: int, year: int) -> list[Registration]:
         db.session.scalars(
             select(Registration)
             .join(TrainingSession)
-            .options(joinedload(Registration.session))
+            .options(joinedload(Registration.session), joinedload(Registration.mandate).joinedload(Mandate.user))
             .where(
                 Registration.collectivite_id == body_id,
                 Registration.status.in_([Status.PRESENT, Status.ABSENT, Status.REGISTERED, Status.OFFERED]),
@@ -873,7 +924,11 @@ def commune_year(body: Collectivite, year: int) -> CommuneYear:
         if r.status == Status.PRESENT:
             hours[r.mandate_id] = hours.get(r.mandate_id, Decimal(0)) + r.session.hours
     mandates = db.session.scalars(
-        select(Mandate).join(Mandate.user).where(Mandate.collectivite_id == body.id).order_by(User.full_name)
+        select(Mandate)
+        .join(Mandate.user)
+        .options(contains_eager(Mandate.user))
+        .where(Mandate.collectivite_id == body.id)
+        .order_by(User.full_name)
     )
     return CommuneYear(
         body=body,

@@ -83,23 +83,24 @@ def test_secretary_declares_headcounts(page: Page, live_app):
     expect(declaration_cell).to_have_text("Faite")
 
 
-def test_elected_official_lands_on_his_profile(page: Page, live_app):
+def test_elected_official_lands_on_the_trainings_and_sees_his_mandate(page: Page, live_app):
     with live_app.app_context():
         commune = factories.collectivite("Sauvagnas", population=600)
         elu = factories.user("elu", collectivites=[commune], function="maire")
         email = elu.email
         db.session.commit()
     login(page, email)
-    expect(page).to_have_url(re.compile(r"/mon-profil$"))
-    expect(page.get_by_role("heading", level=1)).to_have_text("Mon profil")
+    expect(page).to_have_url(re.compile(r"/formations/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Formations des élus")
+    # An elected official reaches neither the registry nor the staff pages.
+    expect(page.get_by_role("navigation", name="Navigation principale").get_by_role("link")).to_have_text(
+        ["Tableau de bord", "Formations des élus", "Mes formations", "Mon profil"]
+    )
+    page.get_by_role("link", name="Mon profil").first.click()
     expect(page.get_by_role("heading", name="Mandat")).to_be_visible()
     mandate = page.locator("dl.summary-list").nth(1)
     expect(mandate).to_contain_text("Sauvagnas")
     expect(mandate).to_contain_text("Maire")
-    # An elected official reaches neither the registry nor the staff pages.
-    expect(page.get_by_role("navigation", name="Navigation principale").get_by_role("link")).to_have_text(
-        ["Tableau de bord", "Mon profil"]
-    )
     assert_accessible(page, "profil de l'élu")
 
 

@@ -153,7 +153,8 @@ def test_elu_profile_shows_the_mandate(app, client, auth):
     db.session.commit()
     response = auth.login("maire@mairie.fr")
     assert response.status_code == 302
-    html = client.get(client.get("/tableau-de-bord").location).get_data(as_text=True)
+    assert client.get("/tableau-de-bord").location.endswith("/formations/")  # an élu's home: the trainings
+    html = client.get("/mon-profil").get_data(as_text=True)
     assert "Mandat" in html and "Maire" in html and "Sauvagnas" in html and "22 mars 2026" in html
 
 
