@@ -504,7 +504,9 @@ def register(
     )
     if problem:
         raise DomainError(problem, "funding")
-    _check_leave_days(mandate, data)
+    takes_leave = (data.leave_days or 0) > 0  # no leave asked: nothing to count (the usual case, kept cheap)
+    if takes_leave:
+        _check_leave_days(mandate, data)
 
     lock_roster(session.id)
     # The session row read before the lock may be stale (capacity or quota changed since): read it under the lock.
@@ -512,8 +514,9 @@ def register(
     _check_open(session, now)  # it may have been cancelled or closed while this request waited for the lock
     # The 18 days count across sessions, whose locks differ: the mandate row is locked too (PostgreSQL; SQLite
     # already holds its single write lock), then the days are counted again.
-    db.session.execute(select(Mandate.id).where(Mandate.id == mandate.id).with_for_update())
-    _check_leave_days(mandate, data)
+    if takes_leave:
+        db.session.execute(select(Mandate.id).where(Mandate.id == mandate.id).with_for_update())
+        _check_leave_days(mandate, data)
     if not clock_given:
         # First in, first out follows the order the lock is granted in: a request that started earlier but
         # waited for the lock must not be stamped before one already served (its told position would be wrong).

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from portal.accounts.models import Mandate, User
@@ -19,7 +19,9 @@ from portal.common.auth import get_managed_collectivite_or_404, staff_required
 from portal.common.errors import DomainError
 from portal.common.forms import options, show_domain_error
 from portal.common.pagination import paginate
+from portal.common.text import normalise
 from portal.extensions import db
+from portal.registry.models import Collectivite
 from portal.training import services
 from portal.training.calendar import PARIS
 from portal.training.documents import sign_in_sheet_pdf
@@ -50,8 +52,19 @@ def to_paris(value: datetime | None) -> datetime | None:
 
 
 def _session_or_404(session_id: int) -> TrainingSession:
+    """Staff see every session; others the published ones, and a cancelled one only if it concerned them."""
     session = db.session.get(TrainingSession, session_id)
-    if session is None or (not current_user.is_staff and not session.published and session.cancelled_at is None):
+    if session is None:
+        abort(404)
+    if current_user.is_staff or session.published:
+        return session
+    concerned = db.session.scalar(
+        services.registrations_visible_to(current_user)
+        .where(Registration.session_id == session.id)
+        .with_only_columns(Registration.id)
+        .limit(1)
+    )
+    if session.cancelled_at is None or concerned is None:
         abort(404)
     return session
 
@@ -94,9 +107,35 @@ def index():
     return render_template("training/index.html", page=page, counts=counts, mine=mine, past=past, now=now)
 
 
+STAFF_SEARCH_LIMIT = 200
+
+
+def _staff_search() -> str:
+    return (request.args.get("elus_de") or "").strip()[:100]
+
+
 def _registration_form(session: TrainingSession) -> RegistrationForm | None:
     # mandates_for joins the user: load it with the mandate (one query, not one per élu in the list).
     statement = services.mandates_for(current_user).options(contains_eager(Mandate.user))
+    if current_user.is_staff:
+        # Staff may register any élu of the country: never a list of them all, but the élu posted, or those
+        # of the communes matching a search by name or INSEE code.
+        if request.method == "POST":
+            statement = statement.where(Mandate.id == request.form.get("mandate_id", type=int))
+        elif _staff_search():
+            search = _staff_search()
+            statement = (
+                statement.join(Mandate.collectivite)
+                .where(
+                    or_(
+                        Collectivite.insee_code == search,
+                        Collectivite.name_normalised.contains(normalise(search), autoescape=True),
+                    )
+                )
+                .limit(STAFF_SEARCH_LIMIT)
+            )
+        else:
+            return None
     mandates = list(db.session.scalars(statement.order_by(User.full_name)))
     if not mandates:
         return None
@@ -114,6 +153,9 @@ def _registration_form(session: TrainingSession) -> RegistrationForm | None:
 def session(session_id: int):
     training_session = _session_or_404(session_id)
     form = _registration_form(training_session)
+    if form is None and request.method == "POST":
+        flash(_("Aucun élu ne peut être inscrit depuis votre compte : choisissez un élu dans la liste."), "error")
+        return redirect(url_for("training.session", session_id=session_id))
     if form is not None and form.validate_on_submit():
         mandate = db.session.scalar(services.mandates_for(current_user).where(Mandate.id == form.mandate_id.data))
         if mandate is None:
@@ -130,8 +172,9 @@ def session(session_id: int):
             db.session.rollback()
             show_domain_error(form, exc)
         else:
+            registered = registration.status == Status.REGISTERED  # read before the commit expires the row
             db.session.commit()
-            if registration.status == Status.REGISTERED:
+            if registered:
                 flash(_("Inscription confirmée : une invitation pour l'agenda est envoyée par courriel."), "success")
             else:
                 flash(_("Session complète : inscription en liste d'attente."), "info")
@@ -165,6 +208,7 @@ def _render_session(training_session: TrainingSession, form, status: int = 200):
             positions=services.waiting_positions(training_session),
             form=form if closed is None else None,
             closed=closed,
+            staff_search=_staff_search() if current_user.is_staff else None,
             action_form=ActionForm(),
             now=now,
         ),

@@ -3,6 +3,7 @@
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from portal.accounts.models import LoginAttempt
@@ -144,12 +145,16 @@ def test_forged_or_expired_reset_links_are_refused(app, client):
     assert expired.status_code == 400 and "expiré" in expired.get_data(as_text=True)
 
 
-def test_open_redirect_after_login_is_refused(client):
+@pytest.mark.parametrize(
+    "target", ["https://malveillant.example/", "//malveillant.example/", "/\\malveillant.example/"]
+)
+def test_open_redirect_after_login_is_refused(client, target):
     factories.user("staff", email="agent@cdg47.fr")
     db.session.commit()
     page = client.get("/connexion")
     response = client.post(
-        "/connexion?next=https://malveillant.example/",
+        "/connexion",
+        query_string={"next": target},
         data={
             "email": "agent@cdg47.fr",
             "password": TEST_PASSWORD,

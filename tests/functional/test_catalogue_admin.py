@@ -14,9 +14,20 @@ Y = factories.THIS_YEAR
 
 
 def service_form(**overrides):
-    data = {"code": "paie-externalisee", "name": "Paie externalisée", "description": "Calcul de la paie.",
-            "group": "facultative", "eligibility": "any", "tariff_model": "per_agent", "request_fields": ["agents"],
-            "requires_validation": "y", "notice_months": "3", "position": "50", "active": "y", "submit": "1"}
+    data = {
+        "code": "paie-externalisee",
+        "name": "Paie externalisée",
+        "description": "Calcul de la paie.",
+        "group": "facultative",
+        "eligibility": "any",
+        "tariff_model": "per_agent",
+        "request_fields": ["agents"],
+        "requires_validation": "y",
+        "notice_months": "3",
+        "position": "50",
+        "active": "y",
+        "submit": "1",
+    }
     data.update(overrides)
     return data
 
@@ -37,8 +48,13 @@ def test_staff_create_a_service_and_vote_its_tariff(app, client, auth):
     assert service.request_fields == ["agents"] and service.active
 
     url = f"/catalogue/{service.id}"
-    tariff = {"tarif-year": str(Y + 1), "tarif-unit_amount": "42,50", "tarif-deliberation_ref": "Délibération 2026-77",
-              "tarif-deliberation_date": date.today().isoformat(), "tarif-submit_tariff": "1"}
+    tariff = {
+        "tarif-year": str(Y + 1),
+        "tarif-unit_amount": "42,50",
+        "tarif-deliberation_ref": "Délibération 2026-77",
+        "tarif-deliberation_date": date.today().isoformat(),
+        "tarif-submit_tariff": "1",
+    }
     negative = auth.post(url, {**tariff, "tarif-unit_amount": "-3"})
     assert negative.status_code == 422 and "positif ou nul" in negative.get_data(as_text=True)
     assert auth.post(url, tariff).status_code == 302

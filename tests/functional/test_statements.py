@@ -44,8 +44,11 @@ def world(app):
     )
     subscriptions.transition(subscription, subscription_rules.Action.VALIDATE, staff)
     prevention = subscriptions.request_subscription(
-        a, catalogue["medecine-preventive"],
-        subscriptions.RequestInput(start_date=date.today(), quantities={"agents": 6}), staff)
+        a,
+        catalogue["medecine-preventive"],
+        subscriptions.RequestInput(start_date=date.today(), quantities={"agents": 6}),
+        staff,
+    )
     subscriptions.transition(prevention, subscription_rules.Action.VALIDATE, staff)
     socle = subscriptions.request_subscription(
         big, catalogue["socle-commun"], subscriptions.RequestInput(start_date=date(Y, 12, 1)), staff
