@@ -74,10 +74,26 @@ def register_blueprints(app: Flask) -> None:
     from portal.statements.views import bp as statements_bp
     from portal.subscriptions.views import bp as subscriptions_bp
 
-    blueprints = (main_bp, accounts_bp, registry_bp, affiliation_bp, audit_bp, notifications_bp, subscriptions_bp,
-                  statements_bp, catalogue_bp, conventions_bp)
+    blueprints = (
+        main_bp,
+        accounts_bp,
+        registry_bp,
+        affiliation_bp,
+        audit_bp,
+        notifications_bp,
+        subscriptions_bp,
+        statements_bp,
+        catalogue_bp,
+        conventions_bp,
+    )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
+
+    from portal import api
+    from portal.api.token_views import bp as api_tokens_bp
+
+    app.register_blueprint(api_tokens_bp)
+    api.init_app(app)
 
 
 def register_errorhandlers(app: Flask) -> None:
