@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta  # noqa: F401 - re-exported for tests
 
 from portal.accounts import services as accounts
 from portal.affiliation import services as affiliation

@@ -20,6 +20,7 @@ from portal.api import auth, validation
 from portal.api.blueprint import bp
 from portal.api.problems import DETAILS, MEDIA_TYPE, TITLES, ApiProblem
 from portal.api.schemas import Problem
+from portal.common.routing import MAX_ID
 
 API_VERSION = "1.0.0"
 REF = "#/components/schemas/{model}"
@@ -57,7 +58,7 @@ class Operation:
         if self.body is not None:
             statuses |= {400, 422}
         if PATH_PARAMETER.search(self.rule):
-            statuses.add(404)
+            statuses |= {404, 405}  # an id out of range fails the route's converter: werkzeug may answer 405
         return sorted(statuses)
 
 
@@ -148,7 +149,7 @@ def parse_body(model: type[BaseModel]) -> BaseModel:
 def _parameters(described: Operation) -> list[dict]:
     parameters = []
     for converter, name in PATH_PARAMETER.findall(described.rule):
-        schema = {"type": "integer"} if converter == "int" else {"type": "string"}
+        schema = {"type": "integer", "minimum": 0, "maximum": MAX_ID} if converter == "int" else {"type": "string"}
         parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
     if described.query is not None:
         schema = described.query.model_json_schema(ref_template=REF)

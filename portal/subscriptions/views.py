@@ -10,11 +10,13 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from portal.catalogue.models import Service
+from portal.common import exports
 from portal.common.auth import get_managed_collectivite_or_404
 from portal.common.errors import DomainError
 from portal.common.forms import show_domain_error
 from portal.common.pagination import paginate
 from portal.extensions import db
+from portal.subscriptions import exports as subscription_exports
 from portal.subscriptions import rules, services
 from portal.subscriptions.forms import ActionForm, request_form_class
 from portal.subscriptions.models import Document, Subscription
@@ -98,6 +100,16 @@ def index():
         services.visible_statement(current_user, state), page_number, current_app.config["PORTAL_PAGE_SIZE"]
     )
     return render_template("subscriptions/index.html", page=page, state=state, labels=rules.STATE_LABELS)
+
+
+@bp.route("/abonnements/export.<any(csv, xlsx):fmt>")
+@login_required
+def export(fmt: str):
+    """The list with its state filter, every page, streamed as CSV or XLSX."""
+    if not (current_user.is_staff or current_user.is_secretary):
+        abort(403)
+    rows = subscription_exports.rows(current_user, _state_filter())
+    return exports.response(fmt, "abonnements", subscription_exports.HEADER, rows)
 
 
 @bp.route("/abonnements/<int:subscription_id>")
