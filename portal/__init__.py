@@ -63,6 +63,10 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from portal.common.routing import BoundedIntegerConverter
+
+    # Before any route: an id too large for the database's integers is a 404, not a 500.
+    app.url_map.converters["int"] = BoundedIntegerConverter
     from portal.accounts.views import bp as accounts_bp
     from portal.affiliation.views import bp as affiliation_bp
     from portal.audit.views import bp as audit_bp
@@ -92,6 +96,14 @@ def register_blueprints(app: Flask) -> None:
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
+
+    from portal import api
+    from portal.api.token_views import bp as api_tokens_bp
+    from portal.opendata.views import bp as opendata_bp
+
+    app.register_blueprint(api_tokens_bp)
+    app.register_blueprint(opendata_bp)
+    api.init_app(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -135,6 +135,12 @@ def build_config(instance_path: str | os.PathLike, environ=None) -> dict:
         # Training of élus: hours to confirm a freed seat, name shown as organiser of the invitations.
         "TRAINING_OFFER_HOURS": _int(environ, "TRAINING_OFFER_HOURS", 48),
         "TRAINING_ORGANISER_NAME": environ.get("TRAINING_ORGANISER_NAME") or "CDG 47 — Formation des élus",
+        # Public API: rate limits per token and per address ("N/second|minute|hour|day"), shared by the
+        # workers through RATELIMIT_STORAGE_URI: memory:// (one counter per process) in the embedded mode,
+        # the Redis URL (e.g. redis://redis:6379/1) when several processes or machines serve the portal.
+        "API_RATE_LIMIT": environ.get("API_RATE_LIMIT") or "600/minute",
+        "API_ANON_RATE_LIMIT": environ.get("API_ANON_RATE_LIMIT") or "60/minute",
+        "RATELIMIT_STORAGE_URI": environ.get("RATELIMIT_STORAGE_URI") or "memory://",
         # How often a worker polls the embedded (SQLite) broker for new messages; kombu's 1 s default caps a
         # worker at about two tasks a second. Redis pushes messages and ignores it.
         "EMBEDDED_BROKER_POLLING_SECONDS": _float(environ, "EMBEDDED_BROKER_POLLING_SECONDS", 0.1),

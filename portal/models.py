@@ -2,6 +2,7 @@
 
 from portal.accounts.models import LoginAttempt, Mandate, User, secretary_collectivite  # noqa: F401
 from portal.affiliation.models import AffiliationDecision, AffiliationStatusChange  # noqa: F401
+from portal.api.models import ApiToken  # noqa: F401
 from portal.audit.models import AuditEvent  # noqa: F401
 from portal.catalogue.models import ContributionRate, PayrollDeclaration, Service, Tariff  # noqa: F401
 from portal.conventions.models import (  # noqa: F401,E501

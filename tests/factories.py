@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta  # noqa: F401 - re-exported for tests
 
 from portal.accounts import services as accounts
 from portal.affiliation import services as affiliation
@@ -188,7 +188,7 @@ def training_session(
     now=None,
 ):
     """A published session 30 days ahead by default (a 7-hour day starting at 09:00 UTC)."""
-    from datetime import UTC, datetime, timedelta
+    from datetime import UTC, datetime
 
     from portal.training import services as training_services
 

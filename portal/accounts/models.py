@@ -6,7 +6,7 @@ import secrets
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Date, ForeignKey, Index, String, Table
+from sqlalchemy import Column, Date, ForeignKey, Index, String, Table, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.common.database import TimestampMixin, UTCDateTime, utcnow
@@ -59,6 +59,8 @@ class User(TimestampMixin, db.Model):
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # An account dedicated to an integration (an API client): created by staff, used only through its tokens.
+    is_service_account: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     collectivites = relationship("Collectivite", secondary=secretary_collectivite, order_by="Collectivite.name")
     mandate: Mapped[Mandate | None] = relationship(back_populates="user", uselist=False, lazy="joined")

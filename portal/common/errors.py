@@ -45,6 +45,10 @@ ERROR_PAGES = {
 
 
 def render_error(code: int, title: str | None = None, message: str | None = None):
+    from portal.api.problems import is_api_request, problem_response
+
+    if is_api_request():  # under /api/ every error is a problem+json document, never an HTML page
+        return problem_response(code, str(message) if message else None)
     default_title, default_message = ERROR_PAGES.get(code, ERROR_PAGES[500])
     # str(): a lazy string would be trusted as markup by Jinja; plain text is escaped as before.
     return (
@@ -58,11 +62,18 @@ def render_error(code: int, title: str | None = None, message: str | None = None
     )
 
 
+def _api_problem(exc):
+    """Under /api/ an HTTP error keeps its headers (Allow, WWW-Authenticate) in a problem document."""
+    from portal.api.problems import from_exception, is_api_request
+
+    return from_exception(exc) if is_api_request() else None
+
+
 def register(app) -> None:
     for code in ERROR_PAGES:
         if code == 500:
             continue
-        app.register_error_handler(code, lambda exc, code=code: render_error(code))
+        app.register_error_handler(code, lambda exc, code=code: _api_problem(exc) or render_error(code))
 
     @app.errorhandler(500)
     def internal_error(exc):

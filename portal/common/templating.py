@@ -50,6 +50,12 @@ def url_with(**changes) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
+def export_url(endpoint: str, fmt: str) -> str:
+    """The export of the current list in ``fmt``, with the list's filters (the page number dropped)."""
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return url_for(endpoint, fmt=fmt, **args)
+
+
 def register(app: Flask) -> None:
     app.jinja_env.filters["date_fr"] = _date
     app.jinja_env.filters["number_fr"] = _number
@@ -57,6 +63,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["status_label"] = status_label
     app.jinja_env.filters["kind_label"] = kind_label
     app.jinja_env.globals["url_with"] = url_with
+    app.jinja_env.globals["export_url"] = export_url
     app.jinja_env.globals["portal_env"] = app.config["PORTAL_ENV"]
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -9,9 +9,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
+from portal.common import exports
 from portal.common.auth import staff_required
 from portal.common.errors import DomainError
 from portal.common.forms import options, show_domain_error
+from portal.conventions import exports as convention_exports
 from portal.conventions import rules, services
 from portal.conventions.forms import (
     ActionForm,
@@ -48,10 +50,8 @@ def _fail(form, exc: DomainError) -> None:
     show_domain_error(form, exc)
 
 
-@bp.route("/")
-@login_required
-def index():
-    _reader_required()
+def _filters_from_request() -> tuple[FilterForm, services.Filters, bool]:
+    """The list's filters from the query string: the page and its exports read them the same way."""
     form = FilterForm(request.args)
     form.partenaire.choices = options(
         [("", _("Tous"))] + [(p.id, p.name) for p in services.partners_of_visible(current_user)]
@@ -68,8 +68,26 @@ def index():
             state=form.etat.data or None,
             expiring_within=form.echeance.data,
         )
+    return form, filters, valid
+
+
+@bp.route("/")
+@login_required
+def index():
+    _reader_required()
+    form, filters, valid = _filters_from_request()
     found = services.search(current_user, filters)
     return render_template("conventions/index.html", form=form, rows=found), (200 if valid else 422)
+
+
+@bp.route("/export.<any(csv, xlsx):fmt>")
+@login_required
+def export(fmt: str):
+    """The filtered list streamed as CSV or XLSX."""
+    _reader_required()
+    _form, filters, _valid = _filters_from_request()
+    rows = convention_exports.rows(current_user, filters)
+    return exports.response(fmt, "conventions", convention_exports.HEADER, rows)
 
 
 @bp.route("/chronologie")

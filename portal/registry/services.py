@@ -31,13 +31,21 @@ class ListFilters:
     kind: str = ""
     epci_id: int | None = None
     status: str = ""
+    departement: str = ""
     sort: str = "nom"
     descending: bool = False
     page: int = 1
 
 
 def list_collectivites(user, filters: ListFilters, per_page: int) -> Page:
-    """One COUNT and one SELECT (EPCI joined), whatever the number of rows shown."""
+    """One COUNT, one SELECT of ids and one of rows (EPCI joined), whatever the number of rows shown."""
+    return paginate_ids_first(
+        filtered_statement(user, filters), Collectivite, filters.page, per_page, joinedload(Collectivite.epci)
+    )
+
+
+def filtered_statement(user, filters: ListFilters):
+    """The select of the collectivités ``user`` sees, filtered and sorted as ``filters`` say (ids last: stable)."""
     statement = visible_collectivites(user)
     q = filters.q.strip()
     if q:
@@ -57,14 +65,15 @@ def list_collectivites(user, filters: ListFilters, per_page: int) -> Page:
         statement = statement.where(Collectivite.kind == filters.kind)
     if filters.epci_id:
         statement = statement.where(Collectivite.epci_id == filters.epci_id)
+    if filters.departement:
+        statement = statement.where(Collectivite.departement_code == filters.departement)
     if filters.status == "aucun":
         statement = statement.where(Collectivite.affiliation_status.is_(None))
     elif filters.status:
         statement = statement.where(Collectivite.affiliation_status == filters.status)
     columns = SORTS.get(filters.sort, SORTS["nom"])
     order = [c.desc().nulls_last() if filters.descending else c.asc().nulls_last() for c in columns]
-    statement = statement.order_by(*order, Collectivite.id)
-    return paginate_ids_first(statement, Collectivite, filters.page, per_page, joinedload(Collectivite.epci))
+    return statement.order_by(*order, Collectivite.id)
 
 
 def epci_choices(departements: list[str] | None = None) -> list[tuple[int, str]]:

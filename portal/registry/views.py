@@ -9,10 +9,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal.affiliation import services as affiliation
+from portal.common import exports
 from portal.common.auth import can_manage_collectivite, get_visible_collectivite_or_404
 from portal.common.errors import DomainError
 from portal.common.forms import options, show_domain_error
 from portal.extensions import db
+from portal.registry import exports as registry_exports
 from portal.registry import services
 from portal.registry.forms import FilterForm, HeadcountForm
 
@@ -26,9 +28,8 @@ def _int_arg(name: str, default: int) -> int:
         return default
 
 
-@bp.route("/collectivites")
-@login_required
-def index():
+def _filters_from_request() -> tuple[FilterForm, services.ListFilters]:
+    """The list's filters from the query string: the page and its exports read them the same way."""
     form = FilterForm(request.args)
     form.epci.choices = options([("", _("Tous les EPCI"))] + services.epci_choices())
     form.validate()
@@ -42,8 +43,23 @@ def index():
         descending=request.args.get("ordre") == "desc",
         page=_int_arg("page", 1),
     )
+    return form, filters
+
+
+@bp.route("/collectivites")
+@login_required
+def index():
+    form, filters = _filters_from_request()
     page = services.list_collectivites(current_user, filters, current_app.config["PORTAL_PAGE_SIZE"])
     return render_template("registry/index.html", form=form, page=page, filters=filters)
+
+
+@bp.route("/collectivites/export.<any(csv, xlsx):fmt>")
+@login_required
+def export(fmt: str):
+    """The filtered list, every page, streamed as CSV or XLSX."""
+    _form, filters = _filters_from_request()
+    return exports.response(fmt, "collectivites", registry_exports.HEADER, registry_exports.rows(current_user, filters))
 
 
 @bp.route("/collectivites/<int:collectivite_id>")

@@ -10,14 +10,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Select, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal.accounts.models import Role, User
 from portal.affiliation.services import declaration_in_force
 from portal.audit import services as audit
 from portal.catalogue import rules as catalogue_rules
 from portal.catalogue.models import PayrollDeclaration, Service
+from portal.common.auth import visible_collectivites
 from portal.common.database import utcnow
 from portal.common.errors import DomainError
 from portal.common.jobs import enqueue_after_commit
@@ -127,6 +128,39 @@ def catalogue_for(body: Collectivite, year: int) -> list[CatalogueEntry]:
             )
         )
     return entries
+
+
+# Lists ----------------------------------------------------------------------------------------------
+
+TO_PROCESS = "a_traiter"
+
+
+def visible_statement(user, state: str = "") -> Select:
+    """The subscriptions of the collectivités ``user`` sees, newest request first (id last: a stable order).
+
+    ``state``: ``a_traiter`` (requested or waiting for information), one state, or empty for all."""
+    visible_ids = visible_collectivites(user, select(Collectivite.id))
+    statement = (
+        select(Subscription)
+        .options(joinedload(Subscription.collectivite), joinedload(Subscription.service))
+        .where(Subscription.collectivite_id.in_(visible_ids))
+        .order_by(Subscription.requested_at.desc(), Subscription.id.desc())
+    )
+    if state == TO_PROCESS:
+        statement = statement.where(Subscription.state.in_([State.REQUESTED, State.INFO_NEEDED]))
+    elif state in State.__members__.values():
+        statement = statement.where(Subscription.state == state)
+    return statement
+
+
+def get_visible(user, subscription_id: int) -> Subscription | None:
+    """Staff see every subscription; a secretary those of her collectivités; anyone else none."""
+    if user.role not in (Role.STAFF, Role.SECRETARY):
+        return None
+    visible_ids = visible_collectivites(user, select(Collectivite.id))
+    return db.session.scalar(
+        select(Subscription).where(Subscription.id == subscription_id, Subscription.collectivite_id.in_(visible_ids))
+    )
 
 
 # Requests -----------------------------------------------------------------------------------------

@@ -8,15 +8,15 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from portal.catalogue.models import Service
-from portal.common.auth import get_managed_collectivite_or_404, visible_collectivites
+from portal.common import exports
+from portal.common.auth import get_managed_collectivite_or_404
 from portal.common.errors import DomainError
 from portal.common.forms import show_domain_error
 from portal.common.pagination import paginate
 from portal.extensions import db
-from portal.registry.models import Collectivite
+from portal.subscriptions import exports as subscription_exports
 from portal.subscriptions import rules, services
 from portal.subscriptions.forms import ActionForm, request_form_class
 from portal.subscriptions.models import Document, Subscription
@@ -26,13 +26,7 @@ bp = Blueprint("subscriptions", __name__)
 
 def _subscription_or_404(subscription_id: int) -> Subscription:
     """Staff see every subscription; a secretary only those of her collectivités; others nothing (404)."""
-    visible_ids = visible_collectivites(current_user, select(Collectivite.id))
-    found = db.session.scalar(
-        select(Subscription).where(Subscription.id == subscription_id, Subscription.collectivite_id.in_(visible_ids))
-    )
-    if found is None or not (current_user.is_staff or current_user.is_secretary):
-        abort(404)
-    return found
+    return services.get_visible(current_user, subscription_id) or abort(404)
 
 
 @bp.route("/collectivites/<int:collectivite_id>/services")
@@ -88,29 +82,34 @@ def request_service(collectivite_id: int, code: str):
     return render_template("subscriptions/request.html", body=body, service=service, form=form), status
 
 
+def _state_filter() -> str:
+    return request.args.get("etat", services.TO_PROCESS if current_user.is_staff else "")
+
+
 @bp.route("/abonnements")
 @login_required
 def index():
-    state = request.args.get("etat", "a_traiter" if current_user.is_staff else "")
-    visible_ids = visible_collectivites(current_user, select(Collectivite.id))
-    statement = (
-        select(Subscription)
-        .options(joinedload(Subscription.collectivite), joinedload(Subscription.service))
-        .where(Subscription.collectivite_id.in_(visible_ids))
-        .order_by(Subscription.requested_at.desc(), Subscription.id.desc())
-    )
     if not (current_user.is_staff or current_user.is_secretary):
         abort(403)
-    if state == "a_traiter":
-        statement = statement.where(Subscription.state.in_([rules.State.REQUESTED, rules.State.INFO_NEEDED]))
-    elif state in rules.State.__members__.values():
-        statement = statement.where(Subscription.state == state)
+    state = _state_filter()
     try:
         page_number = max(1, int(request.args.get("page", 1)))
     except ValueError:
         page_number = 1
-    page = paginate(statement, page_number, current_app.config["PORTAL_PAGE_SIZE"])
+    page = paginate(
+        services.visible_statement(current_user, state), page_number, current_app.config["PORTAL_PAGE_SIZE"]
+    )
     return render_template("subscriptions/index.html", page=page, state=state, labels=rules.STATE_LABELS)
+
+
+@bp.route("/abonnements/export.<any(csv, xlsx):fmt>")
+@login_required
+def export(fmt: str):
+    """The list with its state filter, every page, streamed as CSV or XLSX."""
+    if not (current_user.is_staff or current_user.is_secretary):
+        abort(403)
+    rows = subscription_exports.rows(current_user, _state_filter())
+    return exports.response(fmt, "abonnements", subscription_exports.HEADER, rows)
 
 
 @bp.route("/abonnements/<int:subscription_id>")

@@ -1,0 +1,158 @@
+"""Token use cases: create (for oneself, or by staff for a service account), revoke, authenticate.
+
+Services only ``flush()``; the caller commits. Creation and revocation are audited.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from portal.accounts import services as accounts
+from portal.accounts.models import Role, User
+from portal.api import rules
+from portal.api.models import ApiToken, Scope
+from portal.audit import services as audit
+from portal.common.database import utcnow
+from portal.common.errors import DomainError
+from portal.extensions import db
+from portal.registry.models import Collectivite
+
+
+class InvalidToken(Exception):
+    """No active token for this secret (unknown, revoked, expired, or its user deactivated)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class Created:
+    token: ApiToken
+    secret: str  # shown once, never stored
+
+
+def create_token(user: User, name: str, scope: str, expires_at: datetime, actor: User) -> Created:
+    """A new token for ``user``. Staff may create one for a service account; anyone else only for himself."""
+    name = (name or "").strip()
+    if not name:
+        raise DomainError("Donnez un nom au jeton (par exemple le logiciel qui l'utilisera).", "name")
+    if len(name) > 100:
+        raise DomainError("Le nom du jeton ne doit pas dépasser 100 caractères.", "name")
+    if scope not in (Scope.READ, Scope.READ_WRITE):
+        raise DomainError("Portée inconnue : choisissez lecture seule ou lecture et écriture.", "scope")
+    now = utcnow()
+    problem = rules.lifetime_problem(expires_at, now)
+    if problem:
+        raise DomainError(problem, "expires_at")
+    if actor.id != user.id and not (actor.role == Role.STAFF and user.is_service_account):
+        raise DomainError("Seul le CDG peut créer un jeton pour un compte de service.")
+    fresh = rules.new_secret()
+    token = ApiToken(
+        user=user,
+        name=name,
+        prefix=fresh.prefix,
+        token_hash=fresh.digest,
+        scope=scope,
+        expires_at=expires_at,
+        created_at=now,
+        created_by_id=actor.id,
+    )
+    db.session.add(token)
+    db.session.flush()
+    audit.record(
+        "api_token.create",
+        f"Création du jeton d'API « {name} » ({fresh.prefix}…) pour {user.email}",
+        actor=actor,
+        obj=token,
+        details={"user_id": user.id, "scope": scope, "expires_at": expires_at.isoformat()},
+    )
+    return Created(token, fresh.secret)
+
+
+def can_revoke(actor: User, token: ApiToken) -> bool:
+    return actor.role == Role.STAFF or token.user_id == actor.id
+
+
+def revoke_token(token: ApiToken, actor: User) -> None:
+    if not can_revoke(actor, token):
+        raise DomainError("Vous ne pouvez révoquer que vos propres jetons.")
+    if token.revoked_at is not None:
+        raise DomainError("Ce jeton est déjà révoqué.")
+    token.revoked_at = utcnow()
+    db.session.flush()
+    audit.record(
+        "api_token.revoke",
+        f"Révocation du jeton d'API « {token.name} » ({token.prefix}…) de {token.user.email}",
+        actor=actor,
+        obj=token,
+        details={"user_id": token.user_id},
+    )
+
+
+def tokens_of(user: User) -> list[ApiToken]:
+    return list(
+        db.session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+        )
+    )
+
+
+def all_tokens() -> list[ApiToken]:
+    return list(
+        db.session.scalars(
+            select(ApiToken)
+            .options(joinedload(ApiToken.user))
+            .order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc(), ApiToken.id.desc())
+        )
+    )
+
+
+def service_accounts() -> list[User]:
+    return list(db.session.scalars(select(User).where(User.is_service_account.is_(True)).order_by(User.full_name)))
+
+
+def create_service_account(
+    *, email: str, full_name: str, role: str, collectivites: list[Collectivite], actor: User
+) -> User:
+    """A user dedicated to an integration: staff, or secretary of given collectivités. Its password is random
+    and never shown: the account works only through its tokens."""
+    if role not in (Role.STAFF, Role.SECRETARY):
+        raise DomainError("Un compte de service a le rôle d'agent du CDG ou de secrétaire de collectivités.", "role")
+    user = accounts.create_user(
+        email=email,
+        role=role,
+        password=secrets.token_urlsafe(32),
+        full_name=full_name,
+        collectivites=collectivites,
+        actor=actor,
+    )
+    user.is_service_account = True
+    db.session.flush()
+    return user
+
+
+def authenticate(secret: str, now: datetime | None = None) -> ApiToken:
+    """The active token for ``secret``, its user loaded, in one indexed query; InvalidToken otherwise.
+
+    The last use is recorded at most once a minute (the caller commits)."""
+    now = now or utcnow()
+    token = db.session.scalar(
+        select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.token_hash == rules.hash_secret(secret))
+    )
+    if token is None:
+        raise InvalidToken("unknown")
+    if token.revoked_at is not None:
+        raise InvalidToken("revoked")
+    if token.expires_at <= now:
+        raise InvalidToken("expired")
+    if not token.user.active:
+        raise InvalidToken("inactive")
+    if rules.should_touch(token.last_used_at, now):
+        token.last_used_at = now
+    return token

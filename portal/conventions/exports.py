@@ -1,0 +1,25 @@
+"""The conventions list as rows for the CSV and XLSX exports, with the filters of the page."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from portal.conventions import services
+
+HEADER = ("N°", "Titre", "Type", "Partenaires", "État", "Signée le", "Début", "Fin de la période en cours")
+
+
+def rows(user, filters: services.Filters) -> Iterator[tuple]:
+    """Conventions are tens to hundreds per CDG: ``services.search`` (which applies the renewal rules) is used as is."""
+    for row in services.search(user, filters):
+        convention = row.convention
+        yield (
+            convention.id,
+            convention.title,
+            convention.kind_label,
+            ", ".join(p.partner.name for p in convention.parties),
+            row.state_label,
+            convention.signed_on,
+            convention.start_date,
+            row.term_end,
+        )

@@ -1,0 +1,1 @@
+"""Open data: the public list of the bodies affiliated to the CDG."""

@@ -1,0 +1,57 @@
+"""Public pages (no login): the open data page and its files, CSV and JSON, streamed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date
+
+from flask import Blueprint, Response, render_template, stream_with_context
+from flask_babel import gettext as _
+
+from portal.common import exports
+from portal.opendata import services
+
+bp = Blueprint("opendata", __name__, url_prefix="/donnees-ouvertes")
+FILENAME = "collectivites-affiliees"
+
+
+@bp.route("/")
+def index():
+    fields = [
+        ("code_insee", _("Code officiel géographique de la commune (vide pour un établissement public)")),
+        ("siren", _("Numéro SIREN")),
+        ("nom", _("Nom")),
+        ("type", _("Type : commune, cc, ca, ccas, caisse_ecoles, syndicat, departement…")),
+        ("type_libelle", _("Libellé du type")),
+        ("departement", _("Code du département")),
+        ("affiliation", _("obligatoire ou volontaire")),
+    ]
+    return render_template(
+        "opendata/index.html", counts=services.counts(), labels=services.status_labels(), fields=fields
+    )
+
+
+@bp.route(f"/{FILENAME}.csv")
+def csv_file():
+    rows = (tuple(record[f] for f in services.FIELDS) for record in services.records())
+    response = exports.response("csv", FILENAME, services.HEADER, rows)
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+def _json_chunks() -> Iterator[str]:
+    yield json.dumps({"date": date.today().isoformat()})[:-1] + ', "collectivites": ['  # the object, left open
+    separator = "\n"
+    for record in services.records():
+        yield separator + json.dumps(record, ensure_ascii=False)
+        separator = ",\n"
+    yield "\n]}\n"
+
+
+@bp.route(f"/{FILENAME}.json")
+def json_file():
+    response = Response(stream_with_context(_json_chunks()), mimetype="application/json")
+    response.headers["Content-Disposition"] = f'inline; filename="{FILENAME}.json"'
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
