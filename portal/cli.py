@@ -44,9 +44,11 @@ def registry_import(directory: str, departement: str | None):
         summary = import_records(dataset, progress=bar.update)
     db.session.commit()
     if db.engine.dialect.name == "postgresql":
-        # Fresh statistics: right after a bulk import the planner would misjudge the table's size.
-        db.session.execute(text("ANALYZE collectivite"))
-        db.session.commit()
+        # Fresh statistics and visibility map: right after a bulk import the planner misjudges the table, and
+        # without VACUUM the (name, id) index cannot serve index-only scans (deep list pages: 25 ms → 0.7 ms).
+        # VACUUM cannot run inside a transaction: on a connection of its own, in autocommit.
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM (ANALYZE) collectivite"))
     click.echo(f"Terminé : {summary.created} créées, {summary.updated} mises à jour, {summary.unchanged} inchangées.")
 
 

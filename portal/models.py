@@ -5,6 +5,7 @@ from portal.affiliation.models import AffiliationDecision, AffiliationStatusChan
 from portal.api.models import ApiToken  # noqa: F401
 from portal.audit.models import AuditEvent  # noqa: F401
 from portal.catalogue.models import ContributionRate, PayrollDeclaration, Service, Tariff  # noqa: F401
+from portal.common.versions import DataVersion  # noqa: F401
 from portal.conventions.models import (  # noqa: F401,E501
     Axis,
     AxisAction,

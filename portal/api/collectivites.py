@@ -10,14 +10,13 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import Field
-from sqlalchemy.orm import joinedload
 
 from portal.affiliation import services as affiliation
 from portal.affiliation.rules import status_label
-from portal.api.paging import envelope, ids_first
+from portal.api.paging import envelope, ids_only
 from portal.api.problems import ApiProblem
 from portal.api.schemas import PageModel, PageQuery, RequestModel, ResponseModel
-from portal.api.spec import operation
+from portal.api.spec import operation, raw_json_response
 from portal.common.auth import can_manage_collectivite, get_visible_collectivite_or_404
 from portal.common.errors import DomainError
 from portal.common.routing import MAX_ID
@@ -139,6 +138,23 @@ def summary_fields(body: Collectivite) -> dict:
     }
 
 
+def row_fields(row) -> dict:
+    """:func:`summary_fields` for a plain row of :func:`portal.registry.services.summary_rows`."""
+    return {
+        "id": row.id,
+        "nom": row.name,
+        "type": row.kind,
+        "type_libelle": label(row.kind),
+        "code_insee": row.insee_code,
+        "siren": row.siren,
+        "departement": row.departement_code,
+        "population": row.population,
+        "epci": {"id": row.epci_id, "nom": row.epci_name} if row.epci_id is not None else None,
+        "statut_affiliation": row.affiliation_status,
+        "statut_libelle": status_label(row.affiliation_status),
+    }
+
+
 def declaration_model(declaration) -> Declaration:
     return Declaration(
         id=declaration.id,
@@ -174,9 +190,11 @@ def filters_from(query: CollectiviteQuery) -> registry.ListFilters:
     "ou un élu), triées par nom puis identifiant.",
 )
 def list_collectivites(user, query: CollectiviteQuery):
-    statement = registry.filtered_statement(user, filters_from(query))
-    page = ids_first(statement, Collectivite, query, joinedload(Collectivite.epci))
-    return CollectivitePage(items=[CollectiviteSummary(**summary_fields(b)) for b in page.items], **envelope(page))
+    filters = filters_from(query)
+    statement = registry.filtered_statement(user, filters)
+    page = ids_only(statement, Collectivite, query, count_key=registry.count_key(user, filters))
+    items = [row_fields(row) for row in registry.summary_rows(page.items)]
+    return raw_json_response({"items": items, **envelope(page)})
 
 
 @operation(

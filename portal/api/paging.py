@@ -7,13 +7,21 @@ from math import ceil
 from flask import request, url_for
 
 from portal.api.schemas import PageQuery
-from portal.common.pagination import Page, paginate, paginate_ids_first
+from portal.common.pagination import Page, ids_page, paginate, paginate_ids_first
 
 
-def ids_first(statement, entity, query: PageQuery, *options) -> Page:
+def ids_first(statement, entity, query: PageQuery, *options, count_key: tuple | None = None) -> Page:
     """A page of ``statement`` (ordered with the id last, so stable). Past the last page: no items (the web
     pages show the last page instead; an API client walking ``next`` must not see it twice)."""
-    page = paginate_ids_first(statement, entity, query.page, query.per_page, *options)
+    page = paginate_ids_first(statement, entity, query.page, query.per_page, *options, count_key=count_key)
+    if page.page != query.page:
+        return Page(items=[], page=query.page, per_page=query.per_page, total=page.total)
+    return page
+
+
+def ids_only(statement, entity, query: PageQuery, *, count_key: tuple | None = None) -> Page:
+    """A page of the primary keys of ``statement`` and its total; empty past the last page."""
+    page = ids_page(statement, entity, query.page, query.per_page, count_key=count_key)
     if page.page != query.page:
         return Page(items=[], page=query.page, per_page=query.per_page, total=page.total)
     return page

@@ -7,6 +7,7 @@ from math import ceil
 
 from sqlalchemy import Select, func, select
 
+from portal.common import versions
 from portal.extensions import db
 
 
@@ -48,15 +49,39 @@ def paginate(statement: Select, page: int, per_page: int, *, scalars: bool = Tru
     return Page(items=items, page=page, per_page=per_page, total=total)
 
 
-def paginate_ids_first(statement: Select, entity, page: int, per_page: int, *options) -> Page:
-    """Paginate on the primary keys first (an index-only scan, even deep in the list), then load the page's rows
-    with their ``options`` (eager loads): three queries whatever the page and its size."""
+def ids_page(statement: Select, entity, page: int, per_page: int, *, count_key: tuple | None = None) -> Page:
+    """A page of the primary keys of ``statement`` (an index-only scan, even deep in the list) and its total.
+
+    With ``count_key`` (what identifies the filtered set: the caller's visibility and the filters), the total is
+    taken from the registry's count cache while the registry's version token is unchanged (one primary-key read
+    instead of a COUNT over the whole country)."""
     ids_statement = statement.with_only_columns(entity.id)
-    total = db.session.scalar(select(func.count()).select_from(ids_statement.order_by(None).subquery())) or 0
+    total = None
+    if count_key is not None:
+        token = versions.current(versions.REGISTRY)
+        total = versions.counts.get(count_key, token)
+    if total is None:
+        total = db.session.scalar(select(func.count()).select_from(ids_statement.order_by(None).subquery())) or 0
+        if count_key is not None:
+            versions.counts.put(count_key, token, total)
     last_page = max(1, ceil(total / per_page))
     page = min(max(1, page), last_page)
     ids = list(db.session.scalars(ids_statement.limit(per_page).offset((page - 1) * per_page)))
+    return Page(items=ids, page=page, per_page=per_page, total=total)
+
+
+def paginate_ids_first(
+    statement: Select, entity, page: int, per_page: int, *options, count_key: tuple | None = None
+) -> Page:
+    """Paginate on the primary keys first (:func:`ids_page`), then load the page's rows with their ``options``
+    (eager loads): three queries whatever the page and its size (two when the count is cached)."""
+    found = ids_page(statement, entity, page, per_page, count_key=count_key)
     rows = {}
-    if ids:
-        rows = {row.id: row for row in db.session.scalars(select(entity).options(*options).where(entity.id.in_(ids)))}
-    return Page(items=[rows[i] for i in ids if i in rows], page=page, per_page=per_page, total=total)
+    if found.items:
+        rows = {
+            row.id: row
+            for row in db.session.scalars(select(entity).options(*options).where(entity.id.in_(found.items)))
+        }
+    return Page(
+        items=[rows[i] for i in found.items if i in rows], page=found.page, per_page=per_page, total=found.total
+    )

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import insert, select, update
 
+from portal.common import versions
 from portal.common.database import utcnow
 from portal.common.errors import DomainError
 from portal.common.text import normalise
@@ -228,6 +229,8 @@ def _upsert(
             summary.updated += 1
         else:
             summary.unchanged += 1
+    if to_insert or to_update:  # bulk statements skip the flush events: replace the registry's token here
+        versions.bump(versions.REGISTRY)
     for chunk in _chunks(to_insert):
         db.session.execute(insert(Collectivite), chunk)
         summary.created += len(chunk)

@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased, joinedload
 
-from portal.accounts.models import Mandate, User, secretary_collectivite
+from portal.accounts.models import Mandate, Role, User, secretary_collectivite
 from portal.common.auth import visible_collectivites
 from portal.common.pagination import Page, paginate_ids_first
 from portal.common.text import normalise
@@ -40,8 +40,21 @@ class ListFilters:
 def list_collectivites(user, filters: ListFilters, per_page: int) -> Page:
     """One COUNT, one SELECT of ids and one of rows (EPCI joined), whatever the number of rows shown."""
     return paginate_ids_first(
-        filtered_statement(user, filters), Collectivite, filters.page, per_page, joinedload(Collectivite.epci)
+        filtered_statement(user, filters),
+        Collectivite,
+        filters.page,
+        per_page,
+        joinedload(Collectivite.epci),
+        count_key=count_key(user, filters),
     )
+
+
+def count_key(user, filters: ListFilters) -> tuple | None:
+    """What identifies the filtered set, for the count cache: only for staff, who see every collectivité (a
+    secretary's few rows are cheap to count, and her attachments are not part of the registry's version)."""
+    if user.role != Role.STAFF:
+        return None
+    return ("collectivites", filters.q.strip(), filters.kind, filters.epci_id, filters.status, filters.departement)
 
 
 def filtered_statement(user, filters: ListFilters):
@@ -124,3 +137,31 @@ def attached_users(collectivite_id: int) -> list[User]:
 
 def parent_alias():
     return aliased(Collectivite)
+
+
+SUMMARY_EPCI = aliased(Collectivite)
+
+
+def summary_rows(ids: list[int]) -> list:
+    """The list columns of the collectivités ``ids``, in that order, as plain rows (no ORM objects: the API's
+    list builds them by the thousand per second)."""
+    if not ids:
+        return []
+    statement = (
+        select(
+            Collectivite.id,
+            Collectivite.name,
+            Collectivite.kind,
+            Collectivite.insee_code,
+            Collectivite.siren,
+            Collectivite.departement_code,
+            Collectivite.population,
+            Collectivite.affiliation_status,
+            SUMMARY_EPCI.id.label("epci_id"),
+            SUMMARY_EPCI.name.label("epci_name"),
+        )
+        .outerjoin(SUMMARY_EPCI, SUMMARY_EPCI.id == Collectivite.epci_id)
+        .where(Collectivite.id.in_(ids))
+    )
+    rows = {row.id: row for row in db.session.execute(statement)}
+    return [rows[i] for i in ids if i in rows]
