@@ -11,7 +11,7 @@ from importlib import import_module
 
 from flask import Flask
 
-AREAS = ("account", "collectivites", "catalogue", "subscriptions", "conventions", "docs")
+AREAS = ("account", "collectivites", "catalogue", "subscriptions", "conventions", "training", "docs")
 
 
 def init_app(app: Flask) -> None:

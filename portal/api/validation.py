@@ -12,6 +12,7 @@ MESSAGES = {
     "int_from_float": "Doit être un entier.",
     "float_parsing": "Doit être un nombre.",
     "float_type": "Doit être un nombre.",
+    "finite_number": "Doit être un nombre fini.",
     "greater_than_equal": "Doit être supérieur ou égal à {ge}.",
     "greater_than": "Doit être strictement supérieur à {gt}.",
     "less_than_equal": "Doit être inférieur ou égal à {le}.",

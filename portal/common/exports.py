@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from flask import Response, stream_with_context
 
@@ -27,11 +28,19 @@ CSV_BATCH_ROWS = 500
 CHUNK_BYTES = 64 * 1024
 
 
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def _paris(value: datetime) -> datetime:
+    """Instants are stored in UTC; files show the time of Paris, as the pages do (naive for XLSX)."""
+    return value.astimezone(PARIS).replace(tzinfo=None) if value.tzinfo is not None else value
+
+
 def _cell(value):
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.strftime("%d/%m/%Y %H:%M")
+        return _paris(value).strftime("%d/%m/%Y %H:%M")
     if isinstance(value, date):
         return value.strftime("%d/%m/%Y")
     if isinstance(value, bool):
@@ -65,12 +74,13 @@ def xlsx_chunks(header: Sequence[str], rows: Iterable[Sequence], sheet: str = "E
         worksheet = workbook.add_worksheet(sheet[:31])
         bold = workbook.add_format({"bold": True})
         dates = workbook.add_format({"num_format": "dd/mm/yyyy"})
+        datetimes = workbook.add_format({"num_format": "dd/mm/yyyy hh:mm"})
         worksheet.write_row(0, 0, list(header), bold)
         worksheet.freeze_panes(1, 0)
         for index, row in enumerate(rows, start=1):
             for column, value in enumerate(row):
                 if isinstance(value, datetime):
-                    worksheet.write_datetime(index, column, value.replace(tzinfo=None), dates)
+                    worksheet.write_datetime(index, column, _paris(value), datetimes)
                 elif isinstance(value, date):
                     worksheet.write_datetime(index, column, datetime(value.year, value.month, value.day), dates)
                 elif isinstance(value, Decimal):

@@ -80,6 +80,33 @@ def registrations_visible_to(user) -> Select:
     return statement.where(Registration.id.is_(None))
 
 
+def sessions_visible_to(user) -> Select:
+    """Sessions listed for ``user``: staff every one; others the published ones that are not cancelled."""
+    statement = select(TrainingSession)
+    if user.role == Role.STAFF:
+        return statement
+    return statement.where(TrainingSession.published.is_(True), TrainingSession.cancelled_at.is_(None))
+
+
+def visible_session(user, session_id: int) -> TrainingSession | None:
+    """The session if ``user`` may see it (else None, for a 404): staff every session; others the published
+    ones, and a cancelled one only if it concerned them (one of the registrations they see was on it)."""
+    session = db.session.get(TrainingSession, session_id)
+    if session is None:
+        return None
+    if user.role == Role.STAFF or session.published:
+        return session
+    if session.cancelled_at is None:
+        return None
+    concerned = db.session.scalar(
+        registrations_visible_to(user)
+        .where(Registration.session_id == session.id)
+        .with_only_columns(Registration.id)
+        .limit(1)
+    )
+    return session if concerned is not None else None
+
+
 # Bodies, trainings, sessions --------------------------------------------------------------------
 
 
@@ -404,6 +431,35 @@ def waiting_positions(session: TrainingSession) -> dict[int, int]:
     return rules.waiting_positions(entries, prioritise_untrained=session.prioritise_untrained, trained_bodies=trained)
 
 
+def waiting_positions_of(sessions) -> dict[int, int]:
+    """Positions on the waiting lists of many sessions at once (registration id -> position): two queries
+    whatever the number of sessions (the API's list of registrations)."""
+    sessions = {s.id: s for s in sessions}
+    if not sessions:
+        return {}
+    rows = db.session.execute(
+        select(Registration.session_id, Registration.id, Registration.collectivite_id, Registration.waiting_since)
+        .where(Registration.session_id.in_(list(sessions)), Registration.status == Status.WAITING)
+        .order_by(Registration.session_id)
+    )
+    entries: dict[int, list[rules.WaitingEntry]] = {}
+    for row in rows:
+        entries.setdefault(row.session_id, []).append(
+            rules.WaitingEntry(row.id, row.collectivite_id, row.waiting_since)
+        )
+    prioritised = [e for sid, listed in entries.items() if sessions[sid].prioritise_untrained for e in listed]
+    trained = trained_bodies(e.collectivite_id for e in prioritised)
+    positions: dict[int, int] = {}
+    for session_id, listed in entries.items():
+        prioritise = sessions[session_id].prioritise_untrained
+        positions.update(
+            rules.waiting_positions(
+                listed, prioritise_untrained=prioritise, trained_bodies=trained if prioritise else frozenset()
+            )
+        )
+    return positions
+
+
 def fill_freed_seats(session: TrainingSession, now: datetime | None = None) -> list[Registration]:
     """Offer the free seats to the waiting list, in order. The caller holds the roster lock."""
     now = now or utcnow()
@@ -487,8 +543,11 @@ def register(
     actor,
     data: RegistrationInput | None = None,
     now: datetime | None = None,
+    *,
+    waiting_list_allowed: bool = True,
 ) -> Registration:
-    """Register an élu to a session: a seat if one is free, else the waiting list."""
+    """Register an élu to a session: a seat if one is free, else the waiting list (or, when
+    ``waiting_list_allowed`` is false, a ConflictError: the API's ``liste_attente: false``)."""
     clock_given = now is not None
     now = now or utcnow()
     data = data or RegistrationInput()
@@ -544,6 +603,15 @@ def register(
         quota=session.quota_per_collectivite,
         taken_by_body=counts.seats_by_body.get(mandate.collectivite_id, 0),
     )
+    if status == Status.WAITING and not waiting_list_allowed:  # decided under the lock, like the seat itself
+        if counts.seats_taken < session.capacity and session.quota_per_collectivite is not None:
+            taken = counts.seats_by_body.get(mandate.collectivite_id, 0)
+            if taken >= session.quota_per_collectivite:
+                raise ConflictError(
+                    f"Le quota de {session.quota_per_collectivite} place(s) par collectivité est atteint pour "
+                    f"{mandate.collectivite.name} sur cette session."
+                )
+        raise ConflictError("La session est complète.")
     session_day = session.starts_at.astimezone(calendar.PARIS).date()
     registration = Registration(
         session_id=session.id,

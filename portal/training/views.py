@@ -15,13 +15,16 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from portal.accounts.models import Mandate, User
+from portal.common import exports
 from portal.common.auth import get_managed_collectivite_or_404, staff_required
 from portal.common.errors import DomainError
 from portal.common.forms import options, show_domain_error
 from portal.common.pagination import paginate
+from portal.common.routing import MAX_ID
 from portal.common.text import normalise
 from portal.extensions import db
 from portal.registry.models import Collectivite
+from portal.training import exports as training_exports
 from portal.training import services
 from portal.training.calendar import PARIS
 from portal.training.documents import sign_in_sheet_pdf
@@ -53,20 +56,7 @@ def to_paris(value: datetime | None) -> datetime | None:
 
 def _session_or_404(session_id: int) -> TrainingSession:
     """Staff see every session; others the published ones, and a cancelled one only if it concerned them."""
-    session = db.session.get(TrainingSession, session_id)
-    if session is None:
-        abort(404)
-    if current_user.is_staff or session.published:
-        return session
-    concerned = db.session.scalar(
-        services.registrations_visible_to(current_user)
-        .where(Registration.session_id == session.id)
-        .with_only_columns(Registration.id)
-        .limit(1)
-    )
-    if session.cancelled_at is None or concerned is None:
-        abort(404)
-    return session
+    return services.visible_session(current_user, session_id) or abort(404)
 
 
 def _registration_or_404(registration_id: int) -> Registration:
@@ -104,7 +94,9 @@ def index():
                 )
             )
         }
-    return render_template("training/index.html", page=page, counts=counts, mine=mine, past=past, now=now)
+    return render_template(
+        "training/index.html", page=page, counts=counts, mine=mine, past=past, now=now, export_year=date.today().year
+    )
 
 
 STAFF_SEARCH_LIMIT = 200
@@ -630,53 +622,39 @@ def attendance_pdf(session_id: int):
     )
 
 
-@bp.route("/sessions/<int:session_id>/participants.csv")
+@bp.route("/sessions/<int:session_id>/participants.<any(csv, xlsx):fmt>")
 @staff_required
-def participants_csv(session_id: int):
+def participants_export(session_id: int, fmt: str):
+    """Everyone registered to the session (waiting list and cancellations included), streamed as CSV or XLSX."""
     training_session = db.session.get(TrainingSession, session_id) or abort(404)
-    positions = services.waiting_positions(training_session)
-    registrations = db.session.scalars(
-        select(Registration)
-        .where(Registration.session_id == session_id)
-        .options(joinedload(Registration.collectivite), joinedload(Registration.mandate).joinedload(Mandate.user))
-        .order_by(Registration.waiting_since, Registration.id)
+    rows = training_exports.participants(training_session, fmt)
+    return exports.response(fmt, f"participants-session-{session_id}", training_exports.PARTICIPANTS_HEADER, rows)
+
+
+def _export_filters() -> training_exports.Filters:
+    """The staff export's filters from the query string; a value that means nothing is a 400, not everything."""
+    year = request.args.get("annee", "").strip()
+    status = request.args.get("statut", "").strip()
+    body = request.args.get("collectivite", "").strip()
+    if year and not (year.isdigit() and 2000 <= int(year) <= 2100):
+        abort(400)
+    if status and status not in {s.value for s in Status}:
+        abort(400)
+    if body and not (body.isdigit() and 1 <= int(body) <= MAX_ID):
+        abort(400)
+    return training_exports.Filters(
+        year=int(year) if year else None, status=status or None, collectivite_id=int(body) if body else None
     )
-    header = [
-        "Élu",
-        "Courriel",
-        "Fonction",
-        "Collectivité",
-        "Code INSEE",
-        "Statut",
-        "Position en liste d'attente",
-        "Inscrit le",
-        "Financement",
-        "Coût pédagogique (€)",
-        "Frais (€)",
-        "Part DIFE (€)",
-        "Jours de congé",
-        "Première année",
-    ]
-    rows = [
-        [
-            r.mandate.user.full_name,
-            r.mandate.user.email,
-            r.mandate.function_label,
-            r.collectivite.name,
-            r.collectivite.insee_code or "",
-            STATUS_LABELS.get(r.status, r.status),
-            positions.get(r.id, ""),
-            f"{r.created_at.astimezone(PARIS):%d/%m/%Y %H:%M}",
-            FUNDING_LABELS.get(r.funding, r.funding),
-            _decimal(r.tuition_cost),
-            _decimal(r.travel_cost),
-            _decimal(r.dife_amount),
-            f"{r.leave_days:f}".replace(".", ","),
-            "oui" if r.first_year else "non",
-        ]
-        for r in registrations
-    ]
-    return _csv_response(f"participants-session-{session_id}.csv", header, rows)
+
+
+@bp.route("/inscriptions.<any(csv, xlsx):fmt>")
+@staff_required
+def registrations_export(fmt: str):
+    """Every registration (staff), filtered by ``annee`` (start of the session), ``statut`` and ``collectivite``."""
+    filters = _export_filters()
+    rows = training_exports.registrations(filters, fmt)
+    name = "inscriptions-formations" + (f"-{filters.year}" if filters.year else "")
+    return exports.response(fmt, name, training_exports.REGISTRATIONS_HEADER, rows, sheet="Inscriptions")
 
 
 @bp.route("/communes-sans-elu-forme")

@@ -19,6 +19,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from portal.extensions import db
+from portal.training import services as training_services
 from tests import factories
 from tests.api_helpers import token_for
 
@@ -29,6 +30,11 @@ EXAMPLES = {GenerationMode.POSITIVE: 30, GenerationMode.NEGATIVE: 15}
 def test_api_conforms_to_its_openapi_document(app):
     body = factories.collectivite("Commune A")
     factories.declare(body, factories.THIS_YEAR, 12)
+    # Training data, so that the training operations answer with real sessions and registrations.
+    session = factories.training_session(capacity=1)
+    for name in ("Élue Une", "Élu Deux"):  # one registered, one on the waiting list
+        elu = factories.elu(body, name)
+        training_services.register(session, elu.mandate, elu)
     headers = {"Authorization": f"Bearer {token_for(factories.user('staff', email='schemathesis@cdg47.fr'))}"}
     db.session.commit()
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)

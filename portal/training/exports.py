@@ -1,0 +1,174 @@
+"""Registrations as rows for the CSV and XLSX exports: a session's participants, and every registration for the
+staff (filtered by the year the session starts, the status and the collectivité), read in batches.
+
+Amounts and days are numbers in XLSX and French decimals (``150,00``) in CSV, as French Excel reads them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import contains_eager, joinedload
+
+from portal.accounts.models import Mandate
+from portal.extensions import db
+from portal.training import rules, services
+from portal.training.calendar import PARIS
+from portal.training.models import Registration, TrainingSession
+from portal.training.rules import FUNDING_LABELS, STATUS_LABELS
+
+BATCH = 500
+
+PARTICIPANTS_HEADER = (
+    "Élu",
+    "Courriel",
+    "Fonction",
+    "Collectivité",
+    "Code INSEE",
+    "Statut",
+    "Position en liste d'attente",
+    "Inscrit le",
+    "Financement",
+    "Coût pédagogique (€)",
+    "Frais (€)",
+    "Part DIFE (€)",
+    "Jours de congé",
+    "Première année",
+)
+
+REGISTRATIONS_HEADER = (
+    "N° inscription",
+    "N° session",
+    "Formation",
+    "Organisme",
+    "Agrément",
+    "Début",
+    "Fin",
+    "Heures",
+    "Élu",
+    "Courriel",
+    "Fonction",
+    "Collectivité",
+    "Code INSEE",
+    "Statut",
+    "Demandée le",
+    "Place obtenue le",
+    "Financement",
+    "Coût pédagogique (€)",
+    "Frais (€)",
+    "Part DIFE (€)",
+    "Part commune (€)",
+    "Jours de congé",
+    "Délégation",
+    "Première année",
+)
+
+
+def _number(value: Decimal | None, fmt: str, places: int = 2):
+    """A Decimal for XLSX (a number in the sheet), ``150,00`` for CSV."""
+    if value is None:
+        return None
+    if fmt == "xlsx":
+        return value
+    return f"{value:.{places}f}".replace(".", ",")
+
+
+def _paris(value):
+    return None if value is None else value.astimezone(PARIS)
+
+
+def participants(session: TrainingSession, fmt: str) -> Iterator[tuple]:
+    """Every registration of the session (cancelled ones included), in waiting-list order."""
+    positions = services.waiting_positions(session)
+    statement = (
+        select(Registration)
+        .where(Registration.session_id == session.id)
+        .options(joinedload(Registration.collectivite), joinedload(Registration.mandate).joinedload(Mandate.user))
+        .order_by(Registration.waiting_since, Registration.id)
+        .execution_options(yield_per=BATCH)
+    )
+    for r in db.session.scalars(statement):
+        yield (
+            r.mandate.user.full_name,
+            r.mandate.user.email,
+            r.mandate.function_label,
+            r.collectivite.name,
+            r.collectivite.insee_code or "",
+            STATUS_LABELS.get(r.status, r.status),
+            positions.get(r.id),
+            _paris(r.created_at),
+            FUNDING_LABELS.get(r.funding, r.funding),
+            _number(r.tuition_cost, fmt),
+            _number(r.travel_cost, fmt),
+            _number(r.dife_amount, fmt),
+            _number(r.leave_days, fmt, 1),
+            r.first_year,
+        )
+
+
+@dataclass(frozen=True)
+class Filters:
+    year: int | None = None
+    status: str | None = None
+    collectivite_id: int | None = None
+
+
+def registrations_statement(filters: Filters):
+    """Every registration (staff), by session start, session and registration, with the filters."""
+    statement = (
+        select(Registration)
+        .join(Registration.session)
+        .options(
+            contains_eager(Registration.session),
+            joinedload(Registration.collectivite),
+            joinedload(Registration.mandate).joinedload(Mandate.user),
+        )
+        .order_by(TrainingSession.starts_at, TrainingSession.id, Registration.id)
+    )
+    if filters.year is not None:
+        start, end = services._year_bounds(filters.year)
+        statement = statement.where(TrainingSession.starts_at >= start, TrainingSession.starts_at < end)
+    if filters.status is not None:
+        statement = statement.where(Registration.status == filters.status)
+    if filters.collectivite_id is not None:
+        statement = statement.where(Registration.collectivite_id == filters.collectivite_id)
+    return statement
+
+
+def registrations(filters: Filters, fmt: str) -> Iterator[tuple]:
+    statement = registrations_statement(filters).execution_options(yield_per=BATCH)
+    for r in db.session.scalars(statement):
+        session = r.session
+        training = session.training
+        share = rules.commune_share(
+            funding=r.funding, tuition=r.tuition_cost, travel=r.travel_cost, dife_amount=r.dife_amount
+        )
+        yield (
+            r.id,
+            session.id,
+            training.title,
+            training.body.name,
+            training.body.agrement_number,
+            _paris(session.starts_at),
+            _paris(session.ends_at),
+            _number(training.duration_hours, fmt, 1),
+            r.mandate.user.full_name,
+            r.mandate.user.email,
+            r.mandate.function_label,
+            r.collectivite.name,
+            r.collectivite.insee_code or "",
+            STATUS_LABELS.get(r.status, r.status),
+            _paris(r.created_at),
+            _paris(r.registered_at),
+            FUNDING_LABELS.get(r.funding, r.funding),
+            _number(r.tuition_cost, fmt),
+            _number(r.travel_cost, fmt),
+            _number(r.dife_amount, fmt),
+            _number(share, fmt),
+            _number(r.leave_days, fmt, 1),
+            r.delegation_held,
+            r.first_year,
+        )
