@@ -37,11 +37,14 @@ _PENDING_KEY = "outbox_to_publish"
 
 
 def _publish(ids: list[int]) -> None:
-    """Publish the messages of committed rows. At the first broker failure, stop: the rows are committed with
-    ``enqueued_at`` empty and the sweep publishes them as soon as the broker is back (no request hangs)."""
+    """Publish the messages of committed rows.
+
+    The rows were written with ``enqueued_at`` already set (:func:`queue_email`): on the usual path nothing is
+    left to record, and a request that sends an email costs no second transaction. At the first broker failure,
+    stop and clear ``enqueued_at`` of the rows not published: the sweep publishes them as soon as the broker is
+    back (no request hangs). Should even that fail (or the process die between commit and publication), the
+    rows look published and the sweep republishes them once ``enqueued_at`` is older than the lease."""
     celery_app = current_app.extensions["celery"]
-    now = utcnow()
-    published = []
     for start in range(0, len(ids), PUBLISH_BATCH_SIZE):
         chunk = ids[start : start + PUBLISH_BATCH_SIZE]
         try:
@@ -51,20 +54,24 @@ def _publish(ids: list[int]) -> None:
             else:
                 celery_app.tasks[SEND_BATCH_TASK].apply_async(args=[chunk])
         except Exception:  # noqa: BLE001 - broker down: the sweep will publish them later
+            left = ids[start:]
             current_app.logger.warning(
-                "Outbox: broker unavailable, %d message(s) left to the sweep", len(ids) - len(published), exc_info=True
+                "Outbox: broker unavailable, %d message(s) left to the sweep", len(left), exc_info=True
             )
-            break
-        published.extend(chunk)
-    if published:
-        # Bookkeeping only: a failure here means the sweep republishes, which the claim makes harmless.
-        try:
-            with db.engine.begin() as connection:
-                connection.execute(update(OutboxEmail).where(OutboxEmail.id.in_(published)).values(enqueued_at=now))
-        except Exception:  # noqa: BLE001 - the request's own data is committed: never fail it for bookkeeping
-            current_app.logger.warning(
-                "Outbox: publication of %d message(s) not recorded", len(published), exc_info=True
+            _mark_unpublished(left)
+            return
+
+
+def _mark_unpublished(ids: list[int]) -> None:
+    try:
+        with db.engine.begin() as connection:
+            connection.execute(
+                update(OutboxEmail)
+                .where(OutboxEmail.id.in_(ids), OutboxEmail.state == OutboxState.PENDING)
+                .values(enqueued_at=None)
             )
+    except Exception:  # noqa: BLE001 - the request's own data is committed: never fail it for bookkeeping
+        current_app.logger.warning("Outbox: %d unpublished message(s) not recorded", len(ids), exc_info=True)
 
 
 @event.listens_for(Session, "after_commit")
@@ -113,6 +120,8 @@ def queue_email(
         context=context,
         state=OutboxState.PENDING,
         next_attempt_at=utcnow(),
+        # Published right after the commit; cleared if that publication fails (see _publish).
+        enqueued_at=utcnow(),
     )
     for filename, content_type, data in attachments:
         email.attachments.append(OutboxAttachment(filename=filename, content_type=content_type, data=data))
@@ -322,6 +331,7 @@ def retry_failed(email: OutboxEmail, actor) -> None:
     email.state = OutboxState.PENDING
     email.attempts = 0
     email.next_attempt_at = utcnow()
+    email.enqueued_at = utcnow()  # published after the commit (cleared if that fails)
     db.session.flush()
     db.session.info.setdefault(_PENDING_KEY, []).append(email.id)
     audit.record("outbox.retry", f"Relance de l'envoi n° {email.id} à {email.to_address}", actor=actor, obj=email)

@@ -137,6 +137,7 @@ def _registration_form(session: TrainingSession) -> RegistrationForm | None:
     )
     if current_user.is_elu and request.method == "GET":
         form.mandate_id.data = mandates[0].id
+    form.mandates = {m.id: m for m in mandates}  # the élus this user may register, already loaded
     return form
 
 
@@ -149,7 +150,7 @@ def session(session_id: int):
         flash(_("Aucun élu ne peut être inscrit depuis votre compte : choisissez un élu dans la liste."), "error")
         return redirect(url_for("training.session", session_id=session_id))
     if form is not None and form.validate_on_submit():
-        mandate = db.session.scalar(services.mandates_for(current_user).where(Mandate.id == form.mandate_id.data))
+        mandate = form.mandates.get(form.mandate_id.data)
         if mandate is None:
             abort(404)
         data = services.RegistrationInput(

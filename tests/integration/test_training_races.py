@@ -105,21 +105,30 @@ def test_moving_a_session_tells_the_waiting_list_and_keeps_offers_before_the_sta
     assert any(title.startswith("Session modifiée") for title in titles)
 
 
-def test_a_failed_publication_record_does_not_fail_the_committed_request(app, staff, monkeypatch, caplog):
-    """The bookkeeping UPDATE after commit runs on another connection; if it fails, the request still succeeds."""
+def test_a_broker_and_database_failure_after_commit_does_not_fail_the_committed_request(
+    app, staff, monkeypatch, caplog
+):
+    """After the commit, the broker is down and recording that fails too: the request still succeeds; the email,
+    committed, looks published and the sweep republishes it once its ``enqueued_at`` is older than the lease."""
     commune = factories.collectivite("Sauvagnas")
     elu = factories.elu(commune)
     session = factories.training_session(capacity=5, actor=staff)
     db.session.commit()
 
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("broker injoignable")
+
     class BrokenEngine:
         def begin(self):
             raise RuntimeError("connexion impossible")
 
+    celery_app = app.extensions["celery"]
+    monkeypatch.setattr(celery_app.tasks[notifications.SEND_TASK], "apply_async", broker_down)
     monkeypatch.setattr(notifications, "db", type("FakeDb", (), {"engine": BrokenEngine(), "session": db.session}))
     registration = services.register(session, elu.mandate, elu)
     db.session.commit()  # must not raise
     monkeypatch.undo()
     assert db.session.get(Registration, registration.id).status == Status.REGISTERED
-    assert db.session.scalar(select(OutboxEmail).where(OutboxEmail.recipient_id == elu.id)) is not None
-    assert "publication of 1 message(s) not recorded" in caplog.text
+    email = db.session.scalar(select(OutboxEmail).where(OutboxEmail.recipient_id == elu.id))
+    assert email is not None and email.state == "pending" and email.enqueued_at is not None
+    assert "broker unavailable" in caplog.text and "unpublished message(s) not recorded" in caplog.text
