@@ -32,6 +32,11 @@ def roles_required(*roles: str):
 staff_required = roles_required(Role.STAFF)
 
 
+def attached_collectivite_ids(user) -> Select:
+    """The ids of the collectivités a secretary is attached to, as a subquery."""
+    return select(secretary_collectivite.c.collectivite_id).where(secretary_collectivite.c.user_id == user.id)
+
+
 def visible_collectivites(user, statement: Select | None = None) -> Select:
     """Restrict a select of Collectivite to those ``user`` may see.
 
@@ -42,8 +47,7 @@ def visible_collectivites(user, statement: Select | None = None) -> Select:
     if user.role == Role.STAFF:
         return statement
     if user.role == Role.SECRETARY:
-        attached = select(secretary_collectivite.c.collectivite_id).where(secretary_collectivite.c.user_id == user.id)
-        return statement.where(Collectivite.id.in_(attached))
+        return statement.where(Collectivite.id.in_(attached_collectivite_ids(user)))
     if user.role == Role.ELU and user.mandate is not None:
         return statement.where(Collectivite.id == user.mandate.collectivite_id)
     return statement.where(Collectivite.id.is_(None))

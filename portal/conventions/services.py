@@ -16,8 +16,9 @@ from flask import current_app
 from sqlalchemy import Select, event, exists, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from portal.accounts.models import Role, User, secretary_collectivite
+from portal.accounts.models import Role, User
 from portal.audit import services as audit
+from portal.common.auth import attached_collectivite_ids
 from portal.common.errors import DomainError
 from portal.common.text import normalise
 from portal.conventions import rules
@@ -450,7 +451,7 @@ def visible(user, statement: Select | None = None) -> Select:
     if user.role == Role.STAFF:
         return statement
     if user.role == Role.SECRETARY:
-        attached = select(secretary_collectivite.c.collectivite_id).where(secretary_collectivite.c.user_id == user.id)
+        attached = attached_collectivite_ids(user)
         return statement.where(
             exists()
             .where(ConventionParty.convention_id == Convention.id)

@@ -16,7 +16,6 @@ from sqlalchemy.orm import contains_eager, joinedload
 from portal.accounts.models import Mandate
 from portal.extensions import db
 from portal.training import rules, services
-from portal.training.calendar import PARIS
 from portal.training.models import Registration, TrainingSession
 from portal.training.rules import FUNDING_LABELS, STATUS_LABELS
 
@@ -76,10 +75,6 @@ def _number(value: Decimal | None, fmt: str, places: int = 2):
     return f"{value:.{places}f}".replace(".", ",")
 
 
-def _paris(value):
-    return None if value is None else value.astimezone(PARIS)
-
-
 def participants(session: TrainingSession, fmt: str) -> Iterator[tuple]:
     """Every registration of the session (cancelled ones included), in waiting-list order."""
     positions = services.waiting_positions(session)
@@ -99,7 +94,7 @@ def participants(session: TrainingSession, fmt: str) -> Iterator[tuple]:
             r.collectivite.insee_code or "",
             STATUS_LABELS.get(r.status, r.status),
             positions.get(r.id),
-            _paris(r.created_at),
+            r.created_at,
             FUNDING_LABELS.get(r.funding, r.funding),
             _number(r.tuition_cost, fmt),
             _number(r.travel_cost, fmt),
@@ -152,8 +147,8 @@ def registrations(filters: Filters, fmt: str) -> Iterator[tuple]:
             training.title,
             training.body.name,
             training.body.agrement_number,
-            _paris(session.starts_at),
-            _paris(session.ends_at),
+            session.starts_at,
+            session.ends_at,
             _number(training.duration_hours, fmt, 1),
             r.mandate.user.full_name,
             r.mandate.user.email,
@@ -161,8 +156,8 @@ def registrations(filters: Filters, fmt: str) -> Iterator[tuple]:
             r.collectivite.name,
             r.collectivite.insee_code or "",
             STATUS_LABELS.get(r.status, r.status),
-            _paris(r.created_at),
-            _paris(r.registered_at),
+            r.created_at,
+            r.registered_at,
             FUNDING_LABELS.get(r.funding, r.funding),
             _number(r.tuition_cost, fmt),
             _number(r.travel_cost, fmt),
@@ -171,4 +166,53 @@ def registrations(filters: Filters, fmt: str) -> Iterator[tuple]:
             _number(r.leave_days, fmt, 1),
             r.delegation_held,
             r.first_year,
+        )
+
+
+COMMUNE_HEADER = (
+    "Élu",
+    "Fonction",
+    "Délégation",
+    "Formation de première année",
+    "Formation",
+    "Organisme",
+    "Agrément",
+    "Début",
+    "Fin",
+    "Heures",
+    "Coût pédagogique (€)",
+    "Frais de déplacement et séjour (€)",
+    "Financement",
+    "Part DIFE (€)",
+    "Part commune (€)",
+    "Jours de congé de formation",
+    "Statut",
+)
+
+
+def commune_year(body_id: int, year: int, fmt: str) -> Iterator[tuple]:
+    """The year's trainings of a commune's élus: the table annexed to the compte administratif."""
+    for r in services.year_registrations(body_id, year):
+        session, training = r.session, r.session.training
+        share = rules.commune_share(
+            funding=r.funding, tuition=r.tuition_cost, travel=r.travel_cost, dife_amount=r.dife_amount
+        )
+        yield (
+            r.mandate.user.full_name,
+            r.mandate.function_label,
+            r.delegation_held,
+            r.first_year,
+            training.title,
+            training.body.name,
+            training.body.agrement_number,
+            session.starts_at,
+            session.ends_at,
+            _number(training.duration_hours, fmt, 1),
+            _number(r.tuition_cost, fmt),
+            _number(r.travel_cost, fmt),
+            FUNDING_LABELS.get(r.funding, r.funding),
+            _number(r.dife_amount, fmt),
+            _number(share, fmt),
+            _number(r.leave_days, fmt, 1),
+            STATUS_LABELS.get(r.status, r.status),
         )

@@ -20,8 +20,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from portal.accounts.models import Mandate, Role, User, secretary_collectivite
+from portal.accounts.models import Mandate, Role, User
 from portal.audit import services as audit
+from portal.common.auth import attached_collectivite_ids
 from portal.common.database import utcnow
 from portal.common.errors import ConflictError, DomainError
 from portal.common.jobs import enqueue_after_commit
@@ -61,8 +62,7 @@ def mandates_for(user) -> Select:
     if user.role == Role.ELU:
         return statement.where(Mandate.user_id == user.id)
     if user.role == Role.SECRETARY:
-        attached = select(secretary_collectivite.c.collectivite_id).where(secretary_collectivite.c.user_id == user.id)
-        return statement.where(Mandate.collectivite_id.in_(attached))
+        return statement.where(Mandate.collectivite_id.in_(attached_collectivite_ids(user)))
     return statement.where(Mandate.id.is_(None))
 
 
@@ -75,8 +75,7 @@ def registrations_visible_to(user) -> Select:
         mandate_id = user.mandate.id if user.mandate else None
         return statement.where(Registration.mandate_id == mandate_id)
     if user.role == Role.SECRETARY:
-        attached = select(secretary_collectivite.c.collectivite_id).where(secretary_collectivite.c.user_id == user.id)
-        return statement.where(Registration.collectivite_id.in_(attached))
+        return statement.where(Registration.collectivite_id.in_(attached_collectivite_ids(user)))
     return statement.where(Registration.id.is_(None))
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from urllib.parse import urlsplit
@@ -39,7 +37,7 @@ from portal.training.forms import (
     TrainingForm,
 )
 from portal.training.models import Registration, Training, TrainingBody, TrainingSession
-from portal.training.rules import FUNDING_LABELS, STATUS_LABELS, Status
+from portal.training.rules import Status
 
 bp = Blueprint("training", __name__, url_prefix="/formations")
 commune_bp = Blueprint("training_commune", __name__)
@@ -328,76 +326,15 @@ def commune(collectivite_id: int):
     return render_template("training/commune.html", body=body, summary=summary, form=form, year=year), status
 
 
-def _csv_response(filename: str, header: list[str], rows) -> Response:
-    buffer = io.StringIO()
-    buffer.write("\ufeff")  # Excel opens UTF-8 correctly only with a BOM
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return Response(
-        buffer.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
-
-
-def _decimal(value) -> str:
-    return "" if value is None else f"{value:.2f}".replace(".", ",")
-
-
-@commune_bp.route("/collectivites/<int:collectivite_id>/formations/<int:year>.csv")
+@commune_bp.route("/collectivites/<int:collectivite_id>/formations/<int:year>.<any(csv, xlsx):fmt>")
 @login_required
-def commune_csv(collectivite_id: int, year: int):
+def commune_export(collectivite_id: int, year: int, fmt: str):
     """The table of the year's trainings annexed to the compte administratif (CGCT L2123-12)."""
     body = get_managed_collectivite_or_404(current_user, collectivite_id)
-    registrations = services.year_registrations(body.id, year)
-    header = [
-        "Élu",
-        "Fonction",
-        "Délégation",
-        "Formation de première année",
-        "Formation",
-        "Organisme",
-        "Agrément",
-        "Début",
-        "Fin",
-        "Heures",
-        "Coût pédagogique (€)",
-        "Frais de déplacement et séjour (€)",
-        "Financement",
-        "Part DIFE (€)",
-        "Part commune (€)",
-        "Jours de congé de formation",
-        "Statut",
-    ]
-    rows = []
-    for r in registrations:
-        session, training = r.session, r.session.training
-        share = services.rules.commune_share(
-            funding=r.funding, tuition=r.tuition_cost, travel=r.travel_cost, dife_amount=r.dife_amount
-        )
-        rows.append(
-            [
-                r.mandate.user.full_name,
-                r.mandate.function_label,
-                "oui" if r.delegation_held else "non",
-                "oui" if r.first_year else "non",
-                training.title,
-                training.body.name,
-                training.body.agrement_number,
-                f"{session.starts_at.astimezone(PARIS):%d/%m/%Y %H:%M}",
-                f"{session.ends_at.astimezone(PARIS):%d/%m/%Y %H:%M}",
-                f"{training.duration_hours:f}".replace(".", ","),
-                _decimal(r.tuition_cost),
-                _decimal(r.travel_cost),
-                FUNDING_LABELS.get(r.funding, r.funding),
-                _decimal(r.dife_amount),
-                _decimal(share),
-                f"{r.leave_days:f}".replace(".", ","),
-                STATUS_LABELS.get(r.status, r.status),
-            ]
-        )
-    return _csv_response(f"formations-elus-{body.insee_code or body.id}-{year}.csv", header, rows)
+    rows = training_exports.commune_year(body.id, year, fmt)
+    return exports.response(
+        fmt, f"formations-elus-{body.insee_code or body.id}-{year}", training_exports.COMMUNE_HEADER, rows
+    )
 
 
 # Staff: bodies, trainings, sessions -------------------------------------------------------------

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import openpyxl
 import pytest
 from argon2 import PasswordHasher
 from icalendar import Calendar
@@ -661,6 +662,12 @@ def test_commune_year_csv_lists_only_that_communes_elus(client, auth, world):
     first = dict(zip(header, next(row for row in body if row[0] == NAMES[ELU_A]), strict=True))
     assert first["Financement"] == "Budget de la commune" and first["Part commune (€)"] == "150,00"
     assert first["Délégation"] == "oui" and first["Formation"] == "Élu Numérique Rural"
+    sheet = client.get(f"/collectivites/{world.a}/formations/{year}.xlsx")
+    assert sheet.status_code == 200
+    rows = list(openpyxl.load_workbook(io.BytesIO(sheet.get_data()), read_only=True).active.iter_rows(values_only=True))
+    assert list(rows[0]) == header and len(rows) == len(body) + 1
+    by_name = {row[0]: dict(zip(header, row, strict=True)) for row in rows[1:]}
+    assert by_name[NAMES[ELU_A]]["Part commune (€)"] == 150  # a number in the sheet
 
 
 def test_budget_form_shows_the_bounds(client, auth, world):
