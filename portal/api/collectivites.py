@@ -122,37 +122,26 @@ def _ref(body: Collectivite | None) -> EpciRef | None:
     return EpciRef(id=body.id, nom=body.name) if body is not None else None
 
 
-def summary_fields(body: Collectivite) -> dict:
+def summary_fields(source, epci: dict | None) -> dict:
+    """The list fields of a collectivité, from an ORM object (detail) or a plain row of
+    :func:`portal.registry.services.summary_rows` (list): both have the same column names."""
     return {
-        "id": body.id,
-        "nom": body.name,
-        "type": body.kind,
-        "type_libelle": label(body.kind),
-        "code_insee": body.insee_code,
-        "siren": body.siren,
-        "departement": body.departement_code,
-        "population": body.population,
-        "epci": _ref(body.epci),
-        "statut_affiliation": body.affiliation_status,
-        "statut_libelle": status_label(body.affiliation_status),
+        "id": source.id,
+        "nom": source.name,
+        "type": source.kind,
+        "type_libelle": label(source.kind),
+        "code_insee": source.insee_code,
+        "siren": source.siren,
+        "departement": source.departement_code,
+        "population": source.population,
+        "epci": epci,
+        "statut_affiliation": source.affiliation_status,
+        "statut_libelle": status_label(source.affiliation_status),
     }
 
 
-def row_fields(row) -> dict:
-    """:func:`summary_fields` for a plain row of :func:`portal.registry.services.summary_rows`."""
-    return {
-        "id": row.id,
-        "nom": row.name,
-        "type": row.kind,
-        "type_libelle": label(row.kind),
-        "code_insee": row.insee_code,
-        "siren": row.siren,
-        "departement": row.departement_code,
-        "population": row.population,
-        "epci": {"id": row.epci_id, "nom": row.epci_name} if row.epci_id is not None else None,
-        "statut_affiliation": row.affiliation_status,
-        "statut_libelle": status_label(row.affiliation_status),
-    }
+def _epci(epci_id: int | None, name: str | None) -> dict | None:
+    return {"id": epci_id, "nom": name} if epci_id is not None else None
 
 
 def declaration_model(declaration) -> Declaration:
@@ -193,7 +182,7 @@ def list_collectivites(user, query: CollectiviteQuery):
     filters = filters_from(query)
     statement = registry.filtered_statement(user, filters)
     page = ids_only(statement, Collectivite, query, count_key=registry.count_key(user, filters))
-    items = [row_fields(row) for row in registry.summary_rows(page.items)]
+    items = [summary_fields(row, _epci(row.epci_id, row.epci_name)) for row in registry.summary_rows(page.items)]
     return raw_json_response({"items": items, **envelope(page)})
 
 
@@ -210,7 +199,7 @@ def get_collectivite(user, collectivite_id: int):
     evaluation = affiliation.compute(body, year)
     result = evaluation.result
     return CollectiviteDetail(
-        **summary_fields(body),
+        **summary_fields(body, _epci(body.epci_id, body.epci.name if body.epci else None)),
         postal_codes=(body.postal_codes or "").split(),
         rattachee_a=_ref(body.parent),
         statut_calcule=StatusEvaluation(

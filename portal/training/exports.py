@@ -124,7 +124,7 @@ def registrations_statement(filters: Filters):
         .order_by(TrainingSession.starts_at, TrainingSession.id, Registration.id)
     )
     if filters.year is not None:
-        start, end = services._year_bounds(filters.year)
+        start, end = services.year_bounds(filters.year)
         statement = statement.where(TrainingSession.starts_at >= start, TrainingSession.starts_at < end)
     if filters.status is not None:
         statement = statement.where(Registration.status == filters.status)

@@ -952,13 +952,13 @@ class CommuneYear:
         return None if self.budget is None else self.budget.amount - self.spent - self.committed
 
 
-def _year_bounds(year: int) -> tuple[datetime, datetime]:
+def year_bounds(year: int) -> tuple[datetime, datetime]:
     start = datetime(year, 1, 1, tzinfo=calendar.PARIS)
     return start, datetime(year + 1, 1, 1, tzinfo=calendar.PARIS)
 
 
 def year_registrations(body_id: int, year: int) -> list[Registration]:
-    start, end = _year_bounds(year)
+    start, end = year_bounds(year)
     return list(
         db.session.scalars(
             select(Registration)
