@@ -52,7 +52,7 @@ def create_token(url: str) -> str:
 
     from portal.accounts.models import User
     from portal.api import tokens
-    from portal.common.database import utcnow
+    from portal.common.clock import utcnow
     from portal.extensions import db
 
     app = benchlib.make_app(url)

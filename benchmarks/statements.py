@@ -87,7 +87,7 @@ def build_database(url: str, data: Path, year: int, per_body: float) -> dict:
     from portal.accounts.services import create_user
     from portal.affiliation.models import AffiliationStatusChange
     from portal.catalogue.models import PayrollDeclaration, Service
-    from portal.common.database import utcnow
+    from portal.common.clock import utcnow
     from portal.demo.catalogue import load_catalogue
     from portal.extensions import db
     from portal.registry.models import Collectivite, HeadcountDeclaration

@@ -74,7 +74,7 @@ def build_database(url: str, data: Path, analyze: bool = True) -> dict:
 
     from portal.accounts.services import create_user
     from portal.affiliation import rules
-    from portal.common.database import utcnow
+    from portal.common.clock import utcnow
     from portal.extensions import db
     from portal.registry.importer import import_records, read_dataset
     from portal.registry.models import Collectivite, HeadcountDeclaration

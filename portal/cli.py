@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import text
 
+from portal.common.clock import paris_today
 from portal.common.errors import DomainError
 from portal.extensions import db
 
@@ -142,7 +142,7 @@ def apply_affiliation_changes(on):
     """Applique les statuts d'affiliation dont la date d'effet est atteinte."""
     from portal.affiliation.services import apply_due_changes
 
-    count = apply_due_changes(on.date() if on else date.today())
+    count = apply_due_changes(on.date() if on else paris_today())
     db.session.commit()
     click.echo(f"{count} statut(s) mis à jour.")
 

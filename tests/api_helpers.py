@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from portal.api import tokens
-from portal.common.database import utcnow
+from portal.common.clock import utcnow
 from portal.extensions import db
 
 

@@ -21,8 +21,25 @@ from sqlalchemy import event, text
 
 from portal import create_app
 from portal.extensions import db
+from tests import clock
+
 
 TEST_PASSWORD = "mot-de-passe-de-test-47"
+
+
+def pytest_configure(config):
+    """Every test runs under the frozen, ticking test clock (see ``tests/clock.py``)."""
+    config._portal_clock = clock.start()
+
+
+def pytest_unconfigure(config):
+    traveller = getattr(config, "_portal_clock", None)
+    if traveller is not None:
+        traveller.stop()
+
+
+def pytest_report_header(config):
+    return f"horloge des tests : {clock.chosen_instant().isoformat()} (PORTAL_TEST_TODAY pour la changer)"
 
 
 def _free_port() -> int:
@@ -50,6 +67,7 @@ def broker_url(tmp_path_factory) -> str:
 def make_environ(database_url: str, broker: str = "memory://", **extra) -> dict:
     environ = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL"}}
     environ.update({"PORTAL_ENV": "testing", "DATABASE_URL": database_url, "CELERY_BROKER_URL": broker})
+    environ[clock.ENV_NOW] = clock.current_instant_for_subprocess()  # child processes share the test calendar
     environ.update({k: str(v) for k, v in extra.items()})
     return environ
 

@@ -9,7 +9,8 @@ from enum import StrEnum
 from sqlalchemy import Column, Date, ForeignKey, Index, String, Table, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.common.database import TimestampMixin, UTCDateTime, utcnow
+from portal.common.clock import utcnow
+from portal.common.database import TimestampMixin, UTCDateTime
 from portal.extensions import db
 
 

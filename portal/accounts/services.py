@@ -18,7 +18,7 @@ from sqlalchemy import select
 from portal.accounts.models import LoginAttempt, Mandate, MandateFunction, Role, User, new_session_token
 from portal.accounts.rules import password_problems, throttled_until
 from portal.audit import services as audit
-from portal.common.database import utcnow
+from portal.common.clock import utcnow
 from portal.common.errors import DomainError
 from portal.extensions import db
 from portal.registry.models import Collectivite

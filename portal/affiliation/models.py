@@ -7,7 +7,8 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.common.database import UTCDateTime, utcnow
+from portal.common.clock import utcnow
+from portal.common.database import UTCDateTime
 from portal.extensions import db
 
 

@@ -16,7 +16,7 @@ from portal.accounts.models import Role, User
 from portal.affiliation import rules
 from portal.affiliation.models import AffiliationDecision, AffiliationStatusChange
 from portal.audit import services as audit
-from portal.common.database import utcnow
+from portal.common.clock import paris_today, utcnow
 from portal.common.errors import DomainError
 from portal.extensions import db
 from portal.registry.kinds import COMMUNE_ATTACHED_KINDS, Kind
@@ -39,7 +39,7 @@ DECISION_KIND_LABELS = {
 
 
 def today() -> date:
-    return date.today()
+    return paris_today()
 
 
 # Declarations ------------------------------------------------------------------------------------

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -13,6 +11,7 @@ from portal.affiliation import services
 from portal.affiliation.forms import DecisionForm, VoluntaryForm
 from portal.affiliation.models import AffiliationDecision
 from portal.common.auth import staff_required
+from portal.common.clock import paris_today
 from portal.common.errors import DomainError
 from portal.common.forms import show_domain_error
 from portal.common.pagination import paginate
@@ -38,7 +37,7 @@ def queue():
 @staff_required
 def decision(decision_id: int):
     found = db.session.get(AffiliationDecision, decision_id) or abort(404)
-    form = DecisionForm(decided_status=found.proposed_status, effective_date=date.today())
+    form = DecisionForm(decided_status=found.proposed_status, effective_date=paris_today())
     status = 200
     if found.state == "open" and form.validate_on_submit():
         try:
@@ -59,7 +58,7 @@ def decision(decision_id: int):
             return redirect(url_for("registry.show", collectivite_id=found.collectivite_id) + "#historique")
     if form.errors or form.form_errors:
         status = 422
-    evaluation = services.compute(found.collectivite, found.year or date.today().year)
+    evaluation = services.compute(found.collectivite, found.year or paris_today().year)
     return render_template(
         "affiliation/decision.html",
         decision=found,
@@ -73,7 +72,7 @@ def decision(decision_id: int):
 @staff_required
 def voluntary(collectivite_id: int):
     body = db.session.get(Collectivite, collectivite_id) or abort(404)
-    form = VoluntaryForm(effective_date=date.today())
+    form = VoluntaryForm(effective_date=paris_today())
     status = 200
     if form.validate_on_submit():
         request_ = services.VoluntaryRequest(
@@ -98,8 +97,8 @@ def voluntary(collectivite_id: int):
             return redirect(url_for("registry.show", collectivite_id=body.id) + "#historique")
     if form.errors or form.form_errors:
         status = 422
-    totals = services.affiliated_totals(date.today().year)
-    evaluation = services.compute(body, date.today().year)
+    totals = services.affiliated_totals(paris_today().year)
+    evaluation = services.compute(body, paris_today().year)
     return render_template(
         "affiliation/voluntary.html",
         body=body,

@@ -18,6 +18,7 @@ from portal.api.problems import ApiProblem
 from portal.api.schemas import PageModel, PageQuery, RequestModel, ResponseModel
 from portal.api.spec import operation, raw_json_response
 from portal.common.auth import can_manage_collectivite, get_visible_collectivite_or_404
+from portal.common.clock import paris_today
 from portal.common.errors import DomainError
 from portal.common.routing import MAX_ID
 from portal.extensions import db
@@ -195,7 +196,7 @@ def list_collectivites(user, query: CollectiviteQuery):
 )
 def get_collectivite(user, collectivite_id: int):
     body = get_visible_collectivite_or_404(user, collectivite_id)
-    year = date.today().year
+    year = paris_today().year
     evaluation = affiliation.compute(body, year)
     result = evaluation.result
     return CollectiviteDetail(

@@ -15,6 +15,7 @@ from portal.api.paging import envelope, of_list
 from portal.api.problems import ApiProblem
 from portal.api.schemas import PageModel, PageQuery, ResponseModel
 from portal.api.spec import operation
+from portal.common.clock import paris_today
 from portal.common.routing import MAX_ID
 from portal.conventions import rules, services
 
@@ -138,7 +139,7 @@ def get_convention(user, convention_id: int):
     convention = services.get_visible(user, convention_id)
     if convention is None:
         raise ApiProblem(404)
-    row = services.rows(convention, date.today())
+    row = services.rows(convention, paris_today())
     return ConventionDetail(
         **summary_fields(row),
         objet=convention.object,

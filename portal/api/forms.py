@@ -10,11 +10,12 @@ from wtforms import DateField, EmailField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
 from portal.api.models import SCOPE_LABELS, Scope
+from portal.common.clock import paris_today
 from portal.common.forms import options
 
 
 def _default_expiry() -> date:
-    return date.today() + timedelta(days=90)
+    return paris_today() + timedelta(days=90)
 
 
 class TokenForm(FlaskForm):

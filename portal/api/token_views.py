@@ -3,8 +3,7 @@ tokens and revoke any token. The secret is shown once, in the answer to the crea
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
-from zoneinfo import ZoneInfo
+from datetime import datetime, time
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -16,17 +15,17 @@ from portal.api import tokens
 from portal.api.forms import ServiceAccountForm, ServiceTokenForm, TokenForm
 from portal.api.models import ApiToken
 from portal.common.auth import staff_required
+from portal.common.clock import paris_instant, utcnow
 from portal.common.errors import DomainError
 from portal.common.forms import options, show_domain_error
 from portal.extensions import db
 
 bp = Blueprint("api_tokens", __name__)
-PARIS = ZoneInfo("Europe/Paris")
 
 
 def _end_of_day(day) -> datetime:
     """A token chosen to expire on a day works until the end of that day, Paris time."""
-    return datetime.combine(day, time(23, 59, 59), tzinfo=PARIS).astimezone(UTC)
+    return paris_instant(day, time(23, 59, 59))
 
 
 def _create(form: TokenForm, user) -> tokens.Created | None:
@@ -53,7 +52,7 @@ def index():
             form = TokenForm(formdata=None)
     status = 422 if form.errors or form.form_errors else 200
     return render_template(
-        "api/tokens.html", form=form, created=created, tokens=tokens.tokens_of(current_user), now=datetime.now(UTC)
+        "api/tokens.html", form=form, created=created, tokens=tokens.tokens_of(current_user), now=utcnow()
     ), status
 
 
@@ -126,5 +125,5 @@ def admin():
         token_form=token_form,
         created=created,
         tokens=tokens.all_tokens(),
-        now=datetime.now(UTC),
+        now=utcnow(),
     ), (422 if failed else 200)

@@ -17,7 +17,7 @@ from portal.accounts.models import Role, User
 from portal.api import rules
 from portal.api.models import ApiToken, Scope
 from portal.audit import services as audit
-from portal.common.database import utcnow
+from portal.common.clock import utcnow
 from portal.common.errors import DomainError
 from portal.extensions import db
 from portal.registry.models import Collectivite

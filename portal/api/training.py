@@ -9,7 +9,7 @@ writes through ``register``, ``cancel`` and ``accept_offer``, which take the ros
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -24,6 +24,7 @@ from portal.api.paging import envelope, rows
 from portal.api.problems import ApiProblem
 from portal.api.schemas import PageModel, PageQuery, RequestModel, ResponseModel
 from portal.api.spec import operation
+from portal.common.clock import utcnow
 from portal.common.errors import ConflictError, DomainError
 from portal.common.routing import MAX_ID
 from portal.extensions import db
@@ -327,7 +328,7 @@ def _amount(value: float, places: int, pointer: str, errors: list[dict]) -> Deci
 )
 def list_training_sessions(user, query: SessionQuery):
     statement = services.sessions_visible_to(user)
-    now = datetime.now(UTC)
+    now = utcnow()
     if query.periode == "a_venir":
         statement = statement.where(TrainingSession.starts_at >= now)
     elif query.periode == "passees":
@@ -364,7 +365,7 @@ def get_training_session(user, session_id: int):
     if session is None:
         raise ApiProblem(404)
     closed = rules.registration_closed_reason(
-        now=datetime.now(UTC),
+        now=utcnow(),
         starts_at=session.starts_at,
         deadline=session.registration_deadline,
         published=session.published,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -20,6 +18,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from portal.catalogue.rules import ELIGIBILITY_LABELS, GROUP_LABELS, TARIFF_LABELS
 from portal.catalogue.services import REQUEST_FIELDS
+from portal.common.clock import paris_today
 from portal.common.forms import options
 from portal.statements.forms import FrenchDecimalField
 
@@ -54,7 +53,7 @@ class ServiceForm(FlaskForm):
 
 class TariffForm(FlaskForm):
     year = IntegerField(
-        _l("Année"), default=lambda: date.today().year + 1, validators=[InputRequired(_l("Indiquez l'année."))]
+        _l("Année"), default=lambda: paris_today().year + 1, validators=[InputRequired(_l("Indiquez l'année."))]
     )
     unit_amount = FrenchDecimalField(
         _l("Tarif (€ ou % de la masse salariale)"), places=4, validators=[InputRequired(_l("Indiquez le tarif."))]

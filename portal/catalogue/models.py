@@ -9,7 +9,8 @@ from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Numeric, String,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.catalogue.rules import ELIGIBILITY_LABELS, GROUP_LABELS, TARIFF_LABELS
-from portal.common.database import TimestampMixin, UTCDateTime, utcnow
+from portal.common.clock import utcnow
+from portal.common.database import TimestampMixin, UTCDateTime
 from portal.extensions import db
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from portal.audit import services as audit
 from portal.catalogue.models import Service, Tariff
 from portal.catalogue.rules import ELIGIBILITY_LABELS, GROUP_LABELS, TARIFF_LABELS, TariffModel
+from portal.common.clock import paris_today
 from portal.common.errors import DomainError
 from portal.extensions import db
 
@@ -95,15 +96,15 @@ def set_tariff(
 ) -> Tariff:
     if service.tariff_model == TariffModel.INCLUDED:
         raise DomainError("Ce service est compris dans la cotisation : il n'a pas de tarif propre.")
-    if not 2000 <= year <= date.today().year + 2:
-        raise DomainError(f"L'année doit être comprise entre 2000 et {date.today().year + 2}.", "year")
+    if not 2000 <= year <= paris_today().year + 2:
+        raise DomainError(f"L'année doit être comprise entre 2000 et {paris_today().year + 2}.", "year")
     if amount is None or amount < 0:
         raise DomainError("Le tarif doit être un montant positif ou nul.", "unit_amount")
     if service.tariff_model == TariffModel.PAYROLL_RATE and amount > 100:
         raise DomainError("Un taux de la masse salariale s'exprime en pourcentage (entre 0 et 100).", "unit_amount")
     if not (deliberation_ref or "").strip():
         raise DomainError("La référence de la délibération est obligatoire.", "deliberation_ref")
-    if deliberation_date > date.today():
+    if deliberation_date > paris_today():
         raise DomainError("La délibération ne peut pas être datée dans le futur.", "deliberation_date")
     tariff = next((t for t in service.tariffs if t.year == year), None)
     if tariff is None:

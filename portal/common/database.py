@@ -9,9 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from portal.common.clock import utcnow
 
 
 class UTCDateTime(TypeDecorator):

@@ -7,7 +7,8 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.common.database import TimestampMixin, UTCDateTime, utcnow
+from portal.common.clock import utcnow
+from portal.common.database import TimestampMixin, UTCDateTime
 from portal.conventions import rules
 from portal.extensions import db
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from portal.accounts.models import Role, User
 from portal.audit import services as audit
 from portal.common.auth import attached_collectivite_ids
+from portal.common.clock import paris_today
 from portal.common.errors import DomainError
 from portal.common.text import normalise
 from portal.conventions import rules
@@ -500,7 +501,7 @@ def search(user, filters: Filters, today: date | None = None) -> list[Row]:
     """The conventions ``user`` may see, filtered. Partner, kind and text are filtered in SQL; the state and the
     "expiring within N days" filter need the rules (tacit renewals), so they are applied to the rows found:
     a CDG holds tens to hundreds of conventions, not millions."""
-    today = today or date.today()
+    today = today or paris_today()
     statement = visible(user).options(selectinload(Convention.parties).selectinload(ConventionParty.partner))
     if filters.kind:
         statement = statement.where(Convention.kind == filters.kind)
@@ -554,7 +555,7 @@ def run_alerts(today: date | None = None) -> int:
     its notifications with it). Returns the number of alerts sent."""
     from portal.notifications.services import notify
 
-    today = today or date.today()
+    today = today or paris_today()
     delay = alert_days()
     candidates = db.session.scalars(
         select(Convention).where(

@@ -11,6 +11,7 @@ from flask_wtf import FlaskForm
 
 from portal.common import exports
 from portal.common.auth import staff_required
+from portal.common.clock import paris_today
 from portal.common.errors import DomainError
 from portal.common.forms import options, show_domain_error
 from portal.conventions import exports as convention_exports
@@ -118,8 +119,8 @@ def _render_show(convention, status=200, **forms):
     return render_template(
         "conventions/show.html",
         convention=convention,
-        row=services.rows(convention, date.today()),
-        deadlines=rules.deadlines(convention.terms, date.today()),
+        row=services.rows(convention, paris_today()),
+        deadlines=rules.deadlines(convention.terms, paris_today()),
         visible_children=[c for c in convention.children if services.get_visible(current_user, c.id) is not None],
         parent_visible=convention.parent is not None and services.get_visible(current_user, convention.parent_id),
         action_form=action_form,

@@ -22,6 +22,7 @@ from portal.accounts import services as accounts
 from portal.accounts.models import Role
 from portal.affiliation import rules
 from portal.affiliation import services as affiliation
+from portal.common.clock import paris_today
 from portal.conventions.demo import load_conventions
 from portal.demo.catalogue import SERVICES, load_catalogue
 from portal.extensions import db
@@ -105,7 +106,7 @@ def _add_attached(commune: Collectivite, kind: str, name: str) -> Collectivite:
 
 def load(current_year: int | None = None, log=print) -> ImportSummary:
     """Load everything into an empty database. Only flushes; the caller commits."""
-    current_year = current_year or date.today().year
+    current_year = current_year or paris_today().year
     years = (current_year - 2, current_year - 1, current_year)
     summary = import_records(read_dataset(DATA_DIR, DEPARTEMENT))
     log(f"Registre : {summary.created} créées, {summary.updated} mises à jour, {summary.unchanged} inchangées.")
@@ -217,14 +218,14 @@ def load_subscriptions(by_code: dict, catalogue: dict, users: dict, year: int) -
         today=january,
     )
     subscriptions.transition(personnel, Action.VALIDATE, staff, "Bienvenue au service.")
-    subscriptions.run_daily(date.today())
+    subscriptions.run_daily(paris_today())
     # Sauvagnas asks for the ENT of its school: waiting in the staff queue.
     school = "0479001"
     subscriptions.request_subscription(
         by_code["47288"],
         catalogue["ent-ecoles"],
         subscriptions.RequestInput(
-            start_date=date.today().replace(day=1) if date.today().day == 1 else date.today(),
+            start_date=paris_today().replace(day=1) if paris_today().day == 1 else paris_today(),
             schools=[subscriptions.SchoolInput(school + uai_key(school), "École de Sauvagnas (fictive)", 2, 38)],
             message="Pour la rentrée de janvier.",
         ),
@@ -232,7 +233,7 @@ def load_subscriptions(by_code: dict, catalogue: dict, users: dict, year: int) -
     )
     # Saint-Sixte was asked for more information about its RGPD request.
     rgpd = subscriptions.request_subscription(
-        by_code["47279"], catalogue["rgpd-dpo"], subscriptions.RequestInput(start_date=date.today()), secretary
+        by_code["47279"], catalogue["rgpd-dpo"], subscriptions.RequestInput(start_date=paris_today()), secretary
     )
     subscriptions.transition(rgpd, Action.ASK_INFO, staff, "Merci d'indiquer le nom de l'élu référent RGPD.")
     db.session.flush()

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from portal.affiliation import services as affiliation
 from portal.affiliation.models import AffiliationDecision
+from portal.common.clock import paris_today
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail, OutboxState
 from portal.registry.models import Collectivite
@@ -47,7 +46,7 @@ def dashboard():
             total=sum(by_status.values()),
         )
     if current_user.is_secretary:
-        year = date.today().year
+        year = paris_today().year
         rows = []
         for body in current_user.collectivites:
             evaluation = affiliation.compute(body, year)

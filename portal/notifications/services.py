@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy import and_, event, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from portal.common.database import utcnow
+from portal.common.clock import utcnow
 from portal.extensions import db
 from portal.notifications.categories import is_mandatory
 from portal.notifications.models import (

@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, select, update
 
 from portal.common.auth import staff_required
-from portal.common.database import utcnow
+from portal.common.clock import utcnow
 from portal.common.errors import DomainError
 from portal.common.pagination import paginate
 from portal.extensions import db

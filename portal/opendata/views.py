@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date
 
 from flask import Blueprint, Response, render_template, stream_with_context
 from flask_babel import gettext as _
 
 from portal.common import exports
+from portal.common.clock import paris_today
 from portal.opendata import services
 
 bp = Blueprint("opendata", __name__, url_prefix="/donnees-ouvertes")
@@ -41,7 +41,7 @@ def csv_file():
 
 
 def _json_chunks() -> Iterator[str]:
-    yield json.dumps({"date": date.today().isoformat()})[:-1] + ', "collectivites": ['  # the object, left open
+    yield json.dumps({"date": paris_today().isoformat()})[:-1] + ', "collectivites": ['  # the object, left open
     separator = "\n"
     for record in services.records():
         yield separator + json.dumps(record, ensure_ascii=False)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
 from portal.affiliation.rules import STATUS_LABELS, Status
+from portal.common.clock import paris_today
 from portal.common.forms import options
 from portal.registry.kinds import LABELS
 
@@ -58,7 +57,7 @@ class HeadcountForm(FlaskForm):
         _l("Année"),
         validators=[
             InputRequired(_l("Indiquez l'année.")),
-            NumberRange(min=2000, max=date.today().year + 1, message=_l("Indiquez une année valide.")),
+            NumberRange(min=2000, max=paris_today().year + 1, message=_l("Indiquez une année valide.")),
         ],
         render_kw={"inputmode": "numeric"},
     )
@@ -73,4 +72,4 @@ class HeadcountForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.year.validators[1].max = date.today().year + 1
+        self.year.validators[1].max = paris_today().year + 1

@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import insert, select, update
 
 from portal.common import versions
-from portal.common.database import utcnow
+from portal.common.clock import utcnow
 from portal.common.errors import DomainError
 from portal.common.text import normalise
 from portal.extensions import db

@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.common.database import TimestampMixin, UTCDateTime, utcnow
+from portal.common.clock import utcnow
+from portal.common.database import TimestampMixin, UTCDateTime
 from portal.extensions import db
 from portal.registry.kinds import EPCI_KINDS, Kind, label
 

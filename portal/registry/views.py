@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -11,6 +9,7 @@ from flask_login import current_user, login_required
 from portal.affiliation import services as affiliation
 from portal.common import exports
 from portal.common.auth import can_manage_collectivite, get_visible_collectivite_or_404
+from portal.common.clock import paris_today
 from portal.common.errors import DomainError
 from portal.common.forms import options, show_domain_error
 from portal.extensions import db
@@ -66,12 +65,12 @@ def export(fmt: str):
 @login_required
 def show(collectivite_id: int):
     body = get_visible_collectivite_or_404(current_user, collectivite_id)
-    form = HeadcountForm(year=date.today().year) if can_manage_collectivite(current_user, body) else None
+    form = HeadcountForm(year=paris_today().year) if can_manage_collectivite(current_user, body) else None
     return _render_show(body, form)
 
 
 def _render_show(body, form, status: int = 200):
-    year = date.today().year
+    year = paris_today().year
     evaluation = affiliation.compute(body, year)
     declarations = services.declarations(body.id)
     context = {

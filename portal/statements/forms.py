@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
+from portal.common.clock import paris_today
 from portal.common.forms import options
 
 
@@ -23,7 +22,7 @@ class FrenchDecimalField(DecimalField):
 
 class RateForm(FlaskForm):
     year = IntegerField(
-        _l("Année"), validators=[InputRequired(_l("Indiquez l'année."))], default=lambda: date.today().year + 1
+        _l("Année"), validators=[InputRequired(_l("Indiquez l'année."))], default=lambda: paris_today().year + 1
     )
     kind = SelectField(
         _l("Taux"),
@@ -54,7 +53,7 @@ class PayrollForm(FlaskForm):
             InputRequired(_l("Indiquez l'année.")),
             NumberRange(min=2000, max=2100, message=_l("Année invalide.")),
         ],
-        default=lambda: date.today().year,
+        default=lambda: paris_today().year,
     )
     amount = StringField(
         _l("Masse salariale déclarée (€)"),

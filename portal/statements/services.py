@@ -18,6 +18,7 @@ from portal.affiliation.models import AffiliationStatusChange
 from portal.audit import services as audit
 from portal.catalogue import rules as catalogue_rules
 from portal.catalogue.models import ContributionRate, PayrollDeclaration, Service, Tariff
+from portal.common.clock import paris_today
 from portal.common.errors import DomainError
 from portal.extensions import db
 from portal.registry.models import Collectivite
@@ -50,8 +51,8 @@ def set_rate(year: int, kind: str, rate_percent: Decimal, deliberation_ref: str,
     """Record the yearly rate voted by the board; refused above the legal cap."""
     if kind not in ("cotisation", "socle"):
         raise DomainError("Type de taux inconnu.", "kind")
-    if not (2000 <= year <= date.today().year + 1):
-        raise DomainError(f"L'année doit être comprise entre 2000 et {date.today().year + 1}.", "year")
+    if not (2000 <= year <= paris_today().year + 1):
+        raise DomainError(f"L'année doit être comprise entre 2000 et {paris_today().year + 1}.", "year")
     try:
         catalogue_rules.check_rate(kind, rate_percent)
     except catalogue_rules.RateTooHigh as exc:

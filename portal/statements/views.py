@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
@@ -13,6 +12,7 @@ from sqlalchemy import select
 
 from portal.catalogue.models import ContributionRate, PayrollDeclaration
 from portal.common.auth import get_managed_collectivite_or_404, staff_required
+from portal.common.clock import paris_today
 from portal.common.errors import DomainError
 from portal.common.forms import show_domain_error
 from portal.extensions import db
@@ -43,7 +43,7 @@ def rates():
         select(ContributionRate).order_by(ContributionRate.year.desc(), ContributionRate.kind)
     ).all()
     status = 422 if form.errors or form.form_errors else 200
-    return render_template("statements/rates.html", form=form, rates=all_rates, year=date.today().year), status
+    return render_template("statements/rates.html", form=form, rates=all_rates, year=paris_today().year), status
 
 
 def _body_for_statement(collectivite_id: int):
@@ -96,7 +96,7 @@ def pdf(collectivite_id: int, year: int):
             body=body,
             year=year,
             statement=statement,
-            today=date.today(),
+            today=paris_today(),
             cdg_name="Centre de gestion de la fonction publique territoriale de Lot-et-Garonne",
         )
     except DocumentError as exc:

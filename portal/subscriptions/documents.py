@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 
 from flask import current_app, render_template
 
 from portal.catalogue.rules import TARIFF_LABELS
+from portal.common.clock import paris_today
 from portal.subscriptions.models import Subscription
 
 
@@ -29,7 +29,7 @@ def render_pdf(template: str, **context) -> bytes:
 
 def _context(subscription: Subscription) -> dict:
     service = subscription.service
-    year = (subscription.start_date or date.today()).year
+    year = (subscription.start_date or paris_today()).year
     tariff = service.tariff_for(year)
     return {
         "subscription": subscription,
@@ -38,7 +38,7 @@ def _context(subscription: Subscription) -> dict:
         "tariff": tariff,
         "tariff_label": TARIFF_LABELS.get(service.tariff_model, service.tariff_model),
         "quantities": (subscription.details or {}).get("quantities", {}),
-        "today": date.today(),
+        "today": paris_today(),
         "cdg_name": "Centre de gestion de la fonction publique territoriale de Lot-et-Garonne",
     }
 

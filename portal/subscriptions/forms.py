@@ -10,6 +10,7 @@ from wtforms import DateField, FieldList, Form, FormField, IntegerField, StringF
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from portal.catalogue.rules import add_months
+from portal.common.clock import paris_today
 from portal.subscriptions.services import QUANTITY_LABELS
 
 SCHOOL_ROWS = 5
@@ -41,7 +42,7 @@ class SchoolForm(Form):
 
 
 def first_day_of_next_month(today: date | None = None) -> date:
-    today = today or date.today()
+    today = today or paris_today()
     return add_months(today.replace(day=1), 1)
 
 

@@ -19,7 +19,7 @@ from portal.audit import services as audit
 from portal.catalogue import rules as catalogue_rules
 from portal.catalogue.models import PayrollDeclaration, Service
 from portal.common.auth import visible_collectivites
-from portal.common.database import utcnow
+from portal.common.clock import paris_today, utcnow
 from portal.common.errors import DomainError
 from portal.common.jobs import enqueue_after_commit
 from portal.extensions import db
@@ -215,7 +215,7 @@ def request_subscription(
 ) -> Subscription:
     """A collectivité asks for a service. Refused: inactive or included services, ineligible bodies,
     a second open request for the same service, bad quantities or schools, a start date in the past."""
-    today = today or date.today()
+    today = today or paris_today()
     if not service.active or not service.subscribable:
         raise DomainError(f"Le service « {service.name} » ne fait pas l'objet d'une demande d'adhésion.")
     verdict = catalogue_rules.eligibility(service.eligibility, body.affiliation_status)
@@ -371,7 +371,7 @@ def transition(
     before = subscription.state
     after = rules.next_state(before, action)
     if action == Action.VALIDATE:
-        subscription.start_date = start_date or subscription.start_date or date.today()
+        subscription.start_date = start_date or subscription.start_date or paris_today()
         subscription.documents_state = "pending"
         subscription.documents_error = None
         subscription.documents_requested_at = utcnow()
@@ -379,7 +379,7 @@ def transition(
     if action in (Action.REFUSE, Action.ASK_INFO):
         subscription.staff_message = comment
     if action == Action.END:
-        subscription.end_date = end_date or subscription.end_date or date.today()
+        subscription.end_date = end_date or subscription.end_date or paris_today()
         if subscription.start_date and subscription.end_date < subscription.start_date:
             raise DomainError("La date de fin ne peut pas précéder la date de début.", "end_date")
     subscription.state = after
@@ -414,7 +414,7 @@ def transition(
 
 def request_end(subscription: Subscription, actor: User, today: date | None = None) -> date:
     """The collectivité asks to end an active subscription; it ends after the service's notice."""
-    today = today or date.today()
+    today = today or paris_today()
     if subscription.state not in (State.ACTIVE, State.SUSPENDED, State.VALIDATED):
         raise DomainError("Seul un abonnement validé ou actif peut être résilié.")
     if subscription.end_requested_on is not None:
@@ -442,7 +442,7 @@ def request_end(subscription: Subscription, actor: User, today: date | None = No
 def run_daily(today: date | None = None) -> tuple[int, int]:
     """Scheduled: activate validated subscriptions on their start date, end those whose end date has passed.
     Idempotent: a second run finds nothing to do."""
-    today = today or date.today()
+    today = today or paris_today()
     activated = ended = 0
     for subscription in db.session.scalars(
         select(Subscription).where(Subscription.state == State.VALIDATED, Subscription.start_date <= today)

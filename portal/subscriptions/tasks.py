@@ -8,7 +8,7 @@ from celery import shared_task
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
 
-from portal.common.database import utcnow
+from portal.common.clock import utcnow
 from portal.extensions import db
 from portal.subscriptions import services
 from portal.subscriptions.documents import DocumentError, documents_for

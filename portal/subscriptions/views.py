@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -12,6 +10,7 @@ from sqlalchemy import select
 from portal.catalogue.models import Service
 from portal.common import exports
 from portal.common.auth import get_managed_collectivite_or_404
+from portal.common.clock import paris_today
 from portal.common.errors import DomainError
 from portal.common.forms import show_domain_error
 from portal.common.pagination import paginate
@@ -33,7 +32,7 @@ def _subscription_or_404(subscription_id: int) -> Subscription:
 @login_required
 def catalogue(collectivite_id: int):
     body = get_managed_collectivite_or_404(current_user, collectivite_id)
-    year = date.today().year
+    year = paris_today().year
     entries = services.catalogue_for(body, year)
     return render_template("subscriptions/catalogue.html", body=body, entries=entries, year=year)
 

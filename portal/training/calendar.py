@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
-PARIS = ZoneInfo("Europe/Paris")
+from portal.common.clock import PARIS
 
 # Europe/Paris since 1996: CEST from the last Sunday of March at 02:00, CET from the last Sunday of October.
 _VTIMEZONE = [

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 from portal.accounts import services as accounts
 from portal.accounts.models import Role
+from portal.common.clock import PARIS, paris_today
 from portal.extensions import db
 from portal.training import services
-from portal.training.calendar import PARIS
 from portal.training.models import Registration, TrainingSession
 from portal.training.rules import Status
 
@@ -25,7 +25,7 @@ def _at(day: date, hour: int) -> datetime:
 
 
 def load_training(by_code: dict, users: dict, password: str, today: date | None = None, log=print) -> None:
-    today = today or date.today()
+    today = today or paris_today()
     staff = users["agent@cdg47.example"]
     for email, name, code, function, subject in EXTRA_ELUS:
         users[email] = accounts.create_user(

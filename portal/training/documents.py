@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
-
+from portal.common.clock import PARIS, paris_today
 from portal.subscriptions.documents import render_pdf
-from portal.training.calendar import PARIS
 from portal.training.models import Registration, TrainingSession
 
 CDG_NAME = "Centre de gestion de la fonction publique territoriale de Lot-et-Garonne"
@@ -22,7 +20,7 @@ def attestation_pdf(registration: Registration) -> tuple[str, str, bytes]:
         mandate=registration.mandate,
         starts=session.starts_at.astimezone(PARIS),
         ends=session.ends_at.astimezone(PARIS),
-        today=date.today(),
+        today=paris_today(),
         cdg_name=CDG_NAME,
     )
     return f"attestation-formation-{registration.id}.pdf", "application/pdf", data

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -19,6 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import URL, Email, InputRequired, Length, NumberRange, Optional
 
+from portal.common.clock import paris_today
 from portal.common.forms import options
 from portal.statements.forms import FrenchDecimalField
 from portal.training.rules import FUNDING_LABELS
@@ -179,7 +179,7 @@ class BudgetForm(FlaskForm):
     year = IntegerField(
         _l("Année"),
         validators=[_required(_l("Indiquez l'année.")), NumberRange(min=2000, max=2100, message=_l("Année invalide."))],
-        default=lambda: date.today().year,
+        default=lambda: paris_today().year,
     )
     amount = FrenchDecimalField(
         _l("Crédits de formation votés (€)"),

@@ -9,7 +9,8 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.common.database import TimestampMixin, UTCDateTime, utcnow
+from portal.common.clock import utcnow
+from portal.common.database import TimestampMixin, UTCDateTime
 from portal.extensions import db
 from portal.training.rules import FUNDING_LABELS, STATUS_LABELS, Funding, Status, agrement_valid
 

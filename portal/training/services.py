@@ -23,7 +23,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from portal.accounts.models import Mandate, Role, User
 from portal.audit import services as audit
 from portal.common.auth import attached_collectivite_ids
-from portal.common.database import utcnow
+from portal.common.clock import PARIS, paris_today, utcnow
 from portal.common.errors import ConflictError, DomainError
 from portal.common.jobs import enqueue_after_commit
 from portal.extensions import db
@@ -203,8 +203,8 @@ def _check_session(data: SessionInput, training: Training | None, now: datetime)
     if data.quota_per_collectivite is not None and data.quota_per_collectivite > data.capacity:
         raise DomainError("Le quota par collectivité ne peut pas dépasser la capacité.", "quota_per_collectivite")
     body = training.body
-    session_day = data.starts_at.astimezone(calendar.PARIS).date()
-    today = now.astimezone(calendar.PARIS).date()
+    session_day = data.starts_at.astimezone(PARIS).date()
+    today = now.astimezone(PARIS).date()
     if data.published and not (body.agrement_valid_on(today) and body.agrement_valid_on(session_day)):
         raise DomainError(
             f"L'agrément de l'organisme « {body.name} » (n° {body.agrement_number}) n'est pas valide "
@@ -611,7 +611,7 @@ def register(
                     f"{mandate.collectivite.name} sur cette session."
                 )
         raise ConflictError("La session est complète.")
-    session_day = session.starts_at.astimezone(calendar.PARIS).date()
+    session_day = session.starts_at.astimezone(PARIS).date()
     registration = Registration(
         session_id=session.id,
         mandate_id=mandate.id,
@@ -899,7 +899,7 @@ class Rights:
 
 
 def rights_for(mandate: Mandate, today: date | None = None) -> Rights:
-    today = today or date.today()
+    today = today or paris_today()
     registrations = list(
         db.session.scalars(
             select(Registration)
@@ -917,7 +917,7 @@ def rights_for(mandate: Mandate, today: date | None = None) -> Rights:
         mandate_start=start,
         today=today,
         trained_in_first_year=any(
-            start <= r.session.starts_at.astimezone(calendar.PARIS).date() < rules.add_years(start, 1) for r in present
+            start <= r.session.starts_at.astimezone(PARIS).date() < rules.add_years(start, 1) for r in present
         ),
     )
     taken = sum((r.leave_days for r in present), Decimal(0))
@@ -953,8 +953,8 @@ class CommuneYear:
 
 
 def year_bounds(year: int) -> tuple[datetime, datetime]:
-    start = datetime(year, 1, 1, tzinfo=calendar.PARIS)
-    return start, datetime(year + 1, 1, 1, tzinfo=calendar.PARIS)
+    start = datetime(year, 1, 1, tzinfo=PARIS)
+    return start, datetime(year + 1, 1, 1, tzinfo=PARIS)
 
 
 def year_registrations(body_id: int, year: int) -> list[Registration]:
@@ -1046,11 +1046,11 @@ def untrained_communes(departements: list[str]) -> Select:
 
 
 def _local(value: datetime) -> str:
-    return value.astimezone(calendar.PARIS).strftime("%d/%m/%Y à %H h %M")
+    return value.astimezone(PARIS).strftime("%d/%m/%Y à %H h %M")
 
 
 def _when(session: TrainingSession) -> str:
-    start, end = session.starts_at.astimezone(calendar.PARIS), session.ends_at.astimezone(calendar.PARIS)
+    start, end = session.starts_at.astimezone(PARIS), session.ends_at.astimezone(PARIS)
     if start.date() == end.date():
         return f"{start:%d/%m/%Y}, de {start:%H h %M} à {end:%H h %M}"
     return f"{start:%d/%m/%Y à %H h %M} au {end:%d/%m/%Y à %H h %M}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from urllib.parse import urlsplit
 
@@ -15,6 +15,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 from portal.accounts.models import Mandate, User
 from portal.common import exports
 from portal.common.auth import get_managed_collectivite_or_404, staff_required
+from portal.common.clock import PARIS, paris_today, utcnow
 from portal.common.errors import DomainError
 from portal.common.forms import options, show_domain_error
 from portal.common.pagination import paginate
@@ -24,7 +25,6 @@ from portal.extensions import db
 from portal.registry.models import Collectivite
 from portal.training import exports as training_exports
 from portal.training import services
-from portal.training.calendar import PARIS
 from portal.training.documents import sign_in_sheet_pdf
 from portal.training.forms import (
     ActionForm,
@@ -69,7 +69,7 @@ def _registration_or_404(registration_id: int) -> Registration:
 @login_required
 def index():
     past = request.args.get("periode") == "passees"
-    now = datetime.now(UTC)
+    now = utcnow()
     statement = select(TrainingSession).options(joinedload(TrainingSession.training))
     statement = (
         statement.where(TrainingSession.starts_at < now).order_by(TrainingSession.starts_at.desc())
@@ -93,7 +93,7 @@ def index():
             )
         }
     return render_template(
-        "training/index.html", page=page, counts=counts, mine=mine, past=past, now=now, export_year=date.today().year
+        "training/index.html", page=page, counts=counts, mine=mine, past=past, now=now, export_year=paris_today().year
     )
 
 
@@ -181,7 +181,7 @@ def _render_session(training_session: TrainingSession, form, status: int = 200):
         .order_by(Registration.waiting_since, Registration.id)
     )
     registrations = list(db.session.scalars(visible))
-    now = datetime.now(UTC)
+    now = utcnow()
     closed = services.rules.registration_closed_reason(
         now=now,
         starts_at=training_session.starts_at,
@@ -290,8 +290,8 @@ def elu(mandate_id: int):
 
 
 def _year_arg() -> int:
-    year = request.args.get("annee", date.today().year, type=int)
-    return year if 2000 <= year <= 2100 else date.today().year
+    year = request.args.get("annee", paris_today().year, type=int)
+    return year if 2000 <= year <= 2100 else paris_today().year
 
 
 @commune_bp.route("/collectivites/<int:collectivite_id>/formations", methods=["GET", "POST"])
@@ -347,7 +347,7 @@ def catalogue():
         "training/catalogue.html",
         trainings=services.trainings(),
         bodies=services.bodies(),
-        today=date.today(),
+        today=paris_today(),
     )
 
 
@@ -528,7 +528,7 @@ def attendance(session_id: int):
         training=training_session.training,
         registrations=registrations,
         form=form,
-        started=training_session.starts_at <= datetime.now(UTC),
+        started=training_session.starts_at <= utcnow(),
     ), (422 if form.form_errors else 200)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from portal.api.models import ApiToken
 from portal.audit.models import AuditEvent
-from portal.common.database import utcnow
+from portal.common.clock import utcnow
 from portal.extensions import db
 from portal.registry.models import HeadcountDeclaration
 from tests import factories

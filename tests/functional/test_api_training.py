@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from portal.api.models import ApiToken
 from portal.audit.models import AuditEvent
-from portal.common.database import utcnow
+from portal.common.clock import utcnow
 from portal.extensions import db
 from portal.training import services
 from portal.training.models import Registration

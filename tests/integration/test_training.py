@@ -15,7 +15,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from portal.audit.models import AuditEvent
-from portal.common.database import utcnow
+from portal.common.clock import utcnow
 from portal.common.errors import ConflictError, DomainError
 from portal.extensions import db
 from portal.notifications import mailer

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select, update
 
-from portal.common.database import utcnow
+from portal.common.clock import utcnow
 from portal.common.errors import DomainError
 from portal.extensions import db
 from portal.notifications import services as notifications

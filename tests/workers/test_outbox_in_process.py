@@ -18,7 +18,7 @@ from jinja2 import BaseLoader, TemplateNotFound
 from sqlalchemy import event, select, update
 
 from portal.audit.models import AuditEvent
-from portal.common.database import utcnow
+from portal.common.clock import utcnow
 from portal.extensions import db
 from portal.notifications import services
 from portal.notifications.models import OutboxEmail, OutboxState

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from portal.common.database import utcnow
+from portal.common.clock import utcnow
 from portal.extensions import db
 from portal.notifications.models import Notification
 from portal.subscriptions.documents import DocumentError

@@ -1,0 +1,64 @@
+"""The frozen test clock: every test runs at a chosen instant, never at the day the suite happens to run.
+
+By default the suite runs on ``DEFAULT_TEST_NOW``. ``PORTAL_TEST_TODAY`` moves it:
+
+* ``PORTAL_TEST_TODAY=2027-12-31``: that day at noon, Paris time;
+* ``PORTAL_TEST_TODAY=2027-03-28T02:30``: that wall-clock time in Paris (a time that does not
+  exist on the day clocks go forward is read by zoneinfo's ``fold=0`` rule, as Python does).
+
+The clock ticks from that instant (``tick=True``): timeouts, leases and waits keep working. The
+Celery worker subprocesses receive the current fake instant in ``PORTAL_TEST_NOW`` (an aware ISO
+8601 instant) and travel to it when they start, so that the whole system shares one calendar.
+Only wall-clock functions move (``time.time``, ``datetime.now``, ``date.today``); ``time.monotonic``
+is left alone, so measured durations stay real.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, time
+
+import time_machine
+
+from portal.common.clock import PARIS
+
+DEFAULT_TEST_NOW = datetime(2026, 9, 15, 10, 0, tzinfo=PARIS)
+ENV_TODAY = "PORTAL_TEST_TODAY"
+ENV_NOW = "PORTAL_TEST_NOW"
+
+
+def parse_test_today(value: str) -> datetime:
+    """``YYYY-MM-DD`` (noon in Paris) or ``YYYY-MM-DDTHH:MM`` (Paris wall clock) or an aware ISO instant."""
+    value = value.strip()
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as error:
+        raise ValueError(
+            f"{ENV_TODAY}={value!r} : attendu une date AAAA-MM-JJ ou AAAA-MM-JJTHH:MM (heure de Paris)"
+        ) from error
+    if parsed.tzinfo is not None:
+        return parsed
+    if len(value) == 10:  # a bare date
+        parsed = datetime.combine(parsed.date(), time(12, 0))
+    return parsed.replace(tzinfo=PARIS)
+
+
+def chosen_instant(environ: dict | None = None) -> datetime:
+    environ = os.environ if environ is None else environ
+    if environ.get(ENV_NOW):
+        return datetime.fromisoformat(environ[ENV_NOW])
+    if environ.get(ENV_TODAY):
+        return parse_test_today(environ[ENV_TODAY])
+    return DEFAULT_TEST_NOW
+
+
+def start(environ: dict | None = None) -> time_machine.travel:
+    """Freeze the clock of this process at the chosen instant (ticking); returns the traveller to stop it."""
+    traveller = time_machine.travel(chosen_instant(environ), tick=True)
+    traveller.start()
+    return traveller
+
+
+def current_instant_for_subprocess() -> str:
+    """The fake instant to hand to a child process, which travels to it when it starts."""
+    return datetime.now(UTC).isoformat()
