@@ -6,9 +6,11 @@ By default the suite runs on ``DEFAULT_TEST_NOW``. ``PORTAL_TEST_TODAY`` moves i
 * ``PORTAL_TEST_TODAY=2027-03-28T02:30``: that wall-clock time in Paris (a time that does not
   exist on the day clocks go forward is read by zoneinfo's ``fold=0`` rule, as Python does).
 
-The clock ticks from that instant (``tick=True``): timeouts, leases and waits keep working. The
-Celery worker subprocesses receive the current fake instant in ``PORTAL_TEST_NOW`` (an aware ISO
-8601 instant) and travel to it when they start, so that the whole system shares one calendar.
+The clock ticks from that instant (``tick=True``): timeouts, leases and waits keep working. Child
+processes (the Celery workers of ``tests/workers``) receive the gap between the fake clock and the
+real one in ``PORTAL_TEST_CLOCK_OFFSET`` (seconds) and apply it when they start (see
+``tests/workers/celery_main.py``): they read exactly the parent's fake time, however long they take
+to start, so that a row due "now" in the test is due for the worker too.
 Only wall-clock functions move (``time.time``, ``datetime.now``, ``date.today``); ``time.monotonic``
 is left alone, so measured durations stay real.
 """
@@ -16,15 +18,17 @@ is left alone, so measured durations stay real.
 from __future__ import annotations
 
 import os
+import time as _time
 from datetime import UTC, datetime, time
 
 import time_machine
+from time_machine import escape_hatch
 
 from portal.common.clock import PARIS
 
 DEFAULT_TEST_NOW = datetime(2026, 9, 15, 10, 0, tzinfo=PARIS)
 ENV_TODAY = "PORTAL_TEST_TODAY"
-ENV_NOW = "PORTAL_TEST_NOW"
+ENV_OFFSET = "PORTAL_TEST_CLOCK_OFFSET"
 
 
 def parse_test_today(value: str) -> datetime:
@@ -45,8 +49,8 @@ def parse_test_today(value: str) -> datetime:
 
 def chosen_instant(environ: dict | None = None) -> datetime:
     environ = os.environ if environ is None else environ
-    if environ.get(ENV_NOW):
-        return datetime.fromisoformat(environ[ENV_NOW])
+    if environ.get(ENV_OFFSET):
+        return datetime.fromtimestamp(_real_time() + float(environ[ENV_OFFSET]), UTC)
     if environ.get(ENV_TODAY):
         return parse_test_today(environ[ENV_TODAY])
     return DEFAULT_TEST_NOW
@@ -56,9 +60,16 @@ def start(environ: dict | None = None) -> time_machine.travel:
     """Freeze the clock of this process at the chosen instant (ticking); returns the traveller to stop it."""
     traveller = time_machine.travel(chosen_instant(environ), tick=True)
     traveller.start()
+    # time-machine starts ticking at the first reading, not at start(): read now, so that processes
+    # forked later (Celery's pool) do not each start their own tick from the same instant, behind.
+    _time.time()
     return traveller
 
 
-def current_instant_for_subprocess() -> str:
-    """The fake instant to hand to a child process, which travels to it when it starts."""
-    return datetime.now(UTC).isoformat()
+def _real_time() -> float:
+    return escape_hatch.time.time() if escape_hatch.is_travelling() else _time.time()
+
+
+def offset_for_subprocess() -> str:
+    """How far the fake clock is from the real one, for a child process to apply when it starts."""
+    return repr(_time.time() - _real_time())

@@ -23,7 +23,6 @@ from portal import create_app
 from portal.extensions import db
 from tests import clock
 
-
 TEST_PASSWORD = "mot-de-passe-de-test-47"
 
 
@@ -67,7 +66,7 @@ def broker_url(tmp_path_factory) -> str:
 def make_environ(database_url: str, broker: str = "memory://", **extra) -> dict:
     environ = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL"}}
     environ.update({"PORTAL_ENV": "testing", "DATABASE_URL": database_url, "CELERY_BROKER_URL": broker})
-    environ[clock.ENV_NOW] = clock.current_instant_for_subprocess()  # child processes share the test calendar
+    environ[clock.ENV_OFFSET] = clock.offset_for_subprocess()  # child processes share the test's clock
     environ.update({k: str(v) for k, v in extra.items()})
     return environ
 

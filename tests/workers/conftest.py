@@ -159,7 +159,7 @@ class OutboxHarness:
         command = [
             sys.executable,
             "-m",
-            "celery",
+            "tests.workers.celery_main",  # Celery's command line, on the test's clock
             "-A",
             module,
             "worker",

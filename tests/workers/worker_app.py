@@ -1,9 +1,9 @@
 """The Celery app the worker subprocesses of these tests import: ``celery -A tests.workers.worker_app worker``.
 
 It is the real one (``workers.celery_app``, configured from the environment: database,
-broker, SMTP port, lease) with test-only additions, both read from the environment:
+broker, SMTP port, lease) with test-only additions, read from the environment (the test clock
+is started before, by ``tests/workers/celery_main.py``):
 
-* ``PORTAL_TEST_NOW``: the test's frozen clock, so the worker lives on the same day as the test.
 * ``TEST_CELERY_QUEUE``: the default queue, one per test, so that messages left over by a
   test (or by another run sharing the same Redis) never reach another test's worker. The
   worker consumes it and the tasks it publishes (retries, sweep) go to it too.
@@ -20,15 +20,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tests import clock
+from celery.signals import worker_ready
 
-if os.environ.get(clock.ENV_NOW):
-    # The test's calendar, before anything reads the time (see tests/clock.py).
-    clock.start()
-
-from celery.signals import worker_ready  # noqa: E402
-
-from workers.celery_app import app, flask_app  # noqa: E402,F401  (``app`` is what ``celery -A`` looks for)
+from workers.celery_app import app, flask_app  # noqa: F401  (``app`` is what ``celery -A`` looks for)
 
 _queue = os.environ.get("TEST_CELERY_QUEUE")
 if _queue:
