@@ -1,4 +1,10 @@
-"""Users, their attachments to collectivités, elected mandates and login attempts."""
+"""Users (logins), their attachments to collectivités, persons holding mandates, their mandates, login attempts.
+
+A *person* (an élu) exists without an account; a login may be attached to him later (``User.person_id``).
+A mandate row holds one function in one collectivité during one term: ``start_date`` is the start of the
+term (RNE "Date de début du mandat"), ``function_start_date`` the start of that function, ``end_date`` the day
+the row ended (a new function, a departure). Mandates are closed, never deleted.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +12,12 @@ import secrets
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Date, ForeignKey, Index, String, Table, false
+from sqlalchemy import Column, Date, ForeignKey, Index, String, Table, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.common.clock import utcnow
 from portal.common.database import TimestampMixin, UTCDateTime
+from portal.common.titles import function_title
 from portal.extensions import db
 
 
@@ -27,13 +34,23 @@ class MandateFunction(StrEnum):
     MAIRE = "maire"
     ADJOINT = "adjoint"
     CONSEILLER = "conseiller"
+    CONSEILLER_COMMUNAUTAIRE = "conseiller_communautaire"
 
 
-FUNCTION_LABELS = {
-    MandateFunction.MAIRE: "Maire",
-    MandateFunction.ADJOINT: "Adjoint au maire",
-    MandateFunction.CONSEILLER: "Conseiller municipal",
-}
+# Functions held on a municipal council: a person sits on one council at a time, so he has at most one current
+# municipal mandate (``User.mandate``).
+MUNICIPAL_FUNCTIONS = (MandateFunction.MAIRE, MandateFunction.ADJOINT, MandateFunction.CONSEILLER)
+
+
+class Sex(StrEnum):
+    F = "F"
+    M = "M"
+
+
+class PersonSource(StrEnum):
+    MANUAL = "manual"
+    RNE = "rne"
+
 
 secretary_collectivite = Table(
     "secretary_collectivite",
@@ -63,8 +80,21 @@ class User(TimestampMixin, db.Model):
     # An account dedicated to an integration (an API client): created by staff, used only through its tokens.
     is_service_account: Mapped[bool] = mapped_column(default=False, server_default=false())
 
+    # The person (élu) this login belongs to, if any.
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"), unique=True)
+
     collectivites = relationship("Collectivite", secondary=secretary_collectivite, order_by="Collectivite.name")
-    mandate: Mapped[Mandate | None] = relationship(back_populates="user", uselist=False, lazy="joined")
+    person: Mapped[Person | None] = relationship(back_populates="user", lazy="joined")
+    # The current municipal mandate of his person (read-only: mandates are changed through the person).
+    mandate: Mapped[Mandate | None] = relationship(
+        primaryjoin=(
+            "and_(User.person_id == foreign(Mandate.person_id), Mandate.end_date.is_(None), "
+            "Mandate.function.in_(['maire', 'adjoint', 'conseiller']))"
+        ),
+        viewonly=True,
+        uselist=False,
+        lazy="joined",
+    )
 
     # Flask-Login protocol
     @property
@@ -102,25 +132,73 @@ class User(TimestampMixin, db.Model):
         return f"<User {self.email} {self.role}>"
 
 
+class Person(TimestampMixin, db.Model):
+    """Someone who holds (or held) a mandate, with or without a login."""
+
+    __tablename__ = "person"
+    __table_args__ = (UniqueConstraint("source", "source_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    given_name: Mapped[str] = mapped_column(String(100))
+    family_name: Mapped[str] = mapped_column(String(100))
+    # 'F' or 'M'; unknown for the persons migrated from logins (their accounts never recorded it).
+    sex: Mapped[str | None] = mapped_column(String(1))
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(20), default=PersonSource.MANUAL)
+    # The identity in the source (for the RNE: names, sex, birth date and commune, normalised).
+    source_key: Mapped[str | None] = mapped_column(String(300))
+    # An address entered by a secretary for an élu without an account.
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+
+    user: Mapped[User | None] = relationship(back_populates="person", uselist=False)
+    mandates: Mapped[list[Mandate]] = relationship(
+        back_populates="person", order_by="(Mandate.start_date, Mandate.id)", passive_deletes=True
+    )
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.given_name, self.family_name) if part)
+
+    @property
+    def current_mandates(self) -> list[Mandate]:
+        return [m for m in self.mandates if m.end_date is None]
+
+    def __repr__(self) -> str:
+        return f"<Person {self.full_name}>"
+
+
 class Mandate(db.Model):
-    """An elected official's mandate in a collectivité."""
+    """One function held by a person in a collectivité during one term; closed (``end_date``), never deleted."""
 
     __tablename__ = "mandate"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
     collectivite_id: Mapped[int] = mapped_column(ForeignKey("collectivite.id", ondelete="CASCADE"), index=True)
-    function: Mapped[str] = mapped_column(String(20))
+    function: Mapped[str] = mapped_column(String(30))
+    # Rank of an adjoint (1 for the premier adjoint); empty for other functions.
+    rank: Mapped[int | None]
     has_delegation: Mapped[bool] = mapped_column(default=False)
     delegation_subject: Mapped[str | None] = mapped_column(String(200))
+    # Start of the term (the council's installation), kept when the function changes during the term.
     start_date: Mapped[date] = mapped_column(Date)
+    function_start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
 
-    user: Mapped[User] = relationship(back_populates="mandate")
+    person: Mapped[Person] = relationship(back_populates="mandates", lazy="joined")
+    # The login of the person, if he has one (read-only).
+    user: Mapped[User | None] = relationship(
+        primaryjoin="foreign(Mandate.person_id) == remote(User.person_id)", viewonly=True, uselist=False
+    )
     collectivite = relationship("Collectivite", lazy="joined")
 
     @property
     def function_label(self) -> str:
-        return FUNCTION_LABELS.get(MandateFunction(self.function), self.function)
+        return function_title(self.function, self.person.sex if self.person else None, self.rank)
+
+    @property
+    def is_current(self) -> bool:
+        return self.end_date is None
 
 
 class LoginAttempt(db.Model):

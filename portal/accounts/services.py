@@ -15,12 +15,23 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
-from portal.accounts.models import LoginAttempt, Mandate, MandateFunction, Role, User, new_session_token
+from portal.accounts.models import (
+    MUNICIPAL_FUNCTIONS,
+    LoginAttempt,
+    Mandate,
+    MandateFunction,
+    Person,
+    Role,
+    Sex,
+    User,
+    new_session_token,
+)
 from portal.accounts.rules import password_problems, throttled_until
 from portal.audit import services as audit
 from portal.common.clock import utcnow
 from portal.common.errors import DomainError
 from portal.extensions import db
+from portal.people.rules import split_full_name
 from portal.registry.models import Collectivite
 
 _hasher = PasswordHasher()
@@ -77,6 +88,7 @@ class MandateInput:
     has_delegation: bool = False
     delegation_subject: str | None = None
     start_date: date | None = None
+    sex: str | None = None
 
 
 def create_user(
@@ -121,19 +133,27 @@ def create_user(
     db.session.add(user)
     if role == Role.ELU:
         mandate = mandate or MandateInput()
-        if mandate.function not in {f.value for f in MandateFunction}:
+        if mandate.function not in MUNICIPAL_FUNCTIONS:
             raise DomainError("Fonction inconnue (maire, adjoint ou conseiller).", "function")
+        if mandate.sex is not None and mandate.sex not in {s.value for s in Sex}:
+            raise DomainError("Sexe inconnu (F ou M).", "sex")
         if mandate.function == MandateFunction.ADJOINT and not mandate.has_delegation:
             # An adjoint exercises by delegation of the maire (CGCT L2122-18); recorded as such.
             mandate.has_delegation = True
-        user.mandate = Mandate(
-            collectivite=collectivites[0],
-            function=mandate.function,
-            has_delegation=mandate.has_delegation or mandate.function == MandateFunction.MAIRE,
-            delegation_subject=mandate.delegation_subject,
-            start_date=mandate.start_date or date(2026, 3, 22),
+        given_name, family_name = split_full_name(user.full_name)
+        user.person = Person(given_name=given_name, family_name=family_name, sex=mandate.sex)
+        user.person.mandates.append(
+            Mandate(
+                collectivite=collectivites[0],
+                function=mandate.function,
+                has_delegation=mandate.has_delegation or mandate.function == MandateFunction.MAIRE,
+                delegation_subject=mandate.delegation_subject,
+                start_date=mandate.start_date or date(2026, 3, 22),
+            )
         )
     db.session.flush()
+    if role == Role.ELU:
+        db.session.expire(user, ["mandate"])  # read-only relationship: load it from the rows just written
     audit.record(
         "user.create",
         f"Création du compte {email} ({user.role_label})",

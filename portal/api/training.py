@@ -252,7 +252,7 @@ def registration_model(registration: Registration, position: int | None = None) 
         session=SessionRef(
             id=session.id, formation=session.training.title, debut=session.starts_at, fin=session.ends_at
         ),
-        elu=EluRef(mandat=mandate.id, nom=mandate.user.full_name, fonction=mandate.function_label),
+        elu=EluRef(mandat=mandate.id, nom=mandate.person.full_name, fonction=mandate.function_label),
         collectivite=CollectiviteRef(id=body.id, nom=body.name),
         statut=registration.status,
         statut_libelle=registration.status_label,

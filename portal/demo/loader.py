@@ -43,6 +43,7 @@ class DemoAccount:
     full_name: str
     codes: tuple[str, ...] = ()
     function: str | None = None
+    sex: str | None = None
 
 
 DEMO_ACCOUNTS = (
@@ -51,8 +52,8 @@ DEMO_ACCOUNTS = (
         "secretariat@mairies-pays-de-serres.example", Role.SECRETARY, "Nadia Roussel", ("47138", "47288", "47279")
     ),
     DemoAccount("secretariat@mairie-villeneuve.example", Role.SECRETARY, "Julien Lacombe", ("47323",)),
-    DemoAccount("maire@mairie-sauvagnas.example", Role.ELU, "Bernard Castaing", ("47288",), "maire"),
-    DemoAccount("conseillere@mairie-laroque-timbaut.example", Role.ELU, "Sophie Vidal", ("47138",), "conseiller"),
+    DemoAccount("maire@mairie-sauvagnas.example", Role.ELU, "Bernard Castaing", ("47288",), "maire", "M"),
+    DemoAccount("conseillere@mairie-laroque-timbaut.example", Role.ELU, "Sophie Vidal", ("47138",), "conseiller", "F"),
 )
 
 # Synthetic headcounts of the bodies placed on purpose around the threshold: {code: {year offset: (tc, tnc, contract.)}}
@@ -124,7 +125,9 @@ def load(current_year: int | None = None, log=print) -> ImportSummary:
     created_users = {}
     for account in DEMO_ACCOUNTS:
         mandate = (
-            accounts.MandateInput(function=account.function, start_date=date(2026, 3, 22)) if account.function else None
+            accounts.MandateInput(function=account.function, start_date=date(2026, 3, 22), sex=account.sex)
+            if account.function
+            else None
         )
         created_users[account.email] = accounts.create_user(
             email=account.email,

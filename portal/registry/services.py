@@ -127,7 +127,11 @@ def attached_users(collectivite_id: int) -> list[User]:
     secretaries = select(secretary_collectivite.c.user_id).where(
         secretary_collectivite.c.collectivite_id == collectivite_id
     )
-    elus = select(Mandate.user_id).where(Mandate.collectivite_id == collectivite_id)
+    elus = (
+        select(User.id)
+        .join(Mandate, Mandate.person_id == User.person_id)
+        .where(Mandate.collectivite_id == collectivite_id, Mandate.end_date.is_(None))
+    )
     return list(
         db.session.scalars(
             select(User).where(or_(User.id.in_(secretaries), User.id.in_(elus))).order_by(User.role, User.full_name)

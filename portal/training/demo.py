@@ -15,8 +15,8 @@ from portal.training.models import Registration, TrainingSession
 from portal.training.rules import Status
 
 EXTRA_ELUS = (
-    ("adjointe@mairie-laroque-timbaut.example", "Martine Lafon", "47138", "adjoint", "Affaires scolaires"),
-    ("maire@mairie-saint-sixte.example", "Pierre Dubos", "47279", "maire", None),
+    ("adjointe@mairie-laroque-timbaut.example", "Martine Lafon", "47138", "adjoint", "Affaires scolaires", "F"),
+    ("maire@mairie-saint-sixte.example", "Pierre Dubos", "47279", "maire", None, "M"),
 )
 
 
@@ -27,7 +27,7 @@ def _at(day: date, hour: int) -> datetime:
 def load_training(by_code: dict, users: dict, password: str, today: date | None = None, log=print) -> None:
     today = today or paris_today()
     staff = users["agent@cdg47.example"]
-    for email, name, code, function, subject in EXTRA_ELUS:
+    for email, name, code, function, subject, sex in EXTRA_ELUS:
         users[email] = accounts.create_user(
             email=email,
             role=Role.ELU,
@@ -39,6 +39,7 @@ def load_training(by_code: dict, users: dict, password: str, today: date | None 
                 has_delegation=bool(subject),
                 delegation_subject=subject,
                 start_date=date(2026, 3, 22),
+                sex=sex,
             ),
         )
     body = services.save_body(

@@ -16,7 +16,7 @@ def attestation_pdf(registration: Registration) -> tuple[str, str, bytes]:
         registration=registration,
         session=session,
         training=session.training,
-        elu=registration.mandate.user,
+        elu=registration.mandate.person,
         mandate=registration.mandate,
         starts=session.starts_at.astimezone(PARIS),
         ends=session.ends_at.astimezone(PARIS),

@@ -87,8 +87,8 @@ def participants(session: TrainingSession, fmt: str) -> Iterator[tuple]:
     )
     for r in db.session.scalars(statement):
         yield (
-            r.mandate.user.full_name,
-            r.mandate.user.email,
+            r.mandate.person.full_name,
+            r.mandate.user.email if r.mandate.user else (r.mandate.person.contact_email or ""),
             r.mandate.function_label,
             r.collectivite.name,
             r.collectivite.insee_code or "",
@@ -150,8 +150,8 @@ def registrations(filters: Filters, fmt: str) -> Iterator[tuple]:
             session.starts_at,
             session.ends_at,
             _number(training.duration_hours, fmt, 1),
-            r.mandate.user.full_name,
-            r.mandate.user.email,
+            r.mandate.person.full_name,
+            r.mandate.user.email if r.mandate.user else (r.mandate.person.contact_email or ""),
             r.mandate.function_label,
             r.collectivite.name,
             r.collectivite.insee_code or "",
@@ -198,7 +198,7 @@ def commune_year(body_id: int, year: int, fmt: str) -> Iterator[tuple]:
             funding=r.funding, tuition=r.tuition_cost, travel=r.travel_cost, dife_amount=r.dife_amount
         )
         yield (
-            r.mandate.user.full_name,
+            r.mandate.person.full_name,
             r.mandate.function_label,
             r.delegation_held,
             r.first_year,

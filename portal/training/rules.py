@@ -283,6 +283,22 @@ def leave_days_problem(*, used: Decimal, requested: Decimal) -> str | None:
     return None
 
 
+def held_since(spans: list[tuple[date, date | None]], start: date) -> date:
+    """The day an élu has held mandates without a break up to a mandate starting on ``start``.
+
+    ``spans`` are his mandates as (start, end or None). DIFE is per élu, not per mandate (domain.md §4): it
+    runs from the first of his mandates held one after the other (a re-election, a new function).
+    """
+    since = start
+    moved = True
+    while moved:
+        moved = False
+        for span_start, span_end in spans:
+            if span_start < since and (span_end is None or span_end >= since):
+                since, moved = span_start, True
+    return since
+
+
 def dife_acquired(*, mandate_start: date, today: date) -> Decimal:
     """DIFE rights acquired: €400 per full year of mandate, capped at €800."""
     years = 0

@@ -15,12 +15,12 @@ from decimal import Decimal
 from email.utils import parseaddr
 
 from flask import current_app
-from sqlalchemy import Select, and_, exists, func, select, update
+from sqlalchemy import Select, and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from portal.accounts.models import Mandate, Role, User
+from portal.accounts.models import Mandate, Person, Role, User
 from portal.audit import services as audit
 from portal.common.auth import attached_collectivite_ids
 from portal.common.clock import PARIS, paris_today, utcnow
@@ -48,19 +48,19 @@ def can_act_for(user, mandate: Mandate) -> bool:
     if user.role == Role.STAFF:
         return True
     if user.role == Role.ELU:
-        return mandate.user_id == user.id
+        return user.person_id is not None and mandate.person_id == user.person_id
     if user.role == Role.SECRETARY:
         return any(c.id == mandate.collectivite_id for c in user.collectivites)
     return False
 
 
 def mandates_for(user) -> Select:
-    """The élus ``user`` may register, as a select of Mandate."""
-    statement = select(Mandate).join(Mandate.user).where(User.active.is_(True))
+    """The élus ``user`` may register, as a select of their current Mandate."""
+    statement = select(Mandate).join(Mandate.user).where(User.active.is_(True), Mandate.end_date.is_(None))
     if user.role == Role.STAFF:
         return statement
     if user.role == Role.ELU:
-        return statement.where(Mandate.user_id == user.id)
+        return statement.where(User.id == user.id)
     if user.role == Role.SECRETARY:
         return statement.where(Mandate.collectivite_id.in_(attached_collectivite_ids(user)))
     return statement.where(Mandate.id.is_(None))
@@ -72,8 +72,9 @@ def registrations_visible_to(user) -> Select:
     if user.role == Role.STAFF:
         return statement
     if user.role == Role.ELU:
-        mandate_id = user.mandate.id if user.mandate else None
-        return statement.where(Registration.mandate_id == mandate_id)
+        # His registrations under every mandate he held.
+        held = select(Mandate.id).where(Mandate.person_id == user.person_id)
+        return statement.where(Registration.mandate_id.in_(held))
     if user.role == Role.SECRETARY:
         return statement.where(Registration.collectivite_id.in_(attached_collectivite_ids(user)))
     return statement.where(Registration.id.is_(None))
@@ -507,10 +508,29 @@ class RegistrationInput:
     leave_days: Decimal = Decimal("0.0")
 
 
+def term_mandate_ids(mandate_id: int) -> Select:
+    """The mandates whose registrations count with ``mandate_id``'s for the élu's rights, as a select of ids.
+
+    Rights belong to the person, whatever the number of mandates he holds (CGCT L2123-13): they are those of
+    his mandates that overlap this one in time (same term: a conseiller become adjoint, a seat in the
+    communauté), not those of a term that ended before this one began.
+    """
+    this = select(Mandate).where(Mandate.id == mandate_id).subquery()
+    return (
+        select(Mandate.id)
+        .join(this, Mandate.person_id == this.c.person_id)
+        .where(
+            or_(Mandate.end_date.is_(None), Mandate.end_date > this.c.start_date),
+            or_(this.c.end_date.is_(None), Mandate.start_date < this.c.end_date),
+        )
+    )
+
+
 def leave_days_booked(mandate_id: int, excluding: int | None = None) -> Decimal:
-    """Training-leave days taken or booked in the mandate (present, registered, offered, waiting)."""
+    """Training-leave days taken or booked by the élu in this term (present, registered, offered, waiting),
+    across all his mandates of the term (:func:`term_mandate_ids`)."""
     statement = select(func.coalesce(func.sum(Registration.leave_days), 0)).where(
-        Registration.mandate_id == mandate_id,
+        Registration.mandate_id.in_(term_mandate_ids(mandate_id)),
         Registration.status.in_([Status.PRESENT, Status.REGISTERED, Status.OFFERED, Status.WAITING]),
     )
     if excluding is not None:
@@ -570,10 +590,10 @@ def register(
     # The session row read before the lock may be stale (capacity or quota changed since): read it under the lock.
     db.session.refresh(session)
     _check_open(session, now)  # it may have been cancelled or closed while this request waited for the lock
-    # The 18 days count across sessions, whose locks differ: the mandate row is locked too (PostgreSQL; SQLite
-    # already holds its single write lock), then the days are counted again.
+    # The 18 days count across sessions and mandates, whose locks differ: the person row is locked too
+    # (PostgreSQL; SQLite already holds its single write lock), then the days are counted again.
     if takes_leave:
-        db.session.execute(select(Mandate.id).where(Mandate.id == mandate.id).with_for_update())
+        db.session.execute(select(Person.id).where(Person.id == mandate.person_id).with_for_update())
         _check_leave_days(mandate, data)
     if not clock_given:
         # First in, first out follows the order the lock is granted in: a request that started earlier but
@@ -588,7 +608,7 @@ def register(
     )
     if already is not None:
         raise ConflictError(
-            f"{mandate.user.full_name} est déjà inscrit(e) à cette session ({already.status_label.lower()})."
+            f"{mandate.person.full_name} est déjà inscrit(e) à cette session ({already.status_label.lower()})."
         )
     counts = roster(session.id)
     status = rules.status_for_request(
@@ -636,12 +656,12 @@ def register(
             db.session.add(registration)
             db.session.flush()
     except IntegrityError as exc:  # the unique index: a duplicate that slipped past the check
-        raise ConflictError(f"{mandate.user.full_name} est déjà inscrit(e) à cette session.") from exc
+        raise ConflictError(f"{mandate.person.full_name} est déjà inscrit(e) à cette session.") from exc
     registration.session = session
-    on_behalf = "" if mandate.user_id == actor.id else f" par {actor.full_name}"
+    on_behalf = "" if mandate.person_id == actor.person_id else f" par {actor.full_name}"
     audit.record(
         "training.registered" if status == Status.REGISTERED else "training.waiting_listed",
-        f"{mandate.user.full_name} ({mandate.collectivite.name}) {registration.status_label.lower()} à "
+        f"{mandate.person.full_name} ({mandate.collectivite.name}) {registration.status_label.lower()} à "
         f"« {session.training.title} » du {_when(session)}{on_behalf}",
         actor=actor,
         obj=registration,
@@ -716,7 +736,7 @@ def cancel(registration: Registration, actor, reason: str = "", now: datetime | 
         raise ConflictError(f"Cette inscription ne peut plus être annulée ({registration.status_label.lower()}).")
     held = registration.holds_seat
     declined = registration.status == Status.OFFERED
-    who = "" if registration.mandate.user_id == actor.id else f" par {actor.full_name}"
+    who = "" if registration.mandate.person_id == actor.person_id else f" par {actor.full_name}"
     _cancel(
         registration,
         now,
@@ -899,16 +919,24 @@ class Rights:
 
 
 def rights_for(mandate: Mandate, today: date | None = None) -> Rights:
+    """The élu's rights seen from ``mandate``: they follow the person across the mandates of the term
+    (:func:`term_mandate_ids`); the first-year training is that of this mandate's term."""
     today = today or paris_today()
+    pooled = term_mandate_ids(mandate.id)
     registrations = list(
         db.session.scalars(
             select(Registration)
             .join(TrainingSession)
             .options(joinedload(Registration.session))
-            .where(Registration.mandate_id == mandate.id)
+            .where(Registration.mandate_id.in_(pooled))
             .order_by(TrainingSession.starts_at.desc(), Registration.id.desc())
         )
     )
+    # DIFE is credited per élu, from the start of his mandates held without a break.
+    spans = db.session.execute(
+        select(Mandate.start_date, Mandate.end_date).where(Mandate.person_id == mandate.person_id)
+    ).all()
+    dife_start = rules.held_since([tuple(span) for span in spans], mandate.start_date)
     present = [r for r in registrations if r.status == Status.PRESENT]
     booked = [r for r in registrations if r.status in (Status.REGISTERED, Status.OFFERED, Status.WAITING)]
     start = mandate.start_date
@@ -931,7 +959,7 @@ def rights_for(mandate: Mandate, today: date | None = None) -> Rights:
         leave_days_taken=taken,
         leave_days_booked=planned,
         leave_days_left=max(rules.LEAVE_DAYS_PER_MANDATE - taken - planned, Decimal(0)),
-        dife_acquired=rules.dife_acquired(mandate_start=start, today=today),
+        dife_acquired=rules.dife_acquired(mandate_start=dife_start, today=today),
         dife_used=sum((r.dife_amount for r in present + booked), Decimal(0)),
     )
 
@@ -989,17 +1017,22 @@ def commune_year(body: Collectivite, year: int) -> CommuneYear:
     budget = db.session.scalar(
         select(TrainingBudget).where(TrainingBudget.collectivite_id == body.id, TrainingBudget.year == year)
     )
+    # Hours per person: an élu whose function changed during the year keeps the hours of his former row.
     hours: dict[int, Decimal] = {}
     for r in registrations:
         if r.status == Status.PRESENT:
-            hours[r.mandate_id] = hours.get(r.mandate_id, Decimal(0)) + r.session.hours
-    mandates = db.session.scalars(
+            hours[r.mandate.person_id] = hours.get(r.mandate.person_id, Decimal(0)) + r.session.hours
+    # Mandates held during the year, one per person (his latest function).
+    latest: dict[int, Mandate] = {}
+    for m in db.session.scalars(
         select(Mandate)
         .join(Mandate.user)
         .options(contains_eager(Mandate.user))
-        .where(Mandate.collectivite_id == body.id)
-        .order_by(User.full_name)
-    )
+        .where(Mandate.collectivite_id == body.id, or_(Mandate.end_date.is_(None), Mandate.end_date > date(year, 1, 1)))
+        .order_by(User.full_name, Mandate.id)
+    ):
+        latest[m.person_id] = m
+    mandates = list(latest.values())
     return CommuneYear(
         body=body,
         year=year,
@@ -1008,7 +1041,7 @@ def commune_year(body: Collectivite, year: int) -> CommuneYear:
         spent=spent,
         committed=committed,
         bounds=rules.budget_bounds(budget.max_indemnities) if budget and budget.max_indemnities else None,
-        elus=[(m, hours.get(m.id, Decimal(0))) for m in mandates],
+        elus=[(m, hours.get(m.person_id, Decimal(0))) for m in mandates],
     )
 
 
@@ -1070,7 +1103,7 @@ describe_when, describe_hours = _when, _hours
 
 
 def _who(registration: Registration) -> str:
-    return f"{registration.mandate.user.full_name}, session n° {registration.session_id}"
+    return f"{registration.mandate.person.full_name}, session n° {registration.session_id}"
 
 
 def _link(registration: Registration) -> str:

@@ -86,7 +86,7 @@ def index():
             r.session_id: r
             for r in db.session.scalars(
                 select(Registration).where(
-                    Registration.mandate_id == current_user.mandate.id,
+                    Registration.mandate_id.in_(select(Mandate.id).where(Mandate.person_id == current_user.person_id)),
                     Registration.session_id.in_([s.id for s in page.items]),
                     Registration.status != Status.CANCELLED,
                 )

@@ -371,7 +371,7 @@ def test_elu_registers_himself_then_cancels(client, auth, world):
     assert (registration.status, registration.travel_cost, registration.registered_by_id) == (
         "registered",
         Decimal("12.50"),
-        registration.mandate.user_id,
+        registration.mandate.user.id,
     )
     assert "Annuler l'inscription" in page
     assert "Vous êtes déjà inscrit à cette session" in page and 'value="M\'inscrire"' not in page

@@ -1,10 +1,17 @@
 """The migrations are the only source of the schema: they build an empty database and agree with the models."""
 
+import os
+import uuid
+from datetime import date
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import create_engine, inspect, select, text
+from sqlalchemy.engine import make_url
 
+from portal.accounts.models import Mandate
 from portal.extensions import db
 
 
@@ -34,4 +41,128 @@ def test_migrations_run_down_and_up_on_an_empty_sqlite_database(tmp_path):
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
         upgrade()
         assert "collectivite" in inspect(db.engine).get_table_names()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def scratch_database_url(tmp_path):
+    """An empty database of the mode under test: a SQLite file, or a PostgreSQL database made for the test."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        yield f"sqlite:///{tmp_path / 'scratch.sqlite3'}"
+        return
+    name = f"portal_migration_{uuid.uuid4().hex[:12]}"
+    server = create_engine(url, isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with server.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()
+
+
+def _old_shape(connection) -> tuple[dict, dict]:
+    mandates = {
+        row.id: row._asdict()
+        for row in connection.execute(
+            text(
+                "SELECT mandate.id, mandate.user_id, user_account.full_name, mandate.collectivite_id, mandate.function,"
+                " mandate.has_delegation, mandate.delegation_subject, mandate.start_date FROM mandate"
+                " JOIN user_account ON user_account.id = mandate.user_id"
+            )
+        )
+    }
+    registrations = dict(connection.execute(text("SELECT id, mandate_id FROM training_registration")).all())
+    return mandates, registrations
+
+
+def test_upgrade_to_persons_keeps_every_mandate_and_registration_of_the_demo(scratch_database_url):
+    """The demo is loaded, the database taken back to 0007 (one mandate per login), then upgraded: every
+    mandate and registration survives, each mandate with a person named after its login, attached to it."""
+    from portal import create_app
+    from portal.demo.loader import load
+    from tests.conftest import make_environ
+
+    app = create_app({"ENVIRON": make_environ(scratch_database_url)})
+    with app.app_context():
+        upgrade()
+        load(log=lambda message: None)
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="0007")
+        with db.engine.connect() as connection:
+            mandates, registrations = _old_shape(connection)
+        assert len(mandates) == 4 and len(registrations) == 5  # the demo's élus and registrations, at 0007
+
+        upgrade(revision="0008")
+        with db.engine.connect() as connection:
+            after = {
+                row.id: row
+                for row in connection.execute(
+                    text(
+                        "SELECT mandate.id, mandate.person_id, mandate.collectivite_id, mandate.function,"
+                        " mandate.has_delegation, mandate.delegation_subject, mandate.start_date, mandate.end_date,"
+                        " person.given_name, person.family_name, person.sex, person.source,"
+                        " user_account.id AS user_id FROM mandate JOIN person ON person.id = mandate.person_id"
+                        " LEFT JOIN user_account ON user_account.person_id = person.id"
+                    )
+                )
+            }
+            registrations_after = dict(
+                connection.execute(text("SELECT id, mandate_id FROM training_registration")).all()
+            )
+            persons = connection.execute(text("SELECT count(*) FROM person")).scalar_one()
+        assert set(after) == set(mandates)
+        assert persons == len(mandates)
+        for mandate_id, old in mandates.items():
+            new = after[mandate_id]
+            assert new.user_id == old["user_id"]
+            assert f"{new.given_name} {new.family_name}" == old["full_name"]
+            assert (new.sex, new.source, new.end_date) == (None, "manual", None)
+            assert (new.collectivite_id, new.function, bool(new.has_delegation), new.delegation_subject) == (
+                old["collectivite_id"],
+                old["function"],
+                bool(old["has_delegation"]),
+                old["delegation_subject"],
+            )
+            assert str(new.start_date) == str(old["start_date"])
+        assert registrations_after == registrations
+
+        # Through the models: each login's current mandate is his person's.
+        from portal.accounts.models import User
+
+        for user in db.session.scalars(select(User).where(User.person_id.is_not(None))):
+            assert user.mandate is not None and user.mandate.person_id == user.person_id
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_downgrade_from_persons_refuses_what_0007_cannot_hold(scratch_database_url):
+    """A person with two mandates cannot go back to one mandate per login: nothing is changed."""
+    from portal import create_app
+    from tests import factories
+    from tests.conftest import make_environ
+
+    app = create_app({"ENVIRON": make_environ(scratch_database_url)})
+    with app.app_context():
+        upgrade()
+        body = factories.collectivite("Agen", insee="47001")
+        user = factories.elu(body)
+        db.session.add(
+            Mandate(
+                person_id=user.person_id,
+                collectivite=body,
+                function="conseiller_communautaire",
+                start_date=date(2026, 4, 10),
+            )
+        )
+        db.session.commit()
+        db.session.remove()
+        with pytest.raises(SystemExit):  # Flask-Migrate logs the French reason and exits
+            downgrade(revision="0007")
+        assert "person" in inspect(db.engine).get_table_names()
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM mandate")).scalar_one() == 2
         db.engine.dispose()

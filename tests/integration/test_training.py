@@ -379,6 +379,66 @@ def test_leave_days_count_against_18_per_mandate(world):
     assert fresh(Registration, registration.id).leave_days == Decimal("0.5")
 
 
+def _new_function(user, *, on: date, function: str = "adjoint", rank: int | None = 1, new_term: bool = False):
+    """Close the élu's current mandate on ``on`` and open the next one: a new function in the same term, or a
+    new term (re-election) starting that day."""
+    from portal.accounts.models import Mandate
+
+    old = user.mandate
+    old.end_date = on
+    new = Mandate(
+        person_id=old.person_id,
+        collectivite_id=old.collectivite_id,
+        function=function,
+        rank=rank,
+        has_delegation=function != "conseiller",
+        start_date=on if new_term else old.start_date,
+        function_start_date=on,
+    )
+    db.session.add(new)
+    db.session.commit()
+    db.session.expire_all()
+    return new
+
+
+def test_leave_days_and_registrations_follow_the_person_into_his_new_function(world):
+    (elu,) = elus(world["a"], 1)
+    first = register(world["session"], elu, data=services.RegistrationInput(leave_days=Decimal("17.5")))
+    conseiller_id = elu.mandate.id
+    adjoint = _new_function(elu, on=date.today())
+    assert fresh(type(elu), elu.id).mandate.id == adjoint.id  # the login's current mandate is the new one
+    other = factories.training_session(world["training"], actor=world["staff"])
+    db.session.commit()
+    with pytest.raises(DomainError, match="il reste 0,5 jour"):
+        services.register(other, adjoint, elu, data=services.RegistrationInput(leave_days=Decimal("1")))
+    db.session.rollback()
+    rights = services.rights_for(fresh(type(adjoint), adjoint.id))
+    assert [r.id for r in rights.registrations] == [first.id]
+    assert rights.leave_days_booked == Decimal("17.5") and rights.leave_days_left == Decimal("0.5")
+    assert services.leave_days_booked(adjoint.id) == services.leave_days_booked(conseiller_id) == Decimal("17.5")
+    # He still sees and may cancel the registration made under his former function.
+    elu = fresh(type(elu), elu.id)
+    assert db.session.scalars(services.registrations_visible_to(elu)).all() == [fresh(Registration, first.id)]
+    assert services.can_act_for(elu, fresh(type(adjoint), conseiller_id))
+    # Only current mandates can be registered.
+    assert db.session.scalars(services.mandates_for(elu)).all() == [fresh(type(adjoint), adjoint.id)]
+
+
+def test_a_new_term_starts_a_new_count_of_leave_days_but_dife_follows_the_person(world):
+    (elu,) = elus(world["a"], 1)  # mandate since 23 May 2020
+    register(world["session"], elu, data=services.RegistrationInput(leave_days=Decimal("17.5")))
+    reelected = _new_function(elu, on=date.today() - 30 * D, function="conseiller", rank=None, new_term=True)
+    rights = services.rights_for(fresh(type(reelected), reelected.id))
+    assert rights.leave_days_booked == 0 and rights.leave_days_left == rules.LEAVE_DAYS_PER_MANDATE
+    assert rights.registrations == []
+    assert rights.dife_acquired == Decimal("800")  # per élu: credited since 2020, re-elected without a break
+    # After a break, DIFE starts again from the new mandate.
+    later = _new_function(fresh(type(elu), elu.id), on=date.today(), function="conseiller", rank=None, new_term=True)
+    later.start_date = date.today() + D
+    db.session.commit()
+    assert services.rights_for(fresh(type(later), later.id)).dife_acquired == Decimal("0")
+
+
 def test_dife_funding_records_the_whole_cost(world):
     (elu,) = elus(world["a"], 1)
     data = services.RegistrationInput(funding=Funding.DIFE, travel_cost=Decimal("20.00"))

@@ -118,7 +118,7 @@ def test_fifty_simultaneous_requests_for_ten_seats(web_app):
     told = {}
     for registration_id, mandate_id, status in rows:
         if status == Status.WAITING:
-            user_id = db.session.scalar(select(Mandate.user_id).where(Mandate.id == mandate_id))
+            user_id = db.session.get(Mandate, mandate_id).user.id
             (body,) = db.session.scalars(select(Notification.body).where(Notification.user_id == user_id)).all()
             told[registration_id] = int(re.search(r"en position (\d+)", body).group(1))
     assert told == positions
@@ -251,7 +251,7 @@ def test_an_offer_accepted_while_staff_move_the_session_invites_to_the_new_date(
 
     services.accept_offer(offered, offered.mandate.user)
     db.session.commit()
-    user_id = db.session.scalar(select(Mandate.user_id).where(Mandate.id == waiting_id))
+    user_id = db.session.get(Mandate, waiting_id).user.id
     data = db.session.scalars(
         select(OutboxAttachment.data).join(OutboxEmail).where(OutboxEmail.recipient_id == user_id)
     ).one()

@@ -410,3 +410,15 @@ def test_waiting_ahead_passes_over_collectivites_at_their_quota():
     assert rules.waiting_ahead(waiting_by_body={1: 1}, seats_by_body={1: 2}, quota=2) == 0
     assert rules.waiting_ahead(waiting_by_body={1: 1, 2: 1}, seats_by_body={1: 2, 2: 1}, quota=2) == 1
     assert rules.waiting_ahead(waiting_by_body={1: 1}, seats_by_body={}, quota=2) == 1
+
+
+def test_held_since_follows_mandates_held_without_a_break():
+    from portal.training.rules import held_since
+
+    d = date
+    spans = [(d(2014, 3, 30), d(2020, 5, 23)), (d(2020, 5, 23), d(2026, 3, 22)), (d(2026, 3, 22), None)]
+    assert held_since(spans, d(2026, 3, 22)) == d(2014, 3, 30)
+    assert held_since(spans, d(2020, 5, 23)) == d(2014, 3, 30)
+    # A break of a day: the chain stops there.
+    assert held_since([(d(2014, 3, 30), d(2020, 5, 22)), (d(2020, 5, 23), None)], d(2020, 5, 23)) == d(2020, 5, 23)
+    assert held_since([], d(2026, 3, 22)) == d(2026, 3, 22)

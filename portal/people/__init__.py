@@ -1,0 +1,1 @@
+"""Persons holding mandates (élus) and their import from the Répertoire national des élus."""
