@@ -148,5 +148,7 @@ def apply_affiliation_changes(on):
 
 
 def register(app: Flask) -> None:
-    for command in (registry_cli, users_cli, demo_cli, outbox_sweep, apply_affiliation_changes):
+    from portal.people.cli import elus_cli
+
+    for command in (registry_cli, users_cli, demo_cli, outbox_sweep, apply_affiliation_changes, elus_cli):
         app.cli.add_command(command)

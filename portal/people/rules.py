@@ -1,6 +1,16 @@
-"""Pure rules about persons."""
+"""Pure rules about persons: splitting names, and reading the RNE (Répertoire national des élus)."""
 
 from __future__ import annotations
+
+import re
+from collections.abc import Container
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from functools import lru_cache
+
+from portal.common.text import normalise
+from portal.common.titles import function_title
 
 
 def split_full_name(full_name: str) -> tuple[str, str]:
@@ -16,3 +26,240 @@ def split_full_name(full_name: str) -> tuple[str, str]:
     if len(words) == 1:
         return "", words[0]
     return words[0], " ".join(words[1:])
+
+
+# The RNE file of conseillers municipaux (domain.md §8) -----------------------------------------------------------
+
+# Columns read, by header name (as published; matched without regard to case, accents or apostrophes).
+RNE_COLUMNS = {
+    "departement": "Code du département",
+    "insee": "Code de la commune",
+    "commune_name": "Libellé de la commune",
+    "family_name": "Nom de l'élu",
+    "given_name": "Prénom de l'élu",
+    "sex": "Code sexe",
+    "birth_date": "Date de naissance",
+    "term_start": "Date de début du mandat",
+    "function": "Libellé de la fonction",
+    "function_start": "Date de début de la fonction",
+}
+
+OLDEST_BIRTH = date(1900, 1, 1)
+
+# Names and labels repeat a lot in a national file (half a million rows): normalise each spelling once.
+_normalised = lru_cache(maxsize=100_000)(normalise)
+
+_ADJOINT = re.compile(r"^(?:(\d{1,2})\s*(?:er|re|ere|e|eme)\s+)?adjointe?\s+au\s+maire$")
+
+
+class RneFileError(ValueError):
+    """The file itself cannot be read as the RNE file: nothing is imported."""
+
+
+def expected_columns_text() -> str:
+    return ", ".join(f"« {name} »" for name in RNE_COLUMNS.values())
+
+
+def _header_key(text: str) -> str:
+    return normalise(text.replace("\ufeff", ""))
+
+
+def map_columns(header: list[str]) -> dict[str, int]:
+    """Position of each column read, found by its name; raises :class:`RneFileError` naming what is missing."""
+    positions = {_header_key(name): i for i, name in enumerate(header)}
+    found, missing = {}, []
+    for key, name in RNE_COLUMNS.items():
+        if _header_key(name) in positions:
+            found[key] = positions[_header_key(name)]
+        else:
+            missing.append(f"« {name} »")
+    if missing:
+        raise RneFileError(
+            f"Colonnes absentes : {', '.join(missing)}. Le fichier des conseillers municipaux du Répertoire national "
+            f"des élus doit contenir les colonnes {expected_columns_text()} (séparées par des points-virgules)."
+        )
+    return found
+
+
+def parse_date(text: str) -> date:
+    """A date written ``dd/mm/yyyy`` (the ministry's files) or ``yyyy-mm-dd`` (some re-publications)."""
+    text = text.strip()
+    try:
+        if len(text) == 10 and text[2] == "/" and text[5] == "/":
+            return date(int(text[6:]), int(text[3:5]), int(text[:2]))
+        if len(text) == 10 and text[4] == "-" and text[7] == "-":
+            return date(int(text[:4]), int(text[5:7]), int(text[8:]))
+    except ValueError:
+        pass
+    raise ValueError(text)
+
+
+def parse_function(label: str) -> tuple[str, int | None] | None:
+    """(function, rank) from the RNE label: empty for a plain conseiller, "Maire", "1er adjoint au maire",
+    "2e adjointe au maire"…; None for a label the portal does not know."""
+    if not label:
+        return "conseiller", None
+    text = _normalised(label)
+    if not text:
+        return "conseiller", None
+    if text == "maire":
+        return "maire", None
+    match = _ADJOINT.match(text)
+    if match:
+        return "adjoint", int(match.group(1)) if match.group(1) else None
+    return None
+
+
+def departement_code(text: str) -> str:
+    """ "047", "47 " -> "47"; "2A" stays."""
+    text = text.strip().upper()
+    return f"{int(text):02d}" if text.isdigit() else text
+
+
+def identity_key(*, family_name: str, given_name: str, sex: str, birth_date: date, insee: str) -> str:
+    """Who a row is, from one file to the next: names, sex, birth date and commune (never the row number)."""
+    return f"{_normalised(family_name)}|{_normalised(given_name)}|{sex}|{birth_date.isoformat()}|{insee}"
+
+
+@dataclass(frozen=True)
+class RneRow:
+    line: int
+    key: str
+    insee: str
+    family_name: str
+    given_name: str
+    sex: str
+    birth_date: date
+    term_start: date
+    function: str
+    rank: int | None
+    function_start: date | None
+
+
+@dataclass(frozen=True)
+class Rejection:
+    line: int
+    reason: str
+    # The commune code read on the line, if any: departures are not ended in a commune with a rejected line.
+    insee: str = field(default="", compare=False)
+
+
+def _cell(values: list[str], columns: dict[str, int], key: str) -> str:
+    position = columns[key]
+    return values[position].strip() if position < len(values) else ""
+
+
+def parse_row(
+    line: int, values: list[str], columns: dict[str, int], *, today: date, known_communes: Container[str]
+) -> RneRow | Rejection:
+    """One line of the file, checked: the reasons are French and name the value at fault."""
+    reasons = []
+    insee = _cell(values, columns, "insee").upper()
+    if insee not in known_communes:
+        name = _cell(values, columns, "commune_name")
+        reasons.append(f"commune inconnue : {insee or '(code vide)'}{f' ({name})' if name else ''}")
+    family_name, given_name = _cell(values, columns, "family_name"), _cell(values, columns, "given_name")
+    if not family_name:
+        reasons.append("nom de l'élu manquant")
+    if not given_name:
+        reasons.append("prénom de l'élu manquant")
+    sex = _cell(values, columns, "sex").upper()
+    if sex not in ("F", "M"):
+        reasons.append(f"code sexe inconnu : « {sex} » (F ou M attendu)" if sex else "code sexe manquant")
+
+    def read_date(key: str, label: str, required: bool) -> date | None:
+        text = _cell(values, columns, key)
+        if not text:
+            if required:
+                reasons.append(f"{label} manquante")
+            return None
+        try:
+            return parse_date(text)
+        except ValueError:
+            reasons.append(f"{label} impossible : « {text} »")
+            return None
+
+    birth_date = read_date("birth_date", "date de naissance", True)
+    if birth_date is not None and not OLDEST_BIRTH <= birth_date <= today:
+        reasons.append(f"date de naissance impossible : « {_cell(values, columns, 'birth_date')} »")
+        birth_date = None
+    term_start = read_date("term_start", "date de début du mandat", True)
+    function_start = read_date("function_start", "date de début de la fonction", False)
+    label = _cell(values, columns, "function")
+    function = parse_function(label)
+    if function is None:
+        reasons.append(f"fonction inconnue : « {label} »")
+    if reasons:
+        text = " ; ".join(reasons)
+        return Rejection(line, text[0].upper() + text[1:] + ".", insee)
+    return RneRow(
+        line=line,
+        key=identity_key(family_name=family_name, given_name=given_name, sex=sex, birth_date=birth_date, insee=insee),
+        insee=insee,
+        family_name=family_name,
+        given_name=given_name,
+        sex=sex,
+        birth_date=birth_date,
+        term_start=term_start,
+        function=function[0],
+        rank=function[1],
+        function_start=function_start,
+    )
+
+
+@dataclass(frozen=True)
+class CurrentMandate:
+    """What the portal holds for a person of the RNE in a commune: his current mandate row."""
+
+    mandate_id: int
+    function: str
+    rank: int | None
+    term_start: date
+
+
+class Change(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+CHANGE_LABELS = {Change.CREATED: "Créé", Change.UPDATED: "Mis à jour", Change.UNCHANGED: "Inchangé"}
+
+
+def compare(row: RneRow, current: CurrentMandate | None, person_known: bool) -> Change:
+    """What a valid row changes: a new person; a new function, rank or term (the current row is closed and a
+    new one opened); or nothing."""
+    if not person_known:
+        return Change.CREATED
+    if current is None:
+        return Change.UPDATED  # back on the council after his mandate had ended
+    if (current.function, current.rank, current.term_start) == (row.function, row.rank, row.term_start):
+        return Change.UNCHANGED
+    return Change.UPDATED
+
+
+def change_day(row: RneRow, publication_date: date) -> date:
+    """The day a changed function takes effect (closing the former row): its start, else the term's, else the
+    file's publication."""
+    return row.function_start or row.term_start or publication_date
+
+
+def function_change_text(row: RneRow, current: CurrentMandate | None) -> str:
+    """The line's function, and the former one when it changes ("Conseillère municipale → 1re adjointe…")."""
+    new = function_title(row.function, row.sex, row.rank)
+    if current is None or (current.function, current.rank) == (row.function, row.rank):
+        return new
+    return f"{function_title(current.function, row.sex, current.rank)} → {new}"
+
+
+def _count(n: int, singular: str, plural: str) -> str:
+    """French agreement: 0 and 1 take the singular."""
+    return f"{n:,}".replace(",", "\u202f") + " " + (singular if n < 2 else plural)
+
+
+def summary_text(*, created: int, updated: int, ended: int, unchanged: int, rejected: int) -> str:
+    return (
+        f"{_count(created, 'élu créé', 'élus créés')}, {_count(updated, 'mis à jour', 'mis à jour')}, "
+        f"{_count(ended, 'mandat terminé', 'mandats terminés')}, {_count(unchanged, 'inchangé', 'inchangés')}, "
+        f"{_count(rejected, 'ligne rejetée', 'lignes rejetées')}."
+    )
