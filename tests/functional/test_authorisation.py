@@ -102,9 +102,13 @@ def test_staff_pages_are_refused_to_other_roles(client, auth, world, role_email)
         f"/affiliation/collectivites/{b}/volontaire",
         "/journal",
         "/envois",
+        "/elus/import",
     ]
     codes = get_codes(client, auth, role_email, urls)
     assert codes == dict.fromkeys(urls, 403)
+    profile = client.get("/mon-profil").get_data(as_text=True)
+    confirm = client.post("/elus/import/confirmer", data={"csrf_token": csrf_from(profile)})
+    assert confirm.status_code == 403
     page = client.get("/mon-profil")
     retry = client.post(
         f"/envois/{world['email'].id}/relancer", data={"csrf_token": csrf_from(page.get_data(as_text=True))}
@@ -122,9 +126,10 @@ def test_staff_pages_for_staff(client, auth, world):
         "/envois",
         "/affiliation/decisions/999999",
         "/affiliation/collectivites/999999/volontaire",
+        "/elus/import",
     ]
     codes = get_codes(client, auth, "staff@cdg47.fr", urls)
-    assert codes == {**dict.fromkeys(urls[:5], 200), urls[5]: 404, urls[6]: 404}
+    assert codes == {**dict.fromkeys(urls[:5], 200), urls[5]: 404, urls[6]: 404, urls[7]: 200}
 
 
 def test_notifications_belong_to_their_user(client, auth, world):
