@@ -18,17 +18,20 @@ number), so that importing the same file twice changes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import itertools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, text, update
 
 from portal.accounts.models import MUNICIPAL_FUNCTIONS, Mandate, Person, PersonSource
+from portal.common.clock import utcnow
 from portal.extensions import db
 from portal.people import rules
 from portal.people.rules import Change, Rejection, RneFileError, RneRow
@@ -305,27 +308,23 @@ def _mandate_values(person_id: int, row: RneRow, collectivite_id: int) -> dict:
     }
 
 
-def apply_plan(plan: Plan, communes: dict[str, int]) -> None:
-    """Write the plan with Core statements executed for many rows at once, in batches (never one ORM object per
-    row); only flushes (the caller commits)."""
+def _person_values(row: RneRow) -> dict:
+    return {
+        "given_name": row.given_name,
+        "family_name": row.family_name,
+        "sex": row.sex,
+        "birth_date": row.birth_date,
+        "source": PersonSource.RNE.value,
+        "source_key": row.key,
+    }
+
+
+def _insert_sqlite(plan: Plan, communes: dict[str, int]) -> None:
+    """Core INSERTs for many rows at once, in batches; persons' ids come back through RETURNING."""
     person, mandate = Person.__table__, Mandate.__table__
-    close = update(mandate).where(mandate.c.id == bindparam("closed_id")).values(end_date=bindparam("closed_on"))
-    for batch in _batches(plan.closings):
-        db.session.execute(close, [{"closed_id": c["id"], "closed_on": c["end_date"]} for c in batch])
     for batch in _batches(plan.new_persons):
         created = db.session.execute(
-            insert(person).returning(person.c.id, person.c.source_key),
-            [
-                {
-                    "given_name": row.given_name,
-                    "family_name": row.family_name,
-                    "sex": row.sex,
-                    "birth_date": row.birth_date,
-                    "source": PersonSource.RNE.value,
-                    "source_key": row.key,
-                }
-                for row in batch
-            ],
+            insert(person).returning(person.c.id, person.c.source_key), [_person_values(row) for row in batch]
         )
         ids = {key: person_id for person_id, key in created}
         db.session.execute(insert(mandate), [_mandate_values(ids[row.key], row, communes[row.insee]) for row in batch])
@@ -333,3 +332,59 @@ def apply_plan(plan: Plan, communes: dict[str, int]) -> None:
         db.session.execute(
             insert(mandate), [_mandate_values(person_id, row, communes[row.insee]) for person_id, row in batch]
         )
+
+
+def _copy(cursor, table, rows: Iterable[dict]) -> None:
+    columns = None
+    copy = None
+    with contextlib.ExitStack() as stack:
+        for values in rows:
+            if copy is None:
+                columns = list(values)
+                copy = stack.enter_context(cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"))
+            copy.write_row([values[c] for c in columns])
+
+
+def _insert_postgresql(plan: Plan, communes: dict[str, int]) -> None:
+    """COPY, PostgreSQL's bulk load, in the session's transaction: building one huge INSERT per batch costs more
+    than the rows themselves. The persons' ids are drawn from their sequence first."""
+    person, mandate = Person.__table__, Mandate.__table__
+    now = utcnow()
+    ids = list(
+        db.session.scalars(
+            text("SELECT nextval(pg_get_serial_sequence('person', 'id')) FROM generate_series(1, :n)"),
+            {"n": len(plan.new_persons)},
+        )
+    )
+    stamps = {"created_at": now, "updated_at": now}
+    with db.session.connection().connection.driver_connection.cursor() as cursor:
+        _copy(
+            cursor,
+            person,
+            (
+                {"id": i, **_person_values(row), "contact_email": None, **stamps}
+                for i, row in zip(ids, plan.new_persons, strict=True)
+            ),
+        )
+        _copy(
+            cursor,
+            mandate,
+            itertools.chain(
+                (_mandate_values(i, row, communes[row.insee]) for i, row in zip(ids, plan.new_persons, strict=True)),
+                (_mandate_values(person_id, row, communes[row.insee]) for person_id, row in plan.new_mandates),
+            ),
+        )
+
+
+def apply_plan(plan: Plan, communes: dict[str, int]) -> None:
+    """Write the plan in bulk, never one ORM object per row: Core UPDATEs for many rows at once to close
+    mandates, then the new rows (COPY on PostgreSQL, batched Core INSERTs elsewhere). Only flushes; the caller
+    commits."""
+    mandate = Mandate.__table__
+    close = update(mandate).where(mandate.c.id == bindparam("closed_id")).values(end_date=bindparam("closed_on"))
+    for batch in _batches(plan.closings):
+        db.session.execute(close, [{"closed_id": c["id"], "closed_on": c["end_date"]} for c in batch])
+    if db.session.get_bind().dialect.name == "postgresql":
+        _insert_postgresql(plan, communes)
+    else:
+        _insert_sqlite(plan, communes)
