@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo
 
 from flask import Response, stream_with_context
 
+from portal.common.files import content_disposition
+
 FORMATS = ("csv", "xlsx")
 MIMETYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -103,5 +105,5 @@ def response(fmt: str, filename: str, header: Sequence[str], rows: Iterable[Sequ
     """A streamed download of ``rows`` as ``filename.<fmt>``; the rows are read while the response is sent."""
     chunks = csv_chunks(header, rows) if fmt == "csv" else xlsx_chunks(header, rows, sheet)
     result = Response(stream_with_context(chunks), mimetype=MIMETYPES[fmt])
-    result.headers["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
+    result.headers["Content-Disposition"] = content_disposition(f"{filename}.{fmt}")
     return result

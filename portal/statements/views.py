@@ -14,6 +14,7 @@ from portal.catalogue.models import ContributionRate, PayrollDeclaration
 from portal.common.auth import get_managed_collectivite_or_404, staff_required
 from portal.common.clock import paris_today
 from portal.common.errors import DomainError
+from portal.common.files import content_disposition
 from portal.common.forms import show_domain_error
 from portal.extensions import db
 from portal.statements import services
@@ -104,7 +105,7 @@ def pdf(collectivite_id: int, year: int):
     return Response(
         data,
         mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="releve-{year}-{body.code or body.id}.pdf"'},
+        headers={"Content-Disposition": content_disposition(f"releve-{year}-{body.code or body.id}.pdf")},
     )
 
 

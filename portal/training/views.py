@@ -17,6 +17,7 @@ from portal.common import exports
 from portal.common.auth import get_managed_collectivite_or_404, staff_required
 from portal.common.clock import PARIS, paris_today, utcnow
 from portal.common.errors import DomainError
+from portal.common.files import content_disposition
 from portal.common.forms import options, show_domain_error
 from portal.common.pagination import paginate
 from portal.common.routing import MAX_ID
@@ -556,7 +557,7 @@ def attendance_pdf(session_id: int):
     return Response(
         data,
         mimetype="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="emargement-session-{session_id}.pdf"'},
+        headers={"Content-Disposition": content_disposition(f"emargement-session-{session_id}.pdf", inline=True)},
     )
 
 
