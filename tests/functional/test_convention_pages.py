@@ -358,3 +358,18 @@ def test_documents_stored_with_bad_names_download(client, auth, world, app):
     auth.login("staff@cdg47.fr")
     for document, expected in zip(documents, stored.values(), strict=True):
         assert_downloads(client, ent.id, document, expected, b"%PDF-1.7 ")
+
+
+def test_the_largest_allowed_upload_fits_in_a_request(client, auth, world, app):
+    """MAX_CONTENT_LENGTH lets the largest allowed document through; one byte more gets the form's French
+    message, not a 413."""
+    ent = world["conventions"]["Convention ENT des écoles – DASEN, CDG 47 et communes"]
+    limit = app.config["CONVENTION_MAX_UPLOAD_MB"] * 1024 * 1024
+    auth.login("staff@cdg47.fr")
+    largest = b"%PDF-1.7 " + b"0" * (limit - 9)
+    assert upload(client, auth, ent.id, "le plus gros.pdf", largest).status_code == 302
+    document = db.session.scalar(select(ConventionDocument))
+    assert document.size == limit
+    too_big = upload(client, auth, ent.id, "trop gros.pdf", largest + b"0")
+    assert too_big.status_code == 422 and "taille maximale" in html(too_big)
+    services.document_path(document).unlink()
