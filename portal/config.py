@@ -90,6 +90,14 @@ def build_config(instance_path: str | os.PathLike, environ=None) -> dict:
     database_url = normalise_database_url(environ.get("DATABASE_URL") or f"sqlite:///{instance / 'portal.sqlite3'}")
     broker_url = environ.get("CELERY_BROKER_URL") or f"sqla+sqlite:///{instance / 'celery-broker.sqlite3'}"
     secure_cookies = _bool(environ.get("SESSION_COOKIE_SECURE"), default=env == "production")
+    max_upload_mb = _int(environ, "CONVENTION_MAX_UPLOAD_MB", 10)
+    # A request body may hold the largest upload plus the form around it (boundaries, CSRF token, fields).
+    max_request_mb = _int(environ, "PORTAL_MAX_REQUEST_MB", max_upload_mb + 1)
+    if max_request_mb <= max_upload_mb:
+        raise ConfigurationError(
+            f"PORTAL_MAX_REQUEST_MB ({max_request_mb}) doit dépasser CONVENTION_MAX_UPLOAD_MB ({max_upload_mb}) : "
+            "sinon les plus gros documents autorisés seraient refusés."
+        )
 
     return {
         "PORTAL_ENV": env,
@@ -111,6 +119,8 @@ def build_config(instance_path: str | os.PathLike, environ=None) -> dict:
         "SERVER_NAME": environ.get("SERVER_NAME") or None,
         "PORTAL_BASE_URL": environ.get("PORTAL_BASE_URL") or f"http://localhost:{environ.get('PORT') or '5000'}",
         "PORTAL_PAGE_SIZE": _int(environ, "PORTAL_PAGE_SIZE", 50),
+        # Largest request body (MB): a bigger one is refused with 413 on its Content-Length, before it is read.
+        "MAX_CONTENT_LENGTH": max_request_mb * 1024 * 1024,
         # The départements the CDG serves (INSEE codes, comma-separated): the EPCI filter lists their EPCI.
         # Empty: every département (a national federation).
         "CDG_DEPARTEMENTS": [c.strip() for c in (environ.get("CDG_DEPARTEMENTS", "47") or "").split(",") if c.strip()],
@@ -131,7 +141,7 @@ def build_config(instance_path: str | os.PathLike, environ=None) -> dict:
         "MAIL_MESSAGE_ID_DOMAIN": environ.get("MAIL_MESSAGE_ID_DOMAIN") or "portail.cdg47.example",
         # Partner conventions: alert delay before a deadline (days), maximum size of an attached document (MB).
         "CONVENTION_ALERT_DAYS": _int(environ, "CONVENTION_ALERT_DAYS", 90),
-        "CONVENTION_MAX_UPLOAD_MB": _int(environ, "CONVENTION_MAX_UPLOAD_MB", 10),
+        "CONVENTION_MAX_UPLOAD_MB": max_upload_mb,
         # Training of élus: hours to confirm a freed seat, name shown as organiser of the invitations.
         "TRAINING_OFFER_HOURS": _int(environ, "TRAINING_OFFER_HOURS", 48),
         "TRAINING_ORGANISER_NAME": environ.get("TRAINING_ORGANISER_NAME") or "CDG 47 — Formation des élus",

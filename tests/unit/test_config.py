@@ -95,3 +95,15 @@ def test_embedded_broker_polling_interval(tmp_path):
     )
     with pytest.raises(ConfigurationError, match="EMBEDDED_BROKER_POLLING_SECONDS"):
         build_config(tmp_path, {"PORTAL_ENV": "testing", "EMBEDDED_BROKER_POLLING_SECONDS": "vite"})
+
+
+def test_request_size_follows_the_largest_upload_unless_set(tmp_path):
+    mb = 1024 * 1024
+    base = {"PORTAL_ENV": "development"}
+    assert build_config(tmp_path, base)["MAX_CONTENT_LENGTH"] == 11 * mb
+    assert build_config(tmp_path, {**base, "CONVENTION_MAX_UPLOAD_MB": "20"})["MAX_CONTENT_LENGTH"] == 21 * mb
+    assert build_config(tmp_path, {**base, "PORTAL_MAX_REQUEST_MB": "25"})["MAX_CONTENT_LENGTH"] == 25 * mb
+    with pytest.raises(ConfigurationError, match="PORTAL_MAX_REQUEST_MB"):
+        build_config(tmp_path, {**base, "PORTAL_MAX_REQUEST_MB": "10"})
+    with pytest.raises(ConfigurationError, match="PORTAL_MAX_REQUEST_MB"):
+        build_config(tmp_path, {**base, "PORTAL_MAX_REQUEST_MB": "beaucoup"})
