@@ -15,7 +15,7 @@ import time
 
 from portal.extensions import db
 from portal.notifications.models import OutboxState
-from tests.workers.conftest import copies_by_address, queue_reset_email
+from tests.workers.conftest import copies_by_address, queue_reset_email, wait_until
 
 LEASE = 2  # seconds, for the web side (the sweep) and the workers alike
 
@@ -72,3 +72,38 @@ def test_sigkill_mid_send_resends_only_the_email_in_flight_with_the_same_message
     attempts = {row.to_address: row.attempts for row in outbox.rows(app)}
     assert attempts[in_flight] == 2
 
+
+def test_worker_whose_lease_ran_out_mid_batch_leaves_the_rest_of_its_batch_to_the_new_holder(
+    outbox, stalling_sink
+):
+    """Regression test. The bug it caught:
+    a worker sent every email of its batch (up to 20, claimed together) without checking that it still held
+    them. Held up on one email longer than the lease (a slow SMTP server), it came back to find the rest of its
+    batch handed to another worker by the sweep, and sent them all again: a duplicate of every email after the
+    one in flight, not only of that one."""
+    sink = stalling_sink(stall_on=3)
+    app = outbox.app(OUTBOX_LEASE_SECONDS=LEASE)
+    expected = _queue_batch(app, 6)
+
+    # --concurrency 2: while one pool process waits for the server, the other is free to take over.
+    worker = outbox.worker(sink.port, OUTBOX_LEASE_SECONDS=LEASE, MAIL_TIMEOUT_SECONDS=60)
+    assert sink.stalled.wait(40), f"Le worker n'a pas envoyé trois courriels.\n{worker.log_tail()}"
+    in_flight = sink.stalled_address()
+    # The lease runs out while the server holds its answer: the sweep hands the email in flight and the three
+    # after it to the worker's other process, which sends them.
+    assert _sweep_until_all_sent(outbox, app, len(expected)), f"{outbox.states(app)}\n{worker.log_tail()}"
+    assert sorted(copies_by_address(sink)) == sorted(expected)
+
+    # The server answers at last: the held-up process goes back to its batch.
+    sink.release()
+
+    def duplicated_besides_the_one_in_flight() -> set[str]:
+        return {address for address, ids in copies_by_address(sink).items() if len(ids) > 1} - {in_flight}
+
+    assert wait_until(duplicated_besides_the_one_in_flight, 3.0) == set(), worker.log_tail()
+    copies = copies_by_address(sink)
+    assert copies[in_flight] == [expected[in_flight]] * 2
+    assert {address: len(ids) for address, ids in copies.items()} == {
+        address: 2 if address == in_flight else 1 for address in expected
+    }
+    assert outbox.states(app) == {OutboxState.SENT: len(expected)}
