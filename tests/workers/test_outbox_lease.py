@@ -73,9 +73,7 @@ def test_sigkill_mid_send_resends_only_the_email_in_flight_with_the_same_message
     assert attempts[in_flight] == 2
 
 
-def test_worker_whose_lease_ran_out_mid_batch_leaves_the_rest_of_its_batch_to_the_new_holder(
-    outbox, stalling_sink
-):
+def test_worker_whose_lease_ran_out_mid_batch_leaves_the_rest_of_its_batch_to_the_new_holder(outbox, stalling_sink):
     """Regression test. The bug it caught:
     a worker sent every email of its batch (up to 20, claimed together) without checking that it still held
     them. Held up on one email longer than the lease (a slow SMTP server), it came back to find the rest of its
