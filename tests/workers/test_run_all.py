@@ -160,10 +160,11 @@ def test_when_the_web_server_stops_everything_stops(fake, tmp_path):
         ]
     )
     worker, pool = read_pid(tmp_path / "worker.pid"), read_pid(tmp_path / "pool.pid")
+    assert wait_until(lambda: run.said, 10)  # the mail sink has stopped once, and will be restarted
+    assert run.messages[0] == "« mail » s'est arrêté (code 1) : redémarrage dans 0,1 s."
     (tmp_path / "stop-web").touch()
     assert run.join() == 3
     assert run.messages[-1] == "« web » s'est arrêté (code 3) : arrêt de l'ensemble."
-    assert run.messages[0] == "« mail » s'est arrêté (code 1) : redémarrage dans 0,1 s."
     assert wait_until(lambda: not alive(worker) and not alive(pool), 5)
 
 
