@@ -36,6 +36,20 @@ def _int(environ, name: str, default: int) -> int:
         raise ConfigurationError(f"{name} doit être un nombre entier (reçu : {raw!r}).") from exc
 
 
+def _positive_int(environ, name: str, default: int) -> int:
+    """A whole number greater than zero (a duration, a count): anything else stops start-up."""
+    raw = environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise ConfigurationError(f"{name} doit être un nombre entier supérieur à zéro (reçu : {raw!r}).")
+    return value
+
+
 def _float(environ, name: str, default: float) -> float:
     raw = environ.get(name)
     if raw in (None, ""):
@@ -154,9 +168,12 @@ def build_config(instance_path: str | os.PathLike, environ=None) -> dict:
         # How often a worker polls the embedded (SQLite) broker for new messages; kombu's 1 s default caps a
         # worker at about two tasks a second. Redis pushes messages and ignores it.
         "EMBEDDED_BROKER_POLLING_SECONDS": _float(environ, "EMBEDDED_BROKER_POLLING_SECONDS", 0.1),
-        "OUTBOX_LEASE_SECONDS": _int(environ, "OUTBOX_LEASE_SECONDS", 300),
-        "OUTBOX_MAX_ATTEMPTS": _int(environ, "OUTBOX_MAX_ATTEMPTS", 8),
-        "OUTBOX_SWEEP_SECONDS": _int(environ, "OUTBOX_SWEEP_SECONDS", 60),
+        # Email outbox (README, « Exploitation »): how long a worker keeps an email it is sending before the
+        # sweep gives it to another worker (the lease: also that of the enrolment document jobs), attempts
+        # before giving up, period of beat's sweep.
+        "OUTBOX_LEASE_SECONDS": _positive_int(environ, "OUTBOX_LEASE_SECONDS", 300),
+        "OUTBOX_MAX_ATTEMPTS": _positive_int(environ, "OUTBOX_MAX_ATTEMPTS", 8),
+        "OUTBOX_SWEEP_SECONDS": _positive_int(environ, "OUTBOX_SWEEP_SECONDS", 60),
         "CELERY": {
             "broker_url": broker_url,
             # Celery lets CELERY_BROKER_URL in the environment override broker_url; read and write URLs
