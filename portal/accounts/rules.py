@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from fnmatch import fnmatch
+from functools import cache
+from importlib import resources
 
 MIN_PASSWORD_LENGTH = 12
 
@@ -25,17 +29,76 @@ def throttled_until(
     return blocking + window
 
 
-def password_problems(password: str, email: str = "") -> list[str]:
-    """French reasons why a password is refused (empty list when it is acceptable).
+_WORDLISTS = "common-passwords-*.txt"
+_SEPARATORS = ".-_+"
 
-    ANSSI's guidance favours length over composition rules: at least 12 characters,
-    not the email address, not a single repeated character.
+
+def _normalised(password: str) -> str:
+    return password.strip().casefold()
+
+
+def _without_trailing_digits_and_signs(text: str) -> str:
+    """``azerty123!`` → ``azerty``: the usual way of "strengthening" a common password."""
+    end = len(text)
+    while end and (text[end - 1].isdigit() or unicodedata.category(text[end - 1])[0] in "PSZ"):
+        end -= 1
+    return text[:end]
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    """The common passwords shipped in ``portal/accounts/data`` (sources and licences in its README), normalised."""
+    folder = resources.files("portal.accounts") / "data"
+    words: set[str] = set()
+    for entry in folder.iterdir():
+        if fnmatch(entry.name, _WORDLISTS):
+            words.update(_normalised(line) for line in entry.read_text(encoding="utf-8").splitlines())
+    words.discard("")
+    return frozenset(words)
+
+
+def is_common_password(password: str, common: frozenset[str]) -> bool:
+    """In the list, whatever the case, as it is or without the digits and signs added at its end."""
+    text = _normalised(password)
+    base = _without_trailing_digits_and_signs(text)
+    return text in common or (base != "" and base in common)
+
+
+def _contains_local_part(password: str, email: str) -> bool:
+    local_part = _normalised(email).partition("@")[0]
+    if len(local_part) < 3:
+        return False
+    text = _normalised(password)
+    squeezed = "".join(c for c in local_part if c not in _SEPARATORS)
+    return local_part in text or (len(squeezed) >= 3 and squeezed in "".join(c for c in text if c not in _SEPARATORS))
+
+
+def password_problems(password: str, email: str = "", common: frozenset[str] | None = None) -> list[str]:
+    """French reasons why a password is refused, all of them at once (empty list when it is acceptable).
+
+    OWASP ASVS 4.0.3 level 2 (V2.1.1, V2.1.7, V2.1.9), like the CNIL's recommendation on passwords
+    (délibération n° 2022-100 of 21 July 2022), favours length over composition rules and refuses the
+    passwords attackers try first: at least 12 characters; not one of the ``common`` passwords (by default
+    the lists shipped with the portal), also when digits or signs were only added at its end; nothing drawn
+    from the account's address (its part before ``@`` when it has 3 characters or more, or the whole
+    address); not a single repeated character.
     """
+    common = common_passwords() if common is None else common
     problems = []
     if len(password) < MIN_PASSWORD_LENGTH:
         problems.append(f"Le mot de passe doit comporter au moins {MIN_PASSWORD_LENGTH} caractères.")
-    if email and password.strip().lower() == email.strip().lower():
-        problems.append("Le mot de passe ne doit pas être votre adresse électronique.")
+    if is_common_password(password, common):
+        problems.append(
+            "Ce mot de passe fait partie des plus utilisés (même avec des chiffres ou des signes ajoutés à la fin) : "
+            "choisissez-en un autre."
+        )
+    if email and _contains_local_part(password, email):
+        problems.append(
+            "Le mot de passe ne doit pas contenir votre identifiant (la partie de votre adresse électronique "
+            "avant « @ »)."
+        )
+    elif email and _normalised(email) in _normalised(password):
+        problems.append("Le mot de passe ne doit pas contenir votre adresse électronique.")
     if password and len(set(password)) == 1:
         problems.append("Le mot de passe ne doit pas répéter un seul caractère.")
     return problems

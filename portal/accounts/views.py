@@ -92,7 +92,7 @@ def reset_password(token: str):
         user = services.user_for_reset_token(token)
     except DomainError as exc:
         return render_template("accounts/reset_invalid.html", message=exc.message), 400
-    form = ResetPasswordForm()
+    form = ResetPasswordForm(email=user.email)
     if form.validate_on_submit():
         try:
             services.change_password(user, form.password.data, via_reset=True)

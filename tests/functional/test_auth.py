@@ -127,6 +127,31 @@ def test_password_reset_by_emailed_single_use_link(app, client, auth, smtp_sink)
     assert reused.status_code == 400 and "déjà été utilisé" in reused.get_data(as_text=True)
 
 
+def test_reset_form_states_the_rules_and_lists_every_problem_at_once(client):
+    from portal.accounts.services import make_reset_token
+
+    user = factories.user("secretary", email="secretariat@mairie.fr", collectivites=[factories.collectivite()])
+    db.session.commit()
+    path = f"/mot-de-passe/reinitialiser/{make_reset_token(user)}"
+    page = client.get(path)
+    hint = "Au moins 12 caractères. Évitez les mots de passe courants (même suivis de chiffres ou de signes)"
+    assert hint in page.get_data(as_text=True)
+
+    def choose(password):
+        csrf = csrf_from(client.get(path).get_data(as_text=True))
+        return client.post(path, data={"password": password, "confirm": password, "csrf_token": csrf})
+
+    common = choose("Azertyuiop2026!")
+    assert common.status_code == 422
+    assert "fait partie des plus utilisés" in common.get_data(as_text=True)
+    assert "Azertyuiop2026!" not in common.get_data(as_text=True)  # a password is never sent back
+    several = choose("secretariat")
+    text = several.get_data(as_text=True)
+    assert several.status_code == 422
+    assert "au moins 12 caractères" in text and "ne doit pas contenir votre identifiant" in text
+    assert choose("trois pruneaux d'Agen au soleil").status_code == 302
+
+
 def test_password_reset_for_unknown_address_answers_the_same_and_sends_nothing(client, auth, smtp_sink):
     response = auth.post("/mot-de-passe/oubli", {"email": "personne@nulle-part.fr"})
     assert response.status_code == 302
