@@ -124,9 +124,12 @@ def build_config(instance_path: str | os.PathLike, environ=None) -> dict:
         # The départements the CDG serves (INSEE codes, comma-separated): the EPCI filter lists their EPCI.
         # Empty: every département (a national federation).
         "CDG_DEPARTEMENTS": [c.strip() for c in (environ.get("CDG_DEPARTEMENTS", "47") or "").split(",") if c.strip()],
-        # Login throttling: failures tolerated in the window, per account and per address.
-        "LOGIN_MAX_FAILURES_PER_ACCOUNT": _int(environ, "LOGIN_MAX_FAILURES_PER_ACCOUNT", 5),
-        "LOGIN_MAX_FAILURES_PER_ADDRESS": _int(environ, "LOGIN_MAX_FAILURES_PER_ADDRESS", 20),
+        # Login throttling (accounts.rules.login_counters): failed attempts tolerated in the window on one account
+        # from one address (the limit a person meets), on one account from every address (25 in 15 minutes:
+        # 100 an hour at most, OWASP ASVS V2.2.1), and on every account from one address (a town hall's NAT).
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS": _int(environ, "LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS", 5),
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT": _int(environ, "LOGIN_MAX_FAILURES_PER_ACCOUNT", 25),
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": _int(environ, "LOGIN_MAX_FAILURES_PER_ADDRESS", 100),
         "LOGIN_THROTTLE_WINDOW_SECONDS": _int(environ, "LOGIN_THROTTLE_WINDOW_SECONDS", 15 * 60),
         "PASSWORD_RESET_MAX_AGE_SECONDS": _int(environ, "PASSWORD_RESET_MAX_AGE_SECONDS", 3600),
         # Mail: a real SMTP server in production; make run starts a local sink on 127.0.0.1:8025.

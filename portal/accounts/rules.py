@@ -1,9 +1,9 @@
-"""Pure rules for accounts: login throttling and password quality."""
+"""Pure rules for accounts: the counters that throttle logins and reset requests, and password quality."""
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fnmatch import fnmatch
 from functools import cache
@@ -12,21 +12,57 @@ from importlib import resources
 MIN_PASSWORD_LENGTH = 12
 
 
-def throttled_until(
-    recent_failures: Sequence[datetime], now: datetime, max_failures: int, window: timedelta
-) -> datetime | None:
-    """When ``max_failures`` failures fall within ``window`` before ``now``, login is refused until
-    the oldest of them leaves the window; otherwise None.
+@dataclass(frozen=True)
+class CounterLimit:
+    """A counter an attempt is counted against: at most ``limit`` attempts per window for ``scope`` and ``key``."""
 
-    A sliding window: an attacker gets at most ``max_failures`` guesses per window, and a user
-    who mistyped waits at most ``window``.
+    scope: str
+    key: str
+    limit: int
+
+
+def login_counters(
+    email: str, address: str, *, per_account_and_address: int, per_account: int, per_address: int
+) -> list[CounterLimit]:
+    """The counters a login attempt is counted against, the narrowest first.
+
+    * Per account and address: the one a person who mistypes meets. It locks that account from that address
+      only: colleagues behind the same town-hall NAT keep logging in to their own accounts, and nobody
+      elsewhere can lock the account for its owner at the town hall.
+    * Per account, from every address: bounds a guess spread over many addresses (OWASP ASVS 4.0.3 V2.2.1:
+      no more than 100 failed attempts an hour on one account).
+    * Per address, on every account: bounds a guess of a few passwords on many accounts (password spraying),
+      set high enough that a town hall's own mistakes never reach it.
+
+    An attempt refused by one counter is counted by none of them: a person who insists on a locked account
+    fills no counter that others share. Every request takes the counters in this order.
     """
-    in_window = sorted(t for t in recent_failures if now - window < t <= now)
-    if len(in_window) < max_failures:
-        return None
-    # The (len - max_failures + 1)-th oldest failure must leave the window before another try.
-    blocking = in_window[len(in_window) - max_failures]
-    return blocking + window
+    email, address = email[:254], address[:45]
+    return [
+        CounterLimit("login-account-address", f"{address} {email}", per_account_and_address),
+        CounterLimit("login-account", email, per_account),
+        CounterLimit("login-address", address, per_address),
+    ]
+
+
+def reset_request_counters(email: str, address: str, *, per_email: int, per_address: int) -> list[CounterLimit]:
+    """The counters a password-reset request is counted against: per email address (known or not, so that
+    the limit tells nothing about which addresses have an account) and per IP address."""
+    return [
+        CounterLimit("reset-email", email[:254], per_email),
+        CounterLimit("reset-address", address[:45], per_address),
+    ]
+
+
+def window_over(window_started_at: datetime, now: datetime, window: timedelta) -> bool:
+    """A fixed window: it starts with the first attempt counted and lasts ``window``; the next attempt after it
+    starts a new one, counted from zero."""
+    return window_started_at <= now - window
+
+
+def throttled_until(window_started_at: datetime, window: timedelta) -> datetime:
+    """A full counter takes attempts again when its window is over."""
+    return window_started_at + window
 
 
 _WORDLISTS = "common-passwords-*.txt"

@@ -15,8 +15,9 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
-from portal.accounts.models import LoginAttempt, Mandate, MandateFunction, Role, User, new_session_token
-from portal.accounts.rules import password_problems, throttled_until
+from portal.accounts import counters, rules
+from portal.accounts.models import Mandate, MandateFunction, Role, User, new_session_token
+from portal.accounts.rules import CounterLimit, password_problems
 from portal.audit import services as audit
 from portal.common.clock import utcnow
 from portal.common.errors import DomainError
@@ -144,35 +145,28 @@ def create_user(
     return user
 
 
-def _recent_failures(column, value: str, since: datetime) -> list[datetime]:
-    return list(
-        db.session.scalars(
-            select(LoginAttempt.attempted_at).where(
-                column == value, LoginAttempt.succeeded.is_(False), LoginAttempt.attempted_at > since
-            )
-        )
+def login_counters(email: str, ip_address: str) -> list[CounterLimit]:
+    config = current_app.config
+    return rules.login_counters(
+        email,
+        ip_address,
+        per_account_and_address=config["LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS"],
+        per_account=config["LOGIN_MAX_FAILURES_PER_ACCOUNT"],
+        per_address=config["LOGIN_MAX_FAILURES_PER_ADDRESS"],
     )
 
 
 def authenticate(email: str, password: str, ip_address: str, now: datetime | None = None) -> User:
-    """Check credentials with throttling per account and per address; record the attempt and audit it."""
+    """Check credentials, throttled per account and address, per account and per address; audit the attempt.
+
+    The attempt is counted before the password is checked, by one guarded statement per counter
+    (``counters.take``): of simultaneous attempts, no more than the limit reach the check. A successful login
+    clears the failures of its account from its address and does not count toward the wider counters."""
     now = now or utcnow()
     email = normalise_email(email)
-    config = current_app.config
-    window = timedelta(seconds=config["LOGIN_THROTTLE_WINDOW_SECONDS"])
-    since = now - window
-    blocked = [
-        throttled_until(
-            _recent_failures(LoginAttempt.email, email, since), now, config["LOGIN_MAX_FAILURES_PER_ACCOUNT"], window
-        ),
-        throttled_until(
-            _recent_failures(LoginAttempt.ip_address, ip_address, since),
-            now,
-            config["LOGIN_MAX_FAILURES_PER_ADDRESS"],
-            window,
-        ),
-    ]
-    until = max((b for b in blocked if b is not None), default=None)
+    window = timedelta(seconds=current_app.config["LOGIN_THROTTLE_WINDOW_SECONDS"])
+    counted = login_counters(email, ip_address)
+    until = counters.take(counted, now, window)
     if until is not None:
         audit.record(
             "login.throttled",
@@ -184,18 +178,27 @@ def authenticate(email: str, password: str, ip_address: str, now: datetime | Non
 
     user = find_user_by_email(email)
     ok = verify_password(user, password) and user is not None and user.active
-    db.session.add(LoginAttempt(email=email, ip_address=ip_address, succeeded=ok, attempted_at=now))
     if not ok:
         audit.record(
             "login.failure", f"Échec de connexion pour {email}", actor=user, ip=ip_address, details={"email": email}
         )
         raise InvalidCredentials()
+    narrowest, *wider = counted
+    counters.forget(narrowest)
+    for counter in wider:
+        counters.give_back(counter)
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = now
     audit.record("login.success", f"Connexion de {email}", actor=user, obj=user, ip=ip_address)
     db.session.flush()
     return user
+
+
+def purge_throttle_counters(now: datetime | None = None) -> int:
+    """Delete the throttle counters whose window is over."""
+    window = current_app.config["LOGIN_THROTTLE_WINDOW_SECONDS"]
+    return counters.purge((now or utcnow()) - timedelta(seconds=window))
 
 
 def load_user_from_session(session_id: str) -> User | None:

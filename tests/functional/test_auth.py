@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from portal.accounts.models import LoginAttempt
+from portal.accounts.models import ThrottleCounter
 from portal.audit.models import AuditEvent
 from portal.extensions import db
 from tests import factories
@@ -39,39 +39,80 @@ def test_wrong_password_is_refused_in_french_and_audited(client, auth):
     assert unknown.status_code == 401  # same answer: no account enumeration
 
 
-def test_throttling_per_account(app, client, auth):
+def login_from(client, address: str, email: str, password: str = TEST_PASSWORD):
+    """A login from another client address (``REMOTE_ADDR``)."""
+    page = client.get("/connexion", environ_base={"REMOTE_ADDR": address})
+    return client.post(
+        "/connexion",
+        environ_base={"REMOTE_ADDR": address},
+        data={"email": email, "password": password, "csrf_token": csrf_from(page.get_data(as_text=True))},
+    )
+
+
+def test_throttling_per_account_and_address(app, client, auth):
     factories.user("staff", email="agent@cdg47.fr")
     db.session.commit()
-    for _ in range(app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]):
+    for _ in range(app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS"]):
         assert auth.login("agent@cdg47.fr", "mauvais mot de passe").status_code == 401
     blocked = auth.login("agent@cdg47.fr", TEST_PASSWORD)  # even the right password waits
     assert blocked.status_code == 429 and "Trop de tentatives" in blocked.get_data(as_text=True)
     assert "login.throttled" in actions()
-    # Once the failures leave the window, the right password works again.
-    for attempt in db.session.scalars(select(LoginAttempt)):
-        attempt.attempted_at -= timedelta(seconds=app.config["LOGIN_THROTTLE_WINDOW_SECONDS"] + 1)
+    # Somebody else's guesses do not lock the owner out: from another address, the account opens.
+    assert login_from(app.test_client(), "10.1.2.3", "agent@cdg47.fr").status_code == 302
+    # Once the window is over, the right password works again from the first address too.
+    for counter in db.session.scalars(select(ThrottleCounter)):
+        counter.window_started_at -= timedelta(seconds=app.config["LOGIN_THROTTLE_WINDOW_SECONDS"])
     db.session.commit()
     assert auth.login("agent@cdg47.fr", TEST_PASSWORD).status_code == 302
 
 
-def test_throttling_per_address(app, client, auth):
+def test_a_town_hall_behind_one_address_is_not_locked_out_by_mistakes_on_other_accounts(app, client):
+    """Twenty failures from the town hall's one public address (five on each of four accounts) lock those four
+    accounts from there, not the colleague who types the right password."""
+    with factories.shared_password_hash():
+        for n in range(4):
+            factories.user("secretary", email=f"agent{n}@mairie.fr", collectivites=[factories.collectivite()])
+        factories.user("secretary", email="secretariat@mairie.fr", collectivites=[factories.collectivite()])
+    db.session.commit()
+    town_hall = "203.0.113.47"
+    for n in range(4):
+        for _ in range(app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS"]):
+            assert login_from(client, town_hall, f"agent{n}@mairie.fr", "mauvais mot de passe").status_code == 401
+        assert login_from(client, town_hall, f"agent{n}@mairie.fr").status_code == 429
+    assert login_from(app.test_client(), town_hall, "secretariat@mairie.fr").status_code == 302
+
+
+def test_throttling_per_address_bounds_a_guess_on_many_accounts(app, client):
     factories.user("staff", email="victime@cdg47.fr")
     db.session.commit()
-    for n in range(app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"]):
-        auth.login(f"essai{n}@exemple.fr", "mauvais mot de passe")
-    assert auth.login("victime@cdg47.fr", TEST_PASSWORD).status_code == 429
-    other_address = app.test_client()
-    page = other_address.get("/connexion", environ_base={"REMOTE_ADDR": "10.1.2.3"})
-    response = other_address.post(
-        "/connexion",
-        environ_base={"REMOTE_ADDR": "10.1.2.3"},
-        data={
-            "email": "victime@cdg47.fr",
-            "password": TEST_PASSWORD,
-            "csrf_token": csrf_from(page.get_data(as_text=True)),
-        },
-    )
-    assert response.status_code == 302, response.get_data(as_text=True)
+    app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"] = 6
+    for n in range(6):
+        assert login_from(client, "192.0.2.66", f"essai{n}@exemple.fr", "mauvais mot de passe").status_code == 401
+    assert login_from(client, "192.0.2.66", "victime@cdg47.fr").status_code == 429
+    assert login_from(app.test_client(), "10.1.2.3", "victime@cdg47.fr").status_code == 302
+
+
+def test_throttling_per_account_bounds_a_guess_from_many_addresses(app, client):
+    factories.user("staff", email="agent@cdg47.fr")
+    db.session.commit()
+    app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"] = 6
+    for n in range(6):
+        assert login_from(client, f"198.51.100.{n}", "agent@cdg47.fr", "mauvais mot de passe").status_code == 401
+    assert login_from(client, "198.51.100.99", "agent@cdg47.fr").status_code == 429
+
+
+def test_a_successful_login_clears_the_failures_of_its_account_from_its_address(app, client, auth):
+    factories.user("staff", email="agent@cdg47.fr")
+    db.session.commit()
+    limit = app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS"]
+    for _ in range(2):
+        for _ in range(limit - 1):
+            assert auth.login("agent@cdg47.fr", "mauvais mot de passe").status_code == 401
+        assert auth.login("agent@cdg47.fr", TEST_PASSWORD).status_code == 302
+        assert auth.logout().status_code == 302
+    counters = {c.scope: c.attempts for c in db.session.scalars(select(ThrottleCounter))}
+    # The failures still count toward the wider counters; the successful logins do not.
+    assert counters == {"login-account": 2 * (limit - 1), "login-address": 2 * (limit - 1)}
 
 
 def test_logout_ends_the_session_even_for_a_copied_cookie(app, client, auth):

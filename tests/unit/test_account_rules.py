@@ -1,10 +1,18 @@
-"""Login throttling and password rules: pure functions."""
+"""Throttle counters and password rules: pure functions."""
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from portal.accounts.rules import common_passwords, password_problems, throttled_until
+from portal.accounts.rules import (
+    CounterLimit,
+    common_passwords,
+    login_counters,
+    password_problems,
+    reset_request_counters,
+    throttled_until,
+    window_over,
+)
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 WINDOW = timedelta(minutes=15)
@@ -16,26 +24,44 @@ COMMON = (
 REPEATED = "Le mot de passe ne doit pas répéter un seul caractère."
 
 
-def test_below_the_limit_is_not_throttled():
-    failures = [NOW - timedelta(minutes=m) for m in (1, 2, 3, 4)]
-    assert throttled_until(failures, NOW, 5, WINDOW) is None
+def test_a_login_is_counted_per_account_and_address_per_account_and_per_address_the_narrowest_first():
+    counters = login_counters(
+        "agent@cdg47.fr", "203.0.113.47", per_account_and_address=5, per_account=25, per_address=100
+    )
+    assert counters == [
+        CounterLimit("login-account-address", "203.0.113.47 agent@cdg47.fr", 5),
+        CounterLimit("login-account", "agent@cdg47.fr", 25),
+        CounterLimit("login-address", "203.0.113.47", 100),
+    ]
 
 
-def test_at_the_limit_waits_until_the_oldest_failure_leaves_the_window():
-    failures = [NOW - timedelta(minutes=m) for m in (1, 2, 3, 4, 10)]
-    assert throttled_until(failures, NOW, 5, WINDOW) == NOW - timedelta(minutes=10) + WINDOW
+def test_two_accounts_behind_one_address_have_counters_of_their_own():
+    limits = {"per_account_and_address": 5, "per_account": 25, "per_address": 100}
+    first = login_counters("agent1@mairie.fr", "203.0.113.47", **limits)
+    second = login_counters("agent2@mairie.fr", "203.0.113.47", **limits)
+    assert first[0] != second[0] and first[1] != second[1]
+    assert first[2] == second[2]  # only the wide counter of the address is shared
 
 
-def test_failures_outside_the_window_do_not_count():
-    failures = [NOW - timedelta(minutes=m) for m in (1, 2, 3, 4, 16, 20)]
-    assert throttled_until(failures, NOW, 5, WINDOW) is None
+def test_counter_keys_fit_their_column_whatever_was_typed():
+    (narrowest, account, address) = login_counters(
+        "x" * 10_000, "2001:db8::1" * 10, per_account_and_address=5, per_account=25, per_address=100
+    )
+    assert len(narrowest.key) <= 300 and len(account.key) <= 254 and len(address.key) <= 45
 
 
-def test_more_failures_than_the_limit_keep_the_block_going():
-    failures = [NOW - timedelta(minutes=m) for m in (1, 2, 3, 4, 5, 6, 7)]
-    until = throttled_until(failures, NOW, 5, WINDOW)
-    assert until == NOW - timedelta(minutes=5) + WINDOW
-    assert until > NOW
+def test_a_reset_request_is_counted_per_email_and_per_address():
+    assert reset_request_counters("Agent@cdg47.fr", "192.0.2.1", per_email=3, per_address=10) == [
+        CounterLimit("reset-email", "Agent@cdg47.fr", 3),
+        CounterLimit("reset-address", "192.0.2.1", 10),
+    ]
+
+
+def test_a_window_is_fixed_from_its_first_attempt():
+    started = NOW - WINDOW
+    assert window_over(started, NOW, WINDOW)
+    assert not window_over(started + timedelta(microseconds=1), NOW, WINDOW)
+    assert throttled_until(NOW - timedelta(minutes=10), WINDOW) == NOW + timedelta(minutes=5)
 
 
 def test_password_rules():
