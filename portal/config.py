@@ -36,6 +36,13 @@ def _int(environ, name: str, default: int) -> int:
         raise ConfigurationError(f"{name} doit être un nombre entier (reçu : {raw!r}).") from exc
 
 
+def _non_negative(environ, name: str, default: int) -> int:
+    value = _int(environ, name, default)
+    if value < 0:
+        raise ConfigurationError(f"{name} doit être un nombre entier positif ou nul (reçu : {value}).")
+    return value
+
+
 def _float(environ, name: str, default: float) -> float:
     raw = environ.get(name)
     if raw in (None, ""):
@@ -121,6 +128,9 @@ def build_config(instance_path: str | os.PathLike, environ=None) -> dict:
         "PORTAL_PAGE_SIZE": _int(environ, "PORTAL_PAGE_SIZE", 50),
         # Largest request body (MB): a bigger one is refused with 413 on its Content-Length, before it is read.
         "MAX_CONTENT_LENGTH": max_request_mb * 1024 * 1024,
+        # Reverse proxies in front of the portal whose X-Forwarded-For and X-Forwarded-Proto are believed
+        # (Werkzeug's ProxyFix). 0: the headers are ignored, the client is the peer of the WSGI server.
+        "TRUSTED_PROXY_COUNT": _non_negative(environ, "TRUSTED_PROXY_COUNT", 0),
         # The départements the CDG serves (INSEE codes, comma-separated): the EPCI filter lists their EPCI.
         # Empty: every département (a national federation).
         "CDG_DEPARTEMENTS": [c.strip() for c in (environ.get("CDG_DEPARTEMENTS", "47") or "").split(",") if c.strip()],

@@ -10,7 +10,7 @@ from portal.accounts.models import ThrottleCounter
 from portal.audit.models import AuditEvent
 from portal.extensions import db
 from tests import factories
-from tests.conftest import TEST_PASSWORD, csrf_from
+from tests.conftest import TEST_PASSWORD, clean_tables, csrf_from
 
 
 def actions():
@@ -228,3 +228,58 @@ def test_open_redirect_after_login_is_refused(client, target):
         },
     )
     assert response.location.endswith("/tableau-de-bord")
+
+
+def failed_login_addresses(app_client, headers: dict, remote_addr: str = "10.0.0.2") -> list[str]:
+    """Fail a login with these headers; the client addresses the audit log recorded for failed logins."""
+    page = app_client.get("/connexion", environ_base={"REMOTE_ADDR": remote_addr})
+    app_client.post(
+        "/connexion",
+        environ_base={"REMOTE_ADDR": remote_addr},
+        headers=headers,
+        data={"email": "agent@cdg47.fr", "password": "mauvais", "csrf_token": csrf_from(page.get_data(as_text=True))},
+    )
+    db.session.expire_all()
+    return list(
+        db.session.scalars(
+            select(AuditEvent.ip_address).where(AuditEvent.action == "login.failure").order_by(AuditEvent.id)
+        )
+    )
+
+
+def test_x_forwarded_for_is_ignored_unless_proxies_are_trusted(app, client):
+    """By default anybody could send the header: a guesser would change it at every attempt to escape the throttle."""
+    assert app.config["TRUSTED_PROXY_COUNT"] == 0
+    factories.user("staff", email="agent@cdg47.fr")
+    db.session.commit()
+    limit = app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS"]
+    for n in range(limit):
+        failed_login_addresses(client, {"X-Forwarded-For": f"192.0.2.{n}"})
+    assert failed_login_addresses(client, {}) == ["10.0.0.2"] * limit  # the sixth is throttled, not failed
+    assert login_from(client, "10.0.0.2", "agent@cdg47.fr").status_code == 429
+
+
+def test_behind_a_trusted_proxy_the_client_address_comes_from_x_forwarded_for(app_factory):
+    app = app_factory(TRUSTED_PROXY_COUNT=1)
+    with app.app_context():
+        factories.user("staff", email="agent@cdg47.fr")
+        db.session.commit()
+        client = app.test_client()
+        # The proxy (10.0.0.2) appends the address it sees; only that last value is trusted, not what the
+        # client wrote before it.
+        addresses = failed_login_addresses(client, {"X-Forwarded-For": "198.51.100.7, 203.0.113.9"})
+        assert addresses == ["203.0.113.9"]
+        db.session.remove()
+        clean_tables()
+
+
+def test_behind_a_trusted_proxy_the_scheme_comes_from_x_forwarded_proto(app_factory):
+    """A proxy that terminates HTTPS says so: the portal then sends HSTS (secure cookies are on in production)."""
+    app = app_factory(TRUSTED_PROXY_COUNT=1, SESSION_COOKIE_SECURE=1)
+    client = app.test_client()
+    assert "Strict-Transport-Security" not in client.get("/connexion").headers
+    assert "Strict-Transport-Security" in client.get("/connexion", headers={"X-Forwarded-Proto": "https"}).headers
+    untrusted = app_factory(SESSION_COOKIE_SECURE=1).test_client()
+    assert (
+        "Strict-Transport-Security" not in untrusted.get("/connexion", headers={"X-Forwarded-Proto": "https"}).headers
+    )

@@ -107,3 +107,10 @@ def test_request_size_follows_the_largest_upload_unless_set(tmp_path):
         build_config(tmp_path, {**base, "PORTAL_MAX_REQUEST_MB": "10"})
     with pytest.raises(ConfigurationError, match="PORTAL_MAX_REQUEST_MB"):
         build_config(tmp_path, {**base, "PORTAL_MAX_REQUEST_MB": "beaucoup"})
+
+
+def test_trusted_proxies_default_to_none_and_cannot_be_negative(tmp_path):
+    assert build_config(tmp_path, {"PORTAL_ENV": "testing"})["TRUSTED_PROXY_COUNT"] == 0
+    assert build_config(tmp_path, {"PORTAL_ENV": "testing", "TRUSTED_PROXY_COUNT": "2"})["TRUSTED_PROXY_COUNT"] == 2
+    with pytest.raises(ConfigurationError, match="TRUSTED_PROXY_COUNT"):
+        build_config(tmp_path, {"PORTAL_ENV": "testing", "TRUSTED_PROXY_COUNT": "-1"})
