@@ -142,6 +142,11 @@ def build_config(instance_path: str | os.PathLike, environ=None) -> dict:
         "LOGIN_MAX_FAILURES_PER_ADDRESS": _int(environ, "LOGIN_MAX_FAILURES_PER_ADDRESS", 100),
         "LOGIN_THROTTLE_WINDOW_SECONDS": _int(environ, "LOGIN_THROTTLE_WINDOW_SECONDS", 15 * 60),
         "PASSWORD_RESET_MAX_AGE_SECONDS": _int(environ, "PASSWORD_RESET_MAX_AGE_SECONDS", 3600),
+        # Password-reset requests answered with an email, per email address (known or not) and per IP address,
+        # in the window (a database counter: the same in every process).
+        "PASSWORD_RESET_MAX_PER_EMAIL": _int(environ, "PASSWORD_RESET_MAX_PER_EMAIL", 3),
+        "PASSWORD_RESET_MAX_PER_ADDRESS": _int(environ, "PASSWORD_RESET_MAX_PER_ADDRESS", 10),
+        "PASSWORD_RESET_THROTTLE_WINDOW_SECONDS": _int(environ, "PASSWORD_RESET_THROTTLE_WINDOW_SECONDS", 3600),
         # Mail: a real SMTP server in production; make run starts a local sink on 127.0.0.1:8025.
         "MAIL_SERVER": environ.get("MAIL_SERVER") or "127.0.0.1",
         "MAIL_PORT": _int(environ, "MAIL_PORT", 8025 if env != "production" else 25),

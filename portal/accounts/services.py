@@ -196,9 +196,10 @@ def authenticate(email: str, password: str, ip_address: str, now: datetime | Non
 
 
 def purge_throttle_counters(now: datetime | None = None) -> int:
-    """Delete the throttle counters whose window is over."""
-    window = current_app.config["LOGIN_THROTTLE_WINDOW_SECONDS"]
-    return counters.purge((now or utcnow()) - timedelta(seconds=window))
+    """Delete the throttle counters whose window is over (the longest window: they count nothing any more)."""
+    config = current_app.config
+    longest = max(config["LOGIN_THROTTLE_WINDOW_SECONDS"], config["PASSWORD_RESET_THROTTLE_WINDOW_SECONDS"])
+    return counters.purge((now or utcnow()) - timedelta(seconds=longest))
 
 
 def load_user_from_session(session_id: str) -> User | None:
@@ -253,16 +254,43 @@ def user_for_reset_token(token: str) -> User:
     return user
 
 
-def request_password_reset(email: str, reset_url_for) -> None:
-    """Queue the reset email if the account exists. The caller answers the same way either way."""
+class ResetThrottled(DomainError):
+    def __init__(self, until: datetime):
+        super().__init__(
+            "Trop de demandes de réinitialisation en peu de temps. Si vous avez déjà demandé un lien, consultez "
+            "votre messagerie (y compris les courriels indésirables) ; sinon, réessayez dans une heure."
+        )
+        self.until = until
+
+
+def request_password_reset(email: str, reset_url_for, ip_address: str, now: datetime | None = None) -> None:
+    """Queue the reset email if the account exists. The caller answers the same way either way.
+
+    At most ``PASSWORD_RESET_MAX_PER_EMAIL`` requests per email address and ``PASSWORD_RESET_MAX_PER_ADDRESS``
+    per IP address in the window (ResetThrottled beyond): counted whether the account exists or not, so that
+    the limit tells nothing either. Call it before the request writes anything (``counters.take``)."""
     from portal.notifications.services import queue_email
 
+    email = normalise_email(email)
+    config = current_app.config
+    limits = rules.reset_request_counters(
+        email,
+        ip_address,
+        per_email=config["PASSWORD_RESET_MAX_PER_EMAIL"],
+        per_address=config["PASSWORD_RESET_MAX_PER_ADDRESS"],
+    )
+    until = counters.take(limits, now or utcnow(), timedelta(seconds=config["PASSWORD_RESET_THROTTLE_WINDOW_SECONDS"]))
+    if until is not None:
+        audit.record(
+            "password.reset_throttled",
+            f"Demande de réinitialisation refusée (trop de demandes) pour {email}",
+            ip=ip_address,
+            details={"email": email, "until": until.isoformat()},
+        )
+        raise ResetThrottled(until)
     user = find_user_by_email(email)
     if user is None or not user.active:
-        audit.record(
-            "password.reset_unknown",
-            f"Demande de réinitialisation pour une adresse inconnue : {normalise_email(email)}",
-        )
+        audit.record("password.reset_unknown", f"Demande de réinitialisation pour une adresse inconnue : {email}")
         return
     token = make_reset_token(user)
     queue_email(

@@ -71,9 +71,16 @@ def logout():
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        services.request_password_reset(
-            form.email.data, lambda token: url_for("accounts.reset_password", token=token, _external=True)
-        )
+        try:
+            services.request_password_reset(
+                form.email.data,
+                lambda token: url_for("accounts.reset_password", token=token, _external=True),
+                client_address(),
+            )
+        except services.ResetThrottled as exc:
+            db.session.commit()  # keep the audit event
+            form.form_errors.append(exc.message)
+            return render_template("accounts/forgot_password.html", form=form), 429
         db.session.commit()
         flash(
             _(

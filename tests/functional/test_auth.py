@@ -199,6 +199,58 @@ def test_password_reset_for_unknown_address_answers_the_same_and_sends_nothing(c
     assert smtp_sink.messages == []
 
 
+def ask_for_reset(client, email: str, address: str = "127.0.0.1"):
+    page = client.get("/mot-de-passe/oubli", environ_base={"REMOTE_ADDR": address})
+    return client.post(
+        "/mot-de-passe/oubli",
+        environ_base={"REMOTE_ADDR": address},
+        data={"email": email, "csrf_token": csrf_from(page.get_data(as_text=True))},
+    )
+
+
+def test_reset_requests_for_one_address_send_a_few_emails_not_one_each(app, client, smtp_sink):
+    factories.user("secretary", email="secretariat@mairie.fr", collectivites=[factories.collectivite()])
+    db.session.commit()
+    limit = app.config["PASSWORD_RESET_MAX_PER_EMAIL"]
+    responses = [ask_for_reset(client, "secretariat@mairie.fr", address=f"192.0.2.{n}") for n in range(15)]
+    assert len(smtp_sink.messages) == limit
+    assert [r.status_code for r in responses] == [302] * limit + [429] * (15 - limit)
+    refused = responses[-1].get_data(as_text=True)
+    assert "Trop de demandes de réinitialisation" in refused
+    assert 'value="secretariat@mairie.fr"' in refused  # what was typed is kept
+    assert "password.reset_throttled" in actions()
+
+
+def test_reset_requests_from_one_address_are_limited(app, client, smtp_sink):
+    with factories.shared_password_hash():
+        for n in range(6):
+            factories.user("staff", email=f"agent{n}@cdg47.fr")
+    db.session.commit()
+    app.config["PASSWORD_RESET_MAX_PER_ADDRESS"] = 4
+    statuses = [ask_for_reset(client, f"agent{n}@cdg47.fr", address="198.51.100.20").status_code for n in range(6)]
+    assert statuses == [302] * 4 + [429] * 2
+    assert len(smtp_sink.messages) == 4
+    assert ask_for_reset(client, "agent5@cdg47.fr", address="198.51.100.21").status_code == 302
+
+
+def test_reset_requests_answer_the_same_whether_the_address_has_an_account_or_not(app, smtp_sink):
+    factories.user("secretary", email="secretariat@mairie.fr", collectivites=[factories.collectivite()])
+    db.session.commit()
+
+    def answers(email: str, address: str) -> list[tuple[int, str, str]]:
+        client = app.test_client()
+        seen = []
+        for _ in range(app.config["PASSWORD_RESET_MAX_PER_EMAIL"] + 2):
+            response = ask_for_reset(client, email, address)
+            shown = client.get(response.location) if response.status_code == 302 else response
+            page = re.sub(r'name="csrf_token" type="hidden" value="[^"]+"', "", shown.get_data(as_text=True))
+            seen.append((response.status_code, response.location, page.replace(email, "ADRESSE")))
+        return seen
+
+    assert answers("secretariat@mairie.fr", "192.0.2.1") == answers("personne@nulle-part.fr", "192.0.2.2")
+    assert len(smtp_sink.messages) == app.config["PASSWORD_RESET_MAX_PER_EMAIL"]
+
+
 def test_forged_or_expired_reset_links_are_refused(app, client):
     from portal.accounts.services import make_reset_token
 

@@ -40,11 +40,14 @@ def test_an_attempt_refused_by_one_counter_is_counted_by_none(app):
 
 def test_counters_whose_window_is_over_are_purged_by_a_periodic_job(app):
     now = utcnow()
-    window = timedelta(seconds=app.config["LOGIN_THROTTLE_WINDOW_SECONDS"])
+    config = app.config
+    window = timedelta(
+        seconds=max(config["LOGIN_THROTTLE_WINDOW_SECONDS"], config["PASSWORD_RESET_THROTTLE_WINDOW_SECONDS"])
+    )
     counters.take([CounterLimit("login-account", "ancien@cdg47.fr", 5)], now - window - timedelta(seconds=1), window)
-    counters.take([CounterLimit("login-account", "recent@cdg47.fr", 5)], now - window + timedelta(minutes=1), window)
+    counters.take([CounterLimit("reset-email", "recent@cdg47.fr", 3)], now - window + timedelta(minutes=1), window)
     assert tasks.purge_throttle_counters.apply().get() == 1
-    assert counts() == {("login-account", "recent@cdg47.fr"): 1}
+    assert counts() == {("reset-email", "recent@cdg47.fr"): 1}
     assert services.purge_throttle_counters() == 0  # idempotent
     schedule = {entry["task"] for entry in build_schedule(app.config).values()}
     assert "accounts.purge_throttle_counters" in schedule
