@@ -219,6 +219,26 @@ def end_all_sessions(user: User) -> None:
     db.session.flush()
 
 
+def deactivate_user(user: User, actor: User | None = None) -> None:
+    """Switch an account off and end every session of it. Its API tokens are revoked by the caller
+    (``api.tokens.deactivate_account``: tokens belong to the API, above this area)."""
+    if not user.active:
+        raise DomainError(f"Le compte {user.email} est déjà désactivé.")
+    user.active = False
+    end_all_sessions(user)
+    audit.record("user.deactivate", f"Désactivation du compte {user.email}", actor=actor, obj=user)
+
+
+def reactivate_user(user: User, actor: User | None = None) -> None:
+    """Switch an account on again, with none of the sessions that existed before: the session token is rotated
+    once more, in case the account was switched off without ``deactivate_user``."""
+    if user.active:
+        raise DomainError(f"Le compte {user.email} est déjà actif.")
+    user.active = True
+    end_all_sessions(user)
+    audit.record("user.reactivate", f"Réactivation du compte {user.email}", actor=actor, obj=user)
+
+
 # Password reset ------------------------------------------------------------------------------
 
 _RESET_SALT = "portal.password-reset"

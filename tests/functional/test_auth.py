@@ -335,3 +335,68 @@ def test_behind_a_trusted_proxy_the_scheme_comes_from_x_forwarded_proto(app_fact
     assert (
         "Strict-Transport-Security" not in untrusted.get("/connexion", headers={"X-Forwarded-Proto": "https"}).headers
     )
+
+
+def test_reactivating_an_account_brings_back_no_session_nor_api_token_from_before(app, client, auth):
+    from tests.api_helpers import bearer, token_for
+
+    staff = factories.user("staff", email="agent@cdg47.fr")
+    db.session.commit()
+    auth.login("agent@cdg47.fr")
+    old_token = token_for(staff)
+    copied = app.test_client()  # the same session, on another device
+    copied.set_cookie("session", client.get_cookie("session").value)
+    assert copied.get("/tableau-de-bord").status_code == 200
+    assert copied.get("/api/v1/collectivites", headers=bearer(old_token)).status_code == 200
+    runner = app.test_cli_runner()
+
+    deactivated = runner.invoke(args=["users", "deactivate", "agent@cdg47.fr"])
+    assert deactivated.exit_code == 0, deactivated.output
+    assert "Compte désactivé : agent@cdg47.fr (1 jeton d'API révoqué)." in deactivated.output
+    assert copied.get("/tableau-de-bord").status_code == 302
+    assert copied.get("/api/v1/collectivites", headers=bearer(old_token)).status_code == 401
+    assert auth.login("agent@cdg47.fr").status_code == 401
+
+    reactivated = runner.invoke(args=["users", "reactivate", "agent@cdg47.fr"])
+    assert reactivated.exit_code == 0, reactivated.output
+    assert "Compte réactivé : agent@cdg47.fr." in reactivated.output
+    assert copied.get("/tableau-de-bord").status_code == 302  # the old session stays ended
+    assert client.get("/tableau-de-bord").status_code == 302
+    assert copied.get("/api/v1/collectivites", headers=bearer(old_token)).status_code == 401  # still revoked
+    assert auth.login("agent@cdg47.fr").status_code == 302  # the owner logs in again and makes new tokens
+    assert client.get("/api/v1/collectivites", headers=bearer(token_for(staff, name="nouveau"))).status_code == 200
+    assert {"user.deactivate", "user.reactivate", "api_token.revoke"} <= set(actions())
+
+
+def test_an_account_switched_off_in_the_database_comes_back_without_its_old_session_and_tokens(app, client, auth):
+    """Reactivation ends what existed before even when the deactivation did not go through the portal."""
+    from tests.api_helpers import bearer, token_for
+
+    staff = factories.user("staff", email="agent@cdg47.fr")
+    db.session.commit()
+    auth.login("agent@cdg47.fr")
+    old_token = token_for(staff)
+    db.session.get(type(staff), staff.id).active = False
+    db.session.commit()
+    assert client.get("/tableau-de-bord").status_code == 302
+
+    reactivated = app.test_cli_runner().invoke(args=["users", "reactivate", "agent@cdg47.fr"])
+    assert reactivated.exit_code == 0, reactivated.output
+    assert (
+        "Compte réactivé : agent@cdg47.fr (jetons d'API d'avant la désactivation révoqués : 1)." in reactivated.output
+    )
+    assert client.get("/tableau-de-bord").status_code == 302
+    assert client.get("/api/v1/collectivites", headers=bearer(old_token)).status_code == 401
+
+
+def test_deactivation_commands_explain_their_refusals_in_french(app):
+    factories.user("staff", email="agent@cdg47.fr")
+    db.session.commit()
+    runner = app.test_cli_runner()
+    unknown = runner.invoke(args=["users", "deactivate", "personne@cdg47.fr"])
+    assert unknown.exit_code == 1 and "Aucun compte pour personne@cdg47.fr." in unknown.output
+    active = runner.invoke(args=["users", "reactivate", "agent@cdg47.fr"])
+    assert active.exit_code == 1 and "Le compte agent@cdg47.fr est déjà actif." in active.output
+    runner.invoke(args=["users", "deactivate", "agent@cdg47.fr"])
+    again = runner.invoke(args=["users", "deactivate", "agent@cdg47.fr"])
+    assert again.exit_code == 1 and "Le compte agent@cdg47.fr est déjà désactivé." in again.output
