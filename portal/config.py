@@ -50,6 +50,13 @@ def _positive_int(environ, name: str, default: int) -> int:
     return value
 
 
+def _non_negative(environ, name: str, default: int) -> int:
+    value = _int(environ, name, default)
+    if value < 0:
+        raise ConfigurationError(f"{name} doit être un nombre entier positif ou nul (reçu : {value}).")
+    return value
+
+
 def _float(environ, name: str, default: float) -> float:
     raw = environ.get(name)
     if raw in (None, ""):
@@ -135,14 +142,25 @@ def build_config(instance_path: str | os.PathLike, environ=None) -> dict:
         "PORTAL_PAGE_SIZE": _int(environ, "PORTAL_PAGE_SIZE", 50),
         # Largest request body (MB): a bigger one is refused with 413 on its Content-Length, before it is read.
         "MAX_CONTENT_LENGTH": max_request_mb * 1024 * 1024,
+        # Reverse proxies in front of the portal whose X-Forwarded-For and X-Forwarded-Proto are believed
+        # (Werkzeug's ProxyFix). 0: the headers are ignored, the client is the peer of the WSGI server.
+        "TRUSTED_PROXY_COUNT": _non_negative(environ, "TRUSTED_PROXY_COUNT", 0),
         # The départements the CDG serves (INSEE codes, comma-separated): the EPCI filter lists their EPCI.
         # Empty: every département (a national federation).
         "CDG_DEPARTEMENTS": [c.strip() for c in (environ.get("CDG_DEPARTEMENTS", "47") or "").split(",") if c.strip()],
-        # Login throttling: failures tolerated in the window, per account and per address.
-        "LOGIN_MAX_FAILURES_PER_ACCOUNT": _int(environ, "LOGIN_MAX_FAILURES_PER_ACCOUNT", 5),
-        "LOGIN_MAX_FAILURES_PER_ADDRESS": _int(environ, "LOGIN_MAX_FAILURES_PER_ADDRESS", 20),
+        # Login throttling (accounts.rules.login_counters): failed attempts tolerated in the window on one account
+        # from one address (the limit a person meets), on one account from every address (25 in 15 minutes:
+        # 100 an hour at most, OWASP ASVS V2.2.1), and on every account from one address (a town hall's NAT).
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS": _int(environ, "LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS", 5),
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT": _int(environ, "LOGIN_MAX_FAILURES_PER_ACCOUNT", 25),
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": _int(environ, "LOGIN_MAX_FAILURES_PER_ADDRESS", 100),
         "LOGIN_THROTTLE_WINDOW_SECONDS": _int(environ, "LOGIN_THROTTLE_WINDOW_SECONDS", 15 * 60),
         "PASSWORD_RESET_MAX_AGE_SECONDS": _int(environ, "PASSWORD_RESET_MAX_AGE_SECONDS", 3600),
+        # Password-reset requests answered with an email, per email address (known or not) and per IP address,
+        # in the window (a database counter: the same in every process).
+        "PASSWORD_RESET_MAX_PER_EMAIL": _int(environ, "PASSWORD_RESET_MAX_PER_EMAIL", 3),
+        "PASSWORD_RESET_MAX_PER_ADDRESS": _int(environ, "PASSWORD_RESET_MAX_PER_ADDRESS", 10),
+        "PASSWORD_RESET_THROTTLE_WINDOW_SECONDS": _int(environ, "PASSWORD_RESET_THROTTLE_WINDOW_SECONDS", 3600),
         # Mail: a real SMTP server in production; make run starts a local sink on 127.0.0.1:8025.
         "MAIL_SERVER": environ.get("MAIL_SERVER") or "127.0.0.1",
         "MAIL_PORT": _int(environ, "MAIL_PORT", 8025 if env != "production" else 25),

@@ -127,3 +127,10 @@ def test_outbox_settings_must_be_positive_whole_numbers(tmp_path, name, value):
     with pytest.raises(ConfigurationError, match=f"^{name} doit être un nombre entier supérieur à zéro") as error:
         build_config(tmp_path, {"PORTAL_ENV": "testing", name: value})
     assert repr(value) in str(error.value)
+
+
+def test_trusted_proxies_default_to_none_and_cannot_be_negative(tmp_path):
+    assert build_config(tmp_path, {"PORTAL_ENV": "testing"})["TRUSTED_PROXY_COUNT"] == 0
+    assert build_config(tmp_path, {"PORTAL_ENV": "testing", "TRUSTED_PROXY_COUNT": "2"})["TRUSTED_PROXY_COUNT"] == 2
+    with pytest.raises(ConfigurationError, match="TRUSTED_PROXY_COUNT"):
+        build_config(tmp_path, {"PORTAL_ENV": "testing", "TRUSTED_PROXY_COUNT": "-1"})
