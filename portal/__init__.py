@@ -115,8 +115,9 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
-    from portal.common.security import set_security_headers
+    from portal.common.security import set_security_headers, trust_proxies
 
+    trust_proxies(app)
     app.after_request(set_security_headers)
 
 

@@ -1,4 +1,4 @@
-"""Flask commands: ``registry import``, ``users create``, ``demo load``, ``outbox sweep``."""
+"""Flask commands: ``registry import``, ``users create|deactivate|reactivate``, ``demo load``, ``outbox sweep``."""
 
 from __future__ import annotations
 
@@ -106,6 +106,49 @@ def users_create(email, role, codes, full_name, function, delegation, mandate_st
         + (f", rattaché à {', '.join(c.name for c in collectivites)}" if collectivites else "")
         + "."
     )
+
+
+def _revoked_tokens(count: int) -> str:
+    if count == 0:
+        return "aucun jeton d'API à révoquer"
+    return f"{count} jeton d'API révoqué" if count == 1 else f"{count} jetons d'API révoqués"
+
+
+@users_cli.command("deactivate")
+@click.argument("email")
+def users_deactivate(email):
+    """Désactive un compte : ses sessions prennent fin et ses jetons d'API sont révoqués."""
+    from portal.accounts import services
+    from portal.api import tokens
+
+    user = services.find_user_by_email(email)
+    if user is None:
+        _fail(f"Aucun compte pour {services.normalise_email(email)}.")
+    try:
+        revoked = tokens.deactivate_account(user)
+    except DomainError as exc:
+        _fail(exc.message)
+    db.session.commit()
+    click.echo(f"Compte désactivé : {user.email} ({_revoked_tokens(revoked)}).")
+
+
+@users_cli.command("reactivate")
+@click.argument("email")
+def users_reactivate(email):
+    """Réactive un compte, sans ses anciennes sessions ni ses anciens jetons d'API."""
+    from portal.accounts import services
+    from portal.api import tokens
+
+    user = services.find_user_by_email(email)
+    if user is None:
+        _fail(f"Aucun compte pour {services.normalise_email(email)}.")
+    try:
+        revoked = tokens.reactivate_account(user)
+    except DomainError as exc:
+        _fail(exc.message)
+    db.session.commit()
+    suffix = f" (jetons d'API d'avant la désactivation révoqués : {revoked})" if revoked else ""
+    click.echo(f"Compte réactivé : {user.email}{suffix}.")
 
 
 @demo_cli.command("load")

@@ -36,6 +36,27 @@ def _int(environ, name: str, default: int) -> int:
         raise ConfigurationError(f"{name} doit être un nombre entier (reçu : {raw!r}).") from exc
 
 
+def _positive_int(environ, name: str, default: int) -> int:
+    """A whole number greater than zero (a duration, a count): anything else stops start-up."""
+    raw = environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise ConfigurationError(f"{name} doit être un nombre entier supérieur à zéro (reçu : {raw!r}).")
+    return value
+
+
+def _non_negative(environ, name: str, default: int) -> int:
+    value = _int(environ, name, default)
+    if value < 0:
+        raise ConfigurationError(f"{name} doit être un nombre entier positif ou nul (reçu : {value}).")
+    return value
+
+
 def _float(environ, name: str, default: float) -> float:
     raw = environ.get(name)
     if raw in (None, ""):
@@ -90,6 +111,14 @@ def build_config(instance_path: str | os.PathLike, environ=None) -> dict:
     database_url = normalise_database_url(environ.get("DATABASE_URL") or f"sqlite:///{instance / 'portal.sqlite3'}")
     broker_url = environ.get("CELERY_BROKER_URL") or f"sqla+sqlite:///{instance / 'celery-broker.sqlite3'}"
     secure_cookies = _bool(environ.get("SESSION_COOKIE_SECURE"), default=env == "production")
+    max_upload_mb = _int(environ, "CONVENTION_MAX_UPLOAD_MB", 10)
+    # A request body may hold the largest upload plus the form around it (boundaries, CSRF token, fields).
+    max_request_mb = _int(environ, "PORTAL_MAX_REQUEST_MB", max_upload_mb + 1)
+    if max_request_mb <= max_upload_mb:
+        raise ConfigurationError(
+            f"PORTAL_MAX_REQUEST_MB ({max_request_mb}) doit dépasser CONVENTION_MAX_UPLOAD_MB ({max_upload_mb}) : "
+            "sinon les plus gros documents autorisés seraient refusés."
+        )
 
     return {
         "PORTAL_ENV": env,
@@ -111,14 +140,27 @@ def build_config(instance_path: str | os.PathLike, environ=None) -> dict:
         "SERVER_NAME": environ.get("SERVER_NAME") or None,
         "PORTAL_BASE_URL": environ.get("PORTAL_BASE_URL") or f"http://localhost:{environ.get('PORT') or '5000'}",
         "PORTAL_PAGE_SIZE": _int(environ, "PORTAL_PAGE_SIZE", 50),
+        # Largest request body (MB): a bigger one is refused with 413 on its Content-Length, before it is read.
+        "MAX_CONTENT_LENGTH": max_request_mb * 1024 * 1024,
+        # Reverse proxies in front of the portal whose X-Forwarded-For and X-Forwarded-Proto are believed
+        # (Werkzeug's ProxyFix). 0: the headers are ignored, the client is the peer of the WSGI server.
+        "TRUSTED_PROXY_COUNT": _non_negative(environ, "TRUSTED_PROXY_COUNT", 0),
         # The départements the CDG serves (INSEE codes, comma-separated): the EPCI filter lists their EPCI.
         # Empty: every département (a national federation).
         "CDG_DEPARTEMENTS": [c.strip() for c in (environ.get("CDG_DEPARTEMENTS", "47") or "").split(",") if c.strip()],
-        # Login throttling: failures tolerated in the window, per account and per address.
-        "LOGIN_MAX_FAILURES_PER_ACCOUNT": _int(environ, "LOGIN_MAX_FAILURES_PER_ACCOUNT", 5),
-        "LOGIN_MAX_FAILURES_PER_ADDRESS": _int(environ, "LOGIN_MAX_FAILURES_PER_ADDRESS", 20),
+        # Login throttling (accounts.rules.login_counters): failed attempts tolerated in the window on one account
+        # from one address (the limit a person meets), on one account from every address (25 in 15 minutes:
+        # 100 an hour at most, OWASP ASVS V2.2.1), and on every account from one address (a town hall's NAT).
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS": _int(environ, "LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS", 5),
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT": _int(environ, "LOGIN_MAX_FAILURES_PER_ACCOUNT", 25),
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": _int(environ, "LOGIN_MAX_FAILURES_PER_ADDRESS", 100),
         "LOGIN_THROTTLE_WINDOW_SECONDS": _int(environ, "LOGIN_THROTTLE_WINDOW_SECONDS", 15 * 60),
         "PASSWORD_RESET_MAX_AGE_SECONDS": _int(environ, "PASSWORD_RESET_MAX_AGE_SECONDS", 3600),
+        # Password-reset requests answered with an email, per email address (known or not) and per IP address,
+        # in the window (a database counter: the same in every process).
+        "PASSWORD_RESET_MAX_PER_EMAIL": _int(environ, "PASSWORD_RESET_MAX_PER_EMAIL", 3),
+        "PASSWORD_RESET_MAX_PER_ADDRESS": _int(environ, "PASSWORD_RESET_MAX_PER_ADDRESS", 10),
+        "PASSWORD_RESET_THROTTLE_WINDOW_SECONDS": _int(environ, "PASSWORD_RESET_THROTTLE_WINDOW_SECONDS", 3600),
         # Mail: a real SMTP server in production; make run starts a local sink on 127.0.0.1:8025.
         "MAIL_SERVER": environ.get("MAIL_SERVER") or "127.0.0.1",
         "MAIL_PORT": _int(environ, "MAIL_PORT", 8025 if env != "production" else 25),
@@ -131,7 +173,7 @@ def build_config(instance_path: str | os.PathLike, environ=None) -> dict:
         "MAIL_MESSAGE_ID_DOMAIN": environ.get("MAIL_MESSAGE_ID_DOMAIN") or "portail.cdg47.example",
         # Partner conventions: alert delay before a deadline (days), maximum size of an attached document (MB).
         "CONVENTION_ALERT_DAYS": _int(environ, "CONVENTION_ALERT_DAYS", 90),
-        "CONVENTION_MAX_UPLOAD_MB": _int(environ, "CONVENTION_MAX_UPLOAD_MB", 10),
+        "CONVENTION_MAX_UPLOAD_MB": max_upload_mb,
         # Training of élus: hours to confirm a freed seat, name shown as organiser of the invitations.
         "TRAINING_OFFER_HOURS": _int(environ, "TRAINING_OFFER_HOURS", 48),
         "TRAINING_ORGANISER_NAME": environ.get("TRAINING_ORGANISER_NAME") or "CDG 47 — Formation des élus",
@@ -144,9 +186,12 @@ def build_config(instance_path: str | os.PathLike, environ=None) -> dict:
         # How often a worker polls the embedded (SQLite) broker for new messages; kombu's 1 s default caps a
         # worker at about two tasks a second. Redis pushes messages and ignores it.
         "EMBEDDED_BROKER_POLLING_SECONDS": _float(environ, "EMBEDDED_BROKER_POLLING_SECONDS", 0.1),
-        "OUTBOX_LEASE_SECONDS": _int(environ, "OUTBOX_LEASE_SECONDS", 300),
-        "OUTBOX_MAX_ATTEMPTS": _int(environ, "OUTBOX_MAX_ATTEMPTS", 8),
-        "OUTBOX_SWEEP_SECONDS": _int(environ, "OUTBOX_SWEEP_SECONDS", 60),
+        # Email outbox (README, « Exploitation »): how long a worker keeps an email it is sending before the
+        # sweep gives it to another worker (the lease: also that of the enrolment document jobs), attempts
+        # before giving up, period of beat's sweep.
+        "OUTBOX_LEASE_SECONDS": _positive_int(environ, "OUTBOX_LEASE_SECONDS", 300),
+        "OUTBOX_MAX_ATTEMPTS": _positive_int(environ, "OUTBOX_MAX_ATTEMPTS", 8),
+        "OUTBOX_SWEEP_SECONDS": _positive_int(environ, "OUTBOX_SWEEP_SECONDS", 60),
         "CELERY": {
             "broker_url": broker_url,
             # Celery lets CELERY_BROKER_URL in the environment override broker_url; read and write URLs

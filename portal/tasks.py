@@ -1,5 +1,6 @@
 """Imports every area's Celery tasks so that the worker and eager mode know them by name."""
 
+from portal.accounts import tasks as account_tasks  # noqa: F401
 from portal.affiliation import tasks as affiliation_tasks  # noqa: F401
 from portal.conventions import tasks as convention_tasks  # noqa: F401
 from portal.notifications import tasks as notification_tasks  # noqa: F401

@@ -1,18 +1,20 @@
 """``make run``: the web server, a Celery worker, Celery beat and the local mail sink, in the foreground.
 
-Ctrl-C (or the end of any one of them) stops all four.
+When the worker, beat or the mail sink stops, it is started again after 1 s, 2 s, 4 s … up to a minute
+(workers/supervisor.py); the web server's end stops all four (a restart would usually meet the same error:
+port taken, configuration refused). Ctrl-C or SIGTERM stops all four.
 """
 
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
+from workers.supervisor import Backoff, Service, supervise
+
 ROOT = Path(__file__).resolve().parent.parent
+BACKOFF = Backoff(base=1.0, cap=60.0, stable_after=60.0)
 
 
 def commands(port: str, host: str) -> dict[str, list[str]]:
@@ -71,49 +73,23 @@ def commands(port: str, host: str) -> dict[str, list[str]]:
     }
 
 
-def _stop_on_sigterm(_signum, _frame):
-    # A supervisor stopped by SIGTERM (systemd, kill) must stop its children too, like Ctrl-C does.
-    raise KeyboardInterrupt
-
-
-def main() -> int:
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    port = os.environ.get("PORT", "5000")
-    host = os.environ.get("HOST", "127.0.0.1")
+def services(port: str, host: str) -> list[Service]:
     wanted = commands(port, host)
     if os.environ.get("MAIL_SERVER", "127.0.0.1") not in ("127.0.0.1", "localhost"):
         wanted.pop("mail")  # a real SMTP server is configured
-    processes: dict[str, subprocess.Popen] = {}
-    for name, command in wanted.items():
-        processes[name] = subprocess.Popen(command, cwd=ROOT)
+    return [Service(name, command, essential=name == "web") for name, command in wanted.items()]
+
+
+def main() -> int:
+    port = os.environ.get("PORT", "5000")
+    host = os.environ.get("HOST", "127.0.0.1")
+    wanted = services(port, host)
     print(
         f"\nPortail CDG : http://{host}:{port}/  —  courriels reçus dans {ROOT / 'instance' / 'mail'}\n"
-        "Ctrl-C pour tout arrêter.\n",
+        "Le worker, beat et la boîte locale redémarrent s'ils s'arrêtent ; Ctrl-C pour tout arrêter.\n",
         flush=True,
     )
-    status = 0
-    try:
-        while True:
-            for name, process in processes.items():
-                code = process.poll()
-                if code is not None:
-                    print(f"« {name} » s'est arrêté (code {code}) : arrêt de l'ensemble.", file=sys.stderr)
-                    status = code or 1
-                    raise KeyboardInterrupt
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        for process in processes.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        deadline = time.time() + 15
-        for process in processes.values():
-            try:
-                process.wait(timeout=max(0.1, deadline - time.time()))
-            except subprocess.TimeoutExpired:
-                process.kill()
-    return status
+    return supervise(wanted, BACKOFF, cwd=ROOT)
 
 
 if __name__ == "__main__":

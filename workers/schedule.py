@@ -2,7 +2,8 @@
 each is idempotent (the outbox sweep takes rows with SKIP LOCKED and the send claims them; document
 jobs are claimed by a guarded UPDATE; the daily subscription job moves only what is due; applying due
 statuses recomputes them from the history; training offers, reminders
-and attestations are guarded by the registration's own state)."""
+and attestations are guarded by the registration's own state; purging expired throttle counters skips
+the rows a login holds)."""
 
 from __future__ import annotations
 
@@ -44,5 +45,10 @@ def build_schedule(config) -> dict:
         "affiliation-apply-due-changes": {
             "task": "affiliation.apply_due_changes",
             "schedule": crontab(hour=2, minute=15),
+        },
+        # Throttle counters whose window is over count nothing any more.
+        "accounts-purge-throttle-counters": {
+            "task": "accounts.purge_throttle_counters",
+            "schedule": crontab(minute=40),
         },
     }

@@ -5,7 +5,9 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SubmitField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, Email, EqualTo
+
+from portal.accounts.rules import MIN_PASSWORD_LENGTH, password_problems
 
 
 def _strip(value):
@@ -45,14 +47,18 @@ class ForgotPasswordForm(FlaskForm):
 
 
 class ResetPasswordForm(FlaskForm):
+    """A new password, checked against every rule of ``password_problems`` at once (``email``: the account's)."""
+
     password = PasswordField(
         _l("Nouveau mot de passe"),
-        description=_l("Au moins 12 caractères. Une phrase de passe facile à retenir convient très bien."),
-        validators=[
-            DataRequired(_l("Saisissez un nouveau mot de passe.")),
-            Length(min=12, message=_l("Le mot de passe doit comporter au moins 12 caractères.")),
-        ],
-        render_kw={"autocomplete": "new-password"},
+        description=_l(
+            "Au moins %(length)s caractères. Évitez les mots de passe courants (même suivis de chiffres ou de signes), "
+            "votre identifiant de messagerie et la répétition d'un seul caractère. Une phrase de passe de plusieurs "
+            "mots, facile à retenir, convient très bien.",
+            length=MIN_PASSWORD_LENGTH,
+        ),
+        validators=[DataRequired(_l("Saisissez un nouveau mot de passe."))],
+        render_kw={"autocomplete": "new-password", "minlength": MIN_PASSWORD_LENGTH},
     )
     confirm = PasswordField(
         _l("Confirmation du mot de passe"),
@@ -63,3 +69,11 @@ class ResetPasswordForm(FlaskForm):
         render_kw={"autocomplete": "new-password"},
     )
     submit = SubmitField(_l("Enregistrer le mot de passe"))
+
+    def __init__(self, *args, email: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def validate_password(self, field):
+        # Every problem is listed, not only the first one met.
+        field.errors.extend(password_problems(field.data or "", self.email))

@@ -12,7 +12,7 @@ import secrets
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Date, ForeignKey, Index, String, Table, UniqueConstraint, false
+from sqlalchemy import Column, Date, ForeignKey, String, Table, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.common.clock import utcnow
@@ -201,17 +201,16 @@ class Mandate(db.Model):
         return self.end_date is None
 
 
-class LoginAttempt(db.Model):
-    """Every login attempt, for throttling per account and per address."""
+class ThrottleCounter(db.Model):
+    """Attempts counted in a fixed window, one row per scope and key: failed logins per account and address,
+    per account, per address; password-reset requests per address and per IP address.
 
-    __tablename__ = "login_attempt"
-    __table_args__ = (
-        Index("ix_login_attempt_email_at", "email", "attempted_at"),
-        Index("ix_login_attempt_ip_at", "ip_address", "attempted_at"),
-    )
+    Changed only by the guarded statements of ``portal.accounts.counters`` (an upsert that counts one more
+    attempt only below the limit), so that simultaneous requests never count past it."""
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254))
-    ip_address: Mapped[str] = mapped_column(String(45))
-    succeeded: Mapped[bool]
-    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    __tablename__ = "throttle_counter"
+
+    scope: Mapped[str] = mapped_column(String(30), primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    attempts: Mapped[int]
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

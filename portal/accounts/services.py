@@ -15,9 +15,9 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
+from portal.accounts import counters, rules
 from portal.accounts.models import (
     MUNICIPAL_FUNCTIONS,
-    LoginAttempt,
     Mandate,
     MandateFunction,
     Person,
@@ -26,7 +26,7 @@ from portal.accounts.models import (
     User,
     new_session_token,
 )
-from portal.accounts.rules import password_problems, throttled_until
+from portal.accounts.rules import CounterLimit, password_problems
 from portal.audit import services as audit
 from portal.common.clock import utcnow
 from portal.common.errors import DomainError
@@ -164,35 +164,28 @@ def create_user(
     return user
 
 
-def _recent_failures(column, value: str, since: datetime) -> list[datetime]:
-    return list(
-        db.session.scalars(
-            select(LoginAttempt.attempted_at).where(
-                column == value, LoginAttempt.succeeded.is_(False), LoginAttempt.attempted_at > since
-            )
-        )
+def login_counters(email: str, ip_address: str) -> list[CounterLimit]:
+    config = current_app.config
+    return rules.login_counters(
+        email,
+        ip_address,
+        per_account_and_address=config["LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS"],
+        per_account=config["LOGIN_MAX_FAILURES_PER_ACCOUNT"],
+        per_address=config["LOGIN_MAX_FAILURES_PER_ADDRESS"],
     )
 
 
 def authenticate(email: str, password: str, ip_address: str, now: datetime | None = None) -> User:
-    """Check credentials with throttling per account and per address; record the attempt and audit it."""
+    """Check credentials, throttled per account and address, per account and per address; audit the attempt.
+
+    The attempt is counted before the password is checked, by one guarded statement per counter
+    (``counters.take``): of simultaneous attempts, no more than the limit reach the check. A successful login
+    clears the failures of its account from its address and does not count toward the wider counters."""
     now = now or utcnow()
     email = normalise_email(email)
-    config = current_app.config
-    window = timedelta(seconds=config["LOGIN_THROTTLE_WINDOW_SECONDS"])
-    since = now - window
-    blocked = [
-        throttled_until(
-            _recent_failures(LoginAttempt.email, email, since), now, config["LOGIN_MAX_FAILURES_PER_ACCOUNT"], window
-        ),
-        throttled_until(
-            _recent_failures(LoginAttempt.ip_address, ip_address, since),
-            now,
-            config["LOGIN_MAX_FAILURES_PER_ADDRESS"],
-            window,
-        ),
-    ]
-    until = max((b for b in blocked if b is not None), default=None)
+    window = timedelta(seconds=current_app.config["LOGIN_THROTTLE_WINDOW_SECONDS"])
+    counted = login_counters(email, ip_address)
+    until = counters.take(counted, now, window)
     if until is not None:
         audit.record(
             "login.throttled",
@@ -204,18 +197,28 @@ def authenticate(email: str, password: str, ip_address: str, now: datetime | Non
 
     user = find_user_by_email(email)
     ok = verify_password(user, password) and user is not None and user.active
-    db.session.add(LoginAttempt(email=email, ip_address=ip_address, succeeded=ok, attempted_at=now))
     if not ok:
         audit.record(
             "login.failure", f"Échec de connexion pour {email}", actor=user, ip=ip_address, details={"email": email}
         )
         raise InvalidCredentials()
+    narrowest, *wider = counted
+    counters.forget(narrowest)
+    for counter in wider:
+        counters.give_back(counter)
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = now
     audit.record("login.success", f"Connexion de {email}", actor=user, obj=user, ip=ip_address)
     db.session.flush()
     return user
+
+
+def purge_throttle_counters(now: datetime | None = None) -> int:
+    """Delete the throttle counters whose window is over (the longest window: they count nothing any more)."""
+    config = current_app.config
+    longest = max(config["LOGIN_THROTTLE_WINDOW_SECONDS"], config["PASSWORD_RESET_THROTTLE_WINDOW_SECONDS"])
+    return counters.purge((now or utcnow()) - timedelta(seconds=longest))
 
 
 def load_user_from_session(session_id: str) -> User | None:
@@ -233,6 +236,26 @@ def end_all_sessions(user: User) -> None:
     """Rotate the session token: any copy of a session cookie stops working."""
     user.session_token = new_session_token()
     db.session.flush()
+
+
+def deactivate_user(user: User, actor: User | None = None) -> None:
+    """Switch an account off and end every session of it. Its API tokens are revoked by the caller
+    (``api.tokens.deactivate_account``: tokens belong to the API, above this area)."""
+    if not user.active:
+        raise DomainError(f"Le compte {user.email} est déjà désactivé.")
+    user.active = False
+    end_all_sessions(user)
+    audit.record("user.deactivate", f"Désactivation du compte {user.email}", actor=actor, obj=user)
+
+
+def reactivate_user(user: User, actor: User | None = None) -> None:
+    """Switch an account on again, with none of the sessions that existed before: the session token is rotated
+    once more, in case the account was switched off without ``deactivate_user``."""
+    if user.active:
+        raise DomainError(f"Le compte {user.email} est déjà actif.")
+    user.active = True
+    end_all_sessions(user)
+    audit.record("user.reactivate", f"Réactivation du compte {user.email}", actor=actor, obj=user)
 
 
 # Password reset ------------------------------------------------------------------------------
@@ -270,16 +293,43 @@ def user_for_reset_token(token: str) -> User:
     return user
 
 
-def request_password_reset(email: str, reset_url_for) -> None:
-    """Queue the reset email if the account exists. The caller answers the same way either way."""
+class ResetThrottled(DomainError):
+    def __init__(self, until: datetime):
+        super().__init__(
+            "Trop de demandes de réinitialisation en peu de temps. Si vous avez déjà demandé un lien, consultez "
+            "votre messagerie (y compris les courriels indésirables) ; sinon, réessayez dans une heure."
+        )
+        self.until = until
+
+
+def request_password_reset(email: str, reset_url_for, ip_address: str, now: datetime | None = None) -> None:
+    """Queue the reset email if the account exists. The caller answers the same way either way.
+
+    At most ``PASSWORD_RESET_MAX_PER_EMAIL`` requests per email address and ``PASSWORD_RESET_MAX_PER_ADDRESS``
+    per IP address in the window (ResetThrottled beyond): counted whether the account exists or not, so that
+    the limit tells nothing either. Call it before the request writes anything (``counters.take``)."""
     from portal.notifications.services import queue_email
 
+    email = normalise_email(email)
+    config = current_app.config
+    limits = rules.reset_request_counters(
+        email,
+        ip_address,
+        per_email=config["PASSWORD_RESET_MAX_PER_EMAIL"],
+        per_address=config["PASSWORD_RESET_MAX_PER_ADDRESS"],
+    )
+    until = counters.take(limits, now or utcnow(), timedelta(seconds=config["PASSWORD_RESET_THROTTLE_WINDOW_SECONDS"]))
+    if until is not None:
+        audit.record(
+            "password.reset_throttled",
+            f"Demande de réinitialisation refusée (trop de demandes) pour {email}",
+            ip=ip_address,
+            details={"email": email, "until": until.isoformat()},
+        )
+        raise ResetThrottled(until)
     user = find_user_by_email(email)
     if user is None or not user.active:
-        audit.record(
-            "password.reset_unknown",
-            f"Demande de réinitialisation pour une adresse inconnue : {normalise_email(email)}",
-        )
+        audit.record("password.reset_unknown", f"Demande de réinitialisation pour une adresse inconnue : {email}")
         return
     token = make_reset_token(user)
     queue_email(

@@ -71,9 +71,16 @@ def logout():
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        services.request_password_reset(
-            form.email.data, lambda token: url_for("accounts.reset_password", token=token, _external=True)
-        )
+        try:
+            services.request_password_reset(
+                form.email.data,
+                lambda token: url_for("accounts.reset_password", token=token, _external=True),
+                client_address(),
+            )
+        except services.ResetThrottled as exc:
+            db.session.commit()  # keep the audit event
+            form.form_errors.append(exc.message)
+            return render_template("accounts/forgot_password.html", form=form), 429
         db.session.commit()
         flash(
             _(
@@ -92,7 +99,7 @@ def reset_password(token: str):
         user = services.user_for_reset_token(token)
     except DomainError as exc:
         return render_template("accounts/reset_invalid.html", message=exc.message), 400
-    form = ResetPasswordForm()
+    form = ResetPasswordForm(email=user.email)
     if form.validate_on_submit():
         try:
             services.change_password(user, form.password.data, via_reset=True)

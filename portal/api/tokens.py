@@ -95,6 +95,38 @@ def revoke_token(token: ApiToken, actor: User) -> None:
     )
 
 
+def revoke_all_tokens(user: User, actor: User | None = None) -> int:
+    """Revoke every token of ``user`` still in force; the number revoked."""
+    now = utcnow()
+    revoked = 0
+    for token in db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))):
+        token.revoked_at = now
+        revoked += 1
+        audit.record(
+            "api_token.revoke",
+            f"Révocation du jeton d'API « {token.name} » ({token.prefix}…) de {user.email} (compte désactivé)",
+            actor=actor,
+            obj=token,
+            details={"user_id": user.id},
+        )
+    db.session.flush()
+    return revoked
+
+
+def deactivate_account(user: User, actor: User | None = None) -> int:
+    """Switch the account off: its sessions end and its API tokens are revoked (the number revoked), so that
+    a reactivation brings none of them back."""
+    accounts.deactivate_user(user, actor)
+    return revoke_all_tokens(user, actor)
+
+
+def reactivate_account(user: User, actor: User | None = None) -> int:
+    """Switch the account on again, without its former sessions nor tokens: those still in force (an account
+    switched off outside the portal) are revoked now; the owner logs in and makes new ones."""
+    accounts.reactivate_user(user, actor)
+    return revoke_all_tokens(user, actor)
+
+
 def tokens_of(user: User) -> list[ApiToken]:
     return list(
         db.session.scalars(

@@ -29,6 +29,13 @@ ERROR_PAGES = {
     403: (_l("Accès refusé"), _l("Vous n'avez pas les droits nécessaires pour accéder à cette page.")),
     404: (_l("Page introuvable"), _l("La page demandée n'existe pas, ou vous n'y avez pas accès.")),
     405: (_l("Méthode non autorisée"), _l("Cette action n'est pas possible sur cette page.")),
+    413: (
+        _l("Fichier ou formulaire trop volumineux"),
+        _l(
+            "L'envoi dépasse la taille maximale acceptée par le portail ; rien n'a été enregistré. Revenez à la "
+            "page précédente et choisissez un fichier plus petit."
+        ),
+    ),
     429: (
         _l("Trop de tentatives"),
         _l("Trop de tentatives en peu de temps. Patientez quelques minutes puis réessayez."),

@@ -1,9 +1,12 @@
 """Streamed CSV and XLSX files: rows come from a generator and leave in chunks, so memory stays bounded
 whatever the number of rows (the whole country's registry included).
 
-CSV: UTF-8 with a byte order mark and ``;`` as separator, as French Excel expects. XLSX: XlsxWriter in
-``constant_memory`` mode writes each row to a temporary file as it comes (bounded memory); the finished
-file is then sent in chunks and deleted.
+CSV: UTF-8 with a byte order mark and ``;`` as separator, as French Excel expects; numbers with a decimal
+comma (``-12,50``). A text cell that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return) gets a leading apostrophe, as OWASP advises against CSV injection; numbers
+are not text and stay numbers. Every CSV file of the portal is written here, so every one is protected.
+XLSX: XlsxWriter in ``constant_memory`` mode writes each row to a temporary file as it comes (bounded
+memory), text always as text (never a formula); the finished file is then sent in chunks and deleted.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import Response, stream_with_context
+
+from portal.common.files import content_disposition
 
 FORMATS = ("csv", "xlsx")
 MIMETYPES = {
@@ -36,7 +41,12 @@ def _paris(value: datetime) -> datetime:
     return value.astimezone(PARIS).replace(tzinfo=None) if value.tzinfo is not None else value
 
 
-def _cell(value):
+# OWASP "CSV Injection": what spreadsheets read as the start of a formula (or of a DDE call).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value, decimal_separator: str = ","):
+    """A value as a CSV cell: French dates, oui/non, numbers as numbers, text that cannot run as a formula."""
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -45,17 +55,25 @@ def _cell(value):
         return value.strftime("%d/%m/%Y")
     if isinstance(value, bool):
         return "oui" if value else "non"
-    return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        value = Decimal(repr(value))
+    if isinstance(value, Decimal):
+        return f"{value:f}".replace(".", decimal_separator)
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
 
 
-def csv_chunks(header: Sequence[str], rows: Iterable[Sequence]) -> Iterator[bytes]:
-    """The CSV file in chunks of a few hundred rows."""
+def csv_chunks(header: Sequence[str], rows: Iterable[Sequence], *, decimal_separator: str = ",") -> Iterator[bytes]:
+    """The CSV file in chunks of a few hundred rows. ``decimal_separator="."`` for files read by software
+    that expects a decimal point."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     buffer.write("\ufeff")
     writer.writerow(header)
     for index, row in enumerate(rows, start=1):
-        writer.writerow([_cell(v) for v in row])
+        writer.writerow([_cell(v, decimal_separator) for v in row])
         if index % CSV_BATCH_ROWS == 0:
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)
@@ -99,9 +117,20 @@ def xlsx_chunks(header: Sequence[str], rows: Iterable[Sequence], sheet: str = "E
         os.unlink(path)
 
 
-def response(fmt: str, filename: str, header: Sequence[str], rows: Iterable[Sequence], sheet: str = "Export"):
+def response(
+    fmt: str,
+    filename: str,
+    header: Sequence[str],
+    rows: Iterable[Sequence],
+    sheet: str = "Export",
+    *,
+    decimal_separator: str = ",",
+):
     """A streamed download of ``rows`` as ``filename.<fmt>``; the rows are read while the response is sent."""
-    chunks = csv_chunks(header, rows) if fmt == "csv" else xlsx_chunks(header, rows, sheet)
+    if fmt == "csv":
+        chunks = csv_chunks(header, rows, decimal_separator=decimal_separator)
+    else:
+        chunks = xlsx_chunks(header, rows, sheet)
     result = Response(stream_with_context(chunks), mimetype=MIMETYPES[fmt])
-    result.headers["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
+    result.headers["Content-Disposition"] = content_disposition(f"{filename}.{fmt}")
     return result

@@ -1,8 +1,10 @@
-"""HTTP security headers, with a content security policy that allows only the portal's own assets."""
+"""HTTP security headers, with a content security policy that allows only the portal's own assets; the client's
+address, behind trusted reverse proxies only when configured."""
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import Flask, current_app, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -36,6 +38,15 @@ def set_security_headers(response):
     return response
 
 
+def trust_proxies(app: Flask) -> None:
+    """Behind ``TRUSTED_PROXY_COUNT`` reverse proxies, read the client's address and scheme from the values they
+    add to X-Forwarded-For and X-Forwarded-Proto (the last ones: what the client wrote itself is not believed).
+    With 0, the default, the headers are ignored: anybody can send them."""
+    count = app.config["TRUSTED_PROXY_COUNT"]
+    if count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
+
+
 def client_address() -> str:
-    """The client's address as the WSGI server saw it (set ProxyFix upstream when behind a proxy)."""
+    """The client's address: the peer of the WSGI server, or what the trusted proxies say (``trust_proxies``)."""
     return (request.remote_addr or "inconnue")[:45]

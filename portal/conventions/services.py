@@ -21,6 +21,7 @@ from portal.audit import services as audit
 from portal.common.auth import attached_collectivite_ids
 from portal.common.clock import paris_today
 from portal.common.errors import DomainError
+from portal.common.files import clean_upload_name
 from portal.common.text import normalise
 from portal.conventions import rules
 from portal.conventions.models import (
@@ -397,11 +398,12 @@ def document_path(document: ConventionDocument) -> Path:
 
 def add_document(convention: Convention, filename: str, stream, actor: User) -> ConventionDocument:
     """Attach a file. Refused (nothing written): a type other than PDF or office files, content that does not
-    match its extension, an empty file, a file above ``CONVENTION_MAX_UPLOAD_MB``. The file is written after
-    the checks; if the transaction rolls back, it is removed."""
+    match its extension, an empty file, a file above ``CONVENTION_MAX_UPLOAD_MB``. The name is cleaned
+    (``clean_upload_name``: no control character, NFC, cut to the column keeping its extension). The file is
+    written after the checks; if the transaction rolls back, it is removed."""
     limit = max_upload_bytes()
     data = stream.read(limit + 1)
-    original = Path((filename or "").replace("\\", "/")).name.strip()[:255]
+    original = clean_upload_name(filename, ConventionDocument.__table__.c.filename.type.length)
     problem = rules.document_problem(original, data[:8], len(data), limit)
     if problem:
         raise DomainError(problem, "file")

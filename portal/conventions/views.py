@@ -13,6 +13,7 @@ from portal.common import exports
 from portal.common.auth import staff_required
 from portal.common.clock import paris_today
 from portal.common.errors import DomainError
+from portal.common.files import content_disposition
 from portal.common.forms import options, show_domain_error
 from portal.conventions import exports as convention_exports
 from portal.conventions import rules, services
@@ -313,7 +314,9 @@ def document(convention_id: int, document_id: int):
     path = services.document_path(found)
     if not path.is_file():
         abort(404)
-    return send_file(path, mimetype=found.content_type, as_attachment=True, download_name=found.filename)
+    response = send_file(path, mimetype=found.content_type)
+    response.headers["Content-Disposition"] = content_disposition(found.filename)
+    return response
 
 
 @bp.route("/<int:convention_id>/resiliation", methods=["POST"])

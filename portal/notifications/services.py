@@ -218,7 +218,29 @@ def claim_many(email_ids: list[int], now: datetime | None = None) -> tuple[str, 
     return token, sorted(claimed)
 
 
+def renew_claim(email_ids: list[int], token: str, now: datetime | None = None) -> list[int]:
+    """Extend the lease of the rows among ``email_ids`` that this claim still holds; returns their ids.
+
+    A row whose lease ran out may have been handed to another worker by the sweep (:func:`claim_many` takes
+    it over with a new token, and that worker sends it): it is no longer this worker's to send."""
+    now = now or utcnow()
+    held = db.session.scalars(
+        update(OutboxEmail)
+        .where(
+            OutboxEmail.id.in_(email_ids),
+            OutboxEmail.claim_token == token,
+            OutboxEmail.state == OutboxState.RUNNING,
+        )
+        .values(claimed_at=now)
+        .returning(OutboxEmail.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    db.session.commit()
+    return sorted(held)
+
+
 def _finish(email_id: int, token: str, **values) -> bool:
+    """Record the outcome of a send, if this claim still holds the row (else another worker does: it decides)."""
     result = db.session.execute(
         update(OutboxEmail)
         .where(OutboxEmail.id == email_id, OutboxEmail.claim_token == token)
@@ -239,7 +261,8 @@ def backoff_seconds(attempts: int, base: float = 30.0, cap: float = 3600.0) -> f
 
 
 def mark_transient_failure(email_id: int, token: str, error: str) -> float | None:
-    """Back to pending with a delay, or failed once the attempts are used up. Returns the delay, if any."""
+    """Back to pending with a delay, or failed once the attempts are used up. Returns the delay, if any (none
+    either when this claim no longer holds the row)."""
     email = db.session.get(OutboxEmail, email_id)
     if email is None:
         return None
@@ -253,7 +276,7 @@ def mark_transient_failure(email_id: int, token: str, error: str) -> float | Non
         )
         return None
     delay = backoff_seconds(email.attempts)
-    _finish(
+    held = _finish(
         email_id,
         token,
         state=OutboxState.PENDING,
@@ -262,7 +285,7 @@ def mark_transient_failure(email_id: int, token: str, error: str) -> float | Non
         claim_token=None,
         enqueued_at=utcnow(),
     )
-    return delay
+    return delay if held else None  # taken over after the lease: its new holder retries it if need be
 
 
 def mark_failed(email_id: int, token: str, error: str) -> None:

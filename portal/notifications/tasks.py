@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 
 from celery import shared_task
@@ -29,6 +30,7 @@ def send_emails(email_ids: list[int]) -> dict:
 
 
 def _send(email_ids: list[int]) -> Counter:
+    claimed_at = time.monotonic()  # taken before the claim: the lease is never thought longer than it is
     token, claimed = services.claim_many(email_ids)
     results: Counter = Counter()
     if not claimed:
@@ -49,7 +51,18 @@ def _send(email_ids: list[int]) -> Counter:
         except Exception as exc:  # an unexpected bug must not leave the row claimed forever
             current_app.logger.exception("Outbox %s: unexpected error", email.id)
             prepared.append((email.id, None, f"Erreur inattendue : {exc!r}"))
-    for email_id, message, error in prepared:
+    # The lease covers the whole batch. Past half of it, renew it before the next email, and leave out those
+    # whose lease ran out: the sweep may have handed them to another worker, which sends them. So only an email
+    # in flight when the lease runs out (or the worker dies) can be sent twice, never the rest of the batch.
+    half_lease = current_app.config["OUTBOX_LEASE_SECONDS"] / 2
+    held = set(claimed)
+    for index, (email_id, message, error) in enumerate(prepared):
+        if time.monotonic() - claimed_at > half_lease:
+            claimed_at = time.monotonic()
+            held = set(services.renew_claim([each[0] for each in prepared[index:]], token))
+        if email_id not in held:
+            results["taken_over"] += 1
+            continue
         results[_deliver(email_id, token, message, error)] += 1
     return results
 
@@ -76,7 +89,10 @@ def _deliver(email_id: int, token: str, message, error: str | None) -> str:
         current_app.logger.exception("Outbox %s: unexpected error", email_id)
         services.mark_failed(email_id, token, f"Erreur inattendue : {exc!r}")
         return "failed"
-    services.mark_sent(email_id, token)
+    if not services.mark_sent(email_id, token):
+        current_app.logger.warning(
+            "Outbox %s: sent after its lease ran out; another worker may send it again (same Message-ID)", email_id
+        )
     return "sent"
 
 

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from portal.common import exports
 from portal.common.clock import paris_today
+from portal.common.files import content_disposition
 from portal.opendata import services
 
 bp = Blueprint("opendata", __name__, url_prefix="/donnees-ouvertes")
@@ -52,6 +53,6 @@ def _json_chunks() -> Iterator[str]:
 @bp.route(f"/{FILENAME}.json")
 def json_file():
     response = Response(stream_with_context(_json_chunks()), mimetype="application/json")
-    response.headers["Content-Disposition"] = f'inline; filename="{FILENAME}.json"'
+    response.headers["Content-Disposition"] = content_disposition(f"{FILENAME}.json", inline=True)
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
-from flask import Blueprint, Response, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from portal.catalogue.models import ContributionRate, PayrollDeclaration
+from portal.common import exports
 from portal.common.auth import get_managed_collectivite_or_404, staff_required
 from portal.common.clock import paris_today
 from portal.common.errors import DomainError
+from portal.common.files import content_disposition
 from portal.common.forms import show_domain_error
 from portal.extensions import db
 from portal.statements import services
@@ -104,7 +103,7 @@ def pdf(collectivite_id: int, year: int):
     return Response(
         data,
         mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="releve-{year}-{body.code or body.id}.pdf"'},
+        headers={"Content-Disposition": content_disposition(f"releve-{year}-{body.code or body.id}.pdf")},
     )
 
 
@@ -125,47 +124,29 @@ CSV_HEADER = [
 
 
 def _csv_rows(year: int):
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-
-    def flush() -> str:
-        value = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return value
-
-    writer.writerow(CSV_HEADER)
-    yield "\ufeff" + flush()
-    for index, item in enumerate(services.statements_for(year), start=1):
+    for item in services.statements_for(year):
         statement = item.statement
         instalments = statement.instalments + [None, None]
         first, second = (instalments[0], instalments[1]) if len(statement.instalments) == 2 else (None, instalments[0])
-        writer.writerow(
-            [
-                item.code,
-                item.name,
-                item.kind,
-                statement.total_of("cotisation"),
-                statement.total_of("socle"),
-                statement.total_of("service"),
-                statement.total,
-                first.due.isoformat() if first else "",
-                first.amount if first else "",
-                second.due.isoformat() if second else "",
-                second.amount if second else "",
-                " | ".join(statement.warnings),
-            ]
+        yield (
+            item.code,
+            item.name,
+            item.kind,
+            statement.total_of("cotisation"),
+            statement.total_of("socle"),
+            statement.total_of("service"),
+            statement.total,
+            first.due.isoformat() if first else "",
+            first.amount if first else "",
+            second.due.isoformat() if second else "",
+            second.amount if second else "",
+            " | ".join(statement.warnings),
         )
-        if index % 500 == 0:
-            yield flush()
-    yield flush()
 
 
 @bp.route("/cotisations/<int:year>/releves.csv")
 @staff_required
 def year_csv(year: int):
-    return Response(
-        stream_with_context(_csv_rows(year)),
-        mimetype="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="releves-{year}.csv"'},
-    )
+    """For the CDG's finance software: snake_case columns, ISO dates and a decimal point, as before; written by
+    the shared exporter like every CSV file (streamed, formula-like text neutralised)."""
+    return exports.response("csv", f"releves-{year}", CSV_HEADER, _csv_rows(year), decimal_separator=".")

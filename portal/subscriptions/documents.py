@@ -3,12 +3,10 @@ DASEN convention (PDF) and the export of schools and classes for the ENT provide
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import current_app, render_template
 
 from portal.catalogue.rules import TARIFF_LABELS
+from portal.common import exports
 from portal.common.clock import paris_today
 from portal.subscriptions.models import Subscription
 
@@ -53,37 +51,37 @@ def ent_annex_pdf(subscription: Subscription) -> tuple[str, str, bytes]:
     return f"annexe-ecoles-ent-{subscription.id}.pdf", "application/pdf", data
 
 
+ENT_EXPORT_HEADER = (
+    "code_uai",
+    "nom_ecole",
+    "commune",
+    "code_insee",
+    "nombre_classes",
+    "nombre_eleves",
+    "directeur",
+    "date_adhesion",
+)
+
+
 def ent_export_csv(subscription: Subscription) -> tuple[str, str, bytes]:
-    """One line per school, semicolon-separated UTF-8 with BOM: opens as is in a French spreadsheet."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(
-        [
-            "code_uai",
-            "nom_ecole",
-            "commune",
-            "code_insee",
-            "nombre_classes",
-            "nombre_eleves",
-            "directeur",
-            "date_adhesion",
-        ]
-    )
+    """One line per school, semicolon-separated UTF-8 with BOM: opens as is in a French spreadsheet. Written by
+    the shared exporter (formula-like text neutralised); the date stays ISO, for the ENT provider."""
     body = subscription.collectivite
-    for school in subscription.schools:
-        writer.writerow(
-            [
-                school.uai,
-                school.name,
-                body.name,
-                body.insee_code or "",
-                school.classes,
-                school.pupils,
-                school.director or "",
-                school.joined_on.isoformat() if school.joined_on else "",
-            ]
+    rows = (
+        (
+            school.uai,
+            school.name,
+            body.name,
+            body.insee_code or "",
+            school.classes,
+            school.pupils,
+            school.director or "",
+            school.joined_on.isoformat() if school.joined_on else "",
         )
-    return f"ent-ecoles-{subscription.id}.csv", "text/csv; charset=utf-8", ("\ufeff" + buffer.getvalue()).encode()
+        for school in subscription.schools
+    )
+    data = b"".join(exports.csv_chunks(ENT_EXPORT_HEADER, rows))
+    return f"ent-ecoles-{subscription.id}.csv", "text/csv; charset=utf-8", data
 
 
 def documents_for(subscription: Subscription) -> list[tuple[str, str, str, bytes]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -12,6 +14,7 @@ from portal.common import exports
 from portal.common.auth import get_managed_collectivite_or_404
 from portal.common.clock import paris_today
 from portal.common.errors import DomainError
+from portal.common.files import content_disposition
 from portal.common.forms import show_domain_error
 from portal.common.pagination import paginate
 from portal.extensions import db
@@ -177,8 +180,6 @@ def document(subscription_id: int, document_id: int):
     found = db.session.get(Document, document_id)
     if found is None or found.subscription_id != subscription.id:
         abort(404)
-    import io
-
-    return send_file(
-        io.BytesIO(found.data), mimetype=found.content_type, as_attachment=True, download_name=found.filename
-    )
+    response = send_file(io.BytesIO(found.data), mimetype=found.content_type)
+    response.headers["Content-Disposition"] = content_disposition(found.filename)
+    return response

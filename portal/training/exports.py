@@ -1,7 +1,8 @@
 """Registrations as rows for the CSV and XLSX exports: a session's participants, and every registration for the
 staff (filtered by the year the session starts, the status and the collectivité), read in batches.
 
-Amounts and days are numbers in XLSX and French decimals (``150,00``) in CSV, as French Excel reads them.
+Amounts and days are Decimals with their number of places: numbers in XLSX and French decimals (``150,00``) in
+CSV, as French Excel reads them.
 """
 
 from __future__ import annotations
@@ -66,16 +67,14 @@ REGISTRATIONS_HEADER = (
 )
 
 
-def _number(value: Decimal | None, fmt: str, places: int = 2):
-    """A Decimal for XLSX (a number in the sheet), ``150,00`` for CSV."""
+def _number(value: Decimal | None, places: int = 2) -> Decimal | None:
+    """The value with ``places`` decimals: a number in XLSX, ``150,00`` in CSV (the shared exporter writes it)."""
     if value is None:
         return None
-    if fmt == "xlsx":
-        return value
-    return f"{value:.{places}f}".replace(".", ",")
+    return Decimal(value).quantize(Decimal(1).scaleb(-places))
 
 
-def participants(session: TrainingSession, fmt: str) -> Iterator[tuple]:
+def participants(session: TrainingSession) -> Iterator[tuple]:
     """Every registration of the session (cancelled ones included), in waiting-list order."""
     positions = services.waiting_positions(session)
     statement = (
@@ -96,10 +95,10 @@ def participants(session: TrainingSession, fmt: str) -> Iterator[tuple]:
             positions.get(r.id),
             r.created_at,
             FUNDING_LABELS.get(r.funding, r.funding),
-            _number(r.tuition_cost, fmt),
-            _number(r.travel_cost, fmt),
-            _number(r.dife_amount, fmt),
-            _number(r.leave_days, fmt, 1),
+            _number(r.tuition_cost),
+            _number(r.travel_cost),
+            _number(r.dife_amount),
+            _number(r.leave_days, 1),
             r.first_year,
         )
 
@@ -133,7 +132,7 @@ def registrations_statement(filters: Filters):
     return statement
 
 
-def registrations(filters: Filters, fmt: str) -> Iterator[tuple]:
+def registrations(filters: Filters) -> Iterator[tuple]:
     statement = registrations_statement(filters).execution_options(yield_per=BATCH)
     for r in db.session.scalars(statement):
         session = r.session
@@ -149,7 +148,7 @@ def registrations(filters: Filters, fmt: str) -> Iterator[tuple]:
             training.body.agrement_number,
             session.starts_at,
             session.ends_at,
-            _number(training.duration_hours, fmt, 1),
+            _number(training.duration_hours, 1),
             r.mandate.person.full_name,
             r.mandate.user.email if r.mandate.user else (r.mandate.person.contact_email or ""),
             r.mandate.function_label,
@@ -159,11 +158,11 @@ def registrations(filters: Filters, fmt: str) -> Iterator[tuple]:
             r.created_at,
             r.registered_at,
             FUNDING_LABELS.get(r.funding, r.funding),
-            _number(r.tuition_cost, fmt),
-            _number(r.travel_cost, fmt),
-            _number(r.dife_amount, fmt),
-            _number(share, fmt),
-            _number(r.leave_days, fmt, 1),
+            _number(r.tuition_cost),
+            _number(r.travel_cost),
+            _number(r.dife_amount),
+            _number(share),
+            _number(r.leave_days, 1),
             r.delegation_held,
             r.first_year,
         )
@@ -190,7 +189,7 @@ COMMUNE_HEADER = (
 )
 
 
-def commune_year(body_id: int, year: int, fmt: str) -> Iterator[tuple]:
+def commune_year(body_id: int, year: int) -> Iterator[tuple]:
     """The year's trainings of a commune's élus: the table annexed to the compte administratif."""
     for r in services.year_registrations(body_id, year):
         session, training = r.session, r.session.training
@@ -207,12 +206,12 @@ def commune_year(body_id: int, year: int, fmt: str) -> Iterator[tuple]:
             training.body.agrement_number,
             session.starts_at,
             session.ends_at,
-            _number(training.duration_hours, fmt, 1),
-            _number(r.tuition_cost, fmt),
-            _number(r.travel_cost, fmt),
+            _number(training.duration_hours, 1),
+            _number(r.tuition_cost),
+            _number(r.travel_cost),
             FUNDING_LABELS.get(r.funding, r.funding),
-            _number(r.dife_amount, fmt),
-            _number(share, fmt),
-            _number(r.leave_days, fmt, 1),
+            _number(r.dife_amount),
+            _number(share),
+            _number(r.leave_days, 1),
             STATUS_LABELS.get(r.status, r.status),
         )

@@ -17,6 +17,7 @@ from portal.common import exports
 from portal.common.auth import get_managed_collectivite_or_404, staff_required
 from portal.common.clock import PARIS, paris_today, utcnow
 from portal.common.errors import DomainError
+from portal.common.files import content_disposition
 from portal.common.forms import options, show_domain_error
 from portal.common.pagination import paginate
 from portal.common.routing import MAX_ID
@@ -331,7 +332,7 @@ def commune(collectivite_id: int):
 def commune_export(collectivite_id: int, year: int, fmt: str):
     """The table of the year's trainings annexed to the compte administratif (CGCT L2123-12)."""
     body = get_managed_collectivite_or_404(current_user, collectivite_id)
-    rows = training_exports.commune_year(body.id, year, fmt)
+    rows = training_exports.commune_year(body.id, year)
     return exports.response(
         fmt, f"formations-elus-{body.insee_code or body.id}-{year}", training_exports.COMMUNE_HEADER, rows
     )
@@ -556,7 +557,7 @@ def attendance_pdf(session_id: int):
     return Response(
         data,
         mimetype="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="emargement-session-{session_id}.pdf"'},
+        headers={"Content-Disposition": content_disposition(f"emargement-session-{session_id}.pdf", inline=True)},
     )
 
 
@@ -565,7 +566,7 @@ def attendance_pdf(session_id: int):
 def participants_export(session_id: int, fmt: str):
     """Everyone registered to the session (waiting list and cancellations included), streamed as CSV or XLSX."""
     training_session = db.session.get(TrainingSession, session_id) or abort(404)
-    rows = training_exports.participants(training_session, fmt)
+    rows = training_exports.participants(training_session)
     return exports.response(fmt, f"participants-session-{session_id}", training_exports.PARTICIPANTS_HEADER, rows)
 
 
@@ -590,7 +591,7 @@ def _export_filters() -> training_exports.Filters:
 def registrations_export(fmt: str):
     """Every registration (staff), filtered by ``annee`` (start of the session), ``statut`` and ``collectivite``."""
     filters = _export_filters()
-    rows = training_exports.registrations(filters, fmt)
+    rows = training_exports.registrations(filters)
     name = "inscriptions-formations" + (f"-{filters.year}" if filters.year else "")
     return exports.response(fmt, name, training_exports.REGISTRATIONS_HEADER, rows, sheet="Inscriptions")
 

@@ -2,10 +2,12 @@
 secretaries see only their collectivités' conventions (404 otherwise, documents included); elected officials
 have no access to the area."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
+from werkzeug.http import parse_options_header
 
 from portal.conventions import services
 from portal.conventions.demo import load_conventions
@@ -266,3 +268,108 @@ def test_staff_edit_the_terms_and_bad_dates_change_nothing(client, auth, world):
     auth.logout()
     auth.login("sec@laroque.fr")
     assert client.get(url).status_code == 403
+
+
+# Names of uploaded files --------------------------------------------------------------------------------------
+
+HEADER_CONTROLS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def upload_raw(client, convention_id, disposition_params: str, content: bytes):
+    """A multipart body written by hand, as any script can send it: ``filename*`` (RFC 2231) carries the
+    characters a browser would never put in a file name (quotes, semicolons, line breaks)."""
+    from tests.conftest import csrf_from
+
+    token = csrf_from(client.get(f"/conventions/{convention_id}").get_data(as_text=True))
+    body = (
+        b"--B\r\n"
+        b'Content-Disposition: form-data; name="document-csrf_token"\r\n\r\n' + token.encode() + b"\r\n"
+        b'--B\r\nContent-Disposition: form-data; name="document-file"; ' + disposition_params.encode() + b"\r\n"
+        b"Content-Type: application/pdf\r\n\r\n" + content + b"\r\n--B--\r\n"
+    )
+    return client.post(
+        f"/conventions/{convention_id}/documents", data=body, content_type="multipart/form-data; boundary=B"
+    )
+
+
+def assert_downloads(client, convention_id, document, expected_name: str, content: bytes):
+    response = client.get(f"/conventions/{convention_id}/documents/{document.id}")
+    assert response.status_code == 200 and response.data == content
+    header = response.headers["Content-Disposition"]
+    assert not HEADER_CONTROLS.search(header)
+    header.encode("ascii")
+    disposition, params = parse_options_header(header)
+    assert disposition == "attachment" and params["filename"] == expected_name
+
+
+def test_uploaded_names_are_cleaned_and_every_one_downloads(client, auth, world):
+    ent = world["conventions"]["Convention ENT des écoles – DASEN, CDG 47 et communes"]
+    auth.login("staff@cdg47.fr")
+    long_name = "Délibération_du_conseil_municipal_" * 9 + "2027.pdf"
+    assert len(long_name) > 300
+    uploads = [
+        (upload(client, auth, ent.id, "x.html\x00.pdf", b"%PDF-1.7 nul"), "x.html.pdf"),
+        (upload(client, auth, ent.id, long_name, b"%PDF-1.7 long"), None),
+        (upload(client, auth, ent.id, "De\u0301libe\u0301ration e\u0301te\u0301.pdf", b"%PDF-1.7 nfd"), None),
+        (
+            upload_raw(client, ent.id, "filename*=UTF-8''rapport%20%22final%22%3B%20v2%0D%0Abis.pdf", b"%PDF-1.7 q"),
+            'rapport "final"; v2 bis.pdf',
+        ),
+    ]
+    assert [response.status_code for response, _ in uploads] == [302, 302, 302, 302]
+    documents = db.session.scalars(select(ConventionDocument).order_by(ConventionDocument.id)).all()
+    names = [d.filename for d in documents]
+    assert names[0] == "x.html.pdf" and names[3] == 'rapport "final"; v2 bis.pdf'
+    assert len(names[1]) == 255 and names[1].endswith(".pdf") and names[1].startswith("Délibération_du_conseil")
+    assert names[2] == "Délibération été.pdf" and len(names[2]) == 20  # NFC: one character per accented letter
+    for document, content in zip(
+        documents, [b"%PDF-1.7 nul", b"%PDF-1.7 long", b"%PDF-1.7 nfd", b"%PDF-1.7 q"], strict=True
+    ):
+        assert_downloads(client, ent.id, document, document.filename, content)
+    page = html(client.get(f"/conventions/{ent.id}"))
+    assert "Délibération été.pdf" in page and "\x00" not in page
+    for document in documents:
+        services.document_path(document).unlink()
+
+
+def test_documents_stored_with_bad_names_download(client, auth, world, app):
+    """Rows written before names were cleaned (PostgreSQL never stored a NUL: it refused the upload)."""
+    ent = world["conventions"]["Convention ENT des écoles – DASEN, CDG 47 et communes"]
+    stored = {
+        "rapport\r\nfinal.pdf": "rapport final.pdf",
+        "\x1b[31mrouge\x7f.pdf": "[31mrouge.pdf",
+        "“citation” ; é.pdf": "“citation” ; é.pdf",
+    }
+    if db.engine.dialect.name == "sqlite":
+        stored["x.html\x00.pdf"] = "x.html.pdf"
+    documents = []
+    for index, name in enumerate(stored):
+        document = ConventionDocument(
+            filename=name, stored_name=f"legacy{index}.pdf", content_type="application/pdf", size=9
+        )
+        ent.documents.append(document)
+        documents.append(document)
+    db.session.flush()
+    for document in documents:
+        path = services.document_path(document)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"%PDF-1.7 ")
+    db.session.commit()
+    auth.login("staff@cdg47.fr")
+    for document, expected in zip(documents, stored.values(), strict=True):
+        assert_downloads(client, ent.id, document, expected, b"%PDF-1.7 ")
+
+
+def test_the_largest_allowed_upload_fits_in_a_request(client, auth, world, app):
+    """MAX_CONTENT_LENGTH lets the largest allowed document through; one byte more gets the form's French
+    message, not a 413."""
+    ent = world["conventions"]["Convention ENT des écoles – DASEN, CDG 47 et communes"]
+    limit = app.config["CONVENTION_MAX_UPLOAD_MB"] * 1024 * 1024
+    auth.login("staff@cdg47.fr")
+    largest = b"%PDF-1.7 " + b"0" * (limit - 9)
+    assert upload(client, auth, ent.id, "le plus gros.pdf", largest).status_code == 302
+    document = db.session.scalar(select(ConventionDocument))
+    assert document.size == limit
+    too_big = upload(client, auth, ent.id, "trop gros.pdf", largest + b"0")
+    assert too_big.status_code == 422 and "taille maximale" in html(too_big)
+    services.document_path(document).unlink()

@@ -5,10 +5,11 @@ from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
+from werkzeug.http import parse_options_header
 
 from portal.demo.catalogue import load_catalogue
 from portal.extensions import db
-from portal.subscriptions.models import Subscription
+from portal.subscriptions.models import Document, Subscription
 from tests import factories
 from tests.conftest import csrf_from
 
@@ -140,3 +141,21 @@ def test_other_collectivites_subscriptions_are_404_on_every_route(client, auth, 
     assert "Pujols" not in client.get("/abonnements?etat=tous").get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Subscription, subscription_b.id).state == "validee"
+
+
+def test_a_document_with_a_bad_stored_name_still_downloads(client, auth, world):
+    a = world["a"]
+    url = f"/collectivites/{a.id}/services/ent-ecoles/demande"
+    auth.login("sec.a@mairie.fr")
+    assert auth.post(url, ent_form()).status_code == 302
+    subscription = db.session.scalar(select(Subscription))
+    document = Document(
+        kind="convention", filename="convention\r\nadhésion.pdf", content_type="application/pdf", data=b"%PDF-1.7"
+    )
+    subscription.documents.append(document)
+    db.session.commit()
+    download = client.get(f"/abonnements/{subscription.id}/documents/{document.id}")
+    assert download.status_code == 200 and download.data == b"%PDF-1.7"
+    header = download.headers["Content-Disposition"]
+    assert "\r" not in header and "\n" not in header
+    assert parse_options_header(header) == ("attachment", {"filename": "convention adhésion.pdf"})

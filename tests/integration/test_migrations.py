@@ -79,7 +79,7 @@ def _old_shape(connection) -> tuple[dict, dict]:
 
 
 def test_upgrade_to_persons_keeps_every_mandate_and_registration_of_the_demo(scratch_database_url):
-    """The demo is loaded, the database taken back to 0007 (one mandate per login), then upgraded: every
+    """The demo is loaded, the database taken back to 0008 (one mandate per login), then upgraded: every
     mandate and registration survives, each mandate with a person named after its login, attached to it."""
     from portal import create_app
     from portal.demo.loader import load
@@ -91,12 +91,12 @@ def test_upgrade_to_persons_keeps_every_mandate_and_registration_of_the_demo(scr
         load(log=lambda message: None)
         db.session.commit()
         db.session.remove()
-        downgrade(revision="0007")
+        downgrade(revision="0008")
         with db.engine.connect() as connection:
             mandates, registrations = _old_shape(connection)
-        assert len(mandates) == 4 and len(registrations) == 5  # the demo's élus and registrations, at 0007
+        assert len(mandates) == 4 and len(registrations) == 5  # the demo's élus and registrations, at 0008
 
-        upgrade(revision="0008")
+        upgrade(revision="0009")
         with db.engine.connect() as connection:
             after = {
                 row.id: row
@@ -139,7 +139,7 @@ def test_upgrade_to_persons_keeps_every_mandate_and_registration_of_the_demo(scr
         db.engine.dispose()
 
 
-def test_downgrade_from_persons_refuses_what_0007_cannot_hold(scratch_database_url):
+def test_downgrade_from_persons_refuses_what_0008_cannot_hold(scratch_database_url):
     """A person with two mandates cannot go back to one mandate per login: nothing is changed."""
     from portal import create_app
     from tests import factories
@@ -161,7 +161,7 @@ def test_downgrade_from_persons_refuses_what_0007_cannot_hold(scratch_database_u
         db.session.commit()
         db.session.remove()
         with pytest.raises(SystemExit):  # Flask-Migrate logs the French reason and exits
-            downgrade(revision="0007")
+            downgrade(revision="0008")
         assert "person" in inspect(db.engine).get_table_names()
         with db.engine.connect() as connection:
             assert connection.execute(text("SELECT count(*) FROM mandate")).scalar_one() == 2

@@ -95,3 +95,42 @@ def test_embedded_broker_polling_interval(tmp_path):
     )
     with pytest.raises(ConfigurationError, match="EMBEDDED_BROKER_POLLING_SECONDS"):
         build_config(tmp_path, {"PORTAL_ENV": "testing", "EMBEDDED_BROKER_POLLING_SECONDS": "vite"})
+
+
+def test_request_size_follows_the_largest_upload_unless_set(tmp_path):
+    mb = 1024 * 1024
+    base = {"PORTAL_ENV": "development"}
+    assert build_config(tmp_path, base)["MAX_CONTENT_LENGTH"] == 11 * mb
+    assert build_config(tmp_path, {**base, "CONVENTION_MAX_UPLOAD_MB": "20"})["MAX_CONTENT_LENGTH"] == 21 * mb
+    assert build_config(tmp_path, {**base, "PORTAL_MAX_REQUEST_MB": "25"})["MAX_CONTENT_LENGTH"] == 25 * mb
+    with pytest.raises(ConfigurationError, match="PORTAL_MAX_REQUEST_MB"):
+        build_config(tmp_path, {**base, "PORTAL_MAX_REQUEST_MB": "10"})
+    with pytest.raises(ConfigurationError, match="PORTAL_MAX_REQUEST_MB"):
+        build_config(tmp_path, {**base, "PORTAL_MAX_REQUEST_MB": "beaucoup"})
+
+
+def test_outbox_lease_is_read_from_the_environment(tmp_path):
+    def lease(**environ) -> int:
+        return build_config(tmp_path, {"PORTAL_ENV": "testing", **environ})["OUTBOX_LEASE_SECONDS"]
+
+    assert lease() == 300
+    assert lease(OUTBOX_LEASE_SECONDS="") == 300
+    assert lease(OUTBOX_LEASE_SECONDS="120") == 120
+    assert lease(OUTBOX_LEASE_SECONDS=" 90 ") == 90
+
+
+@pytest.mark.parametrize("name", ["OUTBOX_LEASE_SECONDS", "OUTBOX_MAX_ATTEMPTS", "OUTBOX_SWEEP_SECONDS"])
+@pytest.mark.parametrize("value", ["0", "-300", "5 min", "2.5", "1e3"])
+def test_outbox_settings_must_be_positive_whole_numbers(tmp_path, name, value):
+    """A lease of 0 (or less) would let every worker take over every email being sent: each would go out as many
+    times as there are workers. Start-up stops instead, saying which variable and what it must be."""
+    with pytest.raises(ConfigurationError, match=f"^{name} doit être un nombre entier supérieur à zéro") as error:
+        build_config(tmp_path, {"PORTAL_ENV": "testing", name: value})
+    assert repr(value) in str(error.value)
+
+
+def test_trusted_proxies_default_to_none_and_cannot_be_negative(tmp_path):
+    assert build_config(tmp_path, {"PORTAL_ENV": "testing"})["TRUSTED_PROXY_COUNT"] == 0
+    assert build_config(tmp_path, {"PORTAL_ENV": "testing", "TRUSTED_PROXY_COUNT": "2"})["TRUSTED_PROXY_COUNT"] == 2
+    with pytest.raises(ConfigurationError, match="TRUSTED_PROXY_COUNT"):
+        build_config(tmp_path, {"PORTAL_ENV": "testing", "TRUSTED_PROXY_COUNT": "-1"})

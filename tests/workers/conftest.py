@@ -13,25 +13,29 @@ leaks since the queue is purged and the tables emptied afterwards.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from portal import create_app
 from portal.extensions import db
 from portal.notifications import services
 from portal.notifications.models import OutboxEmail
-from tests.conftest import clean_tables, make_environ
+from portal.notifications.sink import CollectingHandler
+from tests.conftest import _free_port, clean_tables, make_environ
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER_MODULE = "tests.workers.worker_app"
@@ -58,6 +62,56 @@ def distinct_ids(handler) -> set[str]:
 
 def duplicates(handler) -> dict[str, int]:
     return {mid: n for mid, n in Counter(handler.message_ids()).items() if n > 1}
+
+
+def copies_by_address(handler) -> dict[str, list[str]]:
+    """The Message-ID of every copy received, by recipient: copies are told apart by their recipient, so that a
+    resent email is recognised whatever its Message-ID."""
+    copies: dict[str, list[str]] = {}
+    with handler.lock:
+        for message in handler.messages:
+            copies.setdefault(message["To"].addresses[0].addr_spec, []).append(str(message["Message-ID"]))
+    return copies
+
+
+class StallingHandler(CollectingHandler):
+    """An SMTP server that keeps one sender waiting in the middle of a send.
+
+    The ``stall_on``-th message received (counting from 1) is stored, as a real server that has accepted it
+    would, but its reply (250) is held back until :meth:`release` or ``max_stall`` seconds: meanwhile its
+    sender is between DATA and the server's answer, the email in flight. Every other message is answered at once.
+    """
+
+    def __init__(self, stall_on: int, max_stall: float = 30.0):
+        super().__init__()
+        self.stall_on = stall_on
+        self.max_stall = max_stall
+        self.stalled = threading.Event()  # the message is stored, its sender waits for the answer
+        self.released = threading.Event()
+        self.stalled_message = None
+        self._received = 0
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        reply = await super().handle_DATA(server, session, envelope)
+        with self.lock:
+            self._received += 1
+            stall = self._received == self.stall_on
+            if stall:
+                self.stalled_message = self.messages[-1]
+        if stall:
+            self.stalled.set()
+            deadline = time.monotonic() + self.max_stall
+            # Cancelled if the sender dies meanwhile (aiosmtpd ends the session): the message stays stored.
+            while not self.released.is_set() and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
+        return reply
+
+    def release(self) -> None:
+        self.released.set()
+
+    def stalled_address(self) -> str:
+        """The recipient of the message held (not a property: aiosmtpd reads every attribute of its handler)."""
+        return self.stalled_message["To"].addresses[0].addr_spec
 
 
 class Worker:
@@ -240,6 +294,25 @@ def configured_broker_only(broker_url, monkeypatch):
     ``broker_url`` (session-scoped) has read the variable already; the workers get their own environment.
     """
     monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
+
+
+@pytest.fixture
+def stalling_sink():
+    """Starts a :class:`StallingHandler` on a free local port: ``stalling_sink(stall_on=3)``."""
+    started = []
+
+    def start(stall_on: int) -> StallingHandler:
+        handler = StallingHandler(stall_on)
+        handler.port = _free_port()
+        controller = Controller(handler, hostname="127.0.0.1", port=handler.port, decode_data=False)
+        controller.start()
+        started.append((controller, handler))
+        return handler
+
+    yield start
+    for controller, handler in started:
+        handler.release()
+        controller.stop()
 
 
 @pytest.fixture

@@ -220,6 +220,36 @@ def test_send_email_twice_sends_once_sequentially_and_from_concurrent_threads(ap
     assert {(r.state, r.attempts) for r in rows} == {(OutboxState.SENT, 1)}
 
 
+def test_a_claim_taken_over_after_its_lease_records_nothing_and_retries_nothing(app):
+    """Regression test. The bug it caught:
+    a worker whose lease had run out (its email handed to another worker) and whose send then failed
+    transiently got a retry delay back, and published one more message for an email it no longer held."""
+    celery_app = app.extensions["celery"]
+    celery_app.conf.task_always_eager = False  # published to the in-memory broker, not run
+    email = queue_reset_email(app, "relais@exemple.fr", "Relais")
+    db.session.commit()
+    old_token = services.claim(email.id)
+    lease = timedelta(seconds=app.config["OUTBOX_LEASE_SECONDS"])
+    db.session.execute(update(OutboxEmail).values(claimed_at=utcnow() - lease - timedelta(seconds=1)))
+    db.session.commit()  # the worker has been held up longer than the lease
+    new_token = services.claim(email.id)  # so another worker takes the email over
+    assert old_token and new_token and new_token != old_token
+
+    assert services.mark_transient_failure(email.id, old_token, "Serveur SMTP injoignable") is None
+    assert services.mark_sent(email.id, old_token) is False
+    assert services.renew_claim([email.id], old_token) == []
+    row = _row(email.id)
+    assert (row.state, row.claim_token, row.attempts, row.last_error) == (OutboxState.RUNNING, new_token, 2, None)
+
+    # The new holder renews its lease and finishes the email.
+    before = row.claimed_at
+    assert services.renew_claim([email.id], new_token) == [email.id]
+    assert _row(email.id).claimed_at >= before
+    assert services.mark_sent(email.id, new_token) is True
+    assert services.renew_claim([email.id], new_token) == []  # sent: nothing left to hold
+    assert _row(email.id).state == OutboxState.SENT
+
+
 # The sweep ---------------------------------------------------------------------------------------
 
 

@@ -1,7 +1,7 @@
 """Persons apart from logins: a person holds mandates (closed, never deleted); a login may belong to a person.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-02 15:30:00
 
 Data: every login having a mandate gets one person, named from the login's full name (first word the given
@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
@@ -117,7 +117,7 @@ def downgrade():
     ).scalar_one()
     if unrepresentable:
         raise RuntimeError(
-            f"{unrepresentable} personne(s) ont plusieurs mandats ou aucun compte : la révision 0007 ne peut pas "
+            f"Personnes ayant plusieurs mandats ou aucun compte : {unrepresentable}. La révision 0008 ne peut pas "
             "les représenter (un mandat par compte). Rien n'a été modifié."
         )
     with op.batch_alter_table("mandate", schema=None) as batch_op:
