@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from portal.api.models import ApiToken
 from portal.api.rules import hash_secret
 from portal.audit.models import AuditEvent
+from portal.common.clock import paris_today
 from portal.extensions import db
 from tests import factories
 from tests.api_helpers import assert_problem, bearer, token_for
@@ -23,7 +25,8 @@ def test_user_creates_sees_once_uses_and_revokes_a_token(client, auth, app):
     auth.login("sec@mairie.fr")
     page = client.get("/compte/jetons")
     assert page.status_code == 200
-    response = auth.post("/compte/jetons", {"name": "Logiciel RH", "scope": "read", "expires_on": "2099-01-01"})
+    too_late = (paris_today() + timedelta(days=800)).isoformat()  # within the portal's dates, beyond a year
+    response = auth.post("/compte/jetons", {"name": "Logiciel RH", "scope": "read", "expires_on": too_late})
     assert response.status_code == 422 and "un an au plus" in response.get_data(as_text=True)
     future = factories.date.today().replace(year=factories.date.today().year + 1) - factories.timedelta(days=2)
     response = auth.post("/compte/jetons", {"name": "Logiciel RH", "scope": "read", "expires_on": future.isoformat()})
