@@ -131,3 +131,21 @@ def test_docs_page_and_openapi_document(client, app):
     html = page.get_data(as_text=True)
     assert "GET /api/v1/collectivites" in html and "Lister les collectivités" in html
     assert html.count("<script") == 1  # the portal's own script of base.html, nothing else
+
+
+def test_the_document_lists_413_414_and_429_and_the_server_answers_them_as_problems(client, app):
+    document = client.get("/api/v1/openapi.json").get_json()
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            responses = set(operation["responses"])
+            assert {"414", "429"} <= responses, (method, path)
+            if "requestBody" in operation:
+                assert "413" in responses, (method, path)
+    secret = token_for(factories.user("staff", email="staff@cdg47.fr"))
+    too_long = client.get("/api/v1/collectivites?q=" + "a" * 3000, headers=bearer(secret))
+    assert "dépassent 2048 octets" in assert_problem(too_long, 414)["detail"]
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    too_large = client.post(
+        "/api/v1/collectivites/1/declarations", headers=bearer(secret), json={"commentaire": "x" * 2000}
+    )
+    assert_problem(too_large, 413)
