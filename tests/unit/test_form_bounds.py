@@ -16,7 +16,7 @@ from wtforms.fields.core import UnboundField
 from wtforms.validators import Length
 
 import portal
-from portal.accounts.models import LoginAttempt, User
+from portal.accounts.models import User
 from portal.affiliation.models import AffiliationDecision, AffiliationStatusChange
 from portal.api.models import ApiToken
 from portal.catalogue.models import ContributionRate, PayrollDeclaration, Service, Tariff
@@ -90,7 +90,7 @@ def column(model, name: str):
 
 # (form, field) -> the String(n) column it is stored in.
 TEXT_COLUMNS = {
-    ("LoginForm", "email"): (LoginAttempt, "email"),
+    ("LoginForm", "email"): (User, "email"),
     ("ForgotPasswordForm", "email"): (User, "email"),
     ("ServiceAccountForm", "email"): (User, "email"),
     ("ServiceAccountForm", "full_name"): (User, "full_name"),
