@@ -63,10 +63,12 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from portal.common.routing import BoundedIntegerConverter
+    from portal.common.routing import BoundedIntegerConverter, YearConverter
 
-    # Before any route: an id too large for the database's integers is a 404, not a 500.
+    # Before any route: an id too large for the database's integers, or a year outside the portal's range, is
+    # a 404, not a 500.
     app.url_map.converters["int"] = BoundedIntegerConverter
+    app.url_map.converters["year"] = YearConverter
     from portal.accounts.views import bp as accounts_bp
     from portal.affiliation.views import bp as affiliation_bp
     from portal.audit.views import bp as audit_bp

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SubmitField
-from wtforms.validators import DataRequired, Email, EqualTo
+from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from portal.accounts.rules import MIN_PASSWORD_LENGTH, password_problems
+from portal.common.forms import PortalForm
 
 
 def _strip(value):
@@ -15,13 +15,14 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class LoginForm(FlaskForm):
+class LoginForm(PortalForm):
     email = EmailField(
         _l("Adresse électronique"),
         filters=[_strip],
         validators=[
             DataRequired(_l("Saisissez votre adresse électronique.")),
             Email(_l("Saisissez une adresse électronique valide, par exemple nom@mairie.fr.")),
+            Length(max=254, message=_l("254 caractères au plus.")),
         ],
         render_kw={"autocomplete": "username"},
     )
@@ -33,20 +34,21 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("Se connecter"))
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(PortalForm):
     email = EmailField(
         _l("Adresse électronique"),
         filters=[_strip],
         validators=[
             DataRequired(_l("Saisissez votre adresse électronique.")),
             Email(_l("Saisissez une adresse électronique valide, par exemple nom@mairie.fr.")),
+            Length(max=254, message=_l("254 caractères au plus.")),
         ],
         render_kw={"autocomplete": "username"},
     )
     submit = SubmitField(_l("Recevoir un lien de réinitialisation"))
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(PortalForm):
     """A new password, checked against every rule of ``password_problems`` at once (``email``: the account's)."""
 
     password = PasswordField(

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.affiliation.rules import STATUS_LABELS, Status
 from portal.affiliation.services import DECISION_KIND_LABELS, DecisionKind
-from portal.common.forms import options
+from portal.common.forms import IntegerField, PortalForm, options
 
 DECIDABLE = options((s.value, STATUS_LABELS[s]) for s in (Status.OBLIGATOIRE, Status.VOLONTAIRE, Status.NON_AFFILIEE))
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(PortalForm):
     decided_status = SelectField(
         _l("Statut décidé"), choices=DECIDABLE, validators=[DataRequired(_l("Choisissez le statut."))]
     )
@@ -32,7 +31,7 @@ class DecisionForm(FlaskForm):
     submit = SubmitField(_l("Enregistrer la décision"))
 
 
-class VoluntaryForm(FlaskForm):
+class VoluntaryForm(PortalForm):
     kind = SelectField(
         _l("Décision"),
         choices=options(

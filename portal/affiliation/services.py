@@ -18,6 +18,7 @@ from portal.affiliation.models import AffiliationDecision, AffiliationStatusChan
 from portal.audit import services as audit
 from portal.common.clock import paris_today, utcnow
 from portal.common.errors import DomainError
+from portal.common.inputs import year_problem
 from portal.extensions import db
 from portal.registry.kinds import COMMUNE_ATTACHED_KINDS, Kind
 from portal.registry.models import Collectivite, HeadcountDeclaration
@@ -64,9 +65,9 @@ def validate_counts(year: int, values: dict[str, object]) -> dict[str, int]:
         "titulaires_temps_non_complet": "fonctionnaires à temps non complet",
         "contractuels": "contractuels",
     }
-    current_year = today().year
-    if not isinstance(year, int) or not (2000 <= year <= current_year + 1):
-        raise DomainError(f"L'année doit être comprise entre 2000 et {current_year + 1}.", "year")
+    problem = year_problem(year, latest=today().year + 1)  # declared for next year at the latest
+    if problem:
+        raise DomainError(problem, "year")
     cleaned = {}
     for name, label in labels.items():
         value = values.get(name)

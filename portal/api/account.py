@@ -26,6 +26,7 @@ class Me(ResponseModel):
     role: str = Field(description="staff, secretary ou elu.")
     compte_de_service: bool
     collectivites: list[int] = Field(description="Identifiants des collectivités rattachées (secrétaire, élu).")
+    mandat: int | None = Field(description="Mandat de l'élu (pour s'inscrire à une formation), null pour les autres.")
     jeton: TokenInfo | None = Field(description="Le jeton utilisé, ou null avec la session du portail.")
 
 
@@ -42,6 +43,7 @@ def me(user):
         role=user.role,
         compte_de_service=user.is_service_account,
         collectivites=attached,
+        mandat=user.mandate.id if user.is_elu and user.mandate else None,
         jeton=TokenInfo(nom=token.name, prefixe=token.prefix, portee=token.scope, expire_le=token.expires_at)
         if token is not None
         else None,

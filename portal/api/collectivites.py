@@ -15,7 +15,7 @@ from portal.affiliation import services as affiliation
 from portal.affiliation.rules import status_label
 from portal.api.paging import envelope, ids_only
 from portal.api.problems import ApiProblem
-from portal.api.schemas import PageModel, PageQuery, RequestModel, ResponseModel
+from portal.api.schemas import DeclarableYear, PageModel, PageQuery, RequestModel, ResponseModel
 from portal.api.spec import operation, raw_json_response
 from portal.common.auth import can_manage_collectivite, get_visible_collectivite_or_404
 from portal.common.clock import paris_today
@@ -112,7 +112,7 @@ class DeclarationList(ResponseModel):
 
 
 class DeclarationInput(RequestModel):
-    annee: int = Field(strict=True, ge=2000, le=2200, description="Année déclarée (jusqu'à l'année prochaine).")
+    annee: DeclarableYear = Field(description="Année déclarée (jusqu'à l'année prochaine).")
     titulaires_temps_complet: Count
     titulaires_temps_non_complet: Count = 0
     contractuels: Count = 0

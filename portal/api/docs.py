@@ -12,6 +12,7 @@ from flask import current_app, render_template
 
 from portal.api.blueprint import bp
 from portal.api.spec import OPERATIONS, openapi_document
+from portal.common.clock import paris_today
 
 TITLE = "API du Portail CDG"
 DESCRIPTION = (
@@ -24,11 +25,13 @@ METHOD_ORDER = {"GET": 0, "POST": 1, "PUT": 2, "PATCH": 3, "DELETE": 4}
 
 
 def document() -> dict:
-    """Built once per application: the operations do not change while it runs."""
+    """Built once a day per application: the operations do not change while it runs, but the bounds of years
+    and dates follow the calendar."""
+    day = paris_today()
     cached = current_app.extensions.get("portal_openapi")
-    if cached is None:
-        cached = current_app.extensions["portal_openapi"] = openapi_document(TITLE, DESCRIPTION)
-    return cached
+    if cached is None or cached[0] != day:
+        cached = current_app.extensions["portal_openapi"] = (day, openapi_document(TITLE, DESCRIPTION))
+    return cached[1]
 
 
 @bp.get("/openapi.json")

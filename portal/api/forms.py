@@ -5,20 +5,19 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
 from portal.api.models import SCOPE_LABELS, Scope
 from portal.common.clock import paris_today
-from portal.common.forms import options
+from portal.common.forms import PortalForm, options
 
 
 def _default_expiry() -> date:
     return paris_today() + timedelta(days=90)
 
 
-class TokenForm(FlaskForm):
+class TokenForm(PortalForm):
     name = StringField(
         _l("Nom du jeton"),
         description=_l("Pour le reconnaître : le logiciel ou le service qui l'utilise."),
@@ -45,12 +44,13 @@ class ServiceTokenForm(TokenForm):
     user_id = SelectField(_l("Compte de service"), coerce=int, validate_choice=True)
 
 
-class ServiceAccountForm(FlaskForm):
+class ServiceAccountForm(PortalForm):
     email = EmailField(
         _l("Adresse électronique du compte"),
         validators=[
             DataRequired(_l("Saisissez une adresse électronique.")),
             Email(_l("Saisissez une adresse électronique valide.")),
+            Length(max=254, message=_l("254 caractères au plus.")),
         ],
     )
     full_name = StringField(
@@ -65,6 +65,6 @@ class ServiceAccountForm(FlaskForm):
     collectivites = StringField(
         _l("Collectivités (codes INSEE ou SIREN, séparés par des virgules)"),
         description=_l("Pour le rôle de secrétaire seulement."),
-        validators=[Optional()],
+        validators=[Optional(), Length(max=2000)],
     )
     submit_account = SubmitField(_l("Créer le compte de service"))

@@ -49,15 +49,15 @@ class Operation:
         return PATH_PARAMETER.sub(lambda m: "{" + m.group(2) + "}", self.rule)
 
     def error_statuses(self) -> list[int]:
-        statuses = set(self.errors) | {429}
+        statuses = set(self.errors) | {414, 429}  # a query string too long; too many requests
         if not self.public:
             statuses.add(401)
         if self.write:
-            statuses.add(403)
+            statuses |= {400, 403}  # 400: a write through the portal's session without its CSRF token
         if self.query is not None:
             statuses.add(422)
         if self.body is not None:
-            statuses |= {400, 422}
+            statuses |= {400, 413, 422}  # 413: a body larger than MAX_CONTENT_LENGTH
         if PATH_PARAMETER.search(self.rule):
             statuses |= {404, 405}  # an id out of range fails the route's converter: werkzeug may answer 405
         return sorted(statuses)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from portal.api.collectivites import EpciRef as CollectiviteRef
 from portal.api.paging import envelope, rows
 from portal.api.problems import ApiProblem
-from portal.api.schemas import PageModel, PageQuery, RequestModel, ResponseModel
+from portal.api.schemas import PageModel, PageQuery, PortalDate, RequestModel, ResponseModel
 from portal.api.spec import operation
 from portal.catalogue.models import Service
 from portal.common.auth import get_managed_collectivite_or_404
@@ -89,7 +89,7 @@ class SchoolInput(RequestModel):
 
 class SubscriptionRequest(RequestModel):
     service: str = Field(min_length=1, max_length=40, description="Code du service demandé (voir /services).")
-    date_debut: date = Field(description="Date de début souhaitée (AAAA-MM-JJ), aujourd'hui ou plus tard.")
+    date_debut: PortalDate = Field(description="Date de début souhaitée (AAAA-MM-JJ), aujourd'hui ou plus tard.")
     quantites: dict[Literal["agents", "pupils", "hours", "days"], Quantity] = Field(
         default_factory=dict, description="Quantités demandées par le service (champs_demande)."
     )

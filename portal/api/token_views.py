@@ -8,7 +8,6 @@ from datetime import datetime, time
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 
 from portal.accounts.services import find_collectivite_by_code
 from portal.api import tokens
@@ -17,7 +16,7 @@ from portal.api.models import ApiToken
 from portal.common.auth import staff_required
 from portal.common.clock import paris_instant, utcnow
 from portal.common.errors import DomainError
-from portal.common.forms import options, show_domain_error
+from portal.common.forms import PortalForm, options, show_domain_error
 from portal.extensions import db
 
 bp = Blueprint("api_tokens", __name__)
@@ -62,7 +61,7 @@ def revoke(token_id: int):
     token = db.session.get(ApiToken, token_id)
     if token is None or not tokens.can_revoke(current_user, token):
         abort(404)
-    if not FlaskForm().validate_on_submit():  # the CSRF token
+    if not PortalForm().validate_on_submit():  # the CSRF token
         abort(400)
     try:
         tokens.revoke_token(token, current_user)

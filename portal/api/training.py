@@ -189,8 +189,8 @@ def _number(low: int, high: int, description: str):
 
 
 class RegistrationRequest(RequestModel):
-    mandat: Id | None = Field(
-        None, description="Mandat de l'élu à inscrire ; pour un élu, le sien par défaut. Obligatoire pour les autres."
+    mandat: Id = Field(
+        description="Mandat de l'élu à inscrire (« elu.mandat » d'une inscription ; pour un élu, « mandat » de /moi)."
     )
     financement: Literal[FUNDINGS] = Field(
         "commune", description="commune (budget de la commune), dife (DIFE, Mon compte élu) ou both (les deux)."
@@ -426,8 +426,8 @@ def get_training_registration(user, registration_id: int):
     status=201,
     write=True,
     errors=(409,),
-    description="Un élu s'inscrit lui-même (« mandat » facultatif) ; une secrétaire inscrit les élus de ses "
-    "collectivités, le CDG tout élu (« mandat » obligatoire). Une place si elle est libre, sinon la liste "
+    description="Un élu s'inscrit lui-même (son « mandat » est donné par /moi) ; une secrétaire inscrit les élus "
+    "de ses collectivités, le CDG tout élu. Une place si elle est libre, sinon la liste "
     "d'attente (« liste_attente »: false : 409 plutôt que la liste d'attente). 404 pour un mandat que "
     "l'appelant ne peut pas inscrire ; 409 si l'élu est déjà inscrit ou si la session est complète sans liste "
     "d'attente ; 422 si l'inscription est fermée (date limite dépassée, session commencée, passée, annulée ou "
@@ -437,12 +437,7 @@ def register_to_training_session(user, session_id: int, body: RegistrationReques
     session = services.visible_session(user, session_id)
     if session is None:
         raise ApiProblem(404)
-    mandate_id = body.mandat
-    if mandate_id is None:
-        if user.mandate is None:
-            raise ApiProblem(422, errors=[{"pointer": "/mandat", "detail": "Indiquez le mandat de l'élu à inscrire."}])
-        mandate_id = user.mandate.id
-    mandate = db.session.scalar(services.mandates_for(user).where(Mandate.id == mandate_id))
+    mandate = db.session.scalar(services.mandates_for(user).where(Mandate.id == body.mandat))
     if mandate is None:
         raise ApiProblem(404, "Aucun élu avec ce mandat parmi ceux que vous pouvez inscrire.")
     errors: list[dict] = []

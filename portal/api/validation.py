@@ -41,6 +41,7 @@ MESSAGES = {
     "extra_forbidden": "Ce champ n'est pas attendu.",
     "json_invalid": "JSON invalide.",
     "value_error": "Valeur invalide.",
+    "portal_refused": "{message}",  # a bound of the portal (year, date…), with its own French message
 }
 DEFAULT_MESSAGE = "Valeur invalide."
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
-    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -19,18 +17,19 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 from portal.catalogue.rules import ELIGIBILITY_LABELS, GROUP_LABELS, TARIFF_LABELS
 from portal.catalogue.services import REQUEST_FIELDS
 from portal.common.clock import paris_today
-from portal.common.forms import options
-from portal.statements.forms import FrenchDecimalField
+from portal.common.forms import FrenchDecimalField, IntegerField, PortalForm, options
 
 
-class ServiceForm(FlaskForm):
+class ServiceForm(PortalForm):
     code = StringField(
         _l("Code"),
         validators=[DataRequired(_l("Indiquez un code.")), Length(max=40)],
         description=_l("Minuscules, chiffres et tirets ; il apparaît dans les adresses des pages."),
     )
     name = StringField(_l("Nom"), validators=[DataRequired(_l("Indiquez le nom du service.")), Length(max=200)])
-    description = TextAreaField(_l("Description"), validators=[DataRequired(_l("Décrivez le service."))])
+    description = TextAreaField(
+        _l("Description"), validators=[DataRequired(_l("Décrivez le service.")), Length(max=4000)]
+    )
     group = SelectField(_l("Groupe"), choices=options(GROUP_LABELS.items()))
     eligibility = SelectField(_l("Éligibilité"), choices=options(ELIGIBILITY_LABELS.items()))
     tariff_model = SelectField(_l("Modalité de tarification"), choices=options(TARIFF_LABELS.items()))
@@ -51,12 +50,15 @@ class ServiceForm(FlaskForm):
     submit = SubmitField(_l("Enregistrer le service"))
 
 
-class TariffForm(FlaskForm):
+class TariffForm(PortalForm):
     year = IntegerField(
         _l("Année"), default=lambda: paris_today().year + 1, validators=[InputRequired(_l("Indiquez l'année."))]
     )
-    unit_amount = FrenchDecimalField(
-        _l("Tarif (€ ou % de la masse salariale)"), places=4, validators=[InputRequired(_l("Indiquez le tarif."))]
+    unit_amount = FrenchDecimalField(  # Tariff.unit_amount: Numeric(12, 4)
+        _l("Tarif (€ ou % de la masse salariale)"),
+        places=4,
+        max_digits=12,
+        validators=[InputRequired(_l("Indiquez le tarif."))],
     )
     deliberation_ref = StringField(
         _l("Délibération"), validators=[DataRequired(_l("Indiquez la délibération.")), Length(max=200)]

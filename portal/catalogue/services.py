@@ -14,6 +14,7 @@ from portal.catalogue.models import Service, Tariff
 from portal.catalogue.rules import ELIGIBILITY_LABELS, GROUP_LABELS, TARIFF_LABELS, TariffModel
 from portal.common.clock import paris_today
 from portal.common.errors import DomainError
+from portal.common.inputs import year_problem
 from portal.extensions import db
 
 REQUEST_FIELDS = {
@@ -96,8 +97,9 @@ def set_tariff(
 ) -> Tariff:
     if service.tariff_model == TariffModel.INCLUDED:
         raise DomainError("Ce service est compris dans la cotisation : il n'a pas de tarif propre.")
-    if not 2000 <= year <= paris_today().year + 2:
-        raise DomainError(f"L'année doit être comprise entre 2000 et {paris_today().year + 2}.", "year")
+    problem = year_problem(year, latest=paris_today().year + 2)
+    if problem:
+        raise DomainError(problem, "year")
     if amount is None or amount < 0:
         raise DomainError("Le tarif doit être un montant positif ou nul.", "unit_amount")
     if service.tariff_model == TariffModel.PAYROLL_RATE and amount > 100:

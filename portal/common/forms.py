@@ -1,10 +1,32 @@
-"""Form helpers shared by the areas."""
+"""Form helpers shared by the areas: the portal's base forms and the fields that bound what people type.
+
+Every form of the portal derives from :class:`PortalForm` (a row of a ``FieldList`` from :class:`PortalSubForm`).
+Their ``Meta`` binds each field once for the whole portal:
+
+- a text field (``StringField`` and its kinds, passwords excepted) loses NUL and the other C0 control characters
+  (tab and line breaks kept): PostgreSQL refuses NUL in text, the others only corrupt exports and emails;
+- a date or date-and-time field refuses a date outside the portal's range (``portal.common.inputs``), with the
+  range in the message.
+
+Numbers go through :class:`IntegerField` and :class:`FrenchDecimalField`, which read digits 0-9 only and what fits
+the column; a year through :class:`YearInRange`. The length of each text field is its column's (a ``Length``
+validator on every text field; ``tests/unit/test_form_bounds.py`` compares them with the models).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from flask_wtf import FlaskForm
+from wtforms import DateTimeField, DecimalField, Form, PasswordField, StringField
+from wtforms import IntegerField as WTFormsIntegerField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import ValidationError
+from wtforms.widgets import TextInput
+
+from portal.common.clock import paris_today
+from portal.common.inputs import InvalidNumber, date_problem, parse_decimal, parse_integer, strip_control_characters
+from portal.common.inputs import year_problem as _year_problem
 
 
 def options(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:
@@ -22,3 +44,102 @@ def show_domain_error(form, exc) -> None:
         target.errors = [*target.errors, exc.message]
     else:
         form.form_errors.append(exc.message)
+
+
+# Bounds added to every field ------------------------------------------------------------------------
+
+
+def remove_control_characters(value):
+    """WTForms filter: text without control characters (other values unchanged)."""
+    return strip_control_characters(value) if isinstance(value, str) else value
+
+
+class DateInRange:
+    """A date (or the day of a date and time) within the portal's range; an empty value is left to
+    ``InputRequired``/``Optional``."""
+
+    def __call__(self, form, field) -> None:
+        problem = date_problem(field.data)
+        if problem:
+            raise ValidationError(problem)
+
+
+class InputMeta:
+    """``Meta`` of the portal's forms: the bounds above, added to each field as it is bound."""
+
+    def bind_field(self, form, unbound_field, options):
+        field = super().bind_field(form, unbound_field, options)
+        if isinstance(field, StringField) and not isinstance(field, PasswordField):
+            field.filters = (*field.filters, remove_control_characters)
+        elif isinstance(field, DateTimeField):  # DateField and DateTimeLocalField are kinds of it
+            field.validators = [*field.validators, DateInRange()]
+        return field
+
+
+class PortalForm(FlaskForm):
+    """The base of every form of the portal (CSRF from Flask-WTF, bounds from :class:`InputMeta`)."""
+
+    class Meta(InputMeta):
+        pass
+
+
+class PortalSubForm(Form):
+    """A row of a ``FieldList`` (no CSRF token of its own), with the same bounds."""
+
+    class Meta(InputMeta):
+        pass
+
+
+# Numbers and years ----------------------------------------------------------------------------------
+
+
+class IntegerField(WTFormsIntegerField):
+    """An integer in digits 0-9 (spaces between thousands allowed) that fits an INTEGER column; WTForms' own
+    takes whatever ``int()`` takes: ``٣``, ``３``, ``1_000``."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        try:
+            self.data = parse_integer(valuelist[0])
+        except InvalidNumber as exc:
+            self.data = None
+            raise ValueError(exc.message) from None
+
+
+class FrenchDecimalField(DecimalField):
+    """A decimal typed the French way (0,8) or the English way (0.8), with at most ``places`` decimals and
+    ``max_digits`` digits: the ``Numeric(max_digits, places)`` of its column. ``NaN``, ``Infinity``, ``1e-30``
+    and digits other than 0-9 are refused with a French message; what was typed stays in the field."""
+
+    widget = TextInput()  # a number input would refuse « 1 250,50 » in some browsers
+
+    def __init__(self, label=None, validators=None, *, places: int = 2, max_digits: int = 12, **kwargs):
+        kwargs["render_kw"] = {"inputmode": "decimal", **(kwargs.get("render_kw") or {})}
+        super().__init__(label, validators, places=places, **kwargs)
+        self.max_digits = max_digits
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        try:
+            self.data = parse_decimal(valuelist[0], places=self.places, max_digits=self.max_digits)
+        except InvalidNumber as exc:
+            self.data = None
+            raise ValueError(exc.message) from None
+
+
+class YearInRange:
+    """A year within the portal's range; ``ahead`` narrows its end to this year + ``ahead`` (a headcount is
+    declared at most for next year), read on the day of the request."""
+
+    def __init__(self, ahead: int | None = None):
+        self.ahead = ahead
+
+    def __call__(self, form, field) -> None:
+        if field.data is None:
+            return
+        latest = paris_today().year + self.ahead if self.ahead is not None else None
+        problem = _year_problem(field.data, latest=latest)
+        if problem:
+            raise ValidationError(problem)

@@ -4,15 +4,12 @@ and the follow-up forms of a convention's page (action, meeting, document, termi
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
     FieldList,
-    Form,
     FormField,
-    IntegerField,
     SelectField,
     StringField,
     SubmitField,
@@ -20,7 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from portal.common.forms import options
+from portal.common.forms import IntegerField, PortalForm, PortalSubForm, options
 from portal.conventions import rules
 from portal.conventions.models import ACTION_STATUS_LABELS, PARTNER_KIND_LABELS
 
@@ -33,7 +30,7 @@ def _int_or_none(value):
     return int(value) if value not in (None, "", "None") else None
 
 
-class FilterForm(FlaskForm):
+class FilterForm(PortalForm):
     class Meta:
         csrf = False
 
@@ -48,24 +45,24 @@ class FilterForm(FlaskForm):
     )
 
 
-class PartyForm(Form):
+class PartyForm(PortalSubForm):
     partner = SelectField(_l("Partenaire"), coerce=_int_or_none, validators=[Optional()])
     representative = StringField(_l("Représentant"), validators=[Optional(), Length(max=200)])
     deliberation_ref = StringField(_l("Délibération autorisant la signature"), validators=[Optional(), Length(max=200)])
 
 
-class SignatoryForm(Form):
+class SignatoryForm(PortalSubForm):
     name = StringField(_l("Nom du signataire"), validators=[Optional(), Length(max=200)])
     role = StringField(_l("Qualité"), validators=[Optional(), Length(max=200)])
     partner = SelectField(_l("Partie représentée"), coerce=_int_or_none, validators=[Optional()])
 
 
-class AxisForm(Form):
+class AxisForm(PortalSubForm):
     title = StringField(_l("Intitulé de l'axe"), validators=[Optional(), Length(max=300)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=4000)])
 
 
-class ConventionTermsForm(FlaskForm):
+class ConventionTermsForm(PortalForm):
     """The identity and terms of a convention: what staff can change after it is recorded."""
 
     title = StringField(
@@ -130,7 +127,7 @@ class ConventionForm(ConventionTermsForm):
         self.set_parent_choices(frameworks)
 
 
-class PartnerForm(FlaskForm):
+class PartnerForm(PortalForm):
     name = StringField(_l("Nom"), validators=[InputRequired(_l("Indiquez le nom du partenaire.")), Length(max=200)])
     kind = SelectField(
         _l("Type de partenaire"), choices=options(PARTNER_KIND_LABELS.items()), validators=[InputRequired()]
@@ -140,7 +137,7 @@ class PartnerForm(FlaskForm):
     submit = SubmitField(_l("Ajouter le partenaire"))
 
 
-class ActionForm(FlaskForm):
+class ActionForm(PortalForm):
     axis_id = SelectField(_l("Axe"), coerce=_int_or_none, validators=[InputRequired(_l("Choisissez l'axe."))])
     title = StringField(_l("Action"), validators=[InputRequired(_l("Indiquez l'action à mener.")), Length(max=300)])
     owner = StringField(_l("Responsable"), validators=[Optional(), Length(max=200)])
@@ -149,7 +146,7 @@ class ActionForm(FlaskForm):
     submit = SubmitField(_l("Ajouter l'action"))
 
 
-class NewAxisForm(FlaskForm):
+class NewAxisForm(PortalForm):
     title = StringField(
         _l("Intitulé de l'axe"), validators=[InputRequired(_l("Indiquez l'intitulé de l'axe.")), Length(max=300)]
     )
@@ -157,7 +154,7 @@ class NewAxisForm(FlaskForm):
     submit = SubmitField(_l("Ajouter l'axe"))
 
 
-class MeetingForm(FlaskForm):
+class MeetingForm(PortalForm):
     held_on = DateField(_l("Date de la réunion"), validators=[InputRequired(_l("Indiquez la date de la réunion."))])
     title = StringField(
         _l("Instance"),
@@ -168,7 +165,7 @@ class MeetingForm(FlaskForm):
     submit = SubmitField(_l("Ajouter la réunion"))
 
 
-class DocumentForm(FlaskForm):
+class DocumentForm(PortalForm):
     file = FileField(
         _l("Fichier"),
         validators=[FileRequired(_l("Choisissez un fichier."))],
@@ -177,7 +174,7 @@ class DocumentForm(FlaskForm):
     submit = SubmitField(_l("Joindre le document"))
 
 
-class TerminateForm(FlaskForm):
+class TerminateForm(PortalForm):
     terminated_on = DateField(
         _l("Date d'effet de la résiliation"), validators=[InputRequired(_l("Indiquez la date d'effet."))]
     )

@@ -7,14 +7,13 @@ from datetime import date
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 
 from portal.common import exports
 from portal.common.auth import staff_required
 from portal.common.clock import paris_today
 from portal.common.errors import DomainError
 from portal.common.files import content_disposition
-from portal.common.forms import options, show_domain_error
+from portal.common.forms import PortalForm, options, show_domain_error
 from portal.conventions import exports as convention_exports
 from portal.conventions import rules, services
 from portal.conventions.forms import (
@@ -256,7 +255,7 @@ def set_action_status(convention_id: int, action_id: int):
     action = db.session.get(AxisAction, action_id)
     if action is None or action.axis.convention_id != convention.id:
         abort(404)
-    if not FlaskForm().validate_on_submit():
+    if not PortalForm().validate_on_submit():
         abort(400)
     try:
         services.set_action_status(action, request.form.get("status", ""), current_user)

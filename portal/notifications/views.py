@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from sqlalchemy import func, select, update
 
 from portal.common.auth import staff_required
 from portal.common.clock import utcnow
 from portal.common.errors import DomainError
+from portal.common.forms import PortalForm
 from portal.common.pagination import paginate
 from portal.extensions import db
 from portal.notifications import services
@@ -33,7 +33,7 @@ def _page_arg() -> int:
         return 1
 
 
-class ActionForm(FlaskForm):
+class ActionForm(PortalForm):
     """A button-only form: CSRF protection for POST actions."""
 
 

@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import InputRequired, NumberRange, Optional
+from wtforms import SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from portal.affiliation.rules import STATUS_LABELS, Status
-from portal.common.clock import paris_today
-from portal.common.forms import options
+from portal.common.forms import IntegerField, PortalForm, YearInRange, options
 from portal.registry.kinds import LABELS
 
 
-class FilterForm(FlaskForm):
+class FilterForm(PortalForm):
     """GET form of the list: no CSRF (it changes nothing)."""
 
     class Meta:
         csrf = False
 
-    q = StringField(_l("Nom, code INSEE, SIREN ou code postal"), validators=[Optional()])
+    q = StringField(_l("Nom, code INSEE, SIREN ou code postal"), validators=[Optional(), Length(max=100)])
     kind = SelectField(
         _l("Type"),
         choices=options(
@@ -52,13 +50,10 @@ def _count_field(label, description=None):
     )
 
 
-class HeadcountForm(FlaskForm):
+class HeadcountForm(PortalForm):
     year = IntegerField(
         _l("Année"),
-        validators=[
-            InputRequired(_l("Indiquez l'année.")),
-            NumberRange(min=2000, max=paris_today().year + 1, message=_l("Indiquez une année valide.")),
-        ],
+        validators=[InputRequired(_l("Indiquez l'année.")), YearInRange(ahead=1)],  # next year at the latest
         render_kw={"inputmode": "numeric"},
     )
     titulaires_temps_complet = _count_field(
@@ -67,9 +62,5 @@ class HeadcountForm(FlaskForm):
     )
     titulaires_temps_non_complet = _count_field(_l("Fonctionnaires titulaires et stagiaires à temps non complet"))
     contractuels = _count_field(_l("Agents contractuels"))
-    comment = TextAreaField(_l("Commentaire (facultatif)"), validators=[Optional()])
+    comment = TextAreaField(_l("Commentaire (facultatif)"), validators=[Optional(), Length(max=500)])
     submit = SubmitField(_l("Enregistrer la déclaration"))
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.year.validators[1].max = paris_today().year + 1

@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import DecimalField, IntegerField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms import SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, InputRequired, Length
 
 from portal.common.clock import paris_today
-from portal.common.forms import options
+from portal.common.forms import FrenchDecimalField, IntegerField, PortalForm, YearInRange, options
 
 
-class FrenchDecimalField(DecimalField):
-    """A decimal typed the French way (0,8) or the English way (0.8)."""
-
-    def process_formdata(self, valuelist):
-        if valuelist:
-            valuelist = [valuelist[0].replace(" ", "").replace("\u202f", "").replace(",", ".")]
-        super().process_formdata(valuelist)
-
-
-class RateForm(FlaskForm):
+class RateForm(PortalForm):
     year = IntegerField(
         _l("Année"), validators=[InputRequired(_l("Indiquez l'année."))], default=lambda: paris_today().year + 1
     )
@@ -33,9 +23,10 @@ class RateForm(FlaskForm):
             ]
         ),
     )
-    rate_percent = FrenchDecimalField(
+    rate_percent = FrenchDecimalField(  # ContributionRate.rate_percent: Numeric(6, 4)
         _l("Taux en pourcentage de la masse salariale"),
         places=4,
+        max_digits=6,
         validators=[InputRequired(_l("Indiquez le taux, par exemple 0,8."))],
         description=_l("Utilisez la virgule ou le point : 0,8 ou 0.8."),
     )
@@ -46,18 +37,17 @@ class RateForm(FlaskForm):
     submit = SubmitField(_l("Enregistrer le taux"))
 
 
-class PayrollForm(FlaskForm):
+class PayrollForm(PortalForm):
     year = IntegerField(
         _l("Année"),
-        validators=[
-            InputRequired(_l("Indiquez l'année.")),
-            NumberRange(min=2000, max=2100, message=_l("Année invalide.")),
-        ],
+        validators=[InputRequired(_l("Indiquez l'année.")), YearInRange()],
         default=lambda: paris_today().year,
     )
-    amount = StringField(
+    amount = FrenchDecimalField(  # PayrollDeclaration.amount: Numeric(14, 2)
         _l("Masse salariale déclarée (€)"),
-        validators=[DataRequired(_l("Indiquez le montant.")), Length(max=20)],
+        places=2,
+        max_digits=14,
+        validators=[InputRequired(_l("Indiquez le montant."))],
         description=_l("Masse des rémunérations déclarée aux organismes de sécurité sociale."),
     )
     submit = SubmitField(_l("Enregistrer la masse salariale"))

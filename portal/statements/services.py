@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import or_, select
 
@@ -20,6 +20,7 @@ from portal.catalogue import rules as catalogue_rules
 from portal.catalogue.models import ContributionRate, PayrollDeclaration, Service, Tariff
 from portal.common.clock import paris_today
 from portal.common.errors import DomainError
+from portal.common.inputs import InvalidNumber, parse_decimal, year_problem
 from portal.extensions import db
 from portal.registry.models import Collectivite
 from portal.statements.rules import ServiceInput, Statement, StatementInput, affiliation_period, compute_statement
@@ -28,6 +29,7 @@ from portal.subscriptions.rules import State
 
 BILLED_STATES = (State.VALIDATED, State.ACTIVE, State.SUSPENDED, State.ENDED)
 MAX_PAYROLL = Decimal("10000000000")
+PAYROLL_DIGITS = 14  # PayrollDeclaration.amount: Numeric(14, 2)
 
 
 @dataclass
@@ -51,8 +53,11 @@ def set_rate(year: int, kind: str, rate_percent: Decimal, deliberation_ref: str,
     """Record the yearly rate voted by the board; refused above the legal cap."""
     if kind not in ("cotisation", "socle"):
         raise DomainError("Type de taux inconnu.", "kind")
-    if not (2000 <= year <= paris_today().year + 1):
-        raise DomainError(f"L'année doit être comprise entre 2000 et {paris_today().year + 1}.", "year")
+    problem = year_problem(year, latest=paris_today().year + 1)  # voted for next year at the latest
+    if problem:
+        raise DomainError(problem, "year")
+    if not isinstance(rate_percent, Decimal) or not rate_percent.is_finite():
+        raise DomainError("Indiquez le taux en chiffres, par exemple 0,8.", "rate_percent")
     try:
         catalogue_rules.check_rate(kind, rate_percent)
     except catalogue_rules.RateTooHigh as exc:
@@ -77,11 +82,16 @@ def set_rate(year: int, kind: str, rate_percent: Decimal, deliberation_ref: str,
     return existing
 
 
-def set_payroll(body: Collectivite, year: int, amount, actor) -> PayrollDeclaration:
+def set_payroll(body: Collectivite, year: int, amount: Decimal | str, actor) -> PayrollDeclaration:
+    """Record the payroll a body declared for ``year`` (an amount in euros, or its text: « 1 250 000,50 »)."""
+    problem = year_problem(year)
+    if problem:
+        raise DomainError(problem, "year")
     try:
-        amount = Decimal(str(amount)).quantize(Decimal("0.01"))
-    except (InvalidOperation, ValueError) as exc:
-        raise DomainError("Indiquez un montant en euros, par exemple 1250000,50.", "amount") from exc
+        text = format(amount, "f") if isinstance(amount, Decimal) else str(amount)
+        amount = parse_decimal(text, places=2, max_digits=PAYROLL_DIGITS)
+    except InvalidNumber as exc:
+        raise DomainError(exc.message, "amount") from None
     if amount < 0 or amount > MAX_PAYROLL:
         raise DomainError("La masse salariale doit être un montant positif plausible.", "amount")
     declaration = db.session.scalar(

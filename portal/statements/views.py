@@ -49,7 +49,7 @@ def _body_for_statement(collectivite_id: int):
     return get_managed_collectivite_or_404(current_user, collectivite_id)
 
 
-@bp.route("/collectivites/<int:collectivite_id>/releve/<int:year>", methods=["GET", "POST"])
+@bp.route("/collectivites/<int:collectivite_id>/releve/<year:year>", methods=["GET", "POST"])
 @login_required
 def show(collectivite_id: int, year: int):
     body = _body_for_statement(collectivite_id)
@@ -57,9 +57,7 @@ def show(collectivite_id: int, year: int):
     status = 200
     if form is not None and form.validate_on_submit():
         try:
-            services.set_payroll(
-                body, form.year.data, form.amount.data.replace(" ", "").replace(",", "."), current_user
-            )
+            services.set_payroll(body, form.year.data, form.amount.data, current_user)
         except DomainError as exc:
             db.session.rollback()
             show_domain_error(form, exc)
@@ -84,7 +82,7 @@ def show(collectivite_id: int, year: int):
     ), status
 
 
-@bp.route("/collectivites/<int:collectivite_id>/releve/<int:year>.pdf")
+@bp.route("/collectivites/<int:collectivite_id>/releve/<year:year>.pdf")
 @login_required
 def pdf(collectivite_id: int, year: int):
     body = _body_for_statement(collectivite_id)
@@ -144,7 +142,7 @@ def _csv_rows(year: int):
         )
 
 
-@bp.route("/cotisations/<int:year>/releves.csv")
+@bp.route("/cotisations/<year:year>/releves.csv")
 @staff_required
 def year_csv(year: int):
     """For the CDG's finance software: snake_case columns, ISO dates and a decimal point, as before; written by

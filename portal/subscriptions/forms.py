@@ -5,18 +5,18 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import DateField, FieldList, Form, FormField, IntegerField, StringField, SubmitField, TextAreaField
+from wtforms import DateField, FieldList, FormField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from portal.catalogue.rules import add_months
 from portal.common.clock import paris_today
+from portal.common.forms import IntegerField, PortalForm, PortalSubForm
 from portal.subscriptions.services import QUANTITY_LABELS
 
 SCHOOL_ROWS = 5
 
 
-class SchoolForm(Form):
+class SchoolForm(PortalSubForm):
     """One school of an ENT request; a row left entirely empty is ignored."""
 
     uai = StringField(
@@ -49,7 +49,7 @@ def first_day_of_next_month(today: date | None = None) -> date:
 def request_form_class(service):
     """A form class with only the fields this service asks for."""
 
-    class RequestForm(FlaskForm):
+    class RequestForm(PortalForm):
         start_date = DateField(
             _l("Date de début souhaitée"),
             validators=[InputRequired(_l("Indiquez la date de début."))],
@@ -81,7 +81,7 @@ def request_form_class(service):
     return RequestForm
 
 
-class ActionForm(FlaskForm):
+class ActionForm(PortalForm):
     comment = TextAreaField(
         _l("Message ou motif"),
         validators=[Optional(), Length(max=4000)],

@@ -5,12 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
     DateTimeLocalField,
-    IntegerField,
     SelectField,
     StringField,
     SubmitField,
@@ -19,8 +17,7 @@ from wtforms import (
 from wtforms.validators import URL, Email, InputRequired, Length, NumberRange, Optional
 
 from portal.common.clock import paris_today
-from portal.common.forms import options
-from portal.statements.forms import FrenchDecimalField
+from portal.common.forms import FrenchDecimalField, IntegerField, PortalForm, YearInRange, options
 from portal.training.rules import FUNDING_LABELS
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -34,7 +31,7 @@ def _required(message):
     return InputRequired(message=message)
 
 
-class BodyForm(FlaskForm):
+class BodyForm(PortalForm):
     name = StringField(
         _l("Nom de l'organisme"), validators=[_required(_l("Indiquez le nom de l'organisme.")), Length(max=200)]
     )
@@ -56,22 +53,24 @@ class BodyForm(FlaskForm):
     submit = SubmitField(_l("Enregistrer l'organisme"))
 
 
-class TrainingForm(FlaskForm):
+class TrainingForm(PortalForm):
     title = StringField(_l("Intitulé"), validators=[_required(_l("Indiquez l'intitulé.")), Length(max=200)])
     body_id = SelectField(
         _l("Organisme de formation"), coerce=_int_or_none, validators=[_required(_l("Choisissez l'organisme."))]
     )
-    duration_hours = FrenchDecimalField(
+    duration_hours = FrenchDecimalField(  # Training.duration_hours: Numeric(5, 1)
         _l("Durée (heures)"),
         places=1,
+        max_digits=5,
         validators=[
             _required(_l("Indiquez la durée en heures.")),
             NumberRange(min=Decimal("0.5"), max=Decimal("500"), message=_l("Entre 0,5 et 500 heures.")),
         ],
     )
-    cost_per_participant = FrenchDecimalField(
+    cost_per_participant = FrenchDecimalField(  # Training.cost_per_participant: Numeric(10, 2)
         _l("Coût pédagogique par participant (€)"),
         places=2,
+        max_digits=10,
         validators=[
             _required(_l("Indiquez le coût (0 si gratuit).")),
             NumberRange(min=0, max=100000, message=_l("Entre 0 et 100 000 €.")),
@@ -83,7 +82,7 @@ class TrainingForm(FlaskForm):
     submit = SubmitField(_l("Enregistrer la formation"))
 
 
-class SessionForm(FlaskForm):
+class SessionForm(PortalForm):
     training_id = SelectField(
         _l("Formation"), coerce=_int_or_none, validators=[_required(_l("Choisissez la formation."))]
     )
@@ -128,29 +127,32 @@ class SessionForm(FlaskForm):
     submit = SubmitField(_l("Enregistrer la session"))
 
 
-class RegistrationForm(FlaskForm):
+class RegistrationForm(PortalForm):
     mandate_id = SelectField(_l("Élu"), coerce=_int_or_none, validators=[_required(_l("Choisissez l'élu."))])
     funding = SelectField(
         _l("Financement"),
         choices=options([(k.value, v) for k, v in FUNDING_LABELS.items()]),
         default="commune",
     )
-    dife_amount = FrenchDecimalField(
+    dife_amount = FrenchDecimalField(  # Registration.dife_amount: Numeric(10, 2)
         _l("Part financée par le DIFE (€)"),
         places=2,
+        max_digits=10,
         default=Decimal("0"),
         validators=[Optional(), NumberRange(min=0, max=800, message=_l("Entre 0 et 800 €."))],
         description=_l("Seulement pour un financement mixte : le reste est à la charge de la commune."),
     )
-    travel_cost = FrenchDecimalField(
+    travel_cost = FrenchDecimalField(  # Registration.travel_cost: Numeric(10, 2)
         _l("Frais de déplacement et de séjour prévus (€)"),
         places=2,
+        max_digits=10,
         default=Decimal("0"),
         validators=[Optional(), NumberRange(min=0, max=10000, message=_l("Entre 0 et 10 000 €."))],
     )
-    leave_days = FrenchDecimalField(
+    leave_days = FrenchDecimalField(  # Registration.leave_days: Numeric(4, 1)
         _l("Jours de congé de formation utilisés"),
         places=1,
+        max_digits=4,
         default=Decimal("0"),
         validators=[Optional(), NumberRange(min=0, max=18, message=_l("Entre 0 et 18 jours."))],
         description=_l("Pour les élus salariés : 18 jours par mandat."),
@@ -158,40 +160,42 @@ class RegistrationForm(FlaskForm):
     submit = SubmitField(_l("Inscrire"))
 
 
-class ActionForm(FlaskForm):
+class ActionForm(PortalForm):
     """A button that changes a registration (cancel, accept or decline an offered seat)."""
 
     reason = StringField(_l("Motif (facultatif)"), validators=[Optional(), Length(max=500)])
 
 
-class CancelSessionForm(FlaskForm):
+class CancelSessionForm(PortalForm):
     reason = StringField(_l("Motif de l'annulation"), validators=[_required(_l("Indiquez le motif.")), Length(max=500)])
     submit = SubmitField(_l("Annuler la session"))
 
 
-class AttendanceForm(FlaskForm):
+class AttendanceForm(PortalForm):
     """The sign-in sheet: the present participants are the ticked ``present`` checkboxes."""
 
     submit = SubmitField(_l("Enregistrer l'émargement"))
 
 
-class BudgetForm(FlaskForm):
+class BudgetForm(PortalForm):
     year = IntegerField(
         _l("Année"),
-        validators=[_required(_l("Indiquez l'année.")), NumberRange(min=2000, max=2100, message=_l("Année invalide."))],
+        validators=[_required(_l("Indiquez l'année.")), YearInRange()],
         default=lambda: paris_today().year,
     )
-    amount = FrenchDecimalField(
+    amount = FrenchDecimalField(  # TrainingBudget.amount: Numeric(12, 2)
         _l("Crédits de formation votés (€)"),
         places=2,
+        max_digits=12,
         validators=[
             _required(_l("Indiquez le montant.")),
             NumberRange(min=0, max=10_000_000, message=_l("Montant invalide.")),
         ],
     )
-    max_indemnities = FrenchDecimalField(
+    max_indemnities = FrenchDecimalField(  # TrainingBudget.max_indemnities: Numeric(12, 2)
         _l("Montant maximal des indemnités de fonction (€)"),
         places=2,
+        max_digits=12,
         validators=[Optional(), NumberRange(min=0, max=100_000_000, message=_l("Montant invalide."))],
         description=_l("Sert à afficher les bornes légales du budget de formation : 2 % à 20 % de ce montant."),
     )

@@ -25,6 +25,7 @@ from portal.audit import services as audit
 from portal.common.auth import attached_collectivite_ids
 from portal.common.clock import PARIS, paris_today, utcnow
 from portal.common.errors import ConflictError, DomainError
+from portal.common.inputs import year_problem
 from portal.common.jobs import enqueue_after_commit
 from portal.extensions import db
 from portal.notifications.services import notify
@@ -1048,6 +1049,9 @@ def commune_year(body: Collectivite, year: int) -> CommuneYear:
 def save_budget(
     body: Collectivite, year: int, amount: Decimal, max_indemnities: Decimal | None, deliberation_ref: str | None, actor
 ) -> TrainingBudget:
+    problem = year_problem(year)
+    if problem:
+        raise DomainError(problem, "year")
     if amount is None or amount < 0:
         raise DomainError("Le montant des crédits de formation doit être positif ou nul.", "amount")
     if max_indemnities is not None and max_indemnities < 0:

@@ -19,6 +19,7 @@ from portal.common.clock import PARIS, paris_today, utcnow
 from portal.common.errors import DomainError
 from portal.common.files import content_disposition
 from portal.common.forms import options, show_domain_error
+from portal.common.inputs import parse_year, strip_control_characters
 from portal.common.pagination import paginate
 from portal.common.routing import MAX_ID
 from portal.common.text import normalise
@@ -102,7 +103,7 @@ STAFF_SEARCH_LIMIT = 200
 
 
 def _staff_search() -> str:
-    return (request.args.get("elus_de") or "").strip()[:100]
+    return strip_control_characters(request.args.get("elus_de") or "").strip()[:100]
 
 
 def _registration_form(session: TrainingSession) -> RegistrationForm | None:
@@ -291,8 +292,11 @@ def elu(mandate_id: int):
 
 
 def _year_arg() -> int:
-    year = request.args.get("annee", paris_today().year, type=int)
-    return year if 2000 <= year <= 2100 else paris_today().year
+    """``annee`` of the query string: this year when absent, 404 when it is not a year of the portal's range."""
+    raw = request.args.get("annee", "").strip()
+    if not raw:
+        return paris_today().year
+    return parse_year(raw) or abort(404)
 
 
 @commune_bp.route("/collectivites/<int:collectivite_id>/formations", methods=["GET", "POST"])
@@ -327,7 +331,7 @@ def commune(collectivite_id: int):
     return render_template("training/commune.html", body=body, summary=summary, form=form, year=year), status
 
 
-@commune_bp.route("/collectivites/<int:collectivite_id>/formations/<int:year>.<any(csv, xlsx):fmt>")
+@commune_bp.route("/collectivites/<int:collectivite_id>/formations/<year:year>.<any(csv, xlsx):fmt>")
 @login_required
 def commune_export(collectivite_id: int, year: int, fmt: str):
     """The table of the year's trainings annexed to the compte administratif (CGCT L2123-12)."""
@@ -575,11 +579,11 @@ def _export_filters() -> training_exports.Filters:
     year = request.args.get("annee", "").strip()
     status = request.args.get("statut", "").strip()
     body = request.args.get("collectivite", "").strip()
-    if year and not (year.isdigit() and 2000 <= int(year) <= 2100):
+    if year and parse_year(year) is None:
         abort(400)
     if status and status not in {s.value for s in Status}:
         abort(400)
-    if body and not (body.isdigit() and 1 <= int(body) <= MAX_ID):
+    if body and not (body.isascii() and body.isdigit() and len(body) <= 10 and 1 <= int(body) <= MAX_ID):
         abort(400)
     return training_exports.Filters(
         year=int(year) if year else None, status=status or None, collectivite_id=int(body) if body else None

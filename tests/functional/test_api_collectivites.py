@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from portal.api.models import ApiToken
 from portal.audit.models import AuditEvent
-from portal.common.clock import utcnow
+from portal.common.clock import paris_today, utcnow
+from portal.common.inputs import YEAR_MIN
 from portal.extensions import db
 from portal.registry.models import HeadcountDeclaration
 from tests import factories
@@ -243,3 +244,32 @@ def test_last_use_is_recorded_at_most_once_a_minute(client, world, count_queries
     assert not any(s.lstrip().upper().startswith("UPDATE") for s in statements)
     db.session.refresh(token)
     assert token.last_used_at == first
+
+
+def test_the_declared_year_is_bounded_by_the_portal_range_in_the_document_and_on_the_server(client, world):
+    document = client.get("/api/v1/openapi.json").get_json()
+    annee = document["components"]["schemas"]["DeclarationInput"]["properties"]["annee"]
+    assert (annee["minimum"], annee["maximum"]) == (YEAR_MIN, paris_today().year + 1)
+    url = f"/api/v1/collectivites/{world['a'].id}/declarations"
+    headers = bearer(world["tokens"]["staff"])
+    message = f"L'année doit être comprise entre {YEAR_MIN} et {paris_today().year + 1}."
+    for year in (YEAR_MIN - 1, paris_today().year + 2):
+        body = assert_problem(
+            client.post(url, headers=headers, json={"annee": year, "titulaires_temps_complet": 1}), 422
+        )
+        assert body["errors"] == [{"pointer": "/annee", "detail": message}]
+    for year in (YEAR_MIN, paris_today().year + 1):
+        assert client.post(url, headers=headers, json={"annee": year, "titulaires_temps_complet": 1}).status_code == 201
+
+
+def test_control_characters_are_removed_from_what_the_api_receives(client, world):
+    """PostgreSQL refuses NUL in text (a 500 before); SQLite stored it."""
+    url = f"/api/v1/collectivites/{world['a'].id}/declarations"
+    payload = {"annee": Y, "titulaires_temps_complet": 2, "commentaire": "Par le logiciel\x00 RH\x1b\r\nligne 2"}
+    response = client.post(url, headers=bearer(world["tokens"]["staff"]), json=payload)
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["commentaire"] == "Par le logiciel RH\r\nligne 2"
+    stored = db.session.scalar(select(HeadcountDeclaration.comment).where(HeadcountDeclaration.comment.is_not(None)))
+    assert stored == "Par le logiciel RH\r\nligne 2"
+    found = client.get("/api/v1/collectivites?q=Commune%00%20A", headers=bearer(world["tokens"]["staff"]))
+    assert found.status_code == 200 and ids(found) == {world["a"].id}

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
+from portal.common.clock import paris_today
 from portal.conventions.demo import load_conventions
 from portal.demo.catalogue import load_catalogue
 from portal.extensions import db
@@ -142,3 +143,11 @@ def test_an_id_filter_larger_than_any_id_is_a_validation_error_not_a_crash(clien
     """Found by schemathesis: the database driver cannot bind such a number (500 before)."""
     body = assert_problem(client.get(url, headers=bearer(world["tokens"]["staff"])), 422)
     assert body["errors"]
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_a_start_date_outside_the_portal_range_is_refused_with_the_range(client, world, day):
+    refused = assert_problem(request_paie(client, world, "secretary_a", world["a"].id, date_debut=day), 422)
+    message = f"La date doit être comprise entre le 01/01/1950 et le 31/12/{paris_today().year + 50}."
+    assert refused["errors"] == [{"pointer": "/date_debut", "detail": message}]
+    assert db.session.scalar(select(Subscription.id)) is None

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from portal.api.models import ApiToken
 from portal.api.rules import hash_secret
 from portal.audit.models import AuditEvent
+from portal.common.clock import paris_today
 from portal.extensions import db
 from tests import factories
 from tests.api_helpers import assert_problem, bearer, token_for
@@ -23,7 +25,8 @@ def test_user_creates_sees_once_uses_and_revokes_a_token(client, auth, app):
     auth.login("sec@mairie.fr")
     page = client.get("/compte/jetons")
     assert page.status_code == 200
-    response = auth.post("/compte/jetons", {"name": "Logiciel RH", "scope": "read", "expires_on": "2099-01-01"})
+    too_late = (paris_today() + timedelta(days=800)).isoformat()  # within the portal's dates, beyond a year
+    response = auth.post("/compte/jetons", {"name": "Logiciel RH", "scope": "read", "expires_on": too_late})
     assert response.status_code == 422 and "un an au plus" in response.get_data(as_text=True)
     future = factories.date.today().replace(year=factories.date.today().year + 1) - factories.timedelta(days=2)
     response = auth.post("/compte/jetons", {"name": "Logiciel RH", "scope": "read", "expires_on": future.isoformat()})
@@ -128,3 +131,21 @@ def test_docs_page_and_openapi_document(client, app):
     html = page.get_data(as_text=True)
     assert "GET /api/v1/collectivites" in html and "Lister les collectivités" in html
     assert html.count("<script") == 1  # the portal's own script of base.html, nothing else
+
+
+def test_the_document_lists_413_414_and_429_and_the_server_answers_them_as_problems(client, app):
+    document = client.get("/api/v1/openapi.json").get_json()
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            responses = set(operation["responses"])
+            assert {"414", "429"} <= responses, (method, path)
+            if "requestBody" in operation:
+                assert "413" in responses, (method, path)
+    secret = token_for(factories.user("staff", email="staff@cdg47.fr"))
+    too_long = client.get("/api/v1/collectivites?q=" + "a" * 3000, headers=bearer(secret))
+    assert "dépassent 2048 octets" in assert_problem(too_long, 414)["detail"]
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    too_large = client.post(
+        "/api/v1/collectivites/1/declarations", headers=bearer(secret), json={"commentaire": "x" * 2000}
+    )
+    assert_problem(too_large, 413)

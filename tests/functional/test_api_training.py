@@ -66,6 +66,10 @@ def post(client, world, who: str, url: str, payload: dict | None = None):
 
 
 def register(client, world, who: str, session_id: int | None = None, **payload):
+    """An élu sends his own mandate (as given by /moi) unless the test says otherwise."""
+    caller = world["users"][who]
+    if caller.is_elu:
+        payload.setdefault("mandat", caller.mandate.id)
     return post(client, world, who, f"/formations/sessions/{session_id or world['session']}/inscriptions", payload)
 
 
@@ -285,7 +289,7 @@ def test_who_may_register_whom(client, world):
     assert event.summary.endswith(f"par {world['users']['secretary_a'].full_name}")
     # staff register anyone, but must say whom
     no_mandate = assert_problem(register(client, world, "staff"), 422)
-    assert no_mandate["errors"] == [{"pointer": "/mandat", "detail": "Indiquez le mandat de l'élu à inscrire."}]
+    assert no_mandate["errors"] == [{"pointer": "/mandat", "detail": "Ce champ est obligatoire."}]
     assert "déjà inscrit" in assert_problem(register(client, world, "staff", mandat=elu_b), 409)["detail"]
     assert register(client, world, "staff", mandat=world["users"]["elu_a"].mandate.id).status_code == 201
     # a session the caller does not see is a 404, whoever the élu
@@ -499,3 +503,17 @@ def test_openapi_describes_the_training_operations(client):
     assert paths["/formations/inscriptions"]["get"]["tags"] == ["Formations des élus"]
     formation = next(p for p in paths["/formations/sessions"]["get"]["parameters"] if p["name"] == "formation")
     assert formation["schema"]["anyOf"][0]["maximum"] == 2**31 - 1
+
+
+def test_the_mandate_is_required_in_the_document_as_by_the_server(client, world):
+    """The server cannot register anyone without knowing whom: the document says so (it said « optional »)."""
+    document = client.get("/api/v1/openapi.json").get_json()
+    request_schema = document["components"]["schemas"]["RegistrationRequest"]
+    assert "mandat" in request_schema["required"]
+    for who in ("staff", "secretary_a", "elu_a"):
+        refused = assert_problem(post(client, world, who, f"/formations/sessions/{world['session']}/inscriptions"), 422)
+        assert refused["errors"] == [{"pointer": "/mandat", "detail": "Ce champ est obligatoire."}], who
+    me = get(client, world, "elu_a", "/moi").get_json()
+    assert me["mandat"] == world["users"]["elu_a"].mandate.id  # where an élu finds his own
+    assert get(client, world, "secretary_a", "/moi").get_json()["mandat"] is None
+    assert register(client, world, "elu_a", mandat=me["mandat"]).status_code == 201

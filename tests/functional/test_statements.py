@@ -108,7 +108,7 @@ def test_statement_page_pdf_and_payroll_form(client, auth, world):
     html = client.get(url).get_data(as_text=True)
     assert "Cotisation obligatoire" in html and "Échéancier de la cotisation" in html
     bad = auth.post(url, {"year": Y, "amount": "beaucoup"})
-    assert bad.status_code == 422 and "Indiquez un montant en euros" in bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "Saisissez un nombre en chiffres" in bad.get_data(as_text=True)
     good = auth.post(url, {"year": Y, "amount": "300 000,00"})
     assert good.status_code == 302
     pdf = client.get(f"{url}.pdf")

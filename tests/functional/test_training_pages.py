@@ -689,7 +689,7 @@ def test_budget_form_shows_the_bounds(client, auth, world):
     assert "Les crédits votés sortent des bornes de 2 % à 20 %" in text_of(client.get(url))
     refused = auth.post(url, {**data, "amount": "mille euros"})
     assert refused.status_code == 422
-    assert "Crédits de formation votés (€) : N'est pas une valeur décimale valide." in text_of(refused)
+    assert "Crédits de formation votés (€) : Saisissez un nombre en chiffres, par exemple 12,5." in text_of(refused)
     db.session.expire_all()
     assert db.session.scalar(select(TrainingBudget.amount)) == Decimal("5000.00")
 
@@ -736,7 +736,12 @@ def test_registration_refusals_in_french(client, auth, world):
         ("leave_days", "Jours de congé de formation utilisés"),
     ):
         registration_refused(
-            client, auth, fresh.id, world.mandate_a, f"{label} : N'est pas une valeur décimale valide.", **{name: "12a"}
+            client,
+            auth,
+            fresh.id,
+            world.mandate_a,
+            f"{label} : Saisissez un nombre en chiffres, par exemple 12,5.",
+            **{name: "12a"},
         )
     registration_refused(
         client,
@@ -777,7 +782,10 @@ def test_session_form_refusals_in_french(client, auth, world):
             "La date limite d'inscription doit précéder le début de la session.",
         ),
         (session_form(world.training, capacity="0"), "Nombre de places : Entre 1 et 1 000 places."),
-        (session_form(world.training, capacity="douze"), "Nombre de places : N'est pas un entier valide."),
+        (
+            session_form(world.training, capacity="douze"),
+            "Nombre de places : Saisissez un nombre entier en chiffres, par exemple 12.",
+        ),
         (
             session_form(world.training, starts_at="12/03 9h"),
             "Début (heure de Paris) : N'est pas une date/heure valide.",
@@ -807,8 +815,8 @@ def test_catalogue_form_refusals_in_french(client, auth, world):
     )
     assert response.status_code == 422
     page = text_of(response)
-    assert "Durée (heures) : N'est pas une valeur décimale valide." in page
-    assert "Coût pédagogique par participant (€) : N'est pas une valeur décimale valide." in page
+    assert "Durée (heures) : Saisissez un nombre en chiffres, par exemple 12,5." in page
+    assert "Coût pédagogique par participant (€) : Saisissez un nombre en chiffres, par exemple 12,5." in page
     response = auth.post(
         "/formations/organismes/nouveau",
         {"name": "Organisme", "agrement_number": "A-1", "agrement_from": "2026-01-01", "agrement_until": "2025-01-01"},
