@@ -114,21 +114,28 @@ def _revoked_tokens(count: int) -> str:
     return f"{count} jeton d'API révoqué" if count == 1 else f"{count} jetons d'API révoqués"
 
 
-@users_cli.command("deactivate")
-@click.argument("email")
-def users_deactivate(email):
-    """Désactive un compte : ses sessions prennent fin et ses jetons d'API sont révoqués."""
+def _change_activation(email: str, change) -> tuple:
+    """Find the account, apply ``change`` (deactivate or reactivate: returns the tokens revoked), commit."""
     from portal.accounts import services
-    from portal.api import tokens
 
     user = services.find_user_by_email(email)
     if user is None:
         _fail(f"Aucun compte pour {services.normalise_email(email)}.")
     try:
-        revoked = tokens.deactivate_account(user)
+        revoked = change(user)
     except DomainError as exc:
         _fail(exc.message)
     db.session.commit()
+    return user, revoked
+
+
+@users_cli.command("deactivate")
+@click.argument("email")
+def users_deactivate(email):
+    """Désactive un compte : ses sessions prennent fin et ses jetons d'API sont révoqués."""
+    from portal.api import tokens
+
+    user, revoked = _change_activation(email, tokens.deactivate_account)
     click.echo(f"Compte désactivé : {user.email} ({_revoked_tokens(revoked)}).")
 
 
@@ -136,17 +143,9 @@ def users_deactivate(email):
 @click.argument("email")
 def users_reactivate(email):
     """Réactive un compte, sans ses anciennes sessions ni ses anciens jetons d'API."""
-    from portal.accounts import services
     from portal.api import tokens
 
-    user = services.find_user_by_email(email)
-    if user is None:
-        _fail(f"Aucun compte pour {services.normalise_email(email)}.")
-    try:
-        revoked = tokens.reactivate_account(user)
-    except DomainError as exc:
-        _fail(exc.message)
-    db.session.commit()
+    user, revoked = _change_activation(email, tokens.reactivate_account)
     suffix = f" (jetons d'API d'avant la désactivation révoqués : {revoked})" if revoked else ""
     click.echo(f"Compte réactivé : {user.email}{suffix}.")
 
