@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, HiddenField, SubmitField
-from wtforms.validators import InputRequired, Regexp
+from wtforms.validators import InputRequired, Length, Regexp
+from wtforms.widgets import HiddenInput
 
 from portal.common.clock import paris_today
+from portal.common.forms import PortalForm
 
 
-class RneUploadForm(FlaskForm):
+class RneUploadForm(PortalForm):
     file = FileField(
         _l("Fichier des conseillers municipaux (RNE)"),
         validators=[FileRequired(_l("Choisissez le fichier du Répertoire national des élus."))],
@@ -26,7 +27,8 @@ class RneUploadForm(FlaskForm):
     submit = SubmitField(_l("Simuler l'import"))
 
 
-class RneConfirmForm(FlaskForm):
-    token = HiddenField(validators=[InputRequired(), Regexp(r"^[A-Za-z0-9_-]{20,64}$")])
-    publication_date = HiddenField(validators=[InputRequired(), Regexp(r"^\d{4}-\d{2}-\d{2}$")])
+class RneConfirmForm(PortalForm):
+    token = HiddenField(validators=[InputRequired(), Length(max=64), Regexp(r"^[A-Za-z0-9_-]{20,64}$")])
+    # The upload's date carried to the confirmation: parsed and bounded like any date of the portal.
+    publication_date = DateField(widget=HiddenInput(), validators=[InputRequired()])
     submit = SubmitField(_l("Confirmer l'import"))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from datetime import date
 from pathlib import Path
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
@@ -51,7 +50,7 @@ def upload():
         form.file.errors.append(str(exc))
         return render_template("people/import.html", form=form), 422
     db.session.rollback()
-    confirm = RneConfirmForm(token=token, publication_date=form.publication_date.data.isoformat())
+    confirm = RneConfirmForm(token=token, publication_date=form.publication_date.data)
     return render_template(
         "people/preview.html",
         report=report,
@@ -73,7 +72,7 @@ def confirm():
         report = services.import_rne(
             path,
             departements=_departements(),
-            publication_date=date.fromisoformat(form.publication_date.data),
+            publication_date=form.publication_date.data,
             actor=current_user,
         )
     except (RneFileError, ValueError) as exc:

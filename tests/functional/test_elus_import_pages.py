@@ -93,3 +93,22 @@ def test_a_bad_file_is_refused_in_french_with_the_expected_columns(client, auth,
         follow_redirects=True,
     )
     assert "Cette simulation n&#39;est plus disponible" in forged.get_data(as_text=True)
+
+
+def test_a_publication_date_outside_the_portal_range_is_refused_in_french(client, auth, world):
+    """The upload form's date and the confirmation's hidden copy are dates of the portal's range (issue 12,
+    item 1): year 9999 was accepted, and an impossible date in the confirmation showed Python's own message."""
+    auth.login("staff@cdg47.fr")
+    refused = upload(client, SAMPLE.read_bytes(), publication_date="9999-12-31")
+    assert refused.status_code == 422
+    assert "La date doit être comprise entre le 01/01/1950" in refused.get_data(as_text=True)
+    preview = upload(client, SAMPLE.read_bytes()).get_data(as_text=True)
+    for tampered in ("2026-02-30", "9999-12-31"):
+        response = client.post(
+            "/elus/import/confirmer",
+            data={"csrf_token": csrf_from(preview), "token": _field(preview, "token"), "publication_date": tampered},
+            follow_redirects=True,
+        )
+        page = response.get_data(as_text=True)
+        assert "Cette simulation n&#39;est plus disponible" in page and "month" not in page and "day is out" not in page
+    assert persons() == 0
