@@ -28,7 +28,7 @@ def test_user_creates_sees_once_uses_and_revokes_a_token(client, auth, app):
     too_late = (paris_today() + timedelta(days=800)).isoformat()  # within the portal's dates, beyond a year
     response = auth.post("/compte/jetons", {"name": "Logiciel RH", "scope": "read", "expires_on": too_late})
     assert response.status_code == 422 and "un an au plus" in response.get_data(as_text=True)
-    future = factories.date.today().replace(year=factories.date.today().year + 1) - factories.timedelta(days=2)
+    future = paris_today() + timedelta(days=363)  # within a year, on 29 February too
     response = auth.post("/compte/jetons", {"name": "Logiciel RH", "scope": "read", "expires_on": future.isoformat()})
     html = response.get_data(as_text=True)
     secret = SECRET_RE.search(html).group(1)

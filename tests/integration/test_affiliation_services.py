@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from portal.affiliation import services
 from portal.affiliation.models import AffiliationDecision
+from portal.affiliation.rules import withdrawal_allowed_from
 from portal.common.errors import DomainError
 from portal.extensions import db
 from portal.notifications.models import Notification
@@ -215,7 +216,7 @@ class TestVoluntary:
         assert big.affiliation_status == "volontaire" and open_decisions(big) == []
         with pytest.raises(DomainError, match="six ans"):
             services.record_voluntary_decision(big, self.request("withdrawal"), staff)
-        later = start.replace(year=start.year + 6)
+        later = withdrawal_allowed_from(start)  # six years later (28 February for a 29 February)
         services.record_voluntary_decision(big, self.request("withdrawal", on=later), staff)
         db.session.commit()
         assert services.status_in_force(big.id, later) == "non_affiliee"
