@@ -6,8 +6,10 @@ project's virtualenv), so this module is imported as a sibling (``benchlib``).
 
 from __future__ import annotations
 
+import json
 import os
 import resource
+import subprocess
 import sys
 from pathlib import Path
 
@@ -100,3 +102,15 @@ def code_line() -> str:
     commit = git("rev-parse", "--short", "HEAD") or "inconnu"
     dirty = git("status", "--porcelain", "--untracked-files=no", "--", "portal", "templates", "migrations", "workers")
     return f"code : commit {commit}" + (" + modifications non commitées (portal/, templates/…)" if dirty else "")
+
+
+def child_result(script: str, label: str, *args: str) -> dict:
+    """Run ``script --child label *args`` in a fresh interpreter (its own peak memory) and return the JSON it
+    prints on its ``RESULT `` line; stop with its output when it fails."""
+    command = [sys.executable, script, "--child", label, *args]
+    completed = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
+    for line in completed.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[len("RESULT ") :])
+    sys.stderr.write(completed.stdout + completed.stderr)
+    raise SystemExit(f"L'import sur {label} a échoué (code {completed.returncode}) : voir la sortie ci-dessus.")

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -83,13 +82,7 @@ def child(label: str, url: str, data: Path) -> None:
 
 
 def measure(label: str, url: str, data: Path) -> dict:
-    command = [sys.executable, __file__, "--child", label, "--url", url, "--data", str(data)]
-    completed = subprocess.run(command, cwd=benchlib.REPO_ROOT, capture_output=True, text=True, check=False)
-    for line in completed.stdout.splitlines():
-        if line.startswith("RESULT "):
-            return json.loads(line[len("RESULT ") :])
-    sys.stderr.write(completed.stdout + completed.stderr)
-    raise SystemExit(f"L'import sur {label} a échoué (code {completed.returncode}) : voir la sortie ci-dessus.")
+    return benchlib.child_result(__file__, label, "--url", url, "--data", str(data))
 
 
 def verdict(seconds: float) -> str:

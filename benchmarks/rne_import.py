@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -262,13 +261,7 @@ def child(label: str, url: str, work: Path, scope: str) -> None:
 
 
 def measure(label: str, url: str, work: Path, scope: str) -> dict:
-    command = [sys.executable, __file__, "--child", label, "--url", url, "--work", str(work), "--scope", scope]
-    completed = subprocess.run(command, cwd=benchlib.REPO_ROOT, capture_output=True, text=True, check=False)
-    for line in completed.stdout.splitlines():
-        if line.startswith("RESULT "):
-            return json.loads(line[len("RESULT ") :])
-    sys.stderr.write(completed.stdout + completed.stderr)
-    raise SystemExit(f"L'import sur {label} a échoué (code {completed.returncode}) : voir la sortie ci-dessus.")
+    return benchlib.child_result(__file__, label, "--url", url, "--work", str(work), "--scope", scope)
 
 
 def verdict(seconds: float) -> str:
