@@ -30,6 +30,24 @@ class Role(StrEnum):
 ROLE_LABELS = {Role.STAFF: "Agent du CDG", Role.SECRETARY: "Secrétaire de mairie", Role.ELU: "Élu"}
 
 
+class AccountStatus(StrEnum):
+    INVITED = "invited"
+    ACTIVE = "active"
+    DEACTIVATED = "deactivated"
+
+
+STATUS_LABELS = {
+    AccountStatus.INVITED: "Invité, n'a pas encore choisi son mot de passe",
+    AccountStatus.ACTIVE: "Actif",
+    AccountStatus.DEACTIVATED: "Désactivé",
+}
+
+
+class LinkPurpose(StrEnum):
+    INVITATION = "invitation"
+    PASSWORD_RESET = "password_reset"  # noqa: S105 (a kind of link, not a password)
+
+
 class MandateFunction(StrEnum):
     MAIRE = "maire"
     ADJOINT = "adjoint"
@@ -71,8 +89,11 @@ class User(TimestampMixin, db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     full_name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20), index=True)
-    password_hash: Mapped[str] = mapped_column(String(200))
+    # Empty while the account is invited: its holder chooses the password by following the invitation link.
+    password_hash: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(default=True)
+    invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    terms_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Rotated at logout and password change: a copied session cookie stops working.
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -127,6 +148,16 @@ class User(TimestampMixin, db.Model):
     @property
     def role_label(self) -> str:
         return ROLE_LABELS.get(Role(self.role), self.role)
+
+    @property
+    def status(self) -> AccountStatus:
+        if not self.active:
+            return AccountStatus.DEACTIVATED
+        return AccountStatus.INVITED if self.password_hash is None else AccountStatus.ACTIVE
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
@@ -199,6 +230,27 @@ class Mandate(db.Model):
     @property
     def is_current(self) -> bool:
         return self.end_date is None
+
+
+class AccountLink(db.Model):
+    """A single-use link sent by email: an invitation (choose a password, accept the terms) or a password reset.
+
+    Only a digest of the secret is stored. A link is good once, until ``expires_at``, and only while it is the
+    newest of its account and purpose (sending a new one replaces the previous: ``replaced_at``)."""
+
+    __tablename__ = "account_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    secret_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    replaced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
 
 
 class ThrottleCounter(db.Model):

@@ -130,8 +130,10 @@ def test_upgrade_to_persons_keeps_every_mandate_and_registration_of_the_demo(scr
             assert str(new.start_date) == str(old["start_date"])
         assert registrations_after == registrations
 
-        # Through the models: each login's current mandate is his person's.
+        # Through the models (at the newest revision): each login's current mandate is his person's.
         from portal.accounts.models import User
+
+        upgrade()
 
         for user in db.session.scalars(select(User).where(User.person_id.is_not(None))):
             assert user.mandate is not None and user.mandate.person_id == user.person_id
@@ -165,4 +167,40 @@ def test_downgrade_from_persons_refuses_what_0008_cannot_hold(scratch_database_u
         assert "person" in inspect(db.engine).get_table_names()
         with db.engine.connect() as connection:
             assert connection.execute(text("SELECT count(*) FROM mandate")).scalar_one() == 2
+        db.engine.dispose()
+
+
+def test_accounts_links_keep_every_account_active_and_refuse_to_go_back_over_an_invited_one(scratch_database_url):
+    """0010: the demo's accounts, all with a password, stay active; the downgrade stops, changing nothing, while
+    an invited account (no password) exists, and goes back once it is gone."""
+    from portal import create_app
+    from portal.accounts.models import AccountStatus, User
+    from portal.accounts.services import create_user
+    from portal.demo.loader import load
+    from tests.conftest import make_environ
+
+    app = create_app({"ENVIRON": make_environ(scratch_database_url)})
+    with app.app_context():
+        upgrade()
+        load(log=lambda message: None)
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="0009")
+        upgrade()
+        users = db.session.scalars(select(User)).all()
+        assert users and {user.status for user in users} == {AccountStatus.ACTIVE}
+        create_user(email="invitee@mairie.fr", role="staff", full_name="Invitée")
+        db.session.commit()
+        db.session.remove()
+        with pytest.raises(SystemExit):  # Flask-Migrate logs the French reason and exits
+            downgrade(revision="0009")
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0010"
+            connection.execute(text("DELETE FROM outbox_email"))
+            connection.execute(text("DELETE FROM user_account WHERE email = 'invitee@mairie.fr'"))
+            connection.commit()
+        downgrade(revision="0009")
+        with db.engine.connect() as connection:
+            assert "account_link" not in inspect(connection).get_table_names()
+        db.session.remove()
         db.engine.dispose()
