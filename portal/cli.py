@@ -1,4 +1,5 @@
-"""Flask commands: ``registry import``, ``users create|deactivate|reactivate``, ``demo load``, ``outbox sweep``."""
+"""Flask commands: ``registry import``, ``users create|invite|deactivate|reactivate``, ``demo load``,
+``outbox sweep``."""
 
 from __future__ import annotations
 
@@ -72,12 +73,17 @@ def registry_import(directory: str, departement: str | None):
     default=None,
     help="Début du mandat (AAAA-MM-JJ ; par défaut : 22 mars 2026, dernier renouvellement général).",
 )
-@click.option("--password-stdin", is_flag=True, required=True, help="Lit le mot de passe sur l'entrée standard.")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Lit le mot de passe sur l'entrée standard et crée un compte actif (installations scriptées) ; "
+    "sans cette option, le compte est créé invité et reçoit un courriel d'invitation.",
+)
 def users_create(email, role, codes, full_name, function, delegation, mandate_start, password_stdin):
-    """Crée un compte ; le mot de passe est lu sur l'entrée standard (jamais en argument)."""
+    """Crée un compte : invité par courriel, ou actif avec un mot de passe lu sur l'entrée standard."""
     from portal.accounts import services
 
-    password = sys.stdin.readline().rstrip("\r\n")
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
     collectivites = []
     for code in codes:
         found = services.find_collectivite_by_code(code)
@@ -104,8 +110,25 @@ def users_create(email, role, codes, full_name, function, delegation, mandate_st
     click.echo(
         f"Compte créé : {user.email} ({user.role_label})"
         + (f", rattaché à {', '.join(c.name for c in collectivites)}" if collectivites else "")
-        + "."
+        + ("." if password is not None else " ; invitation envoyée.")
     )
+
+
+@users_cli.command("invite")
+@click.argument("email")
+def users_invite(email):
+    """Envoie une nouvelle invitation à un compte invité (le lien précédent cesse de fonctionner)."""
+    from portal.accounts import services
+
+    user = services.find_user_by_email(email)
+    if user is None:
+        _fail(f"Aucun compte pour {services.normalise_email(email)}.")
+    try:
+        services.send_invitation(user)
+    except DomainError as exc:
+        _fail(exc.message)
+    db.session.commit()
+    click.echo(f"Invitation envoyée à {user.email}.")
 
 
 def _revoked_tokens(count: int) -> str:

@@ -156,6 +156,7 @@ def build_config(instance_path: str | os.PathLike, environ=None) -> dict:
         "LOGIN_MAX_FAILURES_PER_ADDRESS": _int(environ, "LOGIN_MAX_FAILURES_PER_ADDRESS", 100),
         "LOGIN_THROTTLE_WINDOW_SECONDS": _int(environ, "LOGIN_THROTTLE_WINDOW_SECONDS", 15 * 60),
         "PASSWORD_RESET_MAX_AGE_SECONDS": _int(environ, "PASSWORD_RESET_MAX_AGE_SECONDS", 3600),
+        "INVITATION_MAX_AGE_DAYS": _positive_int(environ, "INVITATION_MAX_AGE_DAYS", 7),
         # Password-reset requests answered with an email, per email address (known or not) and per IP address,
         # in the window (a database counter: the same in every process).
         "PASSWORD_RESET_MAX_PER_EMAIL": _int(environ, "PASSWORD_RESET_MAX_PER_EMAIL", 3),

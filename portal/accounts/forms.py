@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, PasswordField, SubmitField
+from wtforms import BooleanField, EmailField, PasswordField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from portal.accounts.rules import MIN_PASSWORD_LENGTH, password_problems
@@ -79,3 +79,19 @@ class ResetPasswordForm(PortalForm):
     def validate_password(self, field):
         # Every problem is listed, not only the first one met.
         field.errors.extend(password_problems(field.data or "", self.email))
+
+
+class AcceptInvitationForm(ResetPasswordForm):
+    """The invited person's first password, and the terms of use accepted."""
+
+    password = PasswordField(
+        _l("Mot de passe"),
+        description=ResetPasswordForm.password.kwargs["description"],
+        validators=[DataRequired(_l("Choisissez un mot de passe."))],
+        render_kw={"autocomplete": "new-password", "minlength": MIN_PASSWORD_LENGTH},
+    )
+    accept_terms = BooleanField(
+        _l("J'ai lu et j'accepte les conditions d'utilisation du portail."),
+        validators=[DataRequired(_l("Acceptez les conditions d'utilisation pour activer votre compte."))],
+    )
+    submit = SubmitField(_l("Activer mon compte"))

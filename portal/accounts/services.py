@@ -1,23 +1,23 @@
-"""Account use cases: create users, log in with throttling, end sessions, reset passwords.
+"""Account use cases: create and invite users, log in with throttling, end sessions, reset passwords.
 
 Services only ``flush()``; the caller (a view, a command, a task) commits once.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
-from portal.accounts import counters, rules
+from portal.accounts import counters, links, rules
 from portal.accounts.models import (
     MUNICIPAL_FUNCTIONS,
+    AccountStatus,
+    LinkPurpose,
     Mandate,
     MandateFunction,
     Person,
@@ -30,6 +30,7 @@ from portal.accounts.rules import CounterLimit, password_problems
 from portal.audit import services as audit
 from portal.common.clock import utcnow
 from portal.common.errors import DomainError
+from portal.common.urls import external_url
 from portal.extensions import db
 from portal.people.rules import split_full_name
 from portal.registry.models import Collectivite
@@ -62,8 +63,10 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(user: User | None, password: str) -> bool:
+    # An unknown account, or an invited one (no password yet), costs the same time as a wrong password.
+    known_hash = user.password_hash if user is not None else None
     try:
-        return _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
+        return _hasher.verify(known_hash or _DUMMY_HASH, password) and known_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
@@ -95,13 +98,18 @@ def create_user(
     *,
     email: str,
     role: str,
-    password: str,
+    password: str | None = None,
     full_name: str | None = None,
     collectivites: list[Collectivite] | None = None,
     mandate: MandateInput | None = None,
+    person: Person | None = None,
     actor: User | None = None,
 ) -> User:
-    """Create an account. Secretaries need at least one collectivité, elected officials exactly one."""
+    """Create an account. Secretaries need at least one collectivité, elected officials exactly one.
+
+    Without ``password`` the account is *invited*: the invitation email is queued (outbox) and its holder chooses
+    the password himself. With one (scripted set-ups, the demo) it is active at once. An élu's account is attached
+    to ``person`` when given (a person of the register), else to a new person holding ``mandate``."""
     email = normalise_email(email)
     if role not in {r.value for r in Role}:
         raise DomainError(f"Rôle inconnu : {role!r} (valeurs possibles : staff, secretary, elu).", "role")
@@ -109,9 +117,19 @@ def create_user(
         raise DomainError("Adresse électronique invalide.", "email")
     if find_user_by_email(email) is not None:
         raise DomainError(f"Un compte existe déjà pour {email}.", "email")
-    problems = password_problems(password, email)
-    if problems:
-        raise DomainError(" ".join(problems), "password")
+    if password is not None:
+        problems = password_problems(password, email)
+        if problems:
+            raise DomainError(" ".join(problems), "password")
+    if person is not None:
+        if role != Role.ELU:
+            raise DomainError("Seul un compte d'élu est rattaché à une personne du répertoire des élus.", "person")
+        if person.user is not None:
+            raise DomainError(f"{person.full_name} a déjà un compte ({person.user.email}).", "person")
+        current = [m for m in person.current_mandates if m.function in MUNICIPAL_FUNCTIONS]
+        if not current:
+            raise DomainError(f"{person.full_name} ne détient aucun mandat municipal en cours.", "person")
+        collectivites = [current[0].collectivite]
     collectivites = collectivites or []
     if role == Role.SECRETARY and not collectivites:
         raise DomainError("Une secrétaire de mairie doit être rattachée à au moins une collectivité.", "collectivite")
@@ -125,13 +143,16 @@ def create_user(
     user = User(
         email=email,
         role=role,
-        full_name=(full_name or email.split("@")[0]).strip(),
-        password_hash=hash_password(password),
+        full_name=(full_name or (person.full_name if person else email.split("@")[0])).strip(),
+        password_hash=hash_password(password) if password is not None else None,
+        invited_at=utcnow() if password is None else None,
     )
     if role == Role.SECRETARY:
         user.collectivites = list(collectivites)
     db.session.add(user)
-    if role == Role.ELU:
+    if person is not None:
+        user.person = person
+    elif role == Role.ELU:
         mandate = mandate or MandateInput()
         if mandate.function not in MUNICIPAL_FUNCTIONS:
             raise DomainError("Fonction inconnue (maire, adjoint ou conseiller).", "function")
@@ -159,8 +180,10 @@ def create_user(
         f"Création du compte {email} ({user.role_label})",
         actor=actor,
         obj=user,
-        details={"role": role, "collectivites": [c.code for c in collectivites]},
+        details={"role": role, "collectivites": [c.code for c in collectivites], "invited": password is None},
     )
+    if password is None:
+        send_invitation(user, actor=actor)
     return user
 
 
@@ -258,39 +281,105 @@ def reactivate_user(user: User, actor: User | None = None) -> None:
     audit.record("user.reactivate", f"Réactivation du compte {user.email}", actor=actor, obj=user)
 
 
-# Password reset ------------------------------------------------------------------------------
-
-_RESET_SALT = "portal.password-reset"
+# Invitations and password reset: single-use links (``links``) ---------------------------------------------
 
 
-def _password_fingerprint(user: User) -> str:
-    # Changes when the password changes: a used link cannot be used again.
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+def invitation_lifetime() -> timedelta:
+    return timedelta(days=current_app.config["INVITATION_MAX_AGE_DAYS"])
 
 
-def _reset_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_RESET_SALT)
+def send_invitation(user: User, actor: User | None = None) -> None:
+    """Queue the invitation email of an invited account, with a new link (the previous one stops working)."""
+    if user.status != AccountStatus.INVITED:
+        raise DomainError(
+            f"Le compte {user.email} n'est pas en attente d'invitation ({user.status_label.lower()}) : rien à envoyer."
+        )
+    from portal.notifications.services import queue_email
+
+    secret = links.issue(user, LinkPurpose.INVITATION, invitation_lifetime(), actor=actor)
+    first = not _has_earlier_invitation(user)
+    user.invited_at = user.invited_at or utcnow()
+    queue_email(
+        template="invitation",
+        category="account",
+        to_user=user,
+        context={
+            "full_name": user.full_name,
+            "role_label": user.role_label,
+            "collectivites": [c.name for c in user.collectivites]
+            or ([user.mandate.collectivite.name] if user.mandate else []),
+            "invited_by": actor.full_name if actor is not None and actor.id != user.id else None,
+            "invitation_url": external_url("accounts.accept_invitation", secret=secret),
+            "days": current_app.config["INVITATION_MAX_AGE_DAYS"],
+        },
+        mandatory=True,
+    )
+    audit.record(
+        "user.invite" if first else "user.invite_again",
+        f"{'Invitation' if first else 'Nouvelle invitation'} envoyée à {user.email}",
+        actor=actor,
+        obj=user,
+    )
+
+
+def _has_earlier_invitation(user: User) -> bool:
+    from portal.accounts.models import AccountLink
+
+    return (
+        db.session.scalar(
+            select(db.func.count())
+            .select_from(AccountLink)
+            .where(AccountLink.user_id == user.id, AccountLink.purpose == LinkPurpose.INVITATION)
+        )
+        > 1
+    )
+
+
+def invitation_for(secret: str):
+    """The live invitation link for ``secret`` (:class:`links.LinkRefused` otherwise)."""
+    link = links.check(secret, LinkPurpose.INVITATION)
+    if link.user.status != AccountStatus.INVITED:
+        raise links.LinkRefused("Cette invitation a déjà été acceptée : connectez-vous avec votre mot de passe.")
+    return link
+
+
+def accept_invitation(secret: str, password: str, *, terms_accepted: bool) -> User:
+    """The invited person chooses a password and accepts the terms: the account becomes active."""
+    link = invitation_for(secret)
+    user = link.user
+    if not terms_accepted:
+        raise DomainError("Acceptez les conditions d'utilisation pour activer votre compte.", "accept_terms")
+    problems = password_problems(password, user.email)
+    if problems:
+        raise DomainError(" ".join(problems), "password")
+    links.use(link)
+    user.password_hash = hash_password(password)
+    user.password_changed_at = user.terms_accepted_at = utcnow()
+    end_all_sessions(user)
+    audit.record("user.invitation_accepted", f"Invitation acceptée par {user.email}", actor=user, obj=user)
+    return user
 
 
 def make_reset_token(user: User) -> str:
-    return _reset_serializer().dumps({"uid": user.id, "fp": _password_fingerprint(user)})
+    """A new password-reset link secret for ``user`` (valid ``PASSWORD_RESET_MAX_AGE_SECONDS``)."""
+    lifetime = timedelta(seconds=current_app.config["PASSWORD_RESET_MAX_AGE_SECONDS"])
+    return links.issue(user, LinkPurpose.PASSWORD_RESET, lifetime)
 
 
 def user_for_reset_token(token: str) -> User:
-    """The user a reset link belongs to; DomainError if it is forged, expired or already used."""
-    max_age = current_app.config["PASSWORD_RESET_MAX_AGE_SECONDS"]
-    try:
-        data = _reset_serializer().loads(token, max_age=max_age)
-    except SignatureExpired as exc:
-        raise DomainError("Ce lien de réinitialisation a expiré. Demandez-en un nouveau.") from exc
-    except BadSignature as exc:
-        raise DomainError("Ce lien de réinitialisation n'est pas valide.") from exc
-    user = db.session.get(User, data.get("uid")) if isinstance(data, dict) else None
-    if user is None or not user.active or data.get("fp") != _password_fingerprint(user):
-        raise DomainError(
-            "Ce lien de réinitialisation a déjà été utilisé ou n'est plus valide. Demandez-en un nouveau."
-        )
-    return user
+    """The user a reset link belongs to; :class:`links.LinkRefused` if forged, expired, used or replaced."""
+    return links.check(token, LinkPurpose.PASSWORD_RESET).user
+
+
+def reset_password(token: str, new_password: str) -> User:
+    """Choose a new password through a reset link, which then stops working."""
+    link = links.check(token, LinkPurpose.PASSWORD_RESET)
+    problems = password_problems(new_password, link.user.email)
+    if problems:
+        raise DomainError(" ".join(problems), "password")
+    links.use(link)
+    change_password(link.user, new_password, via_reset=True)
+    return link.user
 
 
 class ResetThrottled(DomainError):
@@ -302,8 +391,9 @@ class ResetThrottled(DomainError):
         self.until = until
 
 
-def request_password_reset(email: str, reset_url_for, ip_address: str, now: datetime | None = None) -> None:
-    """Queue the reset email if the account exists. The caller answers the same way either way.
+def request_password_reset(email: str, ip_address: str, now: datetime | None = None) -> None:
+    """Queue the reset email if the account exists (a new invitation if it is still invited). The caller answers
+    the same way either way.
 
     At most ``PASSWORD_RESET_MAX_PER_EMAIL`` requests per email address and ``PASSWORD_RESET_MAX_PER_ADDRESS``
     per IP address in the window (ResetThrottled beyond): counted whether the account exists or not, so that
@@ -331,6 +421,10 @@ def request_password_reset(email: str, reset_url_for, ip_address: str, now: date
     if user is None or not user.active:
         audit.record("password.reset_unknown", f"Demande de réinitialisation pour une adresse inconnue : {email}")
         return
+    if user.status == AccountStatus.INVITED:
+        # Its holder never chose a password: the invitation (password and terms of use) is what he needs.
+        send_invitation(user)
+        return
     token = make_reset_token(user)
     queue_email(
         template="password_reset",
@@ -338,7 +432,7 @@ def request_password_reset(email: str, reset_url_for, ip_address: str, now: date
         to_user=user,
         context={
             "full_name": user.full_name,
-            "reset_url": reset_url_for(token),
+            "reset_url": external_url("accounts.reset_password", token=token),
             "minutes": current_app.config["PASSWORD_RESET_MAX_AGE_SECONDS"] // 60,
         },
         mandatory=True,

@@ -1,4 +1,4 @@
-"""Login, logout, password reset, profile."""
+"""Login, logout, invitations, password reset, terms of use, profile."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.accounts import services
-from portal.accounts.forms import ForgotPasswordForm, LoginForm, ResetPasswordForm
+from portal.accounts.forms import AcceptInvitationForm, ForgotPasswordForm, LoginForm, ResetPasswordForm
+from portal.accounts.links import LinkRefused
 from portal.common.errors import DomainError
 from portal.common.security import client_address
 from portal.extensions import db
@@ -72,11 +73,7 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         try:
-            services.request_password_reset(
-                form.email.data,
-                lambda token: url_for("accounts.reset_password", token=token, _external=True),
-                client_address(),
-            )
+            services.request_password_reset(form.email.data, client_address())
         except services.ResetThrottled as exc:
             db.session.commit()  # keep the audit event
             form.form_errors.append(exc.message)
@@ -84,8 +81,8 @@ def forgot_password():
         db.session.commit()
         flash(
             _(
-                "Si un compte correspond à cette adresse, un message contenant un lien de réinitialisation "
-                "vient de lui être envoyé. Le lien est valable une heure et ne sert qu'une fois."
+                "Si un compte correspond à cette adresse, un message contenant un lien vient de lui être envoyé "
+                "(consultez aussi les courriels indésirables). Le lien ne sert qu'une fois."
             ),
             "info",
         )
@@ -93,16 +90,24 @@ def forgot_password():
     return render_template("accounts/forgot_password.html", form=form), 422 if form.errors else 200
 
 
+def _link_refused(exc: LinkRefused, title: str):
+    """The French page of a link that cannot be used, offering a new one when the account is known."""
+    return render_template("accounts/link_refused.html", message=exc.message, title=title, user=exc.user), 400
+
+
 @bp.route("/mot-de-passe/reinitialiser/<token>", methods=["GET", "POST"])
 def reset_password(token: str):
     try:
         user = services.user_for_reset_token(token)
-    except DomainError as exc:
-        return render_template("accounts/reset_invalid.html", message=exc.message), 400
+    except LinkRefused as exc:
+        return _link_refused(exc, _("Lien de réinitialisation non valable"))
     form = ResetPasswordForm(email=user.email)
     if form.validate_on_submit():
         try:
-            services.change_password(user, form.password.data, via_reset=True)
+            services.reset_password(token, form.password.data)
+        except LinkRefused as exc:
+            db.session.rollback()
+            return _link_refused(exc, _("Lien de réinitialisation non valable"))
         except DomainError as exc:
             form.password.errors.append(exc.message)
         else:
@@ -112,6 +117,35 @@ def reset_password(token: str):
             flash(_("Votre mot de passe a été modifié. Vous pouvez vous connecter."), "success")
             return redirect(url_for("accounts.login"))
     return render_template("accounts/reset_password.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/invitation/<secret>", methods=["GET", "POST"])
+def accept_invitation(secret: str):
+    try:
+        user = services.invitation_for(secret).user
+    except LinkRefused as exc:
+        return _link_refused(exc, _("Invitation non valable"))
+    form = AcceptInvitationForm(email=user.email)
+    if form.validate_on_submit():
+        try:
+            services.accept_invitation(secret, form.password.data, terms_accepted=form.accept_terms.data)
+        except LinkRefused as exc:
+            db.session.rollback()
+            return _link_refused(exc, _("Invitation non valable"))
+        except DomainError as exc:
+            getattr(form, exc.field or "password").errors.append(exc.message)
+        else:
+            db.session.commit()
+            if current_user.is_authenticated:
+                logout_user()
+            flash(_("Votre compte est activé. Connectez-vous avec votre adresse et votre mot de passe."), "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/accept_invitation.html", form=form, user=user), 422 if form.errors else 200
+
+
+@bp.route("/conditions-d-utilisation")
+def terms():
+    return render_template("accounts/terms.html")
 
 
 @bp.route("/mon-profil")

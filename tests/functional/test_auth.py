@@ -2,12 +2,15 @@
 
 import re
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
+import time_machine
 from sqlalchemy import select
 
 from portal.accounts.models import ThrottleCounter
 from portal.audit.models import AuditEvent
+from portal.common.clock import utcnow
 from portal.extensions import db
 from tests import factories
 from tests.conftest import TEST_PASSWORD, clean_tables, csrf_from
@@ -150,7 +153,8 @@ def test_password_reset_by_emailed_single_use_link(app, client, auth, smtp_sink)
     assert message["Subject"] == "Réinitialisation de votre mot de passe — Portail CDG 47"
     text = message.get_body(("plain",)).get_content()
     link = re.search(r"http://\S+/mot-de-passe/reinitialiser/\S+", text).group(0)
-    path = link.split("localhost", 1)[1]
+    assert link.startswith(app.config["PORTAL_BASE_URL"] + "/"), "links are built on the public address"
+    path = urlsplit(link).path
     new_password = "une nouvelle phrase de passe"
     page = client.get(path)
     assert page.status_code == 200
@@ -258,9 +262,16 @@ def test_forged_or_expired_reset_links_are_refused(app, client):
     db.session.commit()
     assert client.get("/mot-de-passe/reinitialiser/nimportequoi").status_code == 400
     token = make_reset_token(user)
-    app.config["PASSWORD_RESET_MAX_AGE_SECONDS"] = -1
-    expired = client.get(f"/mot-de-passe/reinitialiser/{token}")
+    db.session.commit()
+    with time_machine.travel(utcnow() + timedelta(seconds=app.config["PASSWORD_RESET_MAX_AGE_SECONDS"] + 1)):
+        expired = client.get(f"/mot-de-passe/reinitialiser/{token}")
     assert expired.status_code == 400 and "expiré" in expired.get_data(as_text=True)
+    replaced = make_reset_token(user)
+    make_reset_token(user)
+    db.session.commit()
+    assert "remplacé par un lien plus récent" in client.get(f"/mot-de-passe/reinitialiser/{replaced}").get_data(
+        as_text=True
+    )
 
 
 @pytest.mark.parametrize(
