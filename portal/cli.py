@@ -156,9 +156,9 @@ def _change_activation(email: str, change) -> tuple:
 @click.argument("email")
 def users_deactivate(email):
     """Désactive un compte : ses sessions prennent fin et ses jetons d'API sont révoqués."""
-    from portal.api import tokens
+    from portal.accounts import services
 
-    user, revoked = _change_activation(email, tokens.deactivate_account)
+    user, revoked = _change_activation(email, services.deactivate_user)
     click.echo(f"Compte désactivé : {user.email} ({_revoked_tokens(revoked)}).")
 
 
@@ -166,9 +166,9 @@ def users_deactivate(email):
 @click.argument("email")
 def users_reactivate(email):
     """Réactive un compte, sans ses anciennes sessions ni ses anciens jetons d'API."""
-    from portal.api import tokens
+    from portal.accounts import services
 
-    user, revoked = _change_activation(email, tokens.reactivate_account)
+    user, revoked = _change_activation(email, services.reactivate_user)
     suffix = f" (jetons d'API d'avant la désactivation révoqués : {revoked})" if revoked else ""
     click.echo(f"Compte réactivé : {user.email}{suffix}.")
 

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, EmailField, PasswordField, SubmitField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from portal.accounts.rules import MIN_PASSWORD_LENGTH, password_problems
-from portal.common.forms import PortalForm
+from portal.common.forms import PortalForm, options
 
 
 def _strip(value):
@@ -95,3 +104,91 @@ class AcceptInvitationForm(ResetPasswordForm):
         validators=[DataRequired(_l("Acceptez les conditions d'utilisation pour activer votre compte."))],
     )
     submit = SubmitField(_l("Activer mon compte"))
+
+
+# Staff management of accounts ------------------------------------------------------------------------------
+
+ROLE_CHOICES = [("secretary", _l("Secrétaire de mairie")), ("staff", _l("Agent du CDG"))]
+STATUS_CHOICES = [("invited", _l("Invitation en attente")), ("active", _l("Actif")), ("deactivated", _l("Désactivé"))]
+COLLECTIVITES_DESCRIPTION = _l(
+    "Codes INSEE (communes : 5 caractères, par exemple 47001) ou numéros SIREN (9 chiffres), séparés par des "
+    "virgules ou des retours à la ligne."
+)
+
+
+class AccountFilterForm(PortalForm):
+    """GET form of the list of accounts: no CSRF (it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Nom ou adresse électronique"), validators=[Optional(), Length(max=100)])
+    role = SelectField(
+        _l("Rôle"),
+        choices=options([("", _l("Tous les rôles")), *ROLE_CHOICES, ("elu", _l("Élu ou élue"))]),
+        validators=[Optional()],
+    )
+    status = SelectField(
+        _l("Statut"), choices=options([("", _l("Tous les statuts")), *STATUS_CHOICES]), validators=[Optional()]
+    )
+
+
+class CreateAccountForm(PortalForm):
+    role = RadioField(_l("Rôle"), choices=ROLE_CHOICES, default="secretary")
+    full_name = StringField(
+        _l("Prénom et nom"),
+        filters=[_strip],
+        validators=[DataRequired(_l("Saisissez le prénom et le nom.")), Length(max=200)],
+        render_kw={"autocomplete": "off"},
+    )
+    email = EmailField(
+        _l("Adresse électronique"),
+        filters=[_strip],
+        validators=[
+            DataRequired(_l("Saisissez l'adresse électronique.")),
+            Email(_l("Saisissez une adresse électronique valide, par exemple nom@mairie.fr.")),
+            Length(max=254, message=_l("254 caractères au plus.")),
+        ],
+        render_kw={"autocomplete": "off"},
+    )
+    collectivites = TextAreaField(
+        _l("Collectivités (pour une secrétaire de mairie)"),
+        description=COLLECTIVITES_DESCRIPTION,
+        validators=[Length(max=2000)],
+        render_kw={"rows": 3},
+    )
+    submit = SubmitField(_l("Créer le compte et envoyer l'invitation"))
+
+    def validate_collectivites(self, field):
+        if self.role.data == "secretary" and not (field.data or "").strip():
+            raise ValidationError(_l("Indiquez au moins une collectivité pour une secrétaire de mairie."))
+        if self.role.data == "staff" and (field.data or "").strip():
+            raise ValidationError(_l("Un agent du CDG n'est rattaché à aucune collectivité : laissez ce champ vide."))
+
+
+class InviteEluForm(PortalForm):
+    """An account for an élu of the register: his address; the rest comes from the person."""
+
+    email = CreateAccountForm.email
+    submit = SubmitField(_l("Créer le compte et envoyer l'invitation"))
+
+
+class AccountCollectivitesForm(PortalForm):
+    collectivites = TextAreaField(
+        _l("Collectivités"), description=COLLECTIVITES_DESCRIPTION, validators=[Length(max=2000)], render_kw={"rows": 3}
+    )
+    confirm_none = BooleanField(_l("Je confirme : ce compte ne sera plus rattaché à aucune collectivité."))
+    submit = SubmitField(_l("Enregistrer les collectivités"))
+
+    def validate_collectivites(self, field):
+        if not (field.data or "").strip() and not self.confirm_none.data:
+            raise ValidationError(
+                _l(
+                    "Sans collectivité, cette secrétaire ne verra plus rien sur le portail. Indiquez au moins une "
+                    "collectivité, ou cochez la case de confirmation si c'est voulu (par exemple un départ)."
+                )
+            )
+
+
+class AccountActionForm(PortalForm):
+    """Deactivate, reactivate, resend the invitation: a button, protected against CSRF."""

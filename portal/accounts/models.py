@@ -37,7 +37,7 @@ class AccountStatus(StrEnum):
 
 
 STATUS_LABELS = {
-    AccountStatus.INVITED: "Invité, n'a pas encore choisi son mot de passe",
+    AccountStatus.INVITED: "Invitation en attente",
     AccountStatus.ACTIVE: "Actif",
     AccountStatus.DEACTIVATED: "Désactivé",
 }

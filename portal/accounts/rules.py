@@ -138,3 +138,37 @@ def password_problems(password: str, email: str = "", common: frozenset[str] | N
     if password and len(set(password)) == 1:
         problems.append("Le mot de passe ne doit pas répéter un seul caractère.")
     return problems
+
+
+def staff_deactivation_refusal(*, is_self: bool, other_active_staff: int) -> str | None:
+    """Why a CDG agent may not switch off this agent's account, or None.
+
+    The last active agent cannot switch himself off: nobody would be left to switch accounts on again, validate
+    requests or decide affiliations (only a command on the server could)."""
+    if is_self and other_active_staff == 0:
+        return (
+            "Vous êtes le dernier agent du CDG dont le compte est actif : créez ou réactivez le compte d'un autre "
+            "agent avant de désactiver le vôtre."
+        )
+    return None
+
+
+def split_codes(text: str) -> list[str]:
+    """The codes typed or pasted in one field (INSEE codes, SIREN), in order, each once.
+
+    Commas, semicolons, spaces and line breaks separate them; a SIREN written in groups ("200 068 088") stays one
+    code when its groups make nine digits."""
+    import re
+
+    codes: list[str] = []
+    for chunk in re.split(r"[,;\n\r\t]+", text or ""):
+        chunk = chunk.strip()
+        if not chunk:
+            continue
+        joined = chunk.replace(" ", "").replace("\u00a0", "").replace("\u202f", "")
+        parts = [joined] if joined.isdigit() and len(joined) == 9 else chunk.split()
+        for part in parts:
+            part = part.upper()
+            if part not in codes:
+                codes.append(part)
+    return codes

@@ -10,8 +10,10 @@ from datetime import date, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from blinker import Namespace
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from portal.accounts import counters, links, rules
 from portal.accounts.models import (
@@ -261,24 +263,135 @@ def end_all_sessions(user: User) -> None:
     db.session.flush()
 
 
-def deactivate_user(user: User, actor: User | None = None) -> None:
-    """Switch an account off and end every session of it. Its API tokens are revoked by the caller
-    (``api.tokens.deactivate_account``: tokens belong to the API, above this area)."""
+# Staff management of accounts ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccountFilters:
+    text: str = ""
+    role: str = ""
+    status: str = ""
+
+
+def accounts_statement(filters: AccountFilters) -> Select:
+    """The people's accounts (service accounts of integrations are managed with their tokens), filtered,
+    by name then address."""
+    statement = select(User).where(User.is_service_account.is_(False))
+    text = filters.text.strip().lower()
+    if text:
+        # LIKE's wildcards typed by someone are searched as spaces would be: a search, not a pattern.
+        cleaned = text.replace("\\", " ").replace("%", " ").replace("_", " ").strip()
+        pattern = f"%{cleaned}%"
+        statement = statement.where(or_(func.lower(User.full_name).like(pattern), func.lower(User.email).like(pattern)))
+    if filters.role in {r.value for r in Role}:
+        statement = statement.where(User.role == filters.role)
+    if filters.status == AccountStatus.DEACTIVATED:
+        statement = statement.where(User.active.is_(False))
+    elif filters.status == AccountStatus.INVITED:
+        statement = statement.where(User.active.is_(True), User.password_hash.is_(None))
+    elif filters.status == AccountStatus.ACTIVE:
+        statement = statement.where(User.active.is_(True), User.password_hash.is_not(None))
+    return statement.options(selectinload(User.collectivites)).order_by(func.lower(User.full_name), User.id)
+
+
+def collectivites_for_codes(text: str) -> list[Collectivite]:
+    """The collectivités named by the codes of ``text`` (INSEE codes or SIREN), in the CDG's départements.
+
+    Every code that names nothing, or a body outside the CDG's départements, is refused at once, all of them in
+    one message."""
+    found, unknown, outside = [], [], []
+    departements = set(current_app.config["CDG_DEPARTEMENTS"])
+    for code in rules.split_codes(text):
+        body = find_collectivite_by_code(code)
+        if body is None:
+            unknown.append(code)
+        elif body.departement_code not in departements:
+            outside.append(f"{body.name} ({code})")
+        elif body not in found:
+            found.append(body)
+    problems = []
+    if unknown:
+        problems.append(f"Aucune collectivité ne porte ce code : {', '.join(unknown)}.")
+    if outside:
+        problems.append(f"Hors des départements du CDG : {', '.join(outside)}.")
+    if problems:
+        raise DomainError(" ".join(problems), "collectivites")
+    return found
+
+
+def set_collectivites(user: User, collectivites: list[Collectivite], actor: User | None = None) -> tuple[list, list]:
+    """Attach a secretary to exactly ``collectivites``; returns the bodies added and removed (audited)."""
+    if user.role != Role.SECRETARY:
+        raise DomainError(
+            "Seul le compte d'une secrétaire de mairie est rattaché à des collectivités.", "collectivites"
+        )
+    before = list(user.collectivites)
+    added = [c for c in collectivites if c not in before]
+    removed = [c for c in before if c not in collectivites]
+    if not added and not removed:
+        return [], []
+    user.collectivites = list(collectivites)
+    db.session.flush()
+    parts = []
+    if added:
+        parts.append("ajout de " + ", ".join(c.name for c in added))
+    if removed:
+        parts.append("retrait de " + ", ".join(c.name for c in removed))
+    audit.record(
+        "user.collectivites",
+        f"Collectivités du compte {user.email} : {' ; '.join(parts)}",
+        actor=actor,
+        obj=user,
+        details={"added": [c.code for c in added], "removed": [c.code for c in removed]},
+    )
+    return added, removed
+
+
+# Sent inside the transaction that switches an account off or on again, so that the areas holding its other
+# credentials (the API's tokens, above this area) revoke them in the same unit of work. Receivers return the
+# number of credentials they revoked.
+account_switched = Namespace().signal("account-switched")
+
+
+def _revoke_other_credentials(user: User, actor: User | None) -> int:
+    return sum(revoked or 0 for _receiver, revoked in account_switched.send(user, actor=actor))
+
+
+def deactivation_refusal(user: User, actor: User | None) -> str | None:
+    """Why ``actor`` may not switch ``user`` off, or None."""
+    if actor is None or user.role != Role.STAFF or not user.active:
+        return None
+    other_active_staff = db.session.scalar(
+        select(func.count(User.id)).where(
+            User.role == Role.STAFF, User.active.is_(True), User.is_service_account.is_(False), User.id != user.id
+        )
+    )
+    return rules.staff_deactivation_refusal(is_self=actor.id == user.id, other_active_staff=other_active_staff or 0)
+
+
+def deactivate_user(user: User, actor: User | None = None) -> int:
+    """Switch an account off: every web session of it ends and its other credentials (API tokens) are revoked
+    at once. Returns the number of credentials revoked."""
     if not user.active:
         raise DomainError(f"Le compte {user.email} est déjà désactivé.")
+    refusal = deactivation_refusal(user, actor)
+    if refusal:
+        raise DomainError(refusal)
     user.active = False
     end_all_sessions(user)
     audit.record("user.deactivate", f"Désactivation du compte {user.email}", actor=actor, obj=user)
+    return _revoke_other_credentials(user, actor)
 
 
-def reactivate_user(user: User, actor: User | None = None) -> None:
-    """Switch an account on again, with none of the sessions that existed before: the session token is rotated
-    once more, in case the account was switched off without ``deactivate_user``."""
+def reactivate_user(user: User, actor: User | None = None) -> int:
+    """Switch an account on again, with none of the sessions nor tokens that existed before: the session token
+    is rotated once more and tokens still in force (an account switched off outside the portal) are revoked."""
     if user.active:
         raise DomainError(f"Le compte {user.email} est déjà actif.")
     user.active = True
     end_all_sessions(user)
     audit.record("user.reactivate", f"Réactivation du compte {user.email}", actor=actor, obj=user)
+    return _revoke_other_credentials(user, actor)
 
 
 # Invitations and password reset: single-use links (``links``) ---------------------------------------------

@@ -113,17 +113,9 @@ def revoke_all_tokens(user: User, actor: User | None = None) -> int:
     return revoked
 
 
-def deactivate_account(user: User, actor: User | None = None) -> int:
-    """Switch the account off: its sessions end and its API tokens are revoked (the number revoked), so that
-    a reactivation brings none of them back."""
-    accounts.deactivate_user(user, actor)
-    return revoke_all_tokens(user, actor)
-
-
-def reactivate_account(user: User, actor: User | None = None) -> int:
-    """Switch the account on again, without its former sessions nor tokens: those still in force (an account
-    switched off outside the portal) are revoked now; the owner logs in and makes new ones."""
-    accounts.reactivate_user(user, actor)
+@accounts.account_switched.connect
+def _revoke_on_switch(user: User, actor: User | None = None) -> int:
+    """An account switched off (or on again) keeps none of its tokens: the owner makes new ones."""
     return revoke_all_tokens(user, actor)
 
 

@@ -103,6 +103,9 @@ def test_staff_pages_are_refused_to_other_roles(client, auth, world, role_email)
         "/journal",
         "/envois",
         "/elus/import",
+        "/comptes/",
+        "/comptes/nouveau",
+        f"/comptes/{world['users']['secretary_a'].id}",
     ]
     codes = get_codes(client, auth, role_email, urls)
     assert codes == dict.fromkeys(urls, 403)
@@ -127,9 +130,20 @@ def test_staff_pages_for_staff(client, auth, world):
         "/affiliation/decisions/999999",
         "/affiliation/collectivites/999999/volontaire",
         "/elus/import",
+        "/comptes/",
+        f"/comptes/{world['users']['secretary_a'].id}",
+        "/comptes/999999",
     ]
     codes = get_codes(client, auth, "staff@cdg47.fr", urls)
-    assert codes == {**dict.fromkeys(urls[:5], 200), urls[5]: 404, urls[6]: 404, urls[7]: 200}
+    assert codes == {
+        **dict.fromkeys(urls[:5], 200),
+        urls[5]: 404,
+        urls[6]: 404,
+        urls[7]: 200,
+        urls[8]: 200,
+        urls[9]: 200,
+        urls[10]: 404,
+    }
 
 
 def test_notifications_belong_to_their_user(client, auth, world):

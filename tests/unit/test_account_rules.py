@@ -1,9 +1,10 @@
-"""Throttle counters and password rules: pure functions."""
+"""Throttle counters, password rules, codes typed by staff, deactivation of agents: pure functions."""
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from portal.accounts import rules
 from portal.accounts.rules import (
     CounterLimit,
     common_passwords,
@@ -138,3 +139,25 @@ def test_every_problem_is_given_at_once_in_french():
 def test_the_rules_can_use_another_list():
     assert COMMON in password_problems("pruneau-d-agen-47", common=frozenset({"pruneau-d-agen"}))
     assert password_problems("azertyuiop123", common=frozenset()) == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "codes"),
+    [
+        ("47215, 47137", ["47215", "47137"]),
+        ("47215;47137\n47001", ["47215", "47137", "47001"]),
+        ("  47215 47137  ", ["47215", "47137"]),
+        ("200 068 088", ["200068088"]),  # a SIREN written in groups stays one code
+        ("2a004, 47215, 47215", ["2A004", "47215"]),
+        ("", []),
+        (" , ;\n", []),
+    ],
+)
+def test_codes_typed_in_one_field_are_split_in_order_each_once(typed, codes):
+    assert rules.split_codes(typed) == codes
+
+
+def test_the_last_active_agent_cannot_switch_himself_off():
+    assert "dernier agent du CDG" in rules.staff_deactivation_refusal(is_self=True, other_active_staff=0)
+    assert rules.staff_deactivation_refusal(is_self=True, other_active_staff=1) is None
+    assert rules.staff_deactivation_refusal(is_self=False, other_active_staff=0) is None

@@ -1,0 +1,197 @@
+"""Staff pages to manage people's accounts: list, create (invited), collectivités, deactivate, reactivate, invite again.
+
+Every change goes through ``accounts.services`` (audited there); these views validate, call, commit and redirect.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+from sqlalchemy import select
+
+from portal.accounts import services
+from portal.accounts.forms import AccountActionForm, AccountCollectivitesForm, AccountFilterForm, CreateAccountForm
+from portal.accounts.models import AccountStatus, Role, User
+from portal.audit.models import AuditEvent
+from portal.common.auth import staff_required
+from portal.common.errors import DomainError
+from portal.common.forms import show_domain_error
+from portal.common.pagination import paginate
+from portal.extensions import db
+
+bp = Blueprint("users", __name__, url_prefix="/comptes")
+
+PER_PAGE = 50
+HISTORY_LENGTH = 30
+
+
+def _account(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None or user.is_service_account:  # integrations' accounts are managed with their tokens
+        abort(404)
+    return user
+
+
+def _page_number() -> int:
+    value = request.args.get("page", "1")
+    return int(value) if value.isdigit() and len(value) < 7 else 1
+
+
+@bp.get("/")
+@staff_required
+def index():
+    form = AccountFilterForm(request.args)
+    form.validate()
+    filters = services.AccountFilters(
+        text=(form.q.data or "") if not form.q.errors else "",
+        role=form.role.data or "",
+        status=form.status.data or "",
+    )
+    page = paginate(services.accounts_statement(filters), _page_number(), PER_PAGE)
+    return render_template("accounts/admin/index.html", form=form, page=page)
+
+
+@bp.route("/nouveau", methods=["GET", "POST"])
+@staff_required
+def create():
+    form = CreateAccountForm()
+    if form.validate_on_submit():
+        try:
+            collectivites = (
+                services.collectivites_for_codes(form.collectivites.data) if form.role.data == Role.SECRETARY else []
+            )
+            user = services.create_user(
+                email=form.email.data,
+                role=form.role.data,
+                full_name=form.full_name.data,
+                collectivites=collectivites,
+                actor=current_user,
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            show_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_invitation_sent(user), "success")
+            return redirect(url_for("users.show", user_id=user.id))
+    status = 422 if form.is_submitted() and (form.errors or form.form_errors) else 200
+    return render_template("accounts/admin/create.html", form=form), status
+
+
+def _invitation_sent(user: User) -> str:
+    days = current_app.config["INVITATION_MAX_AGE_DAYS"]
+    return ngettext(
+        "Invitation envoyée à %(email)s : le lien est valable %(num)s jour.",
+        "Invitation envoyée à %(email)s : le lien est valable %(num)s jours.",
+        days,
+        email=user.email,
+    )
+
+
+def _show(user: User, collectivites_form: AccountCollectivitesForm | None = None, status: int = 200):
+    if collectivites_form is None:
+        collectivites_form = AccountCollectivitesForm(
+            formdata=None, collectivites=", ".join(c.code for c in user.collectivites)
+        )
+    history = db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.object_type == "User", AuditEvent.object_id == user.id)
+        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+        .limit(HISTORY_LENGTH)
+    ).all()
+    return render_template(
+        "accounts/admin/show.html",
+        user=user,
+        collectivites_form=collectivites_form,
+        action_form=AccountActionForm(),
+        history=history,
+        deactivation_refusal=services.deactivation_refusal(user, current_user) if user.active else None,
+        statuses=AccountStatus,
+    ), status
+
+
+@bp.get("/<int:user_id>")
+@staff_required
+def show(user_id: int):
+    return _show(_account(user_id))
+
+
+@bp.post("/<int:user_id>/collectivites")
+@staff_required
+def update_collectivites(user_id: int):
+    user = _account(user_id)
+    form = AccountCollectivitesForm()
+    if not form.validate_on_submit():
+        return _show(user, form, 422)
+    try:
+        added, removed = services.set_collectivites(
+            user, services.collectivites_for_codes(form.collectivites.data), actor=current_user
+        )
+    except DomainError as exc:
+        db.session.rollback()
+        show_domain_error(form, exc)
+        return _show(user, form, 422)
+    db.session.commit()
+    if not added and not removed:
+        flash(_("Aucun changement : le compte était déjà rattaché à ces collectivités."), "info")
+    elif not user.collectivites:
+        flash(
+            _("Ce compte n'est plus rattaché à aucune collectivité : il ne voit plus rien sur le portail."), "warning"
+        )
+    else:
+        flash(_("Collectivités du compte enregistrées."), "success")
+    return redirect(url_for("users.show", user_id=user.id))
+
+
+def _act(user_id: int, change):
+    """A button on the account's page: ``change(user)`` applied (it returns the message to show)
+    and committed, or its French refusal shown."""
+    user = _account(user_id)  # the CSRF token was checked before the view (CSRFProtect)
+    try:
+        message = change(user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _show(user, status=409)
+    db.session.commit()
+    flash(message, "success")
+    # An agent who switched himself off is logged out by then: the page sends him to the login page.
+    return redirect(url_for("users.show", user_id=user.id))
+
+
+@bp.post("/<int:user_id>/desactivation")
+@staff_required
+def deactivate(user_id: int):
+    def change(user: User) -> str:
+        revoked = services.deactivate_user(user, actor=current_user)
+        return _("Compte désactivé : toutes ses sessions sont fermées.") + " " + _revoked(revoked)
+
+    return _act(user_id, change)
+
+
+@bp.post("/<int:user_id>/reactivation")
+@staff_required
+def reactivate(user_id: int):
+    def change(user: User) -> str:
+        services.reactivate_user(user, actor=current_user)
+        return _("Compte réactivé : son titulaire se connecte avec son mot de passe habituel.")
+
+    return _act(user_id, change)
+
+
+@bp.post("/<int:user_id>/invitation")
+@staff_required
+def invite_again(user_id: int):
+    def change(user: User) -> str:
+        services.send_invitation(user, actor=current_user)
+        return _invitation_sent(user)
+
+    return _act(user_id, change)
+
+
+def _revoked(count: int) -> str:
+    if count == 0:
+        return _("Il n'avait aucun jeton d'API en vigueur.")
+    return ngettext("%(num)s jeton d'API révoqué.", "%(num)s jetons d'API révoqués.", count)
