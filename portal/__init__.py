@@ -69,6 +69,7 @@ def register_blueprints(app: Flask) -> None:
     # a 404, not a 500.
     app.url_map.converters["int"] = BoundedIntegerConverter
     app.url_map.converters["year"] = YearConverter
+    from portal.access.views import bp as access_bp
     from portal.accounts.admin_views import bp as users_bp
     from portal.accounts.views import bp as accounts_bp
     from portal.affiliation.views import bp as affiliation_bp
@@ -88,6 +89,7 @@ def register_blueprints(app: Flask) -> None:
         main_bp,
         accounts_bp,
         users_bp,
+        access_bp,
         registry_bp,
         affiliation_bp,
         audit_bp,

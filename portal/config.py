@@ -162,6 +162,10 @@ def build_config(instance_path: str | os.PathLike, environ=None) -> dict:
         "PASSWORD_RESET_MAX_PER_EMAIL": _int(environ, "PASSWORD_RESET_MAX_PER_EMAIL", 3),
         "PASSWORD_RESET_MAX_PER_ADDRESS": _int(environ, "PASSWORD_RESET_MAX_PER_ADDRESS", 10),
         "PASSWORD_RESET_THROTTLE_WINDOW_SECONDS": _int(environ, "PASSWORD_RESET_THROTTLE_WINDOW_SECONDS", 3600),
+        # Access requests (portal.access) accepted per email address (known or not) and per IP address in the window.
+        "ACCESS_REQUEST_MAX_PER_EMAIL": _int(environ, "ACCESS_REQUEST_MAX_PER_EMAIL", 3),
+        "ACCESS_REQUEST_MAX_PER_ADDRESS": _int(environ, "ACCESS_REQUEST_MAX_PER_ADDRESS", 10),
+        "ACCESS_REQUEST_THROTTLE_WINDOW_SECONDS": _int(environ, "ACCESS_REQUEST_THROTTLE_WINDOW_SECONDS", 24 * 3600),
         # Mail: a real SMTP server in production; make run starts a local sink on 127.0.0.1:8025.
         "MAIL_SERVER": environ.get("MAIL_SERVER") or "127.0.0.1",
         "MAIL_PORT": _int(environ, "MAIL_PORT", 8025 if env != "production" else 25),

@@ -6,6 +6,7 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from portal.access import services as access
 from portal.affiliation import services as affiliation
 from portal.affiliation.models import AffiliationDecision
 from portal.common.clock import paris_today
@@ -43,6 +44,7 @@ def dashboard():
             by_status=by_status,
             open_decisions=open_decisions,
             failed_emails=failed_emails,
+            pending_access_requests=access.pending_count(),
             total=sum(by_status.values()),
         )
     if current_user.is_secretary:

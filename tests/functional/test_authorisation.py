@@ -106,6 +106,7 @@ def test_staff_pages_are_refused_to_other_roles(client, auth, world, role_email)
         "/comptes/",
         "/comptes/nouveau",
         f"/comptes/{world['users']['secretary_a'].id}",
+        "/demandes-d-acces/",
     ]
     codes = get_codes(client, auth, role_email, urls)
     assert codes == dict.fromkeys(urls, 403)
@@ -133,6 +134,8 @@ def test_staff_pages_for_staff(client, auth, world):
         "/comptes/",
         f"/comptes/{world['users']['secretary_a'].id}",
         "/comptes/999999",
+        "/demandes-d-acces/",
+        "/demandes-d-acces/999999",
     ]
     codes = get_codes(client, auth, "staff@cdg47.fr", urls)
     assert codes == {
@@ -143,6 +146,8 @@ def test_staff_pages_for_staff(client, auth, world):
         urls[8]: 200,
         urls[9]: 200,
         urls[10]: 404,
+        urls[11]: 200,
+        urls[12]: 404,
     }
 
 
