@@ -13,6 +13,7 @@ from portal.common.clock import paris_today
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail, OutboxState
 from portal.registry.models import Collectivite
+from portal.workqueue.views import queue_context
 
 bp = Blueprint("main", __name__)
 
@@ -45,6 +46,7 @@ def dashboard():
             open_decisions=open_decisions,
             failed_emails=failed_emails,
             pending_access_requests=access.pending_count(),
+            **queue_context(),
             total=sum(by_status.values()),
         )
     if current_user.is_secretary:

@@ -1,0 +1,1 @@
+"""The staff work queue: every item that waits for a CDG agent, from every area, computed by queries."""

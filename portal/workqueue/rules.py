@@ -1,0 +1,60 @@
+"""Pure rules of the work queue: what an item is, the kinds and their French labels, ordering and counts."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    SUBSCRIPTION_REQUEST = "demande-adhesion"
+    AFFILIATION_DECISION = "decision-affiliation"
+    ACCESS_REQUEST = "demande-acces"
+    FAILED_EMAIL = "courriel-echec"
+    EXPIRING_OFFER = "place-proposee"
+    ATTENDANCE_TO_RECORD = "emargement"
+    CONVENTION_DEADLINE = "echeance-convention"
+
+
+# Plural labels for the filter and the counts, singular for one item.
+KIND_LABELS = {
+    Kind.SUBSCRIPTION_REQUEST: ("Demande d'adhésion à valider", "Demandes d'adhésion à valider"),
+    Kind.AFFILIATION_DECISION: ("Décision d'affiliation", "Décisions d'affiliation"),
+    Kind.ACCESS_REQUEST: ("Demande d'accès", "Demandes d'accès"),
+    Kind.FAILED_EMAIL: ("Courriel en échec", "Courriels en échec"),
+    Kind.EXPIRING_OFFER: ("Place proposée qui expire sous 24 h", "Places proposées qui expirent sous 24 h"),
+    Kind.ATTENDANCE_TO_RECORD: ("Émargement à saisir", "Émargements à saisir"),
+    Kind.CONVENTION_DEADLINE: ("Échéance de convention", "Échéances de conventions"),
+}
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """One thing that waits for a human: what, for which body, since when, and where to act."""
+
+    kind: Kind
+    object_id: int
+    title: str
+    since: datetime
+    endpoint: str
+    url_values: dict = field(default_factory=dict, hash=False, compare=False)
+    body_name: str | None = None
+    due: datetime | None = None  # a deadline, when the item has one (offer expiry, convention notice)
+
+
+def order_items(items: list[WorkItem], *, newest_first: bool = False) -> list[WorkItem]:
+    """Oldest first by default (they have waited longest), the kind and the id breaking ties for a stable page."""
+    return sorted(items, key=lambda i: (i.since, i.kind.value, i.object_id), reverse=newest_first)
+
+
+def counts_by_kind(items: list[WorkItem]) -> dict[Kind, int]:
+    """Every kind with its count, zero included, in the order of ``Kind``."""
+    counted = Counter(item.kind for item in items)
+    return {kind: counted.get(kind, 0) for kind in Kind}
+
+
+def age_in_days(since: datetime, now: datetime) -> int:
+    """Whole days waited (0 the first day)."""
+    return max(0, (now - since).days)
