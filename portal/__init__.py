@@ -60,6 +60,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = "Veuillez vous connecter pour accéder à cette page."
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
+    from portal.accounts import proconnect
+
+    proconnect.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -69,6 +72,7 @@ def register_blueprints(app: Flask) -> None:
     # a 404, not a 500.
     app.url_map.converters["int"] = BoundedIntegerConverter
     app.url_map.converters["year"] = YearConverter
+    from portal.accounts.proconnect import bp as proconnect_bp
     from portal.accounts.views import bp as accounts_bp
     from portal.affiliation.views import bp as affiliation_bp
     from portal.audit.views import bp as audit_bp
@@ -86,6 +90,7 @@ def register_blueprints(app: Flask) -> None:
     blueprints = (
         main_bp,
         accounts_bp,
+        proconnect_bp,
         registry_bp,
         affiliation_bp,
         audit_bp,
