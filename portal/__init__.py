@@ -60,6 +60,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = "Veuillez vous connecter pour accéder à cette page."
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
+    from portal.accounts import proconnect
+
+    proconnect.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -71,6 +74,7 @@ def register_blueprints(app: Flask) -> None:
     app.url_map.converters["year"] = YearConverter
     from portal.access.views import bp as access_bp
     from portal.accounts.admin_views import bp as users_bp
+    from portal.accounts.proconnect import bp as proconnect_bp
     from portal.accounts.views import bp as accounts_bp
     from portal.affiliation.views import bp as affiliation_bp
     from portal.audit.views import bp as audit_bp
@@ -90,6 +94,7 @@ def register_blueprints(app: Flask) -> None:
         accounts_bp,
         users_bp,
         access_bp,
+        proconnect_bp,
         registry_bp,
         affiliation_bp,
         audit_bp,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ENVIRONMENTS = ("production", "development", "demo", "testing")
 
@@ -77,6 +78,49 @@ def _persistent_dev_secret(instance_path: Path) -> str:
     key_file.write_text(key)
     key_file.chmod(0o600)
     return key
+
+
+# ProConnect (the State's single sign-on for public agents): what the portal asks for by default. ``openid`` is
+# required; the others are the identity ProConnect's identity providers always transmit.
+PROCONNECT_DEFAULT_SCOPES = "openid email given_name usual_name siret uid"
+PROCONNECT_VARIABLES = ("PROCONNECT_CLIENT_ID", "PROCONNECT_CLIENT_SECRET", "PROCONNECT_DISCOVERY_URL")
+
+
+def _proconnect(environ, env: str) -> dict:
+    """The ProConnect client: all three variables or none (the button is then hidden); the discovery URL in
+    HTTPS outside development and tests. ``PROCONNECT_ORIGIN`` (scheme and host of the discovery URL, where
+    ProConnect's authorization endpoint is) is the one origin besides the portal that the content security policy
+    lets a form lead to."""
+    values = {name: (environ.get(name) or "").strip() for name in PROCONNECT_VARIABLES}
+    given = [name for name, value in values.items() if value]
+    if given and len(given) != len(values):
+        missing = [name for name in values if not values[name]]
+        raise ConfigurationError(
+            f"ProConnect est configuré à moitié : définissez aussi {', '.join(missing)} "
+            f"(ou aucune des variables {', '.join(PROCONNECT_VARIABLES)} pour le désactiver)."
+        )
+    scopes = " ".join((environ.get("PROCONNECT_SCOPES") or PROCONNECT_DEFAULT_SCOPES).split())
+    origin = None
+    if given:
+        url = urlsplit(values["PROCONNECT_DISCOVERY_URL"])
+        if url.scheme not in {"http", "https"} or not url.netloc:
+            raise ConfigurationError(
+                "PROCONNECT_DISCOVERY_URL doit être une adresse complète, par exemple "
+                "https://proconnect.gouv.fr/api/v2/.well-known/openid-configuration."
+            )
+        if url.scheme != "https" and env not in {"development", "testing"}:
+            raise ConfigurationError("PROCONNECT_DISCOVERY_URL doit être une adresse en https.")
+        if "openid" not in scopes.split():
+            raise ConfigurationError(f"PROCONNECT_SCOPES doit contenir openid (reçu : {scopes!r}).")
+        origin = f"{url.scheme}://{url.netloc}"
+    return {
+        **{name: value or None for name, value in values.items()},
+        "PROCONNECT_SCOPES": scopes,
+        "PROCONNECT_ENABLED": bool(given),
+        "PROCONNECT_ORIGIN": origin,
+        # The ProConnect button is a form whose answer redirects to the provider (portal.common.security).
+        "CSP_FORM_ACTIONS": (origin,) if origin else (),
+    }
 
 
 def normalise_database_url(url: str) -> str:
@@ -197,6 +241,8 @@ def build_config(instance_path: str | os.PathLike, environ=None) -> dict:
         "OUTBOX_LEASE_SECONDS": _positive_int(environ, "OUTBOX_LEASE_SECONDS", 300),
         "OUTBOX_MAX_ATTEMPTS": _positive_int(environ, "OUTBOX_MAX_ATTEMPTS", 8),
         "OUTBOX_SWEEP_SECONDS": _positive_int(environ, "OUTBOX_SWEEP_SECONDS", 60),
+        # ProConnect login (README, « ProConnect »): client id and secret given by ProConnect, discovery URL.
+        **_proconnect(environ, env),
         "CELERY": {
             "broker_url": broker_url,
             # Celery lets CELERY_BROKER_URL in the environment override broker_url; read and write URLs

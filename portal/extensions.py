@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from authlib.integrations.flask_client import OAuth
 from celery import Celery, Task
 from flask import Flask
 from flask_babel import Babel
@@ -25,6 +26,8 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+# OpenID Connect clients (ProConnect): registered in portal.accounts.proconnect.init_app when configured.
+oauth = OAuth()
 
 
 def celery_init_app(app: Flask) -> Celery:

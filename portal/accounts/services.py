@@ -234,9 +234,39 @@ def authenticate(email: str, password: str, ip_address: str, now: datetime | Non
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = now
-    audit.record("login.success", f"Connexion de {email}", actor=user, obj=user, ip=ip_address)
+    audit.record(
+        "login.success", f"Connexion de {email}", actor=user, obj=user, ip=ip_address, details={"method": "password"}
+    )
     db.session.flush()
     return user
+
+
+def login_with_proconnect(user: User, ip_address: str, *, sub: str, now: datetime | None = None) -> None:
+    """Record a login through ProConnect (``proconnect_rules.outcome_for`` said LOG_IN): the same audit event as a
+    password login, with its method and ProConnect's subject identifier."""
+    user.last_login_at = now or utcnow()
+    audit.record(
+        "login.success",
+        f"Connexion de {user.email} par ProConnect",
+        actor=user,
+        obj=user,
+        ip=ip_address,
+        details={"method": "proconnect", "sub": sub},
+    )
+    db.session.flush()
+
+
+def record_proconnect_refusal(email: str, reason: str, ip_address: str, user: User | None = None) -> None:
+    """Audit a ProConnect identity the portal did not let in (``reason``: a ``proconnect_rules.Outcome`` value)."""
+    email = normalise_email(email)
+    audit.record(
+        "login.failure",
+        f"Connexion par ProConnect refusée pour {email}",
+        actor=user,
+        ip=ip_address,
+        details={"email": email, "method": "proconnect", "reason": reason},
+    )
+    db.session.flush()
 
 
 def purge_throttle_counters(now: datetime | None = None) -> int:

@@ -2,33 +2,19 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from portal.accounts import services
+from portal.accounts import proconnect, services
 from portal.accounts.forms import AcceptInvitationForm, ForgotPasswordForm, LoginForm, ResetPasswordForm
 from portal.accounts.links import LinkRefused
 from portal.common.errors import DomainError
 from portal.common.security import client_address
+from portal.common.urls import safe_next
 from portal.extensions import db
 
 bp = Blueprint("accounts", __name__)
-
-
-def _safe_next(target: str | None) -> str:
-    # Browsers treat a backslash as a slash, so a path starting with slash-backslash leads to another host.
-    if (
-        target
-        and target.startswith("/")
-        and not target.startswith("//")
-        and "\\" not in target
-        and not urlsplit(target).netloc
-    ):
-        return target
-    return url_for("main.dashboard")
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
@@ -51,19 +37,25 @@ def login():
         else:
             db.session.commit()
             login_user(user)
+            # A ProConnect id_token left over in this browser belongs to another session: logout must not use it.
+            session.pop(proconnect.SESSION_ID_TOKEN, None)
             flash(_("Bienvenue, %(name)s.", name=user.full_name), "success")
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next")))
     elif request.method == "POST":
         status = 422
-    return render_template("accounts/login.html", form=form), status
+    return render_template("accounts/login.html", form=form, proconnect=proconnect.enabled()), status
 
 
 @bp.route("/deconnexion", methods=["POST"])
 @login_required
 def logout():
+    id_token = session.pop(proconnect.SESSION_ID_TOKEN, None)
     services.end_all_sessions(current_user)
     db.session.commit()
     logout_user()
+    if id_token and proconnect.enabled():
+        # Opened through ProConnect: its session ends too, or the next click on the button would reopen this one.
+        return proconnect.end_session_page(id_token)
     flash(_("Vous êtes déconnecté."), "info")
     return redirect(url_for("accounts.login"))
 

@@ -6,25 +6,36 @@ from __future__ import annotations
 from flask import Flask, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-        "base-uri 'self'",
-        "object-src 'none'",
-    ]
-)
+
+def content_security_policy(form_targets: tuple[str, ...] = ()) -> str:
+    """The policy: only the portal's own assets. ``form_targets`` (``CSP_FORM_ACTIONS``) are the other origins a
+    form may lead to: browsers check a form's redirections against ``form-action`` too, so the ProConnect button,
+    a form whose answer redirects to the provider, needs the provider's origin there when it is configured."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            "connect-src 'self'",
+            " ".join(["form-action 'self'", *form_targets]),
+            "frame-ancestors 'none'",
+            "base-uri 'self'",
+            "object-src 'none'",
+        ]
+    )
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
 
 
 def set_security_headers(response):
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    form_targets = tuple(current_app.config.get("CSP_FORM_ACTIONS") or ())
+    headers.setdefault(
+        "Content-Security-Policy", content_security_policy(form_targets) if form_targets else CONTENT_SECURITY_POLICY
+    )
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "same-origin")

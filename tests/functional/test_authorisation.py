@@ -200,3 +200,16 @@ def test_decision_recorded_by_staff_through_the_page(client, auth, world):
     assert world["b"].affiliation_status == "non_affiliee"
     journal = client.get("/journal").get_data(as_text=True)
     assert "Décision d&#39;affiliation pour Commune B" in journal or "Décision d'affiliation pour Commune B" in journal
+
+
+def test_proconnect_routes_do_not_exist_unless_configured(client, auth, world):
+    """The ProConnect routes (tests/functional/test_proconnect.py with a provider) are 404 on a portal without
+    ProConnect, for visitors and for every role."""
+    urls = ["/connexion/proconnect/retour?code=c&state=s", "/deconnexion/proconnect/retour?state=s"]
+    assert {url: client.get(url).status_code for url in urls} == dict.fromkeys(urls, 404)
+    token = csrf_from(client.get("/connexion").get_data(as_text=True))
+    assert client.post("/connexion/proconnect", data={"csrf_token": token}).status_code == 404
+    for email in ("staff@cdg47.fr", "sec.a@mairie.fr", "elu.a@mairie.fr"):
+        auth.login(email)
+        assert {url: client.get(url).status_code for url in urls} == dict.fromkeys(urls, 404)
+        auth.logout()

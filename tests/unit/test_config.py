@@ -134,3 +134,38 @@ def test_trusted_proxies_default_to_none_and_cannot_be_negative(tmp_path):
     assert build_config(tmp_path, {"PORTAL_ENV": "testing", "TRUSTED_PROXY_COUNT": "2"})["TRUSTED_PROXY_COUNT"] == 2
     with pytest.raises(ConfigurationError, match="TRUSTED_PROXY_COUNT"):
         build_config(tmp_path, {"PORTAL_ENV": "testing", "TRUSTED_PROXY_COUNT": "-1"})
+
+
+PROCONNECT = {
+    "PROCONNECT_CLIENT_ID": "portail-cdg",
+    "PROCONNECT_CLIENT_SECRET": "secret",
+    "PROCONNECT_DISCOVERY_URL": "https://proconnect.gouv.fr/api/v2/.well-known/openid-configuration",
+}
+
+
+def test_proconnect_is_off_without_its_variables(tmp_path):
+    config = build_config(tmp_path, {"PORTAL_ENV": "testing"})
+    assert config["PROCONNECT_ENABLED"] is False and config["CSP_FORM_ACTIONS"] == ()
+    assert config["PROCONNECT_SCOPES"] == "openid email given_name usual_name siret uid"
+
+
+def test_proconnect_configured(tmp_path):
+    config = build_config(tmp_path, {"PORTAL_ENV": "production", "SECRET_KEY": "x" * 50, **PROCONNECT})
+    assert config["PROCONNECT_ENABLED"] is True
+    assert config["PROCONNECT_ORIGIN"] == "https://proconnect.gouv.fr"
+    assert config["CSP_FORM_ACTIONS"] == ("https://proconnect.gouv.fr",)
+
+
+@pytest.mark.parametrize(
+    "changes,message",
+    [
+        ({"PROCONNECT_CLIENT_SECRET": ""}, "PROCONNECT_CLIENT_SECRET"),
+        ({"PROCONNECT_DISCOVERY_URL": "http://proconnect.gouv.fr/x"}, "https"),
+        ({"PROCONNECT_DISCOVERY_URL": "proconnect.gouv.fr"}, "adresse complète"),
+        ({"PROCONNECT_SCOPES": "email uid"}, "openid"),
+    ],
+)
+def test_proconnect_half_or_badly_configured_stops(tmp_path, changes, message):
+    environ = {"PORTAL_ENV": "production", "SECRET_KEY": "x" * 50, **PROCONNECT, **changes}
+    with pytest.raises(ConfigurationError, match=message):
+        build_config(tmp_path, environ)

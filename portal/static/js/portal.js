@@ -13,4 +13,9 @@ document.addEventListener("DOMContentLoaded", function () {
       }
     });
   });
+  // A link the page exists only to follow (the end of a single sign-on session): follow it at once.
+  var follow = document.querySelector("a[data-follow-now]");
+  if (follow) {
+    window.location.replace(follow.href);
+  }
 });
