@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.common.clock import utcnow
 from portal.common.database import TimestampMixin, UTCDateTime
-from portal.common.titles import function_title
+from portal.common.titles import agree, function_title, role_title
 from portal.extensions import db
 
 
@@ -25,9 +25,6 @@ class Role(StrEnum):
     STAFF = "staff"
     SECRETARY = "secretary"
     ELU = "elu"
-
-
-ROLE_LABELS = {Role.STAFF: "Agent du CDG", Role.SECRETARY: "Secrétaire de mairie", Role.ELU: "Élu"}
 
 
 class AccountStatus(StrEnum):
@@ -146,8 +143,13 @@ class User(TimestampMixin, db.Model):
         return self.role == Role.ELU
 
     @property
+    def sex(self) -> str | None:
+        """The sex of the person behind the account, when known (an élu's, from the register): titles agree."""
+        return self.person.sex if self.person is not None else None
+
+    @property
     def role_label(self) -> str:
-        return ROLE_LABELS.get(Role(self.role), self.role)
+        return role_title(self.role, self.sex)
 
     @property
     def status(self) -> AccountStatus:
@@ -157,7 +159,9 @@ class User(TimestampMixin, db.Model):
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS[self.status]
+        label = STATUS_LABELS[self.status]
+        # "Invitée, n'a pas encore…": the person is invited; "Désactivé" is said of the account.
+        return agree(label, self.sex) if self.status == AccountStatus.INVITED else label
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"

@@ -16,6 +16,8 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
+from portal.common.titles import agree
+
 LEAVE_DAYS_PER_MANDATE = Decimal(18)
 DIFE_PER_YEAR = Decimal(400)
 DIFE_CAP = Decimal(800)
@@ -41,6 +43,20 @@ STATUS_LABELS = {
     Status.PRESENT: "Présent",
     Status.ABSENT: "Absent",
 }
+
+# Said of the élu: agrees with him or her ("Inscrite", "Présente"); the others describe the registration.
+_AGREEING = frozenset({Status.REGISTERED, Status.CANCELLED, Status.PRESENT, Status.ABSENT})
+
+
+def status_label(status: str, sex: str | None = None) -> str:
+    """The label of a registration's status, agreeing with the élu: "Inscrit", "Inscrite", "En liste d'attente"."""
+    try:
+        key = Status(status)
+    except ValueError:
+        return status
+    label = STATUS_LABELS[key]
+    return agree(label, sex) if key in _AGREEING else label
+
 
 # A registration in one of these states occupies a seat of the session.
 SEAT_HOLDING = frozenset({Status.REGISTERED, Status.OFFERED, Status.PRESENT, Status.ABSENT})
