@@ -27,8 +27,9 @@ from portal.common.clock import PARIS, paris_today, utcnow
 from portal.common.errors import ConflictError, DomainError
 from portal.common.inputs import year_problem
 from portal.common.jobs import enqueue_after_commit
+from portal.common.titles import agree, salutation
 from portal.extensions import db
-from portal.notifications.services import notify
+from portal.notifications.services import notify_person, person_recipients
 from portal.registry.kinds import Kind
 from portal.registry.models import Collectivite
 from portal.training import calendar, rules
@@ -56,8 +57,14 @@ def can_act_for(user, mandate: Mandate) -> bool:
 
 
 def mandates_for(user) -> Select:
-    """The élus ``user`` may register, as a select of their current Mandate."""
-    statement = select(Mandate).join(Mandate.user).where(User.active.is_(True), Mandate.end_date.is_(None))
+    """The élus ``user`` may register, as a select of their current Mandate (joined to its Person and, when he
+    has one, his account): with or without an account, except those whose account was deactivated."""
+    statement = (
+        select(Mandate)
+        .join(Mandate.person)
+        .outerjoin(Mandate.user)
+        .where(Mandate.end_date.is_(None), or_(User.id.is_(None), User.active.is_(True)))
+    )
     if user.role == Role.STAFF:
         return statement
     if user.role == Role.ELU:
@@ -609,7 +616,8 @@ def register(
     )
     if already is not None:
         raise ConflictError(
-            f"{mandate.person.full_name} est déjà inscrit(e) à cette session ({already.status_label.lower()})."
+            f"{mandate.person.full_name} est déjà {agree('inscrit', mandate.person.sex)} à cette session "
+            f"({already.status_label.lower()})."
         )
     counts = roster(session.id)
     status = rules.status_for_request(
@@ -657,7 +665,9 @@ def register(
             db.session.add(registration)
             db.session.flush()
     except IntegrityError as exc:  # the unique index: a duplicate that slipped past the check
-        raise ConflictError(f"{mandate.person.full_name} est déjà inscrit(e) à cette session.") from exc
+        raise ConflictError(
+            f"{mandate.person.full_name} est déjà {agree('inscrit', mandate.person.sex)} à cette session."
+        ) from exc
     registration.session = session
     on_behalf = "" if mandate.person_id == actor.person_id else f" par {actor.full_name}"
     audit.record(
@@ -1027,10 +1037,10 @@ def commune_year(body: Collectivite, year: int) -> CommuneYear:
     latest: dict[int, Mandate] = {}
     for m in db.session.scalars(
         select(Mandate)
-        .join(Mandate.user)
-        .options(contains_eager(Mandate.user))
+        .join(Mandate.person)
+        .options(contains_eager(Mandate.person))
         .where(Mandate.collectivite_id == body.id, or_(Mandate.end_date.is_(None), Mandate.end_date > date(year, 1, 1)))
-        .order_by(User.full_name, Mandate.id)
+        .order_by(Person.family_name, Person.given_name, Mandate.id)
     ):
         latest[m.person_id] = m
     mandates = list(latest.values())
@@ -1116,18 +1126,25 @@ def _link(registration: Registration) -> str:
 
 
 def _notify(registration: Registration, title: str, body: str, attachments=()) -> None:
-    notify(
-        registration.mandate.user,
+    """Tell the élu, with or without an account: his account, else the contact address his secretary entered,
+    else the secretaries of his collectivité (``notifications.notify_person``)."""
+    mandate = registration.mandate
+    person = mandate.person
+    notify_person(
+        person,
+        collectivite_id=registration.collectivite_id,
         category=CATEGORY,
         title=f"{title} — {registration.session.training.title}",
         body=body,
         link=_link(registration),
+        salutation=salutation(mandate.function, person.sex, person.full_name),
+        description=f"{person.full_name}, {mandate.function_label} ({mandate.collectivite.name})",
         attachments=list(attachments),
     )
 
 
 def invitation_for(registration: Registration) -> calendar.Invitation:
-    session, user = registration.session, registration.mandate.user
+    session, person = registration.session, registration.mandate.person
     sender = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
     training = session.training
     return calendar.Invitation(
@@ -1143,8 +1160,9 @@ def invitation_for(registration: Registration) -> calendar.Invitation:
         location=_location(session),
         organizer_name=current_app.config["TRAINING_ORGANISER_NAME"],
         organizer_email=sender,
-        attendee_name=user.full_name,
-        attendee_email=user.email,
+        attendee_name=person.full_name,
+        # His own address, else the one his messages go to (his secretary's), else the organiser's.
+        attendee_email=person_recipients(person, registration.collectivite_id).email or sender,
         url=current_app.config["PORTAL_BASE_URL"].rstrip("/") + _link(registration),
     )
 
