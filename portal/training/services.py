@@ -929,6 +929,17 @@ class Rights:
         return rules.FIRST_YEAR_LABELS[self.first_year].format(deadline=f"{self.first_year_deadline:%d/%m/%Y}")
 
 
+def _facts(registration: Registration) -> rules.RegistrationFacts:
+    session = registration.session
+    return rules.RegistrationFacts(
+        status=registration.status,
+        leave_days=registration.leave_days or Decimal(0),
+        dife_amount=registration.dife_amount or Decimal(0),
+        session_day=session.starts_at.astimezone(PARIS).date(),
+        hours=session.hours,
+    )
+
+
 def rights_for(mandate: Mandate, today: date | None = None) -> Rights:
     """The élu's rights seen from ``mandate``: they follow the person across the mandates of the term
     (:func:`term_mandate_ids`); the first-year training is that of this mandate's term."""
@@ -947,32 +958,82 @@ def rights_for(mandate: Mandate, today: date | None = None) -> Rights:
     spans = db.session.execute(
         select(Mandate.start_date, Mandate.end_date).where(Mandate.person_id == mandate.person_id)
     ).all()
-    dife_start = rules.held_since([tuple(span) for span in spans], mandate.start_date)
-    present = [r for r in registrations if r.status == Status.PRESENT]
-    booked = [r for r in registrations if r.status in (Status.REGISTERED, Status.OFFERED, Status.WAITING)]
-    start = mandate.start_date
-    first_year, deadline = rules.first_year_training(
+    summary = rules.rights_summary(
         has_delegation=mandate.has_delegation,
-        mandate_start=start,
+        mandate_start=mandate.start_date,
+        spans=[tuple(span) for span in spans],
+        registrations=[_facts(r) for r in registrations],
         today=today,
-        trained_in_first_year=any(
-            start <= r.session.starts_at.astimezone(PARIS).date() < rules.add_years(start, 1) for r in present
-        ),
     )
-    taken = sum((r.leave_days for r in present), Decimal(0))
-    planned = sum((r.leave_days for r in booked), Decimal(0))
     return Rights(
         mandate=mandate,
         registrations=registrations,
-        hours_trained=sum((r.session.hours for r in present), Decimal(0)),
-        first_year=first_year,
-        first_year_deadline=deadline,
-        leave_days_taken=taken,
-        leave_days_booked=planned,
-        leave_days_left=max(rules.LEAVE_DAYS_PER_MANDATE - taken - planned, Decimal(0)),
-        dife_acquired=rules.dife_acquired(mandate_start=dife_start, today=today),
-        dife_used=sum((r.dife_amount for r in present + booked), Decimal(0)),
+        hours_trained=summary.hours_trained,
+        first_year=summary.first_year,
+        first_year_deadline=summary.first_year_deadline,
+        leave_days_taken=summary.leave_days_taken,
+        leave_days_booked=summary.leave_days_booked,
+        leave_days_left=summary.leave_days_left,
+        dife_acquired=summary.dife_acquired,
+        dife_used=summary.dife_used,
     )
+
+
+def rights_of_many(mandates: list[Mandate], today: date | None = None) -> dict[int, rules.RightsSummary]:
+    """The rights of many élus at once (a council), mandate id -> summary, computed as :func:`rights_for` does
+    (:func:`rules.rights_summary`) in two queries whatever their number: their persons' mandates, then the
+    registrations of those mandates."""
+    today = today or paris_today()
+    if not mandates:
+        return {}
+    spans_by_person: dict[int, list[tuple[int, date, date | None]]] = {}
+    for row in db.session.execute(
+        select(Mandate.id, Mandate.person_id, Mandate.start_date, Mandate.end_date).where(
+            Mandate.person_id.in_({m.person_id for m in mandates})
+        )
+    ):
+        spans_by_person.setdefault(row.person_id, []).append((row.id, row.start_date, row.end_date))
+    facts: dict[int, list[rules.RegistrationFacts]] = {}
+    mandate_ids = [mid for spans in spans_by_person.values() for mid, _start, _end in spans]
+    for row in db.session.execute(
+        select(
+            Registration.mandate_id,
+            Registration.status,
+            Registration.leave_days,
+            Registration.dife_amount,
+            TrainingSession.starts_at,
+            Training.duration_hours,
+        )
+        .join(TrainingSession, Registration.session_id == TrainingSession.id)
+        .join(Training, TrainingSession.training_id == Training.id)
+        .where(Registration.mandate_id.in_(mandate_ids), Registration.status != Status.CANCELLED)
+    ):
+        facts.setdefault(row.mandate_id, []).append(
+            rules.RegistrationFacts(
+                status=row.status,
+                leave_days=row.leave_days or Decimal(0),
+                dife_amount=row.dife_amount or Decimal(0),
+                session_day=row.starts_at.astimezone(PARIS).date(),
+                hours=row.duration_hours,
+            )
+        )
+    result = {}
+    for mandate in mandates:
+        spans = spans_by_person.get(mandate.person_id, [])
+        pooled = [
+            fact
+            for mid, start, end in spans
+            if rules.same_term(mandate.start_date, mandate.end_date, start, end)
+            for fact in facts.get(mid, [])
+        ]
+        result[mandate.id] = rules.rights_summary(
+            has_delegation=mandate.has_delegation,
+            mandate_start=mandate.start_date,
+            spans=[(start, end) for _mid, start, end in spans],
+            registrations=pooled,
+            today=today,
+        )
+    return result
 
 
 @dataclass
