@@ -83,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.main.views import bp as main_bp
     from portal.notifications.views import bp as notifications_bp
     from portal.people.views import bp as people_bp
+    from portal.people.views import councils_bp
     from portal.registry.views import bp as registry_bp
     from portal.statements.views import bp as statements_bp
     from portal.subscriptions.views import bp as subscriptions_bp
@@ -106,6 +107,7 @@ def register_blueprints(app: Flask) -> None:
         training_bp,
         training_commune_bp,
         people_bp,
+        councils_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -212,3 +212,41 @@ def training_session(
         actor,
         now=now,
     )
+
+
+def person(
+    collectivite,
+    given_name: str,
+    family_name: str,
+    *,
+    sex: str | None = None,
+    function: str = "conseiller",
+    rank: int | None = None,
+    contact_email: str | None = None,
+    start_date: date | None = None,
+):
+    """An élu without an account, holding a current mandate in ``collectivite``, as the RNE import creates him."""
+    from portal.accounts.models import Mandate, Person
+
+    n = next(_counter)
+    someone = Person(
+        given_name=given_name,
+        family_name=family_name,
+        sex=sex,
+        source="rne",
+        source_key=f"test-{n}",
+        contact_email=contact_email,
+    )
+    someone.mandates.append(
+        Mandate(
+            collectivite=collectivite,
+            function=function,
+            rank=rank,
+            has_delegation=function in ("maire", "adjoint"),
+            start_date=start_date or date(2026, 3, 22),
+            function_start_date=start_date or date(2026, 3, 22),
+        )
+    )
+    db.session.add(someone)
+    db.session.flush()
+    return someone

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.common.clock import utcnow
 from portal.common.database import TimestampMixin, UTCDateTime
-from portal.common.titles import function_title
+from portal.common.titles import function_title, role_title
 from portal.extensions import db
 
 
@@ -25,9 +25,6 @@ class Role(StrEnum):
     STAFF = "staff"
     SECRETARY = "secretary"
     ELU = "elu"
-
-
-ROLE_LABELS = {Role.STAFF: "Agent du CDG", Role.SECRETARY: "Secrétaire de mairie", Role.ELU: "Élu"}
 
 
 class AccountStatus(StrEnum):
@@ -146,8 +143,13 @@ class User(TimestampMixin, db.Model):
         return self.role == Role.ELU
 
     @property
+    def sex(self) -> str | None:
+        """The sex of the person behind the account, when known (an élu's, from the register): titles agree."""
+        return self.person.sex if self.person is not None else None
+
+    @property
     def role_label(self) -> str:
-        return ROLE_LABELS.get(Role(self.role), self.role)
+        return role_title(self.role, self.sex)
 
     @property
     def status(self) -> AccountStatus:
@@ -157,6 +159,7 @@ class User(TimestampMixin, db.Model):
 
     @property
     def status_label(self) -> str:
+        # Said of the account ("Actif", "Désactivé") or of the invitation: no agreement with the person.
         return STATUS_LABELS[self.status]
 
     def __repr__(self) -> str:

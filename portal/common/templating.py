@@ -8,6 +8,7 @@ from flask import Flask, request, url_for
 from flask_babel import format_date, format_datetime, format_decimal
 
 from portal.affiliation.rules import status_label
+from portal.common import titles
 from portal.registry.kinds import label as kind_label
 
 
@@ -63,6 +64,12 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["status_label"] = status_label
     app.jinja_env.filters["kind_label"] = kind_label
     app.jinja_env.globals["url_with"] = url_with
+    # Titles and agreement with the person (portal/common/titles.py): never a hand-written "Élu" or "inscrit".
+    app.jinja_env.globals["agree"] = titles.agree
+    app.jinja_env.globals["civility"] = titles.civility
+    app.jinja_env.globals["function_title"] = titles.function_title
+    app.jinja_env.globals["role_title"] = titles.role_title
+    app.jinja_env.globals["salutation"] = titles.salutation
     app.jinja_env.globals["export_url"] = export_url
     app.jinja_env.globals["portal_env"] = app.config["PORTAL_ENV"]
     app.jinja_env.trim_blocks = True

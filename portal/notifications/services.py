@@ -10,12 +10,14 @@ from __future__ import annotations
 import random
 import secrets
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, event, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from portal.accounts.models import Role, User, secretary_collectivite
 from portal.common.clock import utcnow
 from portal.extensions import db
 from portal.notifications.categories import is_mandatory
@@ -141,14 +143,17 @@ def notify(
     email_template: str | None = "notification",
     context: dict | None = None,
     attachments: list[tuple[str, str, bytes]] = (),
+    mandatory: bool | None = None,
 ) -> Notification:
-    """An in-app notification, and its email unless the user switched the (optional) category off."""
+    """An in-app notification, and its email unless the user switched the (optional) category off
+    (``mandatory``: sent whatever his choice)."""
     email = None
     if email_template:
         email = queue_email(
             template=email_template,
             category=category,
             to_user=user,
+            mandatory=mandatory,
             context={
                 "title": title,
                 "body": body,
@@ -165,6 +170,120 @@ def notify(
     db.session.add(notification)
     db.session.flush()
     return notification
+
+
+# Messages meant for a person (an élu), with or without an account ------------------------------------------
+
+
+ACCOUNT, CONTACT, SECRETARIES = "account", "contact", "secretaries"
+
+
+@dataclass
+class Recipients:
+    """Where the messages meant for a person go (:func:`person_recipients`)."""
+
+    kind: str
+    users: list = field(default_factory=list)
+    address: str | None = None
+
+    @property
+    def email(self) -> str | None:
+        """The address his messages reach first (his own, or a secretary's)."""
+        if self.address:
+            return self.address
+        return self.users[0].email if self.users else None
+
+
+def collectivite_secretaries(collectivite_id: int) -> list:
+    """The active secretaries attached to a collectivité."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(secretary_collectivite, secretary_collectivite.c.user_id == User.id)
+            .where(
+                secretary_collectivite.c.collectivite_id == collectivite_id,
+                User.role == Role.SECRETARY,
+                User.active.is_(True),
+            )
+            .order_by(User.id)
+        )
+    )
+
+
+def person_recipients(person, collectivite_id: int) -> Recipients:
+    """Where the messages meant for ``person`` go: his account if he has an active one; else the contact address
+    a secretary entered for him; else the secretaries of ``collectivite_id`` (his collectivité), who pass them on."""
+    user = person.user
+    if user is not None and user.active:
+        return Recipients(ACCOUNT, [user], user.email)
+    if person.contact_email:
+        return Recipients(CONTACT, [], person.contact_email)
+    return Recipients(SECRETARIES, collectivite_secretaries(collectivite_id))
+
+
+def notify_person(
+    person,
+    *,
+    collectivite_id: int,
+    category: str,
+    title: str,
+    body: str,
+    link: str | None = None,
+    salutation: str | None = None,
+    description: str | None = None,
+    attachments: list[tuple[str, str, bytes]] = (),
+) -> Recipients:
+    """Tell a person something, with or without an account (see :func:`person_recipients`).
+
+    With an account: an in-app notification and its email, as :func:`notify`. With only a contact address: an
+    email (no link into the portal, which he cannot open), sent whatever the category. Otherwise each secretary
+    of his collectivité gets it as a notification to pass on, naming him (``description``: "Anne Roux, Maire
+    de Sauvagnas"), sent whatever her choices for the category: a convocation must reach the élu."""
+    to = person_recipients(person, collectivite_id)
+    if to.kind == ACCOUNT:
+        notify(
+            to.users[0],
+            category=category,
+            title=title,
+            body=body,
+            link=link,
+            attachments=attachments,
+            context={"salutation": salutation} if salutation else None,
+        )
+    elif to.kind == CONTACT:
+        queue_email(
+            template="notification",
+            category=category,
+            to_address=to.address,
+            to_name=person.full_name,
+            mandatory=True,
+            context={
+                "title": title,
+                "body": body,
+                "link": None,
+                "full_name": person.full_name,
+                "salutation": salutation,
+                "without_account": True,
+                "base_url": current_app.config["PORTAL_BASE_URL"],
+            },
+            attachments=attachments,
+        )
+    else:
+        who = description or person.full_name
+        for secretary in to.users:
+            notify(
+                secretary,
+                category=category,
+                title=f"{title} — pour {person.full_name}",
+                body=(
+                    f"Message destiné à {who}, qui n'a ni compte ni adresse électronique sur le portail : "
+                    f"merci de le lui transmettre.\n\n{body}"
+                ),
+                link=link,
+                attachments=attachments,
+                mandatory=True,
+            )
+    return to
 
 
 def email_enabled(user_id: int, category: str) -> bool:

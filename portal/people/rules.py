@@ -263,3 +263,16 @@ def summary_text(*, created: int, updated: int, ended: int, unchanged: int, reje
         f"{_count(ended, 'mandat terminé', 'mandats terminés')}, {_count(unchanged, 'inchangé', 'inchangés')}, "
         f"{_count(rejected, 'ligne rejetée', 'lignes rejetées')}."
     )
+
+
+# A council in the order of its table (CGCT L2121-1) ----------------------------------------------------------------
+
+_FUNCTION_ORDER = {"maire": 0, "adjoint": 1, "conseiller": 2}
+
+
+def council_order(function: str, rank: int | None, family_name: str, given_name: str) -> tuple:
+    """Sort key of a council's members in the order of the table (CGCT L2121-1): the maire, the adjoints by rank,
+    then the conseillers, here in alphabetical order (accents and case ignored: the register gives neither their
+    seniority nor their votes, which order them in the law). An adjoint without a rank follows the ranked ones."""
+    by_rank = rank if function == "adjoint" and rank else 999
+    return (_FUNCTION_ORDER.get(function, 3), by_rank, _normalised(family_name), _normalised(given_name))

@@ -18,7 +18,7 @@ from portal.accounts.models import Mandate
 from portal.extensions import db
 from portal.training import rules, services
 from portal.training.models import Registration, TrainingSession
-from portal.training.rules import FUNDING_LABELS, STATUS_LABELS
+from portal.training.rules import FUNDING_LABELS
 
 BATCH = 500
 
@@ -91,7 +91,7 @@ def participants(session: TrainingSession) -> Iterator[tuple]:
             r.mandate.function_label,
             r.collectivite.name,
             r.collectivite.insee_code or "",
-            STATUS_LABELS.get(r.status, r.status),
+            r.status_label,
             positions.get(r.id),
             r.created_at,
             FUNDING_LABELS.get(r.funding, r.funding),
@@ -154,7 +154,7 @@ def registrations(filters: Filters) -> Iterator[tuple]:
             r.mandate.function_label,
             r.collectivite.name,
             r.collectivite.insee_code or "",
-            STATUS_LABELS.get(r.status, r.status),
+            r.status_label,
             r.created_at,
             r.registered_at,
             FUNDING_LABELS.get(r.funding, r.funding),
@@ -213,5 +213,5 @@ def commune_year(body_id: int, year: int) -> Iterator[tuple]:
             _number(r.dife_amount),
             _number(share),
             _number(r.leave_days, 1),
-            STATUS_LABELS.get(r.status, r.status),
+            r.status_label,
         )

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.common.clock import utcnow
 from portal.common.database import TimestampMixin, UTCDateTime
 from portal.extensions import db
-from portal.training.rules import FUNDING_LABELS, STATUS_LABELS, Funding, Status, agrement_valid
+from portal.training.rules import FUNDING_LABELS, Funding, Status, agrement_valid, status_label
 
 
 class TrainingBody(TimestampMixin, db.Model):
@@ -147,7 +147,9 @@ class Registration(TimestampMixin, db.Model):
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS.get(Status(self.status), self.status)
+        """Agrees with the élu ("Inscrite")."""
+        person = self.mandate.person if self.mandate is not None else None
+        return status_label(self.status, person.sex if person is not None else None)
 
     @property
     def funding_label(self) -> str:

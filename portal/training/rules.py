@@ -16,6 +16,8 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
+from portal.common.titles import agree
+
 LEAVE_DAYS_PER_MANDATE = Decimal(18)
 DIFE_PER_YEAR = Decimal(400)
 DIFE_CAP = Decimal(800)
@@ -41,6 +43,20 @@ STATUS_LABELS = {
     Status.PRESENT: "Présent",
     Status.ABSENT: "Absent",
 }
+
+# Said of the élu: agrees with him or her ("Inscrite", "Présente"); the others describe the registration.
+_AGREEING = frozenset({Status.REGISTERED, Status.CANCELLED, Status.PRESENT, Status.ABSENT})
+
+
+def status_label(status: str, sex: str | None = None) -> str:
+    """The label of a registration's status, agreeing with the élu: "Inscrit", "Inscrite", "En liste d'attente"."""
+    try:
+        key = Status(status)
+    except ValueError:
+        return status
+    label = STATUS_LABELS[key]
+    return agree(label, sex) if key in _AGREEING else label
+
 
 # A registration in one of these states occupies a seat of the session.
 SEAT_HOLDING = frozenset({Status.REGISTERED, Status.OFFERED, Status.PRESENT, Status.ABSENT})
@@ -305,6 +321,80 @@ def dife_acquired(*, mandate_start: date, today: date) -> Decimal:
     while years < 2 and add_years(mandate_start, years + 1) <= today:
         years += 1
     return min(DIFE_PER_YEAR * years, DIFE_CAP)
+
+
+def same_term(start: date, end: date | None, other_start: date, other_end: date | None) -> bool:
+    """Whether a mandate (``other_…``) of the same person overlaps this one (``start``–``end``) in time: their
+    registrations then count together for his rights (CGCT L2123-13: per élu, whatever his mandates)."""
+    return (other_end is None or other_end > start) and (end is None or other_start < end)
+
+
+@dataclass(frozen=True)
+class RegistrationFacts:
+    """What the rights of an élu need to know of one of his registrations (of the same term)."""
+
+    status: str
+    leave_days: Decimal
+    dife_amount: Decimal
+    session_day: date
+    hours: Decimal
+
+
+@dataclass(frozen=True)
+class RightsSummary:
+    hours_trained: Decimal
+    first_year: FirstYear
+    first_year_deadline: date
+    leave_days_taken: Decimal
+    leave_days_booked: Decimal
+    leave_days_left: Decimal
+    dife_acquired: Decimal
+    dife_used: Decimal
+
+    @property
+    def dife_estimate(self) -> Decimal:
+        """What is probably left on Mon Compte Élu: acquired less what the portal's registrations mobilise.
+        An estimate: the Caisse des dépôts holds the real balance (domain.md §4)."""
+        return max(min(self.dife_acquired, DIFE_CAP) - self.dife_used, Decimal(0))
+
+
+_BOOKED = (Status.REGISTERED, Status.OFFERED, Status.WAITING)
+
+
+def rights_summary(
+    *,
+    has_delegation: bool,
+    mandate_start: date,
+    spans: list[tuple[date, date | None]],
+    registrations: Iterable[RegistrationFacts],
+    today: date,
+) -> RightsSummary:
+    """An élu's training rights seen from one mandate: ``registrations`` are those of his mandates of the same
+    term (:func:`same_term`), ``spans`` all his mandates (DIFE runs from those held without a break).
+
+    Training leave left: 18 days less the days taken (present) and booked (registered, offered, waiting); DIFE:
+    :func:`dife_acquired` from :func:`held_since`, less what present and booked registrations mobilise."""
+    registrations = list(registrations)
+    present = [r for r in registrations if r.status == Status.PRESENT]
+    booked = [r for r in registrations if r.status in _BOOKED]
+    first_year, deadline = first_year_training(
+        has_delegation=has_delegation,
+        mandate_start=mandate_start,
+        today=today,
+        trained_in_first_year=any(mandate_start <= r.session_day < add_years(mandate_start, 1) for r in present),
+    )
+    taken = sum((r.leave_days for r in present), Decimal(0))
+    planned = sum((r.leave_days for r in booked), Decimal(0))
+    return RightsSummary(
+        hours_trained=sum((r.hours for r in present), Decimal(0)),
+        first_year=first_year,
+        first_year_deadline=deadline,
+        leave_days_taken=taken,
+        leave_days_booked=planned,
+        leave_days_left=max(LEAVE_DAYS_PER_MANDATE - taken - planned, Decimal(0)),
+        dife_acquired=dife_acquired(mandate_start=held_since(spans, mandate_start), today=today),
+        dife_used=sum((r.dife_amount for r in present + booked), Decimal(0)),
+    )
 
 
 def budget_bounds(max_indemnities: Decimal) -> tuple[Decimal, Decimal]:

@@ -27,8 +27,9 @@ from portal.common.clock import PARIS, paris_today, utcnow
 from portal.common.errors import ConflictError, DomainError
 from portal.common.inputs import year_problem
 from portal.common.jobs import enqueue_after_commit
+from portal.common.titles import agree, salutation
 from portal.extensions import db
-from portal.notifications.services import notify
+from portal.notifications.services import notify_person, person_recipients
 from portal.registry.kinds import Kind
 from portal.registry.models import Collectivite
 from portal.training import calendar, rules
@@ -56,8 +57,14 @@ def can_act_for(user, mandate: Mandate) -> bool:
 
 
 def mandates_for(user) -> Select:
-    """The élus ``user`` may register, as a select of their current Mandate."""
-    statement = select(Mandate).join(Mandate.user).where(User.active.is_(True), Mandate.end_date.is_(None))
+    """The élus ``user`` may register, as a select of their current Mandate (joined to its Person and, when he
+    has one, his account): with or without an account, except those whose account was deactivated."""
+    statement = (
+        select(Mandate)
+        .join(Mandate.person)
+        .outerjoin(Mandate.user)
+        .where(Mandate.end_date.is_(None), or_(User.id.is_(None), User.active.is_(True)))
+    )
     if user.role == Role.STAFF:
         return statement
     if user.role == Role.ELU:
@@ -609,7 +616,8 @@ def register(
     )
     if already is not None:
         raise ConflictError(
-            f"{mandate.person.full_name} est déjà inscrit(e) à cette session ({already.status_label.lower()})."
+            f"{mandate.person.full_name} est déjà {agree('inscrit', mandate.person.sex)} à cette session "
+            f"({already.status_label.lower()})."
         )
     counts = roster(session.id)
     status = rules.status_for_request(
@@ -657,7 +665,9 @@ def register(
             db.session.add(registration)
             db.session.flush()
     except IntegrityError as exc:  # the unique index: a duplicate that slipped past the check
-        raise ConflictError(f"{mandate.person.full_name} est déjà inscrit(e) à cette session.") from exc
+        raise ConflictError(
+            f"{mandate.person.full_name} est déjà {agree('inscrit', mandate.person.sex)} à cette session."
+        ) from exc
     registration.session = session
     on_behalf = "" if mandate.person_id == actor.person_id else f" par {actor.full_name}"
     audit.record(
@@ -919,6 +929,17 @@ class Rights:
         return rules.FIRST_YEAR_LABELS[self.first_year].format(deadline=f"{self.first_year_deadline:%d/%m/%Y}")
 
 
+def _facts(registration: Registration) -> rules.RegistrationFacts:
+    session = registration.session
+    return rules.RegistrationFacts(
+        status=registration.status,
+        leave_days=registration.leave_days or Decimal(0),
+        dife_amount=registration.dife_amount or Decimal(0),
+        session_day=session.starts_at.astimezone(PARIS).date(),
+        hours=session.hours,
+    )
+
+
 def rights_for(mandate: Mandate, today: date | None = None) -> Rights:
     """The élu's rights seen from ``mandate``: they follow the person across the mandates of the term
     (:func:`term_mandate_ids`); the first-year training is that of this mandate's term."""
@@ -937,32 +958,82 @@ def rights_for(mandate: Mandate, today: date | None = None) -> Rights:
     spans = db.session.execute(
         select(Mandate.start_date, Mandate.end_date).where(Mandate.person_id == mandate.person_id)
     ).all()
-    dife_start = rules.held_since([tuple(span) for span in spans], mandate.start_date)
-    present = [r for r in registrations if r.status == Status.PRESENT]
-    booked = [r for r in registrations if r.status in (Status.REGISTERED, Status.OFFERED, Status.WAITING)]
-    start = mandate.start_date
-    first_year, deadline = rules.first_year_training(
+    summary = rules.rights_summary(
         has_delegation=mandate.has_delegation,
-        mandate_start=start,
+        mandate_start=mandate.start_date,
+        spans=[tuple(span) for span in spans],
+        registrations=[_facts(r) for r in registrations],
         today=today,
-        trained_in_first_year=any(
-            start <= r.session.starts_at.astimezone(PARIS).date() < rules.add_years(start, 1) for r in present
-        ),
     )
-    taken = sum((r.leave_days for r in present), Decimal(0))
-    planned = sum((r.leave_days for r in booked), Decimal(0))
     return Rights(
         mandate=mandate,
         registrations=registrations,
-        hours_trained=sum((r.session.hours for r in present), Decimal(0)),
-        first_year=first_year,
-        first_year_deadline=deadline,
-        leave_days_taken=taken,
-        leave_days_booked=planned,
-        leave_days_left=max(rules.LEAVE_DAYS_PER_MANDATE - taken - planned, Decimal(0)),
-        dife_acquired=rules.dife_acquired(mandate_start=dife_start, today=today),
-        dife_used=sum((r.dife_amount for r in present + booked), Decimal(0)),
+        hours_trained=summary.hours_trained,
+        first_year=summary.first_year,
+        first_year_deadline=summary.first_year_deadline,
+        leave_days_taken=summary.leave_days_taken,
+        leave_days_booked=summary.leave_days_booked,
+        leave_days_left=summary.leave_days_left,
+        dife_acquired=summary.dife_acquired,
+        dife_used=summary.dife_used,
     )
+
+
+def rights_of_many(mandates: list[Mandate], today: date | None = None) -> dict[int, rules.RightsSummary]:
+    """The rights of many élus at once (a council), mandate id -> summary, computed as :func:`rights_for` does
+    (:func:`rules.rights_summary`) in two queries whatever their number: their persons' mandates, then the
+    registrations of those mandates."""
+    today = today or paris_today()
+    if not mandates:
+        return {}
+    spans_by_person: dict[int, list[tuple[int, date, date | None]]] = {}
+    for row in db.session.execute(
+        select(Mandate.id, Mandate.person_id, Mandate.start_date, Mandate.end_date).where(
+            Mandate.person_id.in_({m.person_id for m in mandates})
+        )
+    ):
+        spans_by_person.setdefault(row.person_id, []).append((row.id, row.start_date, row.end_date))
+    facts: dict[int, list[rules.RegistrationFacts]] = {}
+    mandate_ids = [mid for spans in spans_by_person.values() for mid, _start, _end in spans]
+    for row in db.session.execute(
+        select(
+            Registration.mandate_id,
+            Registration.status,
+            Registration.leave_days,
+            Registration.dife_amount,
+            TrainingSession.starts_at,
+            Training.duration_hours,
+        )
+        .join(TrainingSession, Registration.session_id == TrainingSession.id)
+        .join(Training, TrainingSession.training_id == Training.id)
+        .where(Registration.mandate_id.in_(mandate_ids), Registration.status != Status.CANCELLED)
+    ):
+        facts.setdefault(row.mandate_id, []).append(
+            rules.RegistrationFacts(
+                status=row.status,
+                leave_days=row.leave_days or Decimal(0),
+                dife_amount=row.dife_amount or Decimal(0),
+                session_day=row.starts_at.astimezone(PARIS).date(),
+                hours=row.duration_hours,
+            )
+        )
+    result = {}
+    for mandate in mandates:
+        spans = spans_by_person.get(mandate.person_id, [])
+        pooled = [
+            fact
+            for mid, start, end in spans
+            if rules.same_term(mandate.start_date, mandate.end_date, start, end)
+            for fact in facts.get(mid, [])
+        ]
+        result[mandate.id] = rules.rights_summary(
+            has_delegation=mandate.has_delegation,
+            mandate_start=mandate.start_date,
+            spans=[(start, end) for _mid, start, end in spans],
+            registrations=pooled,
+            today=today,
+        )
+    return result
 
 
 @dataclass
@@ -1027,10 +1098,10 @@ def commune_year(body: Collectivite, year: int) -> CommuneYear:
     latest: dict[int, Mandate] = {}
     for m in db.session.scalars(
         select(Mandate)
-        .join(Mandate.user)
-        .options(contains_eager(Mandate.user))
+        .join(Mandate.person)
+        .options(contains_eager(Mandate.person))
         .where(Mandate.collectivite_id == body.id, or_(Mandate.end_date.is_(None), Mandate.end_date > date(year, 1, 1)))
-        .order_by(User.full_name, Mandate.id)
+        .order_by(Person.family_name, Person.given_name, Mandate.id)
     ):
         latest[m.person_id] = m
     mandates = list(latest.values())
@@ -1116,18 +1187,25 @@ def _link(registration: Registration) -> str:
 
 
 def _notify(registration: Registration, title: str, body: str, attachments=()) -> None:
-    notify(
-        registration.mandate.user,
+    """Tell the élu, with or without an account: his account, else the contact address his secretary entered,
+    else the secretaries of his collectivité (``notifications.notify_person``)."""
+    mandate = registration.mandate
+    person = mandate.person
+    notify_person(
+        person,
+        collectivite_id=registration.collectivite_id,
         category=CATEGORY,
         title=f"{title} — {registration.session.training.title}",
         body=body,
         link=_link(registration),
+        salutation=salutation(mandate.function, person.sex, person.full_name),
+        description=f"{person.full_name}, {mandate.function_label} ({mandate.collectivite.name})",
         attachments=list(attachments),
     )
 
 
 def invitation_for(registration: Registration) -> calendar.Invitation:
-    session, user = registration.session, registration.mandate.user
+    session, person = registration.session, registration.mandate.person
     sender = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
     training = session.training
     return calendar.Invitation(
@@ -1143,8 +1221,9 @@ def invitation_for(registration: Registration) -> calendar.Invitation:
         location=_location(session),
         organizer_name=current_app.config["TRAINING_ORGANISER_NAME"],
         organizer_email=sender,
-        attendee_name=user.full_name,
-        attendee_email=user.email,
+        attendee_name=person.full_name,
+        # His own address, else the one his messages go to (his secretary's), else the organiser's.
+        attendee_email=person_recipients(person, registration.collectivite_id).email or sender,
         url=current_app.config["PORTAL_BASE_URL"].rstrip("/") + _link(registration),
     )
 

@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
-from portal.accounts.models import Mandate, User
+from portal.accounts.models import Mandate, Person
 from portal.common import exports
 from portal.common.auth import get_managed_collectivite_or_404, staff_required
 from portal.common.clock import PARIS, paris_today, utcnow
@@ -107,8 +107,10 @@ def _staff_search() -> str:
 
 
 def _registration_form(session: TrainingSession) -> RegistrationForm | None:
-    # mandates_for joins the user: load it with the mandate (one query, not one per élu in the list).
-    statement = services.mandates_for(current_user).options(contains_eager(Mandate.user))
+    # mandates_for joins the person and his account, if any: load them with the mandate (one query for the list).
+    statement = services.mandates_for(current_user).options(
+        contains_eager(Mandate.person), contains_eager(Mandate.user)
+    )
     if current_user.is_staff:
         # Staff may register any élu of the country: never a list of them all, but the élu posted, or those
         # of the communes matching a search by name or INSEE code.
@@ -128,12 +130,12 @@ def _registration_form(session: TrainingSession) -> RegistrationForm | None:
             )
         else:
             return None
-    mandates = list(db.session.scalars(statement.order_by(User.full_name)))
+    mandates = list(db.session.scalars(statement.order_by(Person.family_name, Person.given_name, Mandate.id)))
     if not mandates:
         return None
     form = RegistrationForm()
     form.mandate_id.choices = options(
-        [(m.id, f"{m.user.full_name} — {m.function_label}, {m.collectivite.name}") for m in mandates]
+        [(m.id, f"{m.person.full_name} — {m.function_label}, {m.collectivite.name}") for m in mandates]
     )
     if current_user.is_elu and request.method == "GET":
         form.mandate_id.data = mandates[0].id
@@ -542,13 +544,13 @@ def _attendees(training_session: TrainingSession) -> list[Registration]:
         db.session.scalars(
             select(Registration)
             .join(Registration.mandate)
-            .join(Mandate.user)
+            .join(Mandate.person)
             .where(
                 Registration.session_id == training_session.id,
                 Registration.status.in_([Status.REGISTERED, Status.PRESENT, Status.ABSENT]),
             )
-            .options(contains_eager(Registration.mandate).contains_eager(Mandate.user))
-            .order_by(User.full_name, Registration.id)
+            .options(contains_eager(Registration.mandate).contains_eager(Mandate.person))
+            .order_by(Person.family_name, Person.given_name, Registration.id)
         )
     )
 

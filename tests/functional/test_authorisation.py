@@ -23,6 +23,7 @@ def world(app):
     commune_a = factories.collectivite("Commune A")
     commune_b = factories.collectivite("Commune B")
     ccas_b = factories.collectivite("CCAS de B", "ccas", parent=commune_b)
+    person_a = factories.person(commune_a, "Anne", "Roux", sex="F", function="maire")
     users = {
         "staff": factories.user("staff", email="staff@cdg47.fr"),
         "secretary_a": factories.user("secretary", email="sec.a@mairie.fr", collectivites=[commune_a]),
@@ -44,6 +45,7 @@ def world(app):
         "users": users,
         "notification_b": notification_b,
         "email": email,
+        "person_a": person_a,
     }
 
 
@@ -213,3 +215,27 @@ def test_proconnect_routes_do_not_exist_unless_configured(client, auth, world):
         auth.login(email)
         assert {url: client.get(url).status_code for url in urls} == dict.fromkeys(urls, 404)
         auth.logout()
+
+
+def test_council_pages(client, auth, world):
+    """A collectivité's élus: its secretaries and staff; anyone else 404, reading or writing."""
+    a, person = world["a"].id, world["person_a"].id
+    pages = [f"/collectivites/{a}/elus", f"/collectivites/{a}/elus/{person}"]
+    posts = [f"/collectivites/{a}/elus/{person}", f"/collectivites/{a}/elus/{person}/invitation"]
+    posts.append(f"/collectivites/{a}/elus/{person}/inscription")
+    expected = {
+        "staff@cdg47.fr": (200, 302),
+        "sec.a@mairie.fr": (200, 200),
+        "sec.b@mairie.fr": (404, 200),  # her own entry page, without commune A
+        "elu.a@mairie.fr": (404, 404),  # an élu sees only himself (his own rights page)
+    }
+    for email, (page_code, entry_code) in expected.items():
+        auth.login(email)
+        assert {url: client.get(url).status_code for url in pages} == dict.fromkeys(pages, page_code), email
+        assert client.get("/conseils").status_code == entry_code, email
+        if page_code == 404:
+            token = csrf_from(client.get("/mon-profil").get_data(as_text=True))
+            codes = {url: client.post(url, data={"csrf_token": token}).status_code for url in posts}
+            assert codes == dict.fromkeys(posts, 404), email
+        auth.logout()
+    assert client.get(pages[0]).status_code == 302  # anonymous: to the login page

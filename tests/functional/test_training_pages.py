@@ -728,7 +728,7 @@ def test_registration_refusals_in_french(client, auth, world):
         "Cette session a déjà commencé ou est passée : l'inscription n'est plus possible.",
     )
     registration_refused(
-        client, auth, world.session, world.mandate_a, f"{NAMES[ELU_A]} est déjà inscrit(e) à cette session (inscrit)."
+        client, auth, world.session, world.mandate_a, f"{NAMES[ELU_A]} est déjà inscrit à cette session (inscrit)."
     )
     for name, label in (
         ("travel_cost", "Frais de déplacement et de séjour prévus (€)"),

@@ -179,3 +179,17 @@ def test_departement_codes_and_summary():
     assert rules.summary_text(created=0, updated=1, ended=2, unchanged=1500, rejected=1) == (
         "0 élu créé, 1 mis à jour, 2 mandats terminés, 1\u202f500 inchangés, 1 ligne rejetée."
     )
+
+
+def test_council_in_the_order_of_the_table():
+    members = [
+        ("conseiller", None, "Élie", "Zoé"),
+        ("adjoint", 2, "Bernard", "Paul"),
+        ("conseiller", None, "écuyer", "Anne"),
+        ("maire", None, "Zola", "Jean"),
+        ("adjoint", None, "Abel", "Luc"),
+        ("adjoint", 1, "Roux", "Marie"),
+        ("conseiller", None, "Durand", "Léa"),
+    ]
+    ordered = sorted(members, key=lambda m: rules.council_order(*m))
+    assert [m[2] for m in ordered] == ["Zola", "Roux", "Bernard", "Abel", "Durand", "écuyer", "Élie"]
