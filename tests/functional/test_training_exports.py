@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
@@ -18,7 +19,12 @@ from portal.training import services
 from portal.training.models import TrainingSession
 from tests import factories
 
-NEXT = date.today().year + 1
+# The "march" session is two months ahead: within the first year of a mandate that starts today (so that a
+# delegated élu's registration counts as first-year training) whatever the date the suite runs on.
+_TODAY = date.today()
+_MARCH_DAY = _TODAY + timedelta(days=60)
+MARCH_START = datetime(_MARCH_DAY.year, _MARCH_DAY.month, _MARCH_DAY.day, 8, 0, tzinfo=UTC)
+NEXT = MARCH_START.year
 STAFF, SEC_A, ELU_A = "staff@cdg47.fr", "sec.a@mairie.fr", "elu.a@mairie.fr"
 
 
@@ -32,7 +38,7 @@ def world(app):
     elu_a2 = factories.elu(a, "Paul Laffitte")
     elu_b = factories.elu(b, "Marc Pujols")
     training = factories.training()
-    march = factories.training_session(training, starts_at=datetime(NEXT, 3, 12, 8, 0, tzinfo=UTC), capacity=2)
+    march = factories.training_session(training, starts_at=MARCH_START, capacity=2)
     june = factories.training_session(training, starts_at=datetime(NEXT + 1, 6, 2, 7, 0, tzinfo=UTC))
     for elu in (elu_a, elu_b, elu_a2):  # the third waits
         services.register(march, elu.mandate, elu, services.RegistrationInput(travel_cost=12))
@@ -108,7 +114,7 @@ def test_staff_export_respects_the_filters(client, auth, world):
     assert {r["N° session"] for r in march} == {str(world["march"])} and len(march) == 3
     first = march[0]
     assert (first["Formation"], first["Heures"], first["Part commune (€)"]) == ("Élu Numérique Rural", "7,0", "162,00")
-    assert first["Début"] == f"12/03/{NEXT} 09:00"  # Paris time
+    assert first["Début"] == MARCH_START.astimezone(ZoneInfo("Europe/Paris")).strftime("%d/%m/%Y %H:%M")
     assert first["Délégation"] == "oui" and first["Place obtenue le"]
     waiting = read_csv(client.get(f"/formations/inscriptions.csv?annee={NEXT}&statut=waiting"))
     assert [(r["Élu"], r["Statut"], r["Place obtenue le"]) for r in waiting] == [
@@ -116,7 +122,7 @@ def test_staff_export_respects_the_filters(client, auth, world):
     ]
     pujols = read_csv(client.get(f"/formations/inscriptions.csv?collectivite={world['b'].id}"))
     assert [r["N° session"] for r in pujols] == [str(world["march"]), str(world["june"])]
-    assert read_csv(client.get(f"/formations/inscriptions.csv?annee={NEXT + 4}")) == []  # the portal's last year
+    assert read_csv(client.get(f"/formations/inscriptions.csv?annee={_TODAY.year + 5}")) == []  # the portal's last year
 
     sheet = read_xlsx(client.get(f"/formations/inscriptions.xlsx?annee={NEXT + 1}&statut=registered"))
     assert tuple(sheet[0]) == training_exports.REGISTRATIONS_HEADER
