@@ -69,6 +69,7 @@ def register_blueprints(app: Flask) -> None:
     # a 404, not a 500.
     app.url_map.converters["int"] = BoundedIntegerConverter
     app.url_map.converters["year"] = YearConverter
+    from portal.accounts.import_views import bp as account_import_bp
     from portal.accounts.views import bp as accounts_bp
     from portal.affiliation.views import bp as affiliation_bp
     from portal.audit.views import bp as audit_bp
@@ -97,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
         training_bp,
         training_commune_bp,
         people_bp,
+        account_import_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

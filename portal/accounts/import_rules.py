@@ -589,6 +589,10 @@ def summary_text(counts: Counts, *, planned: bool = False) -> str:
     return ", ".join(parts) + "."
 
 
+def progress_text(done: int, total: int) -> str:
+    return f"{_count(done, 'ligne traitée', 'lignes traitées')} sur {total:,}.".replace(",", "\u202f")
+
+
 def plan_digest(decisions: Iterable[Decision]) -> str:
     """A fingerprint of what the dry run showed: the confirmation is refused if the import would now do
     something else (the file, the registry or the accounts changed in between)."""

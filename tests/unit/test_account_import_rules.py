@@ -267,3 +267,9 @@ def test_summary_and_digest():
     one = [decide(LINE, FOUND, None, ["47"])]
     other = [decide(LINE, FOUND, AccountRef(7, "secretary", True, frozenset({1})), ["47"])]
     assert rules.plan_digest(one) == rules.plan_digest(list(one)) != rules.plan_digest(other)
+
+
+def test_progress_text_agrees_in_french():
+    assert rules.progress_text(0, 16) == "0 ligne traitée sur 16."
+    assert rules.progress_text(1, 1) == "1 ligne traitée sur 1."
+    assert rules.progress_text(1200, 2000) == "1\u202f200 lignes traitées sur 2\u202f000."
