@@ -268,3 +268,9 @@ def test_the_progress_page_refreshes_itself_while_the_job_waits(client, auth, wo
         "text": "0 ligne traitée sur 16.",
     }
     assert client.get("/comptes/import/999999").status_code == 404
+
+
+def test_anonymous_visitors_are_sent_to_the_login_page(client, world):
+    for url in ("/comptes/import", "/comptes/import/1", "/comptes/import/1/etat"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/connexion" in response.headers["Location"]

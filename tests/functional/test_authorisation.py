@@ -103,12 +103,17 @@ def test_staff_pages_are_refused_to_other_roles(client, auth, world, role_email)
         "/journal",
         "/envois",
         "/elus/import",
+        "/comptes/import",
+        "/comptes/import/1",
+        "/comptes/import/1/etat",
     ]
     codes = get_codes(client, auth, role_email, urls)
     assert codes == dict.fromkeys(urls, 403)
     profile = client.get("/mon-profil").get_data(as_text=True)
     confirm = client.post("/elus/import/confirmer", data={"csrf_token": csrf_from(profile)})
     assert confirm.status_code == 403
+    for url in ("/comptes/import", "/comptes/import/confirmer"):
+        assert client.post(url, data={"csrf_token": csrf_from(profile)}).status_code == 403
     page = client.get("/mon-profil")
     retry = client.post(
         f"/envois/{world['email'].id}/relancer", data={"csrf_token": csrf_from(page.get_data(as_text=True))}
@@ -127,9 +132,20 @@ def test_staff_pages_for_staff(client, auth, world):
         "/affiliation/decisions/999999",
         "/affiliation/collectivites/999999/volontaire",
         "/elus/import",
+        "/comptes/import",
+        "/comptes/import/999999",
+        "/comptes/import/999999/etat",
     ]
     codes = get_codes(client, auth, "staff@cdg47.fr", urls)
-    assert codes == {**dict.fromkeys(urls[:5], 200), urls[5]: 404, urls[6]: 404, urls[7]: 200}
+    assert codes == {
+        **dict.fromkeys(urls[:5], 200),
+        urls[5]: 404,
+        urls[6]: 404,
+        urls[7]: 200,
+        urls[8]: 200,
+        urls[9]: 404,
+        urls[10]: 404,
+    }
 
 
 def test_notifications_belong_to_their_user(client, auth, world):
