@@ -274,3 +274,18 @@ def test_anonymous_visitors_are_sent_to_the_login_page(client, world):
     for url in ("/comptes/import", "/comptes/import/1", "/comptes/import/1/etat"):
         response = client.get(url)
         assert response.status_code == 302 and "/connexion" in response.headers["Location"]
+
+
+def test_the_staff_dashboard_links_to_the_import(client, auth, world):
+    auth.login("staff@cdg47.fr")
+    assert 'href="/comptes/import">Importer des secrétaires</a>' in _text(client.get("/tableau-de-bord"))
+
+
+def test_an_xlsx_workbook_is_read_whatever_its_name(client, auth, world):
+    from tests.unit.test_account_import_rules import xlsx
+
+    auth.login("staff@cdg47.fr")
+    content = xlsx([["E-mail", "Prénom", "Nom", "SIREN"], ["claire@agme.fr", "Claire", "Dubois", 214700023]])
+    text = _text(upload(client, content, "secretaires.bin"))
+    assert "1 compte à créer, 0 compte à compléter, 0 inchangé, 0 ligne en erreur." in text
+    assert "<td>claire@agme.fr</td><td>Claire Dubois</td><td>Agmé (47002)</td>" in text
