@@ -74,6 +74,7 @@ def register_blueprints(app: Flask) -> None:
     app.url_map.converters["year"] = YearConverter
     from portal.access.views import bp as access_bp
     from portal.accounts.admin_views import bp as users_bp
+    from portal.accounts.import_views import bp as account_import_bp
     from portal.accounts.proconnect import bp as proconnect_bp
     from portal.accounts.views import bp as accounts_bp
     from portal.affiliation.views import bp as affiliation_bp
@@ -108,6 +109,7 @@ def register_blueprints(app: Flask) -> None:
         training_commune_bp,
         people_bp,
         councils_bp,
+        account_import_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -1,4 +1,4 @@
-"""Flask commands: ``registry import``, ``users create|invite|deactivate|reactivate``, ``demo load``,
+"""Flask commands: ``registry import``, ``users create|import|invite|deactivate|reactivate``, ``demo load``,
 ``outbox sweep``."""
 
 from __future__ import annotations
@@ -129,6 +129,67 @@ def users_invite(email):
         _fail(exc.message)
     db.session.commit()
     click.echo(f"Invitation envoyée à {user.email}.")
+
+
+@users_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Montre ce que ferait chaque ligne, sans rien enregistrer ni envoyer.")
+@click.option("--yes", is_flag=True, help="Importe sans demander confirmation quand des lignes sont en erreur.")
+def users_import(path: str, dry_run: bool, yes: bool):
+    """Importe des secrétaires de mairie depuis un fichier CSV ou XLSX (adresse, nom, codes INSEE ou SIREN) :
+    les nouvelles sont invitées par courriel, les autres rattachées aux collectivités qui leur manquent."""
+    from pathlib import Path
+
+    from portal.accounts import bulk_import
+    from portal.accounts import import_rules as rules
+    from portal.accounts.tasks import run_import
+
+    departements = current_app.config["CDG_DEPARTEMENTS"]
+    try:
+        with open(path, "rb") as stream:
+            table = bulk_import.read_upload(stream)
+        plan = bulk_import.preview(table, departements)
+    except rules.ImportFileError as exc:
+        _fail(f"{exc} Rien n'a été importé.")
+    db.session.rollback()
+    for decision in plan.decisions:
+        label = rules.PLANNED_LABELS[decision.outcome]
+        who = " — ".join(part for part in (decision.email, decision.full_name) if part)
+        click.echo(f"Ligne {decision.line} : {label} — {who}" + (f" : {decision.detail}" if decision.detail else ""))
+    click.echo(f"Simulation : {plan.summary()}")
+    counts = plan.counts
+    if dry_run:
+        click.echo("Simulation seulement : rien n'a été enregistré ni envoyé.")
+        return
+    if not (counts.created or counts.added):
+        click.echo("Rien à importer.")
+        return
+    if counts.errors and not yes:
+        click.confirm("Les lignes en erreur seront ignorées. Importer les autres ?", abort=True)
+    try:
+        # Run here, in this process, rather than by a worker: the command shows the progress and ends with the
+        # result.
+        job = bulk_import.start_import(
+            table,
+            filename=Path(path).name,
+            upload_token=bulk_import.new_upload_token(),
+            expected_digest=plan.digest,
+            departements=departements,
+            actor=None,
+            publish=False,
+        )
+    except DomainError as exc:
+        _fail(exc.message)
+    job_id = job.id
+    db.session.commit()
+    with click.progressbar(length=job.total, label="Import", show_pos=True, file=sys.stderr) as bar:
+        outcome = run_import(job_id, on_line=lambda: bar.update(1))
+    counts = bulk_import.result_counts(job_id)
+    if outcome != "done":
+        from portal.accounts.import_models import AccountImport
+
+        _fail(db.session.get(AccountImport, job_id).error or "l'import ne s'est pas terminé.")
+    click.echo(f"Terminé : {rules.summary_text(counts)}")
 
 
 def _revoked_tokens(count: int) -> str:

@@ -156,12 +156,19 @@ def build_config(instance_path: str | os.PathLike, environ=None) -> dict:
     broker_url = environ.get("CELERY_BROKER_URL") or f"sqla+sqlite:///{instance / 'celery-broker.sqlite3'}"
     secure_cookies = _bool(environ.get("SESSION_COOKIE_SECURE"), default=env == "production")
     max_upload_mb = _int(environ, "CONVENTION_MAX_UPLOAD_MB", 10)
+    # Files of accounts to import (secretaries): issue 14 refuses them above 20 MB.
+    import_max_mb = _positive_int(environ, "IMPORT_MAX_UPLOAD_MB", 20)
     # A request body may hold the largest upload plus the form around it (boundaries, CSRF token, fields).
-    max_request_mb = _int(environ, "PORTAL_MAX_REQUEST_MB", max_upload_mb + 1)
+    max_request_mb = _int(environ, "PORTAL_MAX_REQUEST_MB", max(max_upload_mb, import_max_mb) + 1)
     if max_request_mb <= max_upload_mb:
         raise ConfigurationError(
             f"PORTAL_MAX_REQUEST_MB ({max_request_mb}) doit dépasser CONVENTION_MAX_UPLOAD_MB ({max_upload_mb}) : "
             "sinon les plus gros documents autorisés seraient refusés."
+        )
+    if max_request_mb <= import_max_mb:
+        raise ConfigurationError(
+            f"PORTAL_MAX_REQUEST_MB ({max_request_mb}) doit dépasser IMPORT_MAX_UPLOAD_MB ({import_max_mb}) : "
+            "sinon les plus gros fichiers à importer autorisés seraient refusés."
         )
 
     return {
@@ -223,6 +230,7 @@ def build_config(instance_path: str | os.PathLike, environ=None) -> dict:
         # Partner conventions: alert delay before a deadline (days), maximum size of an attached document (MB).
         "CONVENTION_ALERT_DAYS": _int(environ, "CONVENTION_ALERT_DAYS", 90),
         "CONVENTION_MAX_UPLOAD_MB": max_upload_mb,
+        "IMPORT_MAX_UPLOAD_MB": import_max_mb,
         # Training of élus: hours to confirm a freed seat, name shown as organiser of the invitations.
         "TRAINING_OFFER_HOURS": _int(environ, "TRAINING_OFFER_HOURS", 48),
         "TRAINING_ORGANISER_NAME": environ.get("TRAINING_ORGANISER_NAME") or "CDG 47 — Formation des élus",

@@ -1,6 +1,7 @@
 """Imports every model so that SQLAlchemy and Alembic see the whole schema."""
 
 from portal.access.models import AccessRequest  # noqa: F401
+from portal.accounts.import_models import AccountImport, AccountImportResult  # noqa: F401
 from portal.accounts.models import Mandate, ThrottleCounter, User, secretary_collectivite  # noqa: F401
 from portal.affiliation.models import AffiliationDecision, AffiliationStatusChange  # noqa: F401
 from portal.api.models import ApiToken  # noqa: F401

@@ -3,7 +3,7 @@ each is idempotent (the outbox sweep takes rows with SKIP LOCKED and the send cl
 jobs are claimed by a guarded UPDATE; the daily subscription job moves only what is due; applying due
 statuses recomputes them from the history; training offers, reminders
 and attestations are guarded by the registration's own state; purging expired throttle counters skips
-the rows a login holds)."""
+the rows a login holds; imports of secretaries are claimed by a guarded UPDATE)."""
 
 from __future__ import annotations
 
@@ -45,6 +45,12 @@ def build_schedule(config) -> dict:
         "affiliation-apply-due-changes": {
             "task": "affiliation.apply_due_changes",
             "schedule": crontab(hour=2, minute=15),
+        },
+        # Imports of secretaries whose message was lost (broker down at commit time) or whose worker died;
+        # each is claimed, so run once.
+        "accounts-sweep-imports": {
+            "task": "accounts.sweep_imports",
+            "schedule": float(config["OUTBOX_SWEEP_SECONDS"]),
         },
         # Throttle counters whose window is over count nothing any more.
         "accounts-purge-throttle-counters": {

@@ -349,8 +349,11 @@ def collectivites_for_codes(text: str) -> list[Collectivite]:
     return found
 
 
-def set_collectivites(user: User, collectivites: list[Collectivite], actor: User | None = None) -> tuple[list, list]:
-    """Attach a secretary to exactly ``collectivites``; returns the bodies added and removed (audited)."""
+def set_collectivites(
+    user: User, collectivites: list[Collectivite], actor: User | None = None, *, context: dict | None = None
+) -> tuple[list, list]:
+    """Attach a secretary to exactly ``collectivites``; returns the bodies added and removed (audited, with
+    ``context`` in the event's details: the import that made the change, for instance)."""
     if user.role != Role.SECRETARY:
         raise DomainError(
             "Seul le compte d'une secrétaire de mairie est rattaché à des collectivités.", "collectivites"
@@ -372,7 +375,7 @@ def set_collectivites(user: User, collectivites: list[Collectivite], actor: User
         f"Collectivités du compte {user.email} : {' ; '.join(parts)}",
         actor=actor,
         obj=user,
-        details={"added": [c.code for c in added], "removed": [c.code for c in removed]},
+        details={"added": [c.code for c in added], "removed": [c.code for c in removed], **(context or {})},
     )
     return added, removed
 

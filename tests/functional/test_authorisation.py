@@ -109,12 +109,17 @@ def test_staff_pages_are_refused_to_other_roles(client, auth, world, role_email)
         "/comptes/nouveau",
         f"/comptes/{world['users']['secretary_a'].id}",
         "/demandes-d-acces/",
+        "/comptes/import",
+        "/comptes/import/1",
+        "/comptes/import/1/etat",
     ]
     codes = get_codes(client, auth, role_email, urls)
     assert codes == dict.fromkeys(urls, 403)
     profile = client.get("/mon-profil").get_data(as_text=True)
     confirm = client.post("/elus/import/confirmer", data={"csrf_token": csrf_from(profile)})
     assert confirm.status_code == 403
+    for url in ("/comptes/import", "/comptes/import/confirmer"):
+        assert client.post(url, data={"csrf_token": csrf_from(profile)}).status_code == 403
     page = client.get("/mon-profil")
     retry = client.post(
         f"/envois/{world['email'].id}/relancer", data={"csrf_token": csrf_from(page.get_data(as_text=True))}
@@ -138,6 +143,9 @@ def test_staff_pages_for_staff(client, auth, world):
         "/comptes/999999",
         "/demandes-d-acces/",
         "/demandes-d-acces/999999",
+        "/comptes/import",
+        "/comptes/import/999999",
+        "/comptes/import/999999/etat",
     ]
     codes = get_codes(client, auth, "staff@cdg47.fr", urls)
     assert codes == {
@@ -150,6 +158,9 @@ def test_staff_pages_for_staff(client, auth, world):
         urls[10]: 404,
         urls[11]: 200,
         urls[12]: 404,
+        urls[13]: 200,
+        urls[14]: 404,
+        urls[15]: 404,
     }
 
 

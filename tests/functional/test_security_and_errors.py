@@ -126,7 +126,8 @@ def multipart_body(size: int) -> LazyBody:
 
 
 def test_max_content_length_comes_from_the_configuration(app):
-    assert app.config["MAX_CONTENT_LENGTH"] == (app.config["CONVENTION_MAX_UPLOAD_MB"] + 1) * MB
+    largest = max(app.config["CONVENTION_MAX_UPLOAD_MB"], app.config["IMPORT_MAX_UPLOAD_MB"])
+    assert app.config["MAX_CONTENT_LENGTH"] == (largest + 1) * MB
 
 
 def test_an_anonymous_30_mb_post_is_refused_at_once_in_french(client):

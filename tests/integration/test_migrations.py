@@ -186,7 +186,7 @@ def test_accounts_links_keep_every_account_active_and_refuse_to_go_back_over_an_
         db.session.commit()
         db.session.remove()
         downgrade(revision="0009")
-        upgrade()
+        upgrade(revision="0010")  # the revision under test: the refused downgrade below stops at it
         users = db.session.scalars(select(User)).all()
         assert users and {user.status for user in users} == {AccountStatus.ACTIVE}
         create_user(email="invitee@mairie.fr", role="staff", full_name="Invitée")

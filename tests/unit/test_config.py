@@ -100,11 +100,15 @@ def test_embedded_broker_polling_interval(tmp_path):
 def test_request_size_follows_the_largest_upload_unless_set(tmp_path):
     mb = 1024 * 1024
     base = {"PORTAL_ENV": "development"}
-    assert build_config(tmp_path, base)["MAX_CONTENT_LENGTH"] == 11 * mb
-    assert build_config(tmp_path, {**base, "CONVENTION_MAX_UPLOAD_MB": "20"})["MAX_CONTENT_LENGTH"] == 21 * mb
+    # The largest upload is an import file (IMPORT_MAX_UPLOAD_MB, 20 MB) unless conventions allow more.
+    assert build_config(tmp_path, base)["MAX_CONTENT_LENGTH"] == 21 * mb
+    assert build_config(tmp_path, {**base, "CONVENTION_MAX_UPLOAD_MB": "30"})["MAX_CONTENT_LENGTH"] == 31 * mb
+    assert build_config(tmp_path, {**base, "IMPORT_MAX_UPLOAD_MB": "5"})["MAX_CONTENT_LENGTH"] == 11 * mb
     assert build_config(tmp_path, {**base, "PORTAL_MAX_REQUEST_MB": "25"})["MAX_CONTENT_LENGTH"] == 25 * mb
     with pytest.raises(ConfigurationError, match="PORTAL_MAX_REQUEST_MB"):
         build_config(tmp_path, {**base, "PORTAL_MAX_REQUEST_MB": "10"})
+    with pytest.raises(ConfigurationError, match="IMPORT_MAX_UPLOAD_MB"):
+        build_config(tmp_path, {**base, "PORTAL_MAX_REQUEST_MB": "15"})
     with pytest.raises(ConfigurationError, match="PORTAL_MAX_REQUEST_MB"):
         build_config(tmp_path, {**base, "PORTAL_MAX_REQUEST_MB": "beaucoup"})
 

@@ -19,3 +19,36 @@ document.addEventListener("DOMContentLoaded", function () {
     window.location.replace(follow.href);
   }
 });
+
+// The progress of a running job (an import): follow it without reloading the page; reload once it is finished,
+// to show its results. Without JavaScript the page refreshes itself (meta refresh in a noscript element).
+document.addEventListener("DOMContentLoaded", function () {
+  var box = document.querySelector("[data-progress-url]");
+  if (!box || !window.fetch) {
+    return;
+  }
+  var bar = box.querySelector("progress");
+  var status = box.querySelector("[data-progress-status]");
+  var text = box.querySelector("[data-progress-text]");
+  function poll() {
+    fetch(box.getAttribute("data-progress-url"), { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (state) {
+        if (!state) {
+          window.setTimeout(poll, 5000);
+          return;
+        }
+        if (state.finished) {
+          window.location.reload();
+          return;
+        }
+        bar.max = state.total || 1;
+        bar.value = state.total ? state.done : 1;
+        status.textContent = state.status_label;
+        text.textContent = state.text;
+        window.setTimeout(poll, 1000);
+      })
+      .catch(function () { window.setTimeout(poll, 5000); });
+  }
+  window.setTimeout(poll, 1000);
+});
