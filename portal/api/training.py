@@ -197,7 +197,7 @@ class RegistrationRequest(RequestModel):
     )
     part_dife: _number(0, 800, "Part DIFE en euros (financement both), deux décimales au plus.") = 0
     frais_deplacement: _number(0, 10_000, "Frais de déplacement et de séjour en euros, deux décimales au plus.") = 0
-    jours_conge: _number(0, 18, "Jours de congé de formation (18 par mandat), une décimale au plus.") = 0
+    jours_conge: _number(0, 24, "Jours de congé de formation (24 par mandat), une décimale au plus.") = 0
     liste_attente: bool = Field(
         True,
         strict=True,
@@ -431,7 +431,7 @@ def get_training_registration(user, registration_id: int):
     "d'attente (« liste_attente »: false : 409 plutôt que la liste d'attente). 404 pour un mandat que "
     "l'appelant ne peut pas inscrire ; 409 si l'élu est déjà inscrit ou si la session est complète sans liste "
     "d'attente ; 422 si l'inscription est fermée (date limite dépassée, session commencée, passée, annulée ou "
-    "non publiée) ou si une donnée est refusée (financement, congé de formation au-delà de 18 jours…).",
+    "non publiée) ou si une donnée est refusée (financement, congé de formation au-delà de 24 jours…).",
 )
 def register_to_training_session(user, session_id: int, body: RegistrationRequest):
     session = services.visible_session(user, session_id)

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal.common.auth import get_managed_collectivite_or_404, staff_required, visible_collectivites
-from portal.common.clock import utcnow
+from portal.common.clock import paris_today, utcnow
 from portal.common.errors import DomainError
 from portal.common.forms import options, show_domain_error
 from portal.common.titles import agree
@@ -30,7 +30,7 @@ from portal.people.rules import CHANGE_LABELS, RneFileError
 from portal.registry.models import Collectivite
 from portal.training import services as training_services
 from portal.training.models import TrainingSession
-from portal.training.rules import LEAVE_DAYS_PER_MANDATE, Status
+from portal.training.rules import Status, leave_days_ceiling
 
 bp = Blueprint("people", __name__, url_prefix="/elus")
 
@@ -165,7 +165,7 @@ def council(collectivite_id: int):
         body=body,
         members=services.council(body.id),
         invite_form=InviteForm(),
-        leave_days=LEAVE_DAYS_PER_MANDATE,
+        leave_days=leave_days_ceiling(paris_today()),
     )
 
 
@@ -185,7 +185,7 @@ def _render_member(body, mandate, contact_form=None, registration_form=None, sta
             contact_form=contact_form,
             invite_form=InviteForm(),
             registration_form=registration_form or _registration_form(),
-            leave_days=LEAVE_DAYS_PER_MANDATE,
+            leave_days=leave_days_ceiling(paris_today()),
         ),
         status,
     )

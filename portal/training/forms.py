@@ -154,8 +154,8 @@ class RegistrationForm(PortalForm):
         places=1,
         max_digits=4,
         default=Decimal("0"),
-        validators=[Optional(), NumberRange(min=0, max=18, message=_l("Entre 0 et 18 jours."))],
-        description=_l("Pour les élus salariés : 18 jours par mandat."),
+        validators=[Optional(), NumberRange(min=0, max=24, message=_l("Entre 0 et 24 jours."))],
+        description=_l("Pour les élus salariés ou agents publics : 24 jours pour toute la durée du mandat."),
     )
     submit = SubmitField(_l("Inscrire"))
 

@@ -2,9 +2,11 @@
 
 Legal sources (``shared/domain.md`` §4): CGCT L2123-12 to L2123-16 (law of 3 February 1992):
 - élus holding a délégation must be offered a training in the first year of their mandate;
-- élus who are employees get 18 days of training leave per mandate;
+- élus who are employees get 24 days of training leave per mandate (loi n° 2025-1249 of 22 December 2025,
+  art. 24, in force 24 December 2025; 18 before), counted per élu whatever the number of mandates he holds;
 - the training budget lies between 2 % and 20 % of the maximum indemnités de fonction;
-- DIFE: €400 per year of mandate, capped at €800;
+- DIFE: €400 credited at the start of each year of mandate, the balance capped at €800 (arrêté of 27 March
+  2023), per élu;
 - only bodies holding a ministry agrément (first 2 years, renewals 4 years) are eligible.
 """
 
@@ -16,9 +18,12 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
+from portal.common.formatting import days_fr, money_fr
 from portal.common.titles import agree
 
-LEAVE_DAYS_PER_MANDATE = Decimal(18)
+LEAVE_DAYS_PER_MANDATE = Decimal(24)
+LEAVE_DAYS_BEFORE_2025_LAW = Decimal(18)
+LEAVE_LAW_IN_FORCE = date(2025, 12, 24)  # loi n° 2025-1249, art. 24
 DIFE_PER_YEAR = Decimal(400)
 DIFE_CAP = Decimal(800)
 BUDGET_MIN_SHARE = Decimal("0.02")
@@ -286,15 +291,21 @@ def is_first_year_training(*, has_delegation: bool, mandate_start: date, session
     return has_delegation and mandate_start <= session_day < add_years(mandate_start, 1)
 
 
-def leave_days_problem(*, used: Decimal, requested: Decimal) -> str | None:
-    """Training leave is limited to 18 days per mandate."""
+def leave_days_ceiling(today: date) -> Decimal:
+    """Training-leave days per mandate on ``today``: 24 since loi n° 2025-1249 came into force, 18 before."""
+    return LEAVE_DAYS_PER_MANDATE if today >= LEAVE_LAW_IN_FORCE else LEAVE_DAYS_BEFORE_2025_LAW
+
+
+def leave_days_problem(*, used: Decimal, requested: Decimal, ceiling: Decimal = LEAVE_DAYS_PER_MANDATE) -> str | None:
+    """Training leave is limited to ``ceiling`` days per mandate, counted per élu (CGCT L2123-13)."""
     if requested < 0:
         return "Le nombre de jours de congé de formation ne peut pas être négatif."
-    if used + requested > LEAVE_DAYS_PER_MANDATE:
-        remaining = max(LEAVE_DAYS_PER_MANDATE - used, Decimal(0))
+    if used + requested > ceiling:
+        remaining = max(ceiling - used, Decimal(0))
+        left = f"il reste {days_fr(remaining)}" if remaining else "il ne reste aucun jour"
         return (
-            f"Congé de formation dépassé : {_days(used)} jour(s) déjà pris sur 18 pour ce mandat, "
-            f"il reste {_days(remaining)} jour(s)."
+            f"Congé de formation dépassé : {days_fr(used)} déjà pris ou réservés sur {days_fr(ceiling)} pour ce "
+            f"mandat ; {left}."
         )
     return None
 
@@ -315,12 +326,51 @@ def held_since(spans: list[tuple[date, date | None]], start: date) -> date:
     return since
 
 
-def dife_acquired(*, mandate_start: date, today: date) -> Decimal:
-    """DIFE rights acquired: €400 per full year of mandate, capped at €800."""
-    years = 0
-    while years < 2 and add_years(mandate_start, years + 1) <= today:
+def dife_credit_days(*, held_since: date, today: date) -> list[date]:
+    """The days the DIFE was credited up to ``today``: the start of each year of mandate (domain.md §4)."""
+    days, years = [], 0
+    while (day := add_years(held_since, years)) <= today:
+        days.append(day)
         years += 1
-    return min(DIFE_PER_YEAR * years, DIFE_CAP)
+    return days
+
+
+@dataclass(frozen=True)
+class DifeAccount:
+    credited: Decimal  # what was actually credited (a credit that would pass the cap adds only up to it)
+    used: Decimal
+    balance: Decimal
+
+
+def dife_account(*, held_since: date, spends: Iterable[tuple[date, Decimal]], today: date) -> DifeAccount:
+    """The DIFE balance an élu probably has on ``today``, replaying credits and spending in date order.
+
+    €400 is credited at the start of each year of mandate and the *balance* is capped at €800 (not what was ever
+    earned: an élu who spent €500 is credited again). ``spends`` are (day, amount) of the trainings it funds;
+    those still to come count from today, since the money is committed. An estimate: the Caisse des dépôts holds
+    the real balance in Mon Compte Élu."""
+    events = [(day, 0, DIFE_PER_YEAR) for day in dife_credit_days(held_since=held_since, today=today)]
+    events += [(min(day, today), 1, amount) for day, amount in spends if amount]
+    balance = credited = used = Decimal(0)
+    for _day, kind, amount in sorted(events, key=lambda e: (e[0], e[1])):
+        if kind == 0:
+            added = max(min(amount, DIFE_CAP - balance), Decimal(0))
+            balance += added
+            credited += added
+        else:
+            balance -= amount
+            used += amount
+    return DifeAccount(credited=credited, used=used, balance=max(balance, Decimal(0)))
+
+
+def dife_problem(*, requested: Decimal, balance: Decimal) -> str | None:
+    """A registration may not mobilise more DIFE than the élu's estimated balance."""
+    if requested > balance:
+        return (
+            f"Le DIFE demandé ({money_fr(requested)}) dépasse le solde estimé de l'élu "
+            f"({money_fr(balance)}). Vérifiez son solde sur Mon Compte Élu ou choisissez un financement mixte."
+        )
+    return None
 
 
 def same_term(start: date, end: date | None, other_start: date, other_end: date | None) -> bool:
@@ -348,14 +398,10 @@ class RightsSummary:
     leave_days_taken: Decimal
     leave_days_booked: Decimal
     leave_days_left: Decimal
+    leave_days_ceiling: Decimal
     dife_acquired: Decimal
     dife_used: Decimal
-
-    @property
-    def dife_estimate(self) -> Decimal:
-        """What is probably left on Mon Compte Élu: acquired less what the portal's registrations mobilise.
-        An estimate: the Caisse des dépôts holds the real balance (domain.md §4)."""
-        return max(min(self.dife_acquired, DIFE_CAP) - self.dife_used, Decimal(0))
+    dife_estimate: Decimal  # the balance probably left on Mon Compte Élu (:func:`dife_account`)
 
 
 _BOOKED = (Status.REGISTERED, Status.OFFERED, Status.WAITING)
@@ -372,8 +418,9 @@ def rights_summary(
     """An élu's training rights seen from one mandate: ``registrations`` are those of his mandates of the same
     term (:func:`same_term`), ``spans`` all his mandates (DIFE runs from those held without a break).
 
-    Training leave left: 18 days less the days taken (present) and booked (registered, offered, waiting); DIFE:
-    :func:`dife_acquired` from :func:`held_since`, less what present and booked registrations mobilise."""
+    Training leave left: the ceiling (:func:`leave_days_ceiling`) less the days taken (present) and booked
+    (registered, offered, waiting); DIFE: :func:`dife_account` from :func:`held_since`, spent by present and
+    booked registrations."""
     registrations = list(registrations)
     present = [r for r in registrations if r.status == Status.PRESENT]
     booked = [r for r in registrations if r.status in _BOOKED]
@@ -385,15 +432,23 @@ def rights_summary(
     )
     taken = sum((r.leave_days for r in present), Decimal(0))
     planned = sum((r.leave_days for r in booked), Decimal(0))
+    ceiling = leave_days_ceiling(today)
+    dife = dife_account(
+        held_since=held_since(spans, mandate_start),
+        spends=[(r.session_day, r.dife_amount) for r in present + booked],
+        today=today,
+    )
     return RightsSummary(
         hours_trained=sum((r.hours for r in present), Decimal(0)),
         first_year=first_year,
         first_year_deadline=deadline,
         leave_days_taken=taken,
         leave_days_booked=planned,
-        leave_days_left=max(LEAVE_DAYS_PER_MANDATE - taken - planned, Decimal(0)),
-        dife_acquired=dife_acquired(mandate_start=held_since(spans, mandate_start), today=today),
-        dife_used=sum((r.dife_amount for r in present + booked), Decimal(0)),
+        leave_days_left=max(ceiling - taken - planned, Decimal(0)),
+        leave_days_ceiling=ceiling,
+        dife_acquired=dife.credited,
+        dife_used=dife.used,
+        dife_estimate=dife.balance,
     )
 
 
@@ -431,9 +486,5 @@ def funding_problem(*, funding: str, tuition: Decimal, travel: Decimal, dife_amo
     if funding == Funding.BOTH and not 0 < dife_amount < total:
         return "Avec un financement mixte, la part DIFE doit être positive et inférieure au coût total."
     if dife_amount > DIFE_CAP:
-        return "Le DIFE est plafonné à 800 €."
+        return f"Le solde du DIFE est plafonné à {money_fr(DIFE_CAP)}."
     return None
-
-
-def _days(value: Decimal) -> str:
-    return f"{value.normalize():f}".replace(".", ",")

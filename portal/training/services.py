@@ -559,7 +559,11 @@ def _check_open(session: TrainingSession, now: datetime) -> None:
 
 
 def _check_leave_days(mandate: Mandate, data: RegistrationInput) -> None:
-    problem = rules.leave_days_problem(used=leave_days_booked(mandate.id), requested=data.leave_days or Decimal(0))
+    problem = rules.leave_days_problem(
+        used=leave_days_booked(mandate.id),
+        requested=data.leave_days or Decimal(0),
+        ceiling=rules.leave_days_ceiling(paris_today()),
+    )
     if problem:
         raise DomainError(problem, "leave_days")
 
@@ -590,6 +594,10 @@ def register(
     )
     if problem:
         raise DomainError(problem, "funding")
+    if dife:
+        problem = rules.dife_problem(requested=dife, balance=rights_for(mandate).dife_estimate)
+        if problem:
+            raise DomainError(problem, "dife_amount" if data.funding == Funding.BOTH else "funding")
     takes_leave = (data.leave_days or 0) > 0  # no leave asked: nothing to count (the usual case, kept cheap)
     if takes_leave:
         _check_leave_days(mandate, data)
@@ -598,7 +606,7 @@ def register(
     # The session row read before the lock may be stale (capacity or quota changed since): read it under the lock.
     db.session.refresh(session)
     _check_open(session, now)  # it may have been cancelled or closed while this request waited for the lock
-    # The 18 days count across sessions and mandates, whose locks differ: the person row is locked too
+    # The leave days count across sessions and mandates, whose locks differ: the person row is locked too
     # (PostgreSQL; SQLite already holds its single write lock), then the days are counted again.
     if takes_leave:
         db.session.execute(select(Person.id).where(Person.id == mandate.person_id).with_for_update())
@@ -921,8 +929,10 @@ class Rights:
     leave_days_taken: Decimal
     leave_days_booked: Decimal
     leave_days_left: Decimal
+    leave_days_ceiling: Decimal
     dife_acquired: Decimal
     dife_used: Decimal
+    dife_estimate: Decimal
 
     @property
     def first_year_label(self) -> str:
@@ -974,8 +984,10 @@ def rights_for(mandate: Mandate, today: date | None = None) -> Rights:
         leave_days_taken=summary.leave_days_taken,
         leave_days_booked=summary.leave_days_booked,
         leave_days_left=summary.leave_days_left,
+        leave_days_ceiling=summary.leave_days_ceiling,
         dife_acquired=summary.dife_acquired,
         dife_used=summary.dife_used,
+        dife_estimate=summary.dife_estimate,
     )
 
 

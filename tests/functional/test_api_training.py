@@ -378,7 +378,7 @@ def test_cancellation_matrix(client, world):
             "/financement",
             "Avec un financement mixte, la part DIFE doit être positive et inférieure au coût total.",
         ),
-        ({"jours_conge": 19}, "/jours_conge", "Doit être inférieur ou égal à 18."),
+        ({"jours_conge": 25}, "/jours_conge", "Doit être inférieur ou égal à 24."),
         ({"jours_conge": 1.25}, "/jours_conge", "Au plus 1 décimale."),
         ({"frais_deplacement": 10.125}, "/frais_deplacement", "Au plus 2 décimales."),
         ({"frais_deplacement": -1}, "/frais_deplacement", "Doit être supérieur ou égal à 0."),
@@ -398,9 +398,9 @@ def test_refused_input_is_422_in_french(client, world, payload, pointer, detail)
 def test_training_leave_is_counted_across_sessions(client, world):
     other = factories.training_session(world["training"], starts_at=NOW + timedelta(days=40))
     db.session.commit()
-    assert register(client, world, "elu_a", jours_conge=12).status_code == 201
+    assert register(client, world, "elu_a", jours_conge=18).status_code == 201
     body = assert_problem(register(client, world, "elu_a", other.id, jours_conge=7), 422)
-    assert body["errors"][0]["pointer"] == "/jours_conge" and "il reste 6 jour(s)" in body["errors"][0]["detail"]
+    assert body["errors"][0]["pointer"] == "/jours_conge" and "il reste 6 jours" in body["errors"][0]["detail"]
 
 
 def test_closed_registration_is_422(client, world):

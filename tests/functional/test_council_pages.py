@@ -71,7 +71,7 @@ def test_the_council_in_the_order_of_the_table_with_titles_accounts_and_rights(c
     for title in ("Maire", "1re adjointe au maire", "2e adjoint au maire", "Conseillère municipale"):
         assert title in text
     assert "luc@exemple.fr" in text and "Pas de compte" in text and "aucune : messages au secrétariat" in text
-    assert "Congé de formation restant (sur 18 jours)" in text and "DIFE estimé" in text
+    assert "Congé de formation restant (sur 24 jours)" in text and "DIFE estimé" in text
     assert '<th scope="row">' in response.get_data(as_text=True)
 
 
@@ -88,7 +88,7 @@ def test_rights_on_the_council_page_follow_the_registrations(client, auth, world
     db.session.commit()
     auth.login("sec@sauvagnas.fr")
     row = re.search(rf'<tr id="elu-{maire.id}">.*?</tr>', client.get(council_url(world)).get_data(as_text=True), re.S)
-    assert row is not None and ">15,5<" in row.group(0)
+    assert row is not None and ">21,5<" in row.group(0)
 
 
 def test_the_council_page_costs_the_same_queries_whatever_its_size(client, auth, world, count_queries):
@@ -183,14 +183,14 @@ def test_registering_an_elu_with_a_contact_address_writes_to_him(client, auth, w
 
 def test_registration_on_behalf_checks_rights_as_for_the_elu(client, auth, world):
     auth.login("sec@sauvagnas.fr")
-    response = register_on_behalf(client, auth, world, "maire", leave_days="18.5")
-    assert response.status_code == 422 and "Entre 0 et 18 jours." in text_of(response)
+    response = register_on_behalf(client, auth, world, "maire", leave_days="24.5")
+    assert response.status_code == 422 and "Entre 0 et 24 jours." in text_of(response)
     assert register_on_behalf(client, auth, world, "maire", leave_days="10").status_code == 302
     session2 = factories.training_session(capacity=5)
     db.session.commit()
     response = auth.post(
         f"{member_url(world, 'maire')}/inscription",
-        {"session_id": session2.id, "funding": "commune", "leave_days": "9"},
+        {"session_id": session2.id, "funding": "commune", "leave_days": "15"},
         page_url=member_url(world, "maire"),
     )
     assert response.status_code == 422 and "Congé de formation dépassé" in text_of(response)

@@ -748,8 +748,8 @@ def test_registration_refusals_in_french(client, auth, world):
         auth,
         fresh.id,
         world.mandate_a,
-        "Jours de congé de formation utilisés : Entre 0 et 18 jours.",
-        leave_days="19",
+        "Jours de congé de formation utilisés : Entre 0 et 24 jours.",
+        leave_days="25",
     )
 
 

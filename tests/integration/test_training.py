@@ -339,7 +339,7 @@ def test_bad_requests_are_refused_in_french_and_nothing_is_written(world, case, 
     elif case == "other_commune":
         actor = world["secretary_b"]
     elif case == "leave_days":
-        data = services.RegistrationInput(leave_days=Decimal("18.5"))
+        data = services.RegistrationInput(leave_days=Decimal("24.5"))
     elif case == "funding":
         data = services.RegistrationInput(funding=Funding.COMMUNE, dife_amount=Decimal("50"))
     before = counts()
@@ -367,9 +367,9 @@ def test_a_secretary_registers_the_elus_of_her_commune_on_their_behalf(world):
     db.session.rollback()
 
 
-def test_leave_days_count_against_18_per_mandate(world):
+def test_leave_days_count_against_24_per_mandate(world):
     (elu,) = elus(world["a"], 1)
-    register(world["session"], elu, data=services.RegistrationInput(leave_days=Decimal("17.5")))
+    register(world["session"], elu, data=services.RegistrationInput(leave_days=Decimal("23.5")))
     other = factories.training_session(world["training"], actor=world["staff"])
     db.session.commit()
     with pytest.raises(DomainError, match="il reste 0,5 jour"):
@@ -403,7 +403,7 @@ def _new_function(user, *, on: date, function: str = "adjoint", rank: int | None
 
 def test_leave_days_and_registrations_follow_the_person_into_his_new_function(world):
     (elu,) = elus(world["a"], 1)
-    first = register(world["session"], elu, data=services.RegistrationInput(leave_days=Decimal("17.5")))
+    first = register(world["session"], elu, data=services.RegistrationInput(leave_days=Decimal("23.5")))
     conseiller_id = elu.mandate.id
     adjoint = _new_function(elu, on=date.today())
     assert fresh(type(elu), elu.id).mandate.id == adjoint.id  # the login's current mandate is the new one
@@ -414,8 +414,8 @@ def test_leave_days_and_registrations_follow_the_person_into_his_new_function(wo
     db.session.rollback()
     rights = services.rights_for(fresh(type(adjoint), adjoint.id))
     assert [r.id for r in rights.registrations] == [first.id]
-    assert rights.leave_days_booked == Decimal("17.5") and rights.leave_days_left == Decimal("0.5")
-    assert services.leave_days_booked(adjoint.id) == services.leave_days_booked(conseiller_id) == Decimal("17.5")
+    assert rights.leave_days_booked == Decimal("23.5") and rights.leave_days_left == Decimal("0.5")
+    assert services.leave_days_booked(adjoint.id) == services.leave_days_booked(conseiller_id) == Decimal("23.5")
     # He still sees and may cancel the registration made under his former function.
     elu = fresh(type(elu), elu.id)
     assert db.session.scalars(services.registrations_visible_to(elu)).all() == [fresh(Registration, first.id)]
@@ -426,7 +426,7 @@ def test_leave_days_and_registrations_follow_the_person_into_his_new_function(wo
 
 def test_a_new_term_starts_a_new_count_of_leave_days_but_dife_follows_the_person(world):
     (elu,) = elus(world["a"], 1)  # mandate since 23 May 2020
-    register(world["session"], elu, data=services.RegistrationInput(leave_days=Decimal("17.5")))
+    register(world["session"], elu, data=services.RegistrationInput(leave_days=Decimal("23.5")))
     reelected = _new_function(elu, on=date.today() - 30 * D, function="conseiller", rank=None, new_term=True)
     rights = services.rights_for(fresh(type(reelected), reelected.id))
     assert rights.leave_days_booked == 0 and rights.leave_days_left == rules.LEAVE_DAYS_PER_MANDATE
@@ -648,14 +648,14 @@ def test_rights_of_an_elu_hours_leave_days_and_first_year(world):
     before = services.rights_for(present.mandate)
     assert before.first_year == rules.FirstYear.OWED and before.hours_trained == 0
     assert fresh(Registration, reg_present.id).first_year and fresh(Registration, reg_present.id).delegation_held
-    assert before.leave_days_booked == Decimal("1") and before.leave_days_left == Decimal("17")
+    assert before.leave_days_booked == Decimal("1") and before.leave_days_left == Decimal("23")
     services.mark_attendance(session, {reg_present.id}, world["staff"], now=session.starts_at + 8 * H)
     db.session.commit()
     present_rights = services.rights_for(fresh(type(present.mandate), present.mandate.id))
     assert present_rights.hours_trained == Decimal("7")
     assert present_rights.first_year == rules.FirstYear.DONE
-    assert present_rights.leave_days_taken == Decimal("1") and present_rights.leave_days_left == Decimal("17")
-    assert present_rights.dife_acquired == Decimal("0")
+    assert present_rights.leave_days_taken == Decimal("1") and present_rights.leave_days_left == Decimal("23")
+    assert present_rights.dife_acquired == Decimal("400")  # credited at the start of the first year of mandate
     absent_rights = services.rights_for(fresh(type(absent.mandate), absent.mandate.id))
     assert absent_rights.hours_trained == 0 and absent_rights.first_year == rules.FirstYear.NOT_CONCERNED
     assert absent_rights.leave_days_taken == 0  # absent: no leave taken
@@ -663,7 +663,7 @@ def test_rights_of_an_elu_hours_leave_days_and_first_year(world):
     (late,) = [factories.elu(world["a"], "Tardif", delegation=True, mandate_start=date.today() - 400 * D)]
     db.session.commit()
     rights = services.rights_for(late.mandate)
-    assert rights.first_year == rules.FirstYear.MISSED and rights.dife_acquired == Decimal("400")
+    assert rights.first_year == rules.FirstYear.MISSED and rights.dife_acquired == Decimal("800")  # two years begun
 
 
 def test_commune_year_spending_and_budget_bounds(world):

@@ -53,7 +53,7 @@ def test_leave_days_are_counted_again_under_the_lock(staff):
     first = factories.training_session(capacity=5, actor=staff)
     second = factories.training_session(capacity=5, actor=staff)
     db.session.commit()
-    services.register(first, elu.mandate, elu, services.RegistrationInput(leave_days=Decimal("10")))
+    services.register(first, elu.mandate, elu, services.RegistrationInput(leave_days=Decimal("16")))
     db.session.commit()
     with pytest.raises(DomainError, match="Congé de formation dépassé") as refused:
         services.register(second, elu.mandate, elu, services.RegistrationInput(leave_days=Decimal("9")))

@@ -297,47 +297,83 @@ def test_is_first_year_training(delegation, day, expected):
 @pytest.mark.parametrize(
     ("used", "requested", "ok"),
     [
-        ("0", "18", True),
-        ("17.5", "0.5", True),  # exactly 18 days
-        ("18", "0", True),
-        ("18", "0.5", False),
-        ("17.5", "1", False),
-        ("0", "18.5", False),
+        ("0", "24", True),
+        ("23.5", "0.5", True),  # exactly 24 days
+        ("24", "0", True),
+        ("24", "0.5", False),
+        ("23.5", "1", False),
+        ("0", "24.5", False),
+        ("18", "6", True),  # the former limit of 18 days no longer applies
     ],
 )
-def test_leave_days_limited_to_18_per_mandate(used, requested, ok):
+def test_leave_days_limited_to_24_per_mandate_since_the_2025_law(used, requested, ok):
     problem = rules.leave_days_problem(used=Decimal(used), requested=Decimal(requested))
     assert (problem is None) is ok
 
 
+def test_the_leave_ceiling_is_24_days_from_24_december_2025_and_18_before():
+    assert rules.leave_days_ceiling(date(2025, 12, 23)) == 18
+    assert rules.leave_days_ceiling(date(2025, 12, 24)) == 24
+    assert rules.leave_days_ceiling(date(2026, 12, 7)) == 24
+
+
 def test_leave_days_message_in_french_with_the_remaining_days():
-    problem = rules.leave_days_problem(used=Decimal("17.5"), requested=Decimal("1"))
-    assert "17,5 jour(s) déjà pris sur 18" in problem and "il reste 0,5 jour(s)" in problem
-    assert "il reste 0 jour(s)" in rules.leave_days_problem(used=Decimal("18"), requested=Decimal("0.5"))
-    assert "il reste 8 jour(s)" in rules.leave_days_problem(used=Decimal("10.0"), requested=Decimal("9"))
+    problem = rules.leave_days_problem(used=Decimal("23.5"), requested=Decimal("1"))
+    assert problem == (
+        "Congé de formation dépassé : 23,5 jours déjà pris ou réservés sur 24 jours pour ce mandat ; il reste 0,5 jour."
+    )
+    assert rules.leave_days_problem(used=Decimal("24"), requested=Decimal("0.5")).endswith("il ne reste aucun jour.")
+    assert rules.leave_days_problem(used=Decimal("10.0"), requested=Decimal("15")).endswith("il reste 14 jours.")
+    assert "(s)" not in rules.leave_days_problem(used=Decimal("1"), requested=Decimal("24"))
     assert "négatif" in rules.leave_days_problem(used=Decimal(0), requested=Decimal("-1"))
 
 
+START = date(2026, 3, 22)
+
+
 @pytest.mark.parametrize(
-    ("today", "expected"),
+    ("today", "credited"),
     [
-        (date(2026, 3, 22), 0),
-        (date(2027, 3, 21), 0),  # not yet a full year
-        (date(2027, 3, 22), 400),
-        (date(2028, 3, 21), 400),
-        (date(2028, 3, 22), 800),
-        (date(2029, 3, 22), 800),  # capped
-        (date(2032, 1, 1), 800),
         (date(2025, 1, 1), 0),  # before the mandate
+        (date(2026, 3, 22), 400),  # credited at the start of the first year of mandate
+        (date(2027, 3, 21), 400),
+        (date(2027, 3, 22), 800),  # and at each anniversary
+        (date(2029, 3, 22), 800),  # the balance is capped at 800 €
+        (date(2032, 1, 1), 800),
     ],
 )
-def test_dife_acquired(today, expected):
-    assert rules.dife_acquired(mandate_start=date(2026, 3, 22), today=today) == Decimal(expected)
+def test_dife_is_credited_at_the_start_of_each_year_of_mandate_the_balance_capped(today, credited):
+    account = rules.dife_account(held_since=START, spends=[], today=today)
+    assert account.credited == account.balance == Decimal(credited) and account.used == 0
+
+
+def test_the_cap_applies_to_the_balance_so_an_elu_who_spent_is_credited_again():
+    spends = [(date(2027, 6, 1), Decimal(500))]
+    # 400 (2026) + 400 (2027) = 800; 500 spent in June 2027 leaves 300; 2028 credits 400 → 700; 2029 only 100.
+    assert rules.dife_account(held_since=START, spends=spends, today=date(2027, 6, 1)).balance == 300
+    assert rules.dife_account(held_since=START, spends=spends, today=date(2028, 3, 22)).balance == 700
+    account = rules.dife_account(held_since=START, spends=spends, today=date(2029, 3, 22))
+    assert (account.balance, account.credited, account.used) == (Decimal(800), Decimal(1300), Decimal(500))
+
+
+def test_a_training_still_to_come_commits_its_dife_from_today():
+    account = rules.dife_account(held_since=START, spends=[(date(2027, 9, 1), Decimal(300))], today=date(2026, 12, 7))
+    assert account.balance == 100 and account.used == 300
 
 
 def test_dife_from_a_29_february():
-    assert rules.dife_acquired(mandate_start=date(2024, 2, 29), today=date(2025, 2, 28)) == 400
-    assert rules.dife_acquired(mandate_start=date(2024, 2, 29), today=date(2025, 2, 27)) == 0
+    assert rules.dife_credit_days(held_since=date(2024, 2, 29), today=date(2025, 2, 28)) == [
+        date(2024, 2, 29),
+        date(2025, 2, 28),
+    ]
+    assert rules.dife_credit_days(held_since=date(2024, 2, 29), today=date(2025, 2, 27)) == [date(2024, 2, 29)]
+
+
+def test_mobilising_more_dife_than_the_estimated_balance_is_refused():
+    assert rules.dife_problem(requested=Decimal(400), balance=Decimal(400)) is None
+    problem = rules.dife_problem(requested=Decimal("450.50"), balance=Decimal(400))
+    assert problem.startswith("Le DIFE demandé (450,50\u202f€) dépasse le solde estimé de l'élu (400\u202f€).")
+    assert "Mon Compte Élu" in problem
 
 
 # Budgets and funding ------------------------------------------------------------------------------------

@@ -1,0 +1,39 @@
+"""French formatting of numbers, amounts and quantities (portal.common.formatting)."""
+
+from decimal import Decimal
+
+import pytest
+
+from portal.common.formatting import days_fr, decimal_fr, money_fr
+
+NNBSP = "\u202f"
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (Decimal("0.2"), "0,2"),
+        (Decimal("1234.5"), f"1{NNBSP}234,5"),
+        (Decimal("3.9E+2"), "390"),  # never scientific notation
+        (Decimal("1E-30"), "0"),
+        (12, "12"),
+        (0.5, "0,5"),
+    ],
+)
+def test_decimals_the_french_way(value, text):
+    assert decimal_fr(value) == text
+
+
+def test_money_shows_cents_only_when_the_amount_has_them_unless_asked():
+    assert money_fr(Decimal("3421.09")) == f"3{NNBSP}421,09{NNBSP}€"
+    assert money_fr(Decimal("400.00")) == f"400{NNBSP}€"
+    assert money_fr(Decimal(400), cents=True) == f"400,00{NNBSP}€"
+    assert money_fr(Decimal("3.9E+2")) == f"390{NNBSP}€"
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(0, "aucun jour"), (Decimal("0.5"), "0,5 jour"), (1, "1 jour"), (Decimal("1.5"), "1,5 jour"), (2, "2 jours")],
+)
+def test_days_keep_the_singular_below_two(value, text):
+    assert days_fr(value) == text
