@@ -8,9 +8,10 @@ from decimal import Decimal
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.catalogue.rules import ELIGIBILITY_LABELS, GROUP_LABELS, TARIFF_LABELS
+from portal.catalogue.rules import ELIGIBILITY_LABELS, GROUP_LABELS, TARIFF_LABELS, TariffModel
 from portal.common.clock import utcnow
 from portal.common.database import TimestampMixin, UTCDateTime
+from portal.common.formatting import money_fr, percent_fr
 from portal.extensions import db
 
 
@@ -76,6 +77,13 @@ class Tariff(db.Model):
     deliberation_date: Mapped[date] = mapped_column(Date)
 
     service: Mapped[Service] = relationship(back_populates="tariffs")
+
+    @property
+    def amount_label(self) -> str:
+        """ "0,2 %" for a rate of the payroll, "390 €" for an amount (never "3,9E+2")."""
+        if self.service.tariff_model == TariffModel.PAYROLL_RATE:
+            return percent_fr(self.unit_amount)
+        return money_fr(self.unit_amount)
 
 
 class ContributionRate(db.Model):

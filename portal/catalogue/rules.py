@@ -16,6 +16,8 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
+from portal.common.formatting import percent_fr
+
 COTISATION_CAP = Decimal("0.8")  # percent of payroll
 SOCLE_CAP = Decimal("0.2")  # percent of payroll
 CENT = Decimal("0.01")
@@ -155,8 +157,8 @@ def check_rate(kind: str, rate_percent: Decimal) -> None:
     if rate_percent > cap:
         what = "de la cotisation obligatoire" if kind == "cotisation" else "de la contribution au socle commun"
         raise RateTooHigh(
-            f"Le taux {what} ne peut pas dépasser {str(cap).replace('.', ',')} % de la masse salariale "
-            f"(taux saisi : {str(rate_percent).replace('.', ',')} %)."
+            f"Le taux {what} ne peut pas dépasser {percent_fr(cap)} de la masse salariale "
+            f"(taux saisi : {percent_fr(rate_percent)})."
         )
 
 

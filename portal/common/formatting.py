@@ -32,6 +32,11 @@ def money_fr(value: Decimal | int, *, cents: bool | None = None) -> str:
     return f"{decimal_fr(value, places=2 if cents else 0)}{NARROW_NO_BREAK_SPACE}€"
 
 
+def percent_fr(value: Decimal | int) -> str:
+    """A rate written in percent: "0,2 %", "0,8 %" (a narrow no-break space before the sign)."""
+    return f"{decimal_fr(value)}{NARROW_NO_BREAK_SPACE}%"
+
+
 def days_fr(value: Decimal | int) -> str:
     """ "aucun jour", "0,5 jour", "1 jour", "1,5 jour", "2 jours": French keeps the singular below two."""
     value = Decimal(value)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Flask, request, url_for
-from flask_babel import format_date, format_datetime, format_decimal
+from flask_babel import format_date, format_datetime
 
 from portal.affiliation.rules import status_label
-from portal.common import titles
+from portal.common import formatting, titles
 from portal.registry.kinds import label as kind_label
 
 
@@ -30,14 +30,23 @@ def _number(value) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         # Same output as Babel for integers, without its cost (50 rows a page).
         return f"{value:,}".replace(",", FRENCH_GROUP_SEPARATOR)
-    return format_decimal(value)
+    return formatting.decimal_fr(value)
 
 
-def _money(value) -> str:
-    """An amount in euros with its cents, the French way: 2 000,00."""
+def _money(value, cents: bool | None = None) -> str:
+    """An amount in euros, the French way, sign included: "2 000 €", "12,50 €"; ``cents=True`` for accounting
+    documents ("2 000,00 €")."""
     if value is None:
         return "—"
-    return format_decimal(value, format="#,##0.00")
+    return formatting.money_fr(value, cents=cents)
+
+
+def _percent(value) -> str:
+    return "—" if value is None else formatting.percent_fr(value)
+
+
+def _days(value) -> str:
+    return "—" if value is None else formatting.days_fr(value)
 
 
 def url_with(**changes) -> str:
@@ -61,6 +70,8 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["date_fr"] = _date
     app.jinja_env.filters["number_fr"] = _number
     app.jinja_env.filters["money_fr"] = _money
+    app.jinja_env.filters["percent_fr"] = _percent
+    app.jinja_env.filters["days_fr"] = _days
     app.jinja_env.filters["status_label"] = status_label
     app.jinja_env.filters["kind_label"] = kind_label
     app.jinja_env.globals["url_with"] = url_with

@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from portal.catalogue import rules as catalogue_rules
 from portal.catalogue.rules import Instalment, money
+from portal.common.formatting import money_fr, percent_fr
 
 
 @dataclass(frozen=True)
@@ -68,10 +69,6 @@ class Statement:
         )
 
 
-def _fr(amount: Decimal) -> str:
-    return f"{amount:,.2f}".replace(",", " ").replace(".", ",")
-
-
 def _period(year: int, start: date | None, end: date | None) -> str:
     first, last = date(year, 1, 1), date(year, 12, 31)
     begin = max(first, start) if start else first
@@ -100,9 +97,7 @@ def _payroll_line(
     catalogue_rules.check_rate("cotisation" if kind == "cotisation" else "socle", rate)
     yearly = money(statement_input.payroll * rate / 100)
     amount = catalogue_rules.pro_rata(yearly, year, start, end)
-    basis = (
-        f"{_fr(statement_input.payroll)} € × {str(rate.normalize()).replace('.', ',')} % ({_period(year, start, end)})"
-    )
+    basis = f"{money_fr(statement_input.payroll, cents=True)} × {percent_fr(rate)} ({_period(year, start, end)})"
     return StatementLine(kind, label, basis, amount)
 
 

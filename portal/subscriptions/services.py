@@ -21,6 +21,7 @@ from portal.catalogue.models import PayrollDeclaration, Service
 from portal.common.auth import visible_collectivites
 from portal.common.clock import paris_today, utcnow
 from portal.common.errors import DomainError
+from portal.common.formatting import money_fr, percent_fr
 from portal.common.jobs import enqueue_after_commit
 from portal.extensions import db
 from portal.registry.models import Collectivite
@@ -92,16 +93,17 @@ def estimate(service: Service, year: int, quantities: dict) -> tuple[Decimal | N
     amount = catalogue_rules.yearly_amount(service.tariff_model, tariff.unit_amount, quantities)
     if amount is None:
         key, label = catalogue_rules.QUANTITY_OF[catalogue_rules.TariffModel(service.tariff_model)]
+        missing = "la masse salariale déclarée" if key == "payroll" else f"le nombre d’{label}"
         return (
             None,
-            f"Estimation impossible : {label} inconnu(e) ; elle sera calculée à partir de votre demande.",
+            f"Estimation impossible sans {missing} ; elle sera calculée à partir de votre demande.",
             tariff,
         )
     basis = {
-        "payroll_rate": f"{tariff.unit_amount.normalize()} % de la masse salariale déclarée",
-        "per_agent": f"{quantities.get('agents')} agents déclarés × {catalogue_rules.money(tariff.unit_amount)} €",
+        "payroll_rate": f"{percent_fr(tariff.unit_amount)} de la masse salariale déclarée",
+        "per_agent": f"{quantities.get('agents')} agents déclarés × {money_fr(tariff.unit_amount)}",
         "flat": "Forfait annuel",
-    }.get(service.tariff_model, f"Tarif {year} : {catalogue_rules.money(tariff.unit_amount)} € l'unité")
+    }.get(service.tariff_model, f"Tarif {year} : {money_fr(tariff.unit_amount)} l'unité")
     return amount, f"{basis} (délibération {tariff.deliberation_ref}).", tariff
 
 

@@ -25,6 +25,7 @@ from portal.audit import services as audit
 from portal.common.auth import attached_collectivite_ids
 from portal.common.clock import PARIS, paris_today, utcnow
 from portal.common.errors import ConflictError, DomainError
+from portal.common.formatting import decimal_fr
 from portal.common.inputs import year_problem
 from portal.common.jobs import enqueue_after_commit
 from portal.common.titles import agree, salutation
@@ -1183,7 +1184,7 @@ def _location(session: TrainingSession) -> str:
 
 
 def _hours(value: Decimal) -> str:
-    return f"{Decimal(value).normalize():f}".replace(".", ",") + " h"
+    return f"{decimal_fr(value)}\u00a0h"
 
 
 describe_when, describe_hours = _when, _hours

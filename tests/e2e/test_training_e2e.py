@@ -200,11 +200,11 @@ def test_secretary_puts_an_elu_on_the_waiting_list(page: Page, live_app):
     assert_accessible(page, "session complète, vue de la secrétaire")
 
     field(page, "Élu").select_option(label="Paul Laffitte — Conseiller municipal, Sauvagnas")
-    field(page, "Jours de congé de formation utilisés").fill("19")
+    field(page, "Jours de congé de formation utilisés").fill("25")
     page.get_by_role("button", name="Inscrire", exact=True).click()
     summary = page.locator(".error-summary")
     expect(summary).to_be_focused()
-    expect(summary).to_contain_text("Jours de congé de formation utilisés : Entre 0 et 18 jours.")
+    expect(summary).to_contain_text("Jours de congé de formation utilisés : Entre 0 et 24 jours.")
     expect(field(page, "Jours de congé de formation utilisés")).to_have_attribute("aria-invalid", "true")
     assert live_registrations(live_app, world.full_id) == 2
     assert_accessible(page, "inscription refusée (jours de congé)")
@@ -234,7 +234,7 @@ def test_staff_training_pages_are_accessible(page: Page, live_app, axe_audit: Ax
         (
             f"/collectivites/{world.commune_id}/formations?annee={year}",
             f"Formation des élus de Sauvagnas en {year}",
-            "entre 400,00 € (2 %) et 4\u202f000,00 € (20 %) des indemnités maximales",
+            "entre 400\u202f€ (2 %) et 4\u202f000\u202f€ (20 %) des indemnités maximales",
         ),
         ("/formations/communes-sans-elu-forme", "Communes sans élu formé", "Pujols"),
     ]

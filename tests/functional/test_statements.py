@@ -90,7 +90,7 @@ def test_rate_above_the_cap_is_refused_in_french(client, auth, world):
         {"year": Y + 1, "kind": "cotisation", "rate_percent": "0,85", "deliberation_ref": "Délibération 2026-50"},
     )
     assert refused.status_code == 422
-    assert "ne peut pas dépasser 0,8 % de la masse salariale" in refused.get_data(as_text=True)
+    assert "ne peut pas dépasser 0,8\u202f% de la masse salariale" in refused.get_data(as_text=True)
     accepted = auth.post(
         "/cotisations",
         {"year": Y + 1, "kind": "cotisation", "rate_percent": "0,8", "deliberation_ref": "Délibération 2026-50"},

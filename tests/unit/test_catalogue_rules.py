@@ -83,7 +83,7 @@ def test_rate_caps(kind, rate, ok):
 
 
 def test_rate_cap_message_is_french():
-    expected = r"ne peut pas dépasser 0,8 % de la masse salariale \(taux saisi : 0,9 %\)"
+    expected = "ne peut pas dépasser 0,8\u202f% de la masse salariale \\(taux saisi : 0,9\u202f%\\)"
     with pytest.raises(rules.RateTooHigh, match=expected):
         rules.check_rate("cotisation", Decimal("0.9"))
 

@@ -25,7 +25,7 @@ def base(**overrides):
 def test_whole_year_member_pays_its_cotisation_in_two_instalments():
     statement = compute_statement(base())
     assert [(line.kind, line.amount) for line in statement.lines] == [("cotisation", Decimal("4000.00"))]
-    assert statement.lines[0].basis == "500 000,00 € × 0,8 % (année entière)"
+    assert statement.lines[0].basis == "500\u202f000,00\u202f€ × 0,8\u202f% (année entière)"
     assert [(i.due, i.amount) for i in statement.instalments] == [
         (date(2026, 1, 31), Decimal("1300.00")),
         (date(2026, 5, 31), Decimal("2700.00")),
