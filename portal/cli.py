@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from portal.common.clock import paris_today
 from portal.common.errors import DomainError
+from portal.common.formatting import plural_fr
 from portal.extensions import db
 
 registry_cli = AppGroup("registry", help="Registre des collectivités.")
@@ -259,7 +260,8 @@ def outbox_sweep():
     """Republie les envois en attente dont le message a pu être perdu."""
     from portal.notifications.tasks import sweep_outbox
 
-    click.echo(f"{sweep_outbox.run()} envoi(s) republié(s).")
+    republished = sweep_outbox.run()
+    click.echo(f"{plural_fr(republished, 'envoi republié', 'envois republiés')}.")
 
 
 @click.command("apply-affiliation-changes")
@@ -270,7 +272,7 @@ def apply_affiliation_changes(on):
 
     count = apply_due_changes(on.date() if on else paris_today())
     db.session.commit()
-    click.echo(f"{count} statut(s) mis à jour.")
+    click.echo(f"{plural_fr(count, 'statut mis à jour', 'statuts mis à jour')}.")
 
 
 def register(app: Flask) -> None:

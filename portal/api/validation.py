@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
+from portal.common.formatting import plural_fr
+
 # pydantic error type -> French message (str.format with the error's context).
 MESSAGES = {
     "missing": "Ce champ est obligatoire.",
@@ -18,7 +20,7 @@ MESSAGES = {
     "less_than_equal": "Doit être inférieur ou égal à {le}.",
     "less_than": "Doit être strictement inférieur à {lt}.",
     "string_type": "Doit être une chaîne de caractères.",
-    "string_too_short": "Doit comporter au moins {min_length} caractère(s).",
+    "string_too_short": "Doit comporter au moins {min_length_text}.",
     "string_too_long": "Doit comporter au plus {max_length} caractères.",
     "string_pattern_mismatch": "N'a pas le format attendu.",
     "literal_error": "Doit valoir l'une de ces valeurs : {expected}.",
@@ -36,7 +38,7 @@ MESSAGES = {
     "model_attributes_type": "Doit être un objet JSON.",
     "dict_type": "Doit être un objet JSON.",
     "list_type": "Doit être une liste.",
-    "too_short": "Doit contenir au moins {min_length} élément(s).",
+    "too_short": "Doit contenir au moins {min_length_items}.",
     "too_long": "Doit contenir au plus {max_length} éléments.",
     "extra_forbidden": "Ce champ n'est pas attendu.",
     "json_invalid": "JSON invalide.",
@@ -56,6 +58,9 @@ def french_message(error: dict) -> str:
     context = dict(error.get("ctx") or {})
     if "expected" in context:
         context["expected"] = _expected(context["expected"])
+    if "min_length" in context:
+        context["min_length_text"] = plural_fr(int(context["min_length"]), "caractère", "caractères")
+        context["min_length_items"] = plural_fr(int(context["min_length"]), "élément", "éléments")
     try:
         return template.format(**context)
     except (KeyError, IndexError, ValueError):

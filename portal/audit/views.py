@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, render_template, request
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from portal.audit.labels import action_label
 from portal.audit.models import AuditEvent
 from portal.common.auth import staff_required
 from portal.common.pagination import paginate
@@ -35,4 +36,4 @@ def index():
     except ValueError:
         page_number = 1
     page = paginate(statement, page_number, current_app.config["PORTAL_PAGE_SIZE"])
-    return render_template("audit/index.html", page=page, group=group)
+    return render_template("audit/index.html", page=page, group=group, action_label=action_label)

@@ -85,6 +85,16 @@ QUANTITY_OF = {
     TariffModel.PER_DAY: ("days", "jours"),
 }
 
+# What each quantity of a request is called on pages and in the convention d'adhésion.
+QUANTITY_LABELS = {
+    "payroll": "Masse salariale déclarée",
+    "agents": "Nombre d'agents",
+    "pupils": "Nombre d'élèves",
+    "schools": "Nombre d'écoles",
+    "hours": "Nombre d'heures",
+    "days": "Nombre de jours",
+}
+
 AFFILIATED_STATUSES = frozenset({"obligatoire", "volontaire"})
 
 

@@ -43,3 +43,8 @@ def days_fr(value: Decimal | int) -> str:
     if value == 0:
         return "aucun jour"
     return f"{decimal_fr(value)} {'jour' if abs(value) < 2 else 'jours'}"
+
+
+def plural_fr(count: int, singular: str, plural: str) -> str:
+    """ "0 présent", "1 présent", "2 présents": French keeps the singular for 0 and 1 (CLDR)."""
+    return f"{count} {singular if abs(count) < 2 else plural}"

@@ -19,14 +19,15 @@ FILENAME = "collectivites-affiliees"
 
 @bp.route("/")
 def index():
+    # (field, meaning, values a program reads: shown as code)
     fields = [
-        ("code_insee", _("Code officiel géographique de la commune (vide pour un établissement public)")),
-        ("siren", _("Numéro SIREN")),
-        ("nom", _("Nom")),
-        ("type", _("Type : commune, cc, ca, ccas, caisse_ecoles, syndicat, departement…")),
-        ("type_libelle", _("Libellé du type")),
-        ("departement", _("Code du département")),
-        ("affiliation", _("obligatoire ou volontaire")),
+        ("code_insee", _("Code officiel géographique de la commune (vide pour un établissement public)"), []),
+        ("siren", _("Numéro SIREN"), []),
+        ("nom", _("Nom"), []),
+        ("type", _("Type, parmi"), ["commune", "cc", "ca", "ccas", "caisse_ecoles", "syndicat", "departement"]),
+        ("type_libelle", _("Libellé du type"), []),
+        ("departement", _("Code du département"), []),
+        ("affiliation", _("Affiliation au centre de gestion"), ["obligatoire", "volontaire"]),
     ]
     return render_template(
         "opendata/index.html", counts=services.counts(), labels=services.status_labels(), fields=fields

@@ -35,7 +35,6 @@ def _context(subscription: Subscription) -> dict:
         "body": subscription.collectivite,
         "tariff": tariff,
         "tariff_label": TARIFF_LABELS.get(service.tariff_model, service.tariff_model),
-        "quantities": (subscription.details or {}).get("quantities", {}),
         "today": paris_today(),
         "cdg_name": "Centre de gestion de la fonction publique territoriale de Lot-et-Garonne",
     }

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.catalogue.rules import QUANTITY_LABELS
 from portal.common.clock import utcnow
 from portal.common.database import TimestampMixin, UTCDateTime
+from portal.common.formatting import decimal_fr, money_fr
 from portal.extensions import db
 from portal.subscriptions.rules import STATE_LABELS, State
 
@@ -51,6 +54,17 @@ class Subscription(TimestampMixin, db.Model):
     @property
     def state_label(self) -> str:
         return STATE_LABELS.get(State(self.state), self.state)
+
+    @property
+    def quantities_shown(self) -> list[tuple[str, str]]:
+        """The quantities declared with the request, as people read them: ("Nombre d'élèves", "38")."""
+        shown = []
+        for key, value in ((self.details or {}).get("quantities") or {}).items():
+            if value is None:
+                continue
+            text = money_fr(Decimal(str(value))) if key == "payroll" else decimal_fr(Decimal(str(value)))
+            shown.append((QUANTITY_LABELS.get(key, "Autre quantité"), text))
+        return shown
 
 
 class SubscriptionEvent(db.Model):

@@ -25,7 +25,7 @@ from portal.audit import services as audit
 from portal.common.auth import attached_collectivite_ids
 from portal.common.clock import PARIS, paris_today, utcnow
 from portal.common.errors import ConflictError, DomainError
-from portal.common.formatting import decimal_fr
+from portal.common.formatting import decimal_fr, plural_fr
 from portal.common.inputs import year_problem
 from portal.common.jobs import enqueue_after_commit
 from portal.common.titles import agree, salutation
@@ -644,9 +644,10 @@ def register(
         if counts.seats_taken < session.capacity and session.quota_per_collectivite is not None:
             taken = counts.seats_by_body.get(mandate.collectivite_id, 0)
             if taken >= session.quota_per_collectivite:
+                quota = plural_fr(session.quota_per_collectivite, "place", "places")
                 raise ConflictError(
-                    f"Le quota de {session.quota_per_collectivite} place(s) par collectivité est atteint pour "
-                    f"{mandate.collectivite.name} sur cette session."
+                    f"Le quota de {quota} par collectivité est atteint pour {mandate.collectivite.name} "
+                    "sur cette session."
                 )
         raise ConflictError("La session est complète.")
     session_day = session.starts_at.astimezone(PARIS).date()
@@ -874,7 +875,8 @@ def mark_attendance(session: TrainingSession, present_ids: set[int], actor, now:
     db.session.flush()
     audit.record(
         "training.attendance",
-        f"Émargement de la session du {_when(session)} : {present} présent(s), {absent} absent(s)",
+        f"Émargement de la session du {_when(session)} : {plural_fr(present, 'présent', 'présents')}, "
+        f"{plural_fr(absent, 'absent', 'absents')}",
         actor=actor,
         obj=session,
     )

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager, joinedload
@@ -506,7 +507,14 @@ def cancel_session(session_id: int):
             flash(exc.message, "error")
         else:
             db.session.commit()
-            flash(_("Session annulée ; %(count)d participant(s) prévenu(s).", count=count), "success")
+            flash(
+                ngettext(
+                    "Session annulée ; %(num)d participant prévenu.",
+                    "Session annulée ; %(num)d participants prévenus.",
+                    count,
+                ),
+                "success",
+            )
     else:
         flash(_("Indiquez le motif de l'annulation."), "error")
     return redirect(url_for("training.session", session_id=session_id))

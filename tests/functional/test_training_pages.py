@@ -567,7 +567,7 @@ def test_staff_cancels_a_session_and_every_registration(client, auth, world):
     response = post(client, f"{url}/annuler", {"reason": "Formateur indisponible"}, page_url=f"{url}/modifier")
     assert response.status_code == 302
     page = text_of(client.get(url))
-    assert "Session annulée ; 3 participant(s) prévenu(s)." in page and "Cette session a été annulée." in page
+    assert "Session annulée ; 3 participants prévenus." in page and "Cette session a été annulée." in page
     db.session.expire_all()
     assert db.session.get(TrainingSession, world.session).cancelled_at is not None
     statuses = db.session.scalars(select(Registration.status).where(Registration.session_id == world.session))

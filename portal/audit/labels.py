@@ -1,0 +1,88 @@
+"""What each kind of audit event is called on the journal (the stored ``action`` is a stable key for programs)."""
+
+from __future__ import annotations
+
+ACTION_LABELS = {
+    # Accounts and access
+    "login.success": "Connexion",
+    "login.failure": "Connexion refusée",
+    "login.throttled": "Connexion bloquée (trop de tentatives)",
+    "password.change": "Changement de mot de passe",
+    "password.reset": "Mot de passe réinitialisé",
+    "password.reset_requested": "Demande de réinitialisation du mot de passe",
+    "password.reset_throttled": "Réinitialisation refusée (trop de demandes)",
+    "password.reset_unknown": "Réinitialisation demandée pour une adresse inconnue",
+    "user.create": "Création d'un compte",
+    "user.invite": "Invitation envoyée",
+    "user.invite_again": "Nouvelle invitation envoyée",
+    "user.invitation_accepted": "Invitation acceptée",
+    "user.collectivites": "Collectivités d'un compte modifiées",
+    "user.deactivate": "Compte désactivé",
+    "user.reactivate": "Compte réactivé",
+    "person.contact_email": "Adresse d'un élu modifiée",
+    "access.request": "Demande d'accès reçue",
+    "access.request_updated": "Demande d'accès complétée",
+    "access.existing_account": "Demande d'accès pour une adresse déjà inscrite",
+    "access.throttled": "Demande d'accès refusée (trop de demandes)",
+    "access.accept": "Demande d'accès acceptée",
+    "access.refuse": "Demande d'accès refusée",
+    "accounts.import_start": "Import de secrétaires lancé",
+    "accounts.import_done": "Import de secrétaires terminé",
+    "accounts.import_failed": "Import de secrétaires interrompu",
+    "elus.import": "Import du répertoire des élus",
+    "api_token.create": "Jeton d'API créé",
+    "api_token.revoke": "Jeton d'API révoqué",
+    # Collectivités and affiliation
+    "headcount.declare": "Déclaration d'effectifs",
+    "affiliation.decide": "Décision d'affiliation",
+    "affiliation.opposition": "Opposition à une affiliation",
+    "payroll.set": "Masse salariale déclarée",
+    "rate.set": "Taux de cotisation voté",
+    # Catalogue and subscriptions
+    "catalogue.create": "Service ajouté au catalogue",
+    "catalogue.update": "Service du catalogue modifié",
+    "catalogue.tariff": "Tarif voté",
+    "subscription.request": "Demande d'adhésion",
+    "subscription.request_end": "Demande de résiliation",
+    "subscription.validate": "Demande d'adhésion validée",
+    "subscription.refuse": "Demande d'adhésion refusée",
+    "subscription.ask_info": "Informations demandées",
+    "subscription.provide_info": "Demande complétée",
+    "subscription.activate": "Adhésion activée",
+    "subscription.suspend": "Adhésion suspendue",
+    "subscription.resume": "Adhésion reprise",
+    "subscription.end": "Adhésion résiliée",
+    "subscription.withdraw": "Demande retirée",
+    "subscription.documents_retry": "Documents d'adhésion relancés",
+    # Conventions
+    "convention.create": "Convention créée",
+    "convention.update": "Convention modifiée",
+    "convention.terminate": "Convention dénoncée",
+    "convention.partner_create": "Partenaire ajouté",
+    "convention.axis_add": "Axe ajouté à une convention",
+    "convention.action_add": "Action ajoutée à une convention",
+    "convention.action_status": "Avancement d'une action",
+    "convention.meeting_add": "Réunion ajoutée",
+    "convention.document_add": "Document ajouté à une convention",
+    # Training
+    "training.body_created": "Organisme de formation ajouté",
+    "training.body_updated": "Organisme de formation modifié",
+    "training.training_created": "Formation ajoutée",
+    "training.training_updated": "Formation modifiée",
+    "training.session_created": "Session créée",
+    "training.session_updated": "Session modifiée",
+    "training.session_cancelled": "Session annulée",
+    "training.registered": "Inscription à une formation",
+    "training.waiting_listed": "Inscription en liste d'attente",
+    "training.offer_accepted": "Place proposée acceptée",
+    "training.offer_expired": "Place proposée expirée",
+    "training.cancelled": "Inscription annulée",
+    "training.attendance": "Émargement",
+    "training.budget": "Budget de formation voté",
+    # Mail
+    "outbox.retry": "Courriel relancé",
+}
+
+
+def action_label(action: str) -> str:
+    return ACTION_LABELS.get(action, "Autre événement")
