@@ -36,6 +36,7 @@ from portal.registry.models import Collectivite
 
 _FILES_KEY = "campaign_files_written"
 EPCI = aliased(Collectivite)
+PARENT = aliased(Collectivite)
 
 
 def day_fr(value: date) -> str:
@@ -329,7 +330,9 @@ def _rows(campaign: Campaign, definition: definitions.Definition):
             EPCI.name.label("epci"),
         )
         .join(Collectivite, Collectivite.id == CampaignTask.collectivite_id)
-        .outerjoin(EPCI, EPCI.id == Collectivite.epci_id)
+        .outerjoin(PARENT, PARENT.id == Collectivite.parent_id)
+        # A CCAS or a caisse des écoles counts in the EPCI of its commune.
+        .outerjoin(EPCI, EPCI.id == func.coalesce(Collectivite.epci_id, PARENT.epci_id))
         .where(CampaignTask.campaign_id == campaign.id)
         .order_by(Collectivite.name_normalised, Collectivite.id)
     ).all()

@@ -20,7 +20,7 @@ def due(today, *, answered=False, sent=(), is_open=True, plan=PLAN, opened=OPENE
 
 
 def test_parse_reminders():
-    assert PLAN == (Reminder(Anchor.OPENING, 15), Reminder(Anchor.OPENING, 30), Reminder(Anchor.DEADLINE, 3))
+    assert (Reminder(Anchor.OPENING, 15), Reminder(Anchor.OPENING, 30), Reminder(Anchor.DEADLINE, 3)) == PLAN
     assert [r.code for r in PLAN] == ["J+15", "J+30", "J-3"]
     assert rules.parse_reminders("") == ()
     assert rules.parse_reminders("j-0") == (Reminder(Anchor.DEADLINE, 0),)
