@@ -3,8 +3,8 @@ each is idempotent (the outbox sweep takes rows with SKIP LOCKED and the send cl
 jobs are claimed by a guarded UPDATE; the daily subscription job moves only what is due; applying due
 statuses recomputes them from the history; training offers, reminders
 and attestations are guarded by the registration's own state; purging expired throttle counters skips
-the rows a login holds; imports of secretaries are claimed by a guarded UPDATE; each campaign reminder is recorded under a unique
-(task, reminder) key before its email is queued)."""
+the rows a login holds; imports of secretaries are claimed by a guarded UPDATE; each campaign reminder is
+recorded under a unique (task, reminder) key before its email is queued)."""
 
 from __future__ import annotations
 

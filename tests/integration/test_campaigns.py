@@ -282,3 +282,14 @@ def test_a_second_kind_needs_only_its_definition(world, groupement):
     factories.declare(world["b"], YEAR, 12)
     db.session.commit()
     assert services.progress(campaign)[0].overall.answered == 1
+
+
+def test_the_reminder_job_is_on_beat_daily_in_paris_time(app):
+    from celery.schedules import crontab
+
+    from workers.schedule import build_schedule
+
+    [entry] = [e for e in build_schedule(app.config).values() if e["task"] == tasks.REMINDER_TASK]
+    assert entry["schedule"] == crontab(hour=8, minute=0)
+    assert tasks.REMINDER_TASK in app.extensions["celery"].tasks
+    assert app.extensions["celery"].conf.timezone == "Europe/Paris"
