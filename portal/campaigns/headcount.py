@@ -26,9 +26,15 @@ COUNT_FIELDS = ("titulaires_temps_complet", "titulaires_temps_non_complet", "con
 
 def declared_for_campaign_year():
     """A declaration of the task's body for the campaign's year exists (made before the opening or after)."""
-    year = select(Campaign.year).where(Campaign.id == CampaignTask.campaign_id).scalar_subquery()
-    return exists().where(
-        HeadcountDeclaration.collectivite_id == CampaignTask.collectivite_id, HeadcountDeclaration.year == year
+    return (
+        exists()
+        .where(
+            Campaign.id == CampaignTask.campaign_id,
+            HeadcountDeclaration.collectivite_id == CampaignTask.collectivite_id,
+            HeadcountDeclaration.year == Campaign.year,
+        )
+        # Only the task comes from the enclosing query: the campaign is the task's own, whatever that query joins.
+        .correlate_except(Campaign, HeadcountDeclaration)
     )
 
 

@@ -199,6 +199,17 @@ def test_completion_is_observed_from_declarations_and_the_family_form_crosses_35
         assert handler.save(task_a, rows, world["sec_a"]) == 0
 
 
+def test_each_campaign_observes_the_declarations_of_its_own_year(world):
+    this_year = services.open_campaign(services.OpenInput("effectifs", YEAR - 1, DEADLINE), world["staff"])
+    next_year = open_headcount(world)
+    factories.declare(world["c"], YEAR - 1, 3)
+    db.session.commit()
+    assert services.is_answered(task_of(this_year, world["c"]))
+    assert not services.is_answered(task_of(next_year, world["c"]))
+    assert services.progress(this_year)[0].overall.answered == 4  # A, its CCAS and B declared last year too
+    assert services.progress(next_year)[0].overall.answered == 0
+
+
 def test_progress_by_epci_and_kind_and_the_missing_list(world):
     campaign = open_headcount(world)
     factories.declare(world["b"], YEAR, 12)
@@ -293,3 +304,27 @@ def test_the_reminder_job_is_on_beat_daily_in_paris_time(app):
     assert entry["schedule"] == crontab(hour=8, minute=0)
     assert tasks.REMINDER_TASK in app.extensions["celery"].tasks
     assert app.extensions["celery"].conf.timezone == "Europe/Paris"
+
+
+def test_the_emails_read_in_french(world):
+    from portal.notifications.mailer import build_message
+
+    campaign = open_headcount(world)
+    [opening] = emails_to("mairie@astaffort.fr")
+    message = build_message(opening)
+    subject = str(message["Subject"])
+    text = message.get_payload()[0].get_payload(decode=True).decode()
+    from email.header import decode_header, make_header
+
+    subject = str(make_header(decode_header(subject)))
+    assert subject == f"Effectifs au 1er janvier {YEAR} : réponse attendue avant le 31 mars {YEAR}"
+    assert f"Le centre de gestion ouvre la campagne « Effectifs au 1er janvier {YEAR} »." in text
+    assert "- Astaffort\n- CCAS d'Astaffort" in text
+    assert "Merci de votre aide." in text
+    assert f"/campagnes/{campaign.id}/taches/" not in text  # two bodies: the link leads to her dashboard
+    run_job_on(campaign.opened_on + timedelta(days=15))
+    reminder = emails_to("mairie@boe.fr")[-1]
+    reminder_subject = str(make_header(decode_header(str(build_message(reminder)["Subject"]))))
+    assert reminder_subject.startswith(f"Rappel — Effectifs au 1er janvier {YEAR}")
+    body = build_message(reminder).get_payload()[0].get_payload(decode=True).decode()
+    assert f"/campagnes/{campaign.id}/taches/{task_of(campaign, world['b']).id}" in body
