@@ -79,6 +79,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.accounts.views import bp as accounts_bp
     from portal.affiliation.views import bp as affiliation_bp
     from portal.audit.views import bp as audit_bp
+    from portal.campaigns.views import bp as campaigns_bp
     from portal.catalogue.views import bp as catalogue_bp
     from portal.conventions.views import bp as conventions_bp
     from portal.main.views import bp as main_bp
@@ -110,6 +111,7 @@ def register_blueprints(app: Flask) -> None:
         people_bp,
         councils_bp,
         account_import_bp,
+        campaigns_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

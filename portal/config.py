@@ -10,6 +10,7 @@ without ``SECRET_KEY``; development and demo modes generate one and keep it in
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -123,6 +124,26 @@ def _proconnect(environ, env: str) -> dict:
     }
 
 
+CAMPAIGN_REMINDER_RE = re.compile(r"^J[+-]\d{1,3}$")
+
+
+def _campaign_reminders(environ) -> tuple[str, ...]:
+    """``CAMPAIGN_REMINDERS``: days of the campaign reminders, ``J+15`` after the opening, ``J-3`` before the
+    deadline, comma-separated (empty: no reminder). Anything else stops start-up."""
+    raw = environ.get("CAMPAIGN_REMINDERS")
+    raw = "J+15,J+30,J-3" if raw is None else raw
+    codes = tuple(part.strip().upper().replace(" ", "") for part in raw.split(",") if part.strip())
+    for code in codes:
+        if not CAMPAIGN_REMINDER_RE.match(code) or code == "J+0":
+            raise ConfigurationError(
+                f"CAMPAIGN_REMINDERS : « {code} » n'est pas une relance (écrivez par exemple J+15,J+30,J-3 : "
+                "jours après l'ouverture, jours avant la date limite)."
+            )
+    if len(set(codes)) != len(codes):
+        raise ConfigurationError(f"CAMPAIGN_REMINDERS : une relance est en double ({raw!r}).")
+    return codes
+
+
 def normalise_database_url(url: str) -> str:
     """Accept the usual ``postgres://`` and ``postgresql://`` spellings and use psycopg 3."""
     if url.startswith("postgres://"):
@@ -158,8 +179,9 @@ def build_config(instance_path: str | os.PathLike, environ=None) -> dict:
     max_upload_mb = _int(environ, "CONVENTION_MAX_UPLOAD_MB", 10)
     # Files of accounts to import (secretaries): issue 14 refuses them above 20 MB.
     import_max_mb = _positive_int(environ, "IMPORT_MAX_UPLOAD_MB", 20)
+    campaign_max_mb = _positive_int(environ, "CAMPAIGN_MAX_UPLOAD_MB", 10)
     # A request body may hold the largest upload plus the form around it (boundaries, CSRF token, fields).
-    max_request_mb = _int(environ, "PORTAL_MAX_REQUEST_MB", max(max_upload_mb, import_max_mb) + 1)
+    max_request_mb = _int(environ, "PORTAL_MAX_REQUEST_MB", max(max_upload_mb, import_max_mb, campaign_max_mb) + 1)
     if max_request_mb <= max_upload_mb:
         raise ConfigurationError(
             f"PORTAL_MAX_REQUEST_MB ({max_request_mb}) doit dépasser CONVENTION_MAX_UPLOAD_MB ({max_upload_mb}) : "
@@ -169,6 +191,11 @@ def build_config(instance_path: str | os.PathLike, environ=None) -> dict:
         raise ConfigurationError(
             f"PORTAL_MAX_REQUEST_MB ({max_request_mb}) doit dépasser IMPORT_MAX_UPLOAD_MB ({import_max_mb}) : "
             "sinon les plus gros fichiers à importer autorisés seraient refusés."
+        )
+    if max_request_mb <= campaign_max_mb:
+        raise ConfigurationError(
+            f"PORTAL_MAX_REQUEST_MB ({max_request_mb}) doit dépasser CAMPAIGN_MAX_UPLOAD_MB ({campaign_max_mb}) : "
+            "sinon les plus grosses délibérations autorisées seraient refusées."
         )
 
     return {
@@ -231,6 +258,9 @@ def build_config(instance_path: str | os.PathLike, environ=None) -> dict:
         "CONVENTION_ALERT_DAYS": _int(environ, "CONVENTION_ALERT_DAYS", 90),
         "CONVENTION_MAX_UPLOAD_MB": max_upload_mb,
         "IMPORT_MAX_UPLOAD_MB": import_max_mb,
+        # Campaigns (headcounts, deliberations): reminders to the bodies that have not answered, largest document.
+        "CAMPAIGN_REMINDERS": _campaign_reminders(environ),
+        "CAMPAIGN_MAX_UPLOAD_MB": campaign_max_mb,
         # Training of élus: hours to confirm a freed seat, name shown as organiser of the invitations.
         "TRAINING_OFFER_HOURS": _int(environ, "TRAINING_OFFER_HOURS", 48),
         "TRAINING_ORGANISER_NAME": environ.get("TRAINING_ORGANISER_NAME") or "CDG 47 — Formation des élus",

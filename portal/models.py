@@ -6,6 +6,7 @@ from portal.accounts.models import Mandate, ThrottleCounter, User, secretary_col
 from portal.affiliation.models import AffiliationDecision, AffiliationStatusChange  # noqa: F401
 from portal.api.models import ApiToken  # noqa: F401
 from portal.audit.models import AuditEvent  # noqa: F401
+from portal.campaigns.models import Campaign, CampaignAnswer, CampaignMessage, CampaignTask  # noqa: F401
 from portal.catalogue.models import ContributionRate, PayrollDeclaration, Service, Tariff  # noqa: F401
 from portal.common.versions import DataVersion  # noqa: F401
 from portal.conventions.models import (  # noqa: F401,E501

@@ -3,7 +3,8 @@ each is idempotent (the outbox sweep takes rows with SKIP LOCKED and the send cl
 jobs are claimed by a guarded UPDATE; the daily subscription job moves only what is due; applying due
 statuses recomputes them from the history; training offers, reminders
 and attestations are guarded by the registration's own state; purging expired throttle counters skips
-the rows a login holds; imports of secretaries are claimed by a guarded UPDATE)."""
+the rows a login holds; imports of secretaries are claimed by a guarded UPDATE; each campaign reminder is
+recorded under a unique (task, reminder) key before its email is queued)."""
 
 from __future__ import annotations
 
@@ -51,6 +52,11 @@ def build_schedule(config) -> dict:
         "accounts-sweep-imports": {
             "task": "accounts.sweep_imports",
             "schedule": float(config["OUTBOX_SWEEP_SECONDS"]),
+        },
+        # Campaign reminders (J+15, J-3…: CAMPAIGN_REMINDERS) to the bodies that have not answered, each once.
+        "campaigns-reminders": {
+            "task": "campaigns.reminders",
+            "schedule": crontab(hour=8, minute=0),
         },
         # Throttle counters whose window is over count nothing any more.
         "accounts-purge-throttle-counters": {

@@ -92,29 +92,54 @@ def record_declaration(
     notify: bool = True,
 ) -> HeadcountDeclaration:
     """Add a declaration (earlier ones are kept), then evaluate the statuses it affects."""
-    cleaned = validate_counts(year, counts)
-    declaration = HeadcountDeclaration(
-        collectivite=collectivite,
-        year=year,
-        declared_by_id=getattr(actor, "id", None),
-        is_synthetic=is_synthetic,
-        comment=comment,
-        **cleaned,
-    )
-    db.session.add(declaration)
-    db.session.flush()
-    if actor is not None:
-        audit.record(
-            "headcount.declare",
-            f"Déclaration d'effectifs {year} pour {collectivite.name} : {cleaned['titulaires_temps_complet']} "
-            f"titulaires à temps complet",
-            actor=actor,
-            obj=collectivite,
-            details={"year": year, **cleaned},
+    return record_declarations(
+        [(collectivite, counts)], year, actor, is_synthetic=is_synthetic, comment=comment, notify=notify
+    )[0]
+
+
+def record_declarations(
+    entries: list[tuple[Collectivite, dict[str, object]]],
+    year: int,
+    actor: User | None,
+    *,
+    is_synthetic: bool = False,
+    comment: str | None = None,
+    notify: bool = True,
+) -> list[HeadcountDeclaration]:
+    """Add the declarations of several bodies for ``year`` (a commune with its CCAS and caisse des écoles, in one
+    form), then evaluate each affected body once, with every figure in: a commune and its CCAS crossing 350
+    together open one decision, and no intermediate state opens one. All figures are checked before any is
+    written (DomainError naming the field on the first bad one)."""
+    cleaned_entries = [(collectivite, validate_counts(year, counts)) for collectivite, counts in entries]
+    declarations = []
+    affected: dict[int, Collectivite] = {}
+    for collectivite, cleaned in cleaned_entries:
+        declaration = HeadcountDeclaration(
+            collectivite=collectivite,
+            year=year,
+            declared_by_id=getattr(actor, "id", None),
+            is_synthetic=is_synthetic,
+            comment=comment,
+            **cleaned,
         )
-    for body in affected_bodies(collectivite):
+        db.session.add(declaration)
+        declarations.append(declaration)
+        if actor is not None:
+            audit.record(
+                "headcount.declare",
+                f"Déclaration d'effectifs {year} pour {collectivite.name} : {cleaned['titulaires_temps_complet']} "
+                f"titulaires à temps complet",
+                actor=actor,
+                obj=collectivite,
+                details={"year": year, **cleaned},
+            )
+    db.session.flush()
+    for collectivite, _cleaned in cleaned_entries:
+        for body in affected_bodies(collectivite):
+            affected.setdefault(body.id, body)
+    for body in affected.values():
         evaluate(body, year, notify=notify)
-    return declaration
+    return declarations
 
 
 # Evaluation ----------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from portal.access import services as access
 from portal.affiliation import services as affiliation
 from portal.affiliation.models import AffiliationDecision
+from portal.campaigns import services as campaigns
 from portal.common.clock import paris_today
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail, OutboxState
@@ -56,7 +57,9 @@ def dashboard():
             evaluation = affiliation.compute(body, year)
             declared_this_year = affiliation.declaration_in_force(body.id, year)
             rows.append((body, evaluation, declared_this_year is not None and declared_this_year.year == year))
-        return render_template("main/secretary_dashboard.html", rows=rows, year=year)
+        return render_template(
+            "main/secretary_dashboard.html", rows=rows, year=year, campaign_tasks=campaigns.tasks_for(current_user)
+        )
     if current_user.is_elu:
         return redirect(url_for("training.index"))
     return redirect(url_for("accounts.profile"))

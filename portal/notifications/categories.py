@@ -19,6 +19,8 @@ CATEGORIES = {
         Category("account", "Sécurité du compte (mot de passe, connexion)", True),
         Category("affiliation", "Affiliation au CDG (franchissement de seuil, décisions)", True),
         Category("headcount", "Déclarations d'effectifs", False),
+        # The CDG's campaigns (headcounts, deliberations): what the CDG needs from the body, always emailed.
+        Category("campaigns", "Campagnes du CDG (effectifs, délibérations)", True),
         Category("subscriptions", "Demandes et abonnements aux services", False),
         Category("training", "Formations des élus", False),
         Category("conventions", "Conventions de partenariat", False),

@@ -250,3 +250,62 @@ def test_council_pages(client, auth, world):
             assert codes == dict.fromkeys(posts, 404), email
         auth.logout()
     assert client.get(pages[0]).status_code == 302  # anonymous: to the login page
+
+
+def test_campaign_pages(client, auth, world):
+    """Campaigns: staff pages are 403 to others; a task is seen by staff, by the secretary of its body (and of the
+    commune of a CCAS, for the headcount); anyone else 404, reading or writing."""
+    from portal.campaigns import services as campaigns
+    from portal.campaigns.models import CampaignTask
+
+    campaign = campaigns.open_campaign(
+        campaigns.OpenInput("effectifs", Y + 1, date(Y + 1, 3, 31)), world["users"]["staff"]
+    )
+    db.session.commit()
+    task = {
+        key: db.session.scalar(
+            select(CampaignTask.id).where(
+                CampaignTask.campaign_id == campaign.id, CampaignTask.collectivite_id == world[key].id
+            )
+        )
+        for key in ("a", "b", "ccas_b")
+    }
+    staff_pages = [
+        "/campagnes/",
+        f"/campagnes/{campaign.id}",
+        f"/campagnes/{campaign.id}/manquants.csv",
+        f"/campagnes/{campaign.id}/reouverture",
+    ]
+    task_pages = {key: f"/campagnes/{campaign.id}/taches/{task_id}" for key, task_id in task.items()}
+    expected = {
+        "sec.a@mairie.fr": {"a": 200, "b": 404, "ccas_b": 404},
+        "sec.b@mairie.fr": {"a": 404, "b": 200, "ccas_b": 200},
+        "elu.a@mairie.fr": {"a": 404, "b": 404, "ccas_b": 404},
+    }
+    for email, codes in expected.items():
+        auth.login(email)
+        assert {url: client.get(url).status_code for url in staff_pages} == dict.fromkeys(staff_pages, 403), email
+        assert {key: client.get(url).status_code for key, url in task_pages.items()} == codes, email
+        token = csrf_from(client.get("/mon-profil").get_data(as_text=True))
+        for url in (f"/campagnes/{campaign.id}/cloture", "/campagnes/"):
+            assert client.post(url, data={"csrf_token": token}).status_code == 403, email
+        for key, code in codes.items():
+            if code == 404:
+                answer = client.post(
+                    f"{task_pages[key]}/etapes/declaration",
+                    data={"csrf_token": token, f"c{world[key].id}-titulaires_temps_complet": "1"},
+                )
+                assert answer.status_code == 404, email
+        # A task of another campaign id, or a document of another task: 404.
+        assert client.get(f"/campagnes/999999/taches/{task['a']}").status_code == 404
+        assert client.get(f"/campagnes/{campaign.id}/taches/{task['a']}/documents/1").status_code == 404
+        auth.logout()
+    auth.login("staff@cdg47.fr")
+    assert {url: client.get(url).status_code for url in staff_pages} == {
+        **dict.fromkeys(staff_pages[:3], 200),
+        staff_pages[3]: 302,  # an open campaign has nothing to reopen: back to its page
+    }
+    assert {key: client.get(url).status_code for key, url in task_pages.items()} == dict.fromkeys(task, 200)
+    assert client.get("/campagnes/999999").status_code == 404
+    auth.logout()
+    assert client.get(staff_pages[0]).status_code == 302  # anonymous: to the login page

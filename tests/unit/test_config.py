@@ -173,3 +173,20 @@ def test_proconnect_half_or_badly_configured_stops(tmp_path, changes, message):
     environ = {"PORTAL_ENV": "production", "SECRET_KEY": "x" * 50, **PROCONNECT, **changes}
     with pytest.raises(ConfigurationError, match=message):
         build_config(tmp_path, environ)
+
+
+def test_campaign_reminders_and_upload_size(tmp_path):
+    base = {"PORTAL_ENV": "development"}
+    config = build_config(tmp_path, base)
+    assert config["CAMPAIGN_REMINDERS"] == ("J+15", "J+30", "J-3")
+    assert config["CAMPAIGN_MAX_UPLOAD_MB"] == 10
+    assert build_config(tmp_path, {**base, "CAMPAIGN_REMINDERS": " j+7, J-1 "})["CAMPAIGN_REMINDERS"] == ("J+7", "J-1")
+    assert build_config(tmp_path, {**base, "CAMPAIGN_REMINDERS": ""})["CAMPAIGN_REMINDERS"] == ()
+    for bad in ("J+0", "15", "J+15,J+15", "J*3"):
+        with pytest.raises(ConfigurationError, match="CAMPAIGN_REMINDERS"):
+            build_config(tmp_path, {**base, "CAMPAIGN_REMINDERS": bad})
+    # A deliberation larger than a request may be is refused at start-up, not at the first upload.
+    mb = 1024 * 1024
+    assert build_config(tmp_path, {**base, "CAMPAIGN_MAX_UPLOAD_MB": "40"})["MAX_CONTENT_LENGTH"] == 41 * mb
+    with pytest.raises(ConfigurationError, match="CAMPAIGN_MAX_UPLOAD_MB"):
+        build_config(tmp_path, {**base, "CAMPAIGN_MAX_UPLOAD_MB": "30", "PORTAL_MAX_REQUEST_MB": "25"})

@@ -1,0 +1,1 @@
+"""Campaigns: yearly collections the CDG runs with every body in a scope (headcounts, groupements de commandes…)."""
