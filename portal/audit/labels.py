@@ -79,6 +79,11 @@ ACTION_LABELS = {
     "training.cancelled": "Inscription annulée",
     "training.attendance": "Émargement",
     "training.budget": "Budget de formation voté",
+    # Campaigns
+    "campaign.open": "Campagne ouverte",
+    "campaign.answer": "Réponse à une campagne",
+    "campaign.close": "Campagne close",
+    "campaign.reopen": "Campagne rouverte",
     # Mail
     "outbox.retry": "Courriel relancé",
 }
