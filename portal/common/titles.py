@@ -149,3 +149,36 @@ def agree(word: str, sex: str | None) -> str:
     if first[:1].isupper():
         feminine = feminine[:1].upper() + feminine[1:]
     return feminine + rest
+
+
+# Who signs for a body, by kind of body: the maire for a commune (CGCT L2122-21), the président elsewhere (the
+# maire presides the CCAS, CASF L123-6; the président of an EPCI, a syndicat, a département, a caisse des écoles).
+EXECUTIVE_TITLES = {"commune": Title("Maire", "Maire")}
+DEFAULT_EXECUTIVE = Title("Président", "Présidente")
+
+
+@dataclass(frozen=True)
+class Signatory:
+    """How a document names who signs for a body: "représentée par sa Maire, Madame Anne Roux", and over the
+    signature "La Maire" then the name."""
+
+    represented_by: str
+    signature_title: str
+    name: str | None
+    authorised: str  # "dûment autorisée" agrees with the holder
+
+
+def signatory(kind: str, *, name: str | None = None, sex: str | None = None) -> Signatory:
+    """The executive of a body of ``kind``, with the holder's name and sex when known (the maire, from the RNE)."""
+    title = EXECUTIVE_TITLES.get(kind, DEFAULT_EXECUTIVE).agree(sex)
+    possessive = "sa" if sex == FEMININE else "son"
+    article = "La" if sex == FEMININE else "Le"
+    represented_by = f"{possessive} {title}"
+    if name:
+        represented_by += f", {civility(sex)} {name}" if sex in (FEMININE, MASCULINE) else f", {name}"
+    return Signatory(
+        represented_by=represented_by,
+        signature_title=f"{article} {title}",
+        name=name,
+        authorised="dûment autorisée" if sex == FEMININE else "dûment autorisé",
+    )

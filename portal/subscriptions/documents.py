@@ -4,11 +4,18 @@ DASEN convention (PDF) and the export of schools and classes for the ENT provide
 from __future__ import annotations
 
 from flask import current_app, render_template
+from sqlalchemy import select
 
+from portal.accounts.models import Mandate, MandateFunction, Person
+from portal.catalogue import rules as catalogue_rules
 from portal.catalogue.rules import TARIFF_LABELS
-from portal.common import exports
+from portal.common import exports, titles
 from portal.common.clock import paris_today
+from portal.extensions import db
 from portal.subscriptions.models import Subscription
+
+# Bodies presided by the maire of their commune (CASF L123-6, code de l'éducation L212-10).
+MAIRE_PRESIDES = frozenset({"ccas", "caisse_ecoles"})
 
 
 class DocumentError(Exception):
@@ -25,15 +32,38 @@ def render_pdf(template: str, **context) -> bytes:
         raise DocumentError(f"Le document PDF « {template} » n'a pas pu être produit : {exc}") from exc
 
 
+def _executive(body) -> titles.Signatory:
+    """Who signs for ``body``: its maire for a commune; for a CCAS or a caisse des écoles, the maire of its
+    commune, who presides it by law; the président, unnamed, for other bodies (the register holds no name)."""
+    commune_id = body.id if body.kind == "commune" else body.parent_id if body.kind in MAIRE_PRESIDES else None
+    maire = None
+    if commune_id is not None:
+        maire = db.session.scalar(
+            select(Person)
+            .join(Mandate, Mandate.person_id == Person.id)
+            .where(
+                Mandate.collectivite_id == commune_id,
+                Mandate.function == MandateFunction.MAIRE,
+                Mandate.end_date.is_(None),
+            )
+        )
+    return titles.signatory(body.kind, name=maire.full_name if maire else None, sex=maire.sex if maire else None)
+
+
 def _context(subscription: Subscription) -> dict:
     service = subscription.service
     year = (subscription.start_date or paris_today()).year
     tariff = service.tariff_for(year)
+    quantities = (subscription.details or {}).get("quantities") or {}
+    yearly = catalogue_rules.yearly_amount(service.tariff_model, tariff.unit_amount, quantities) if tariff else None
     return {
         "subscription": subscription,
         "service": service,
         "body": subscription.collectivite,
+        "executive": _executive(subscription.collectivite),
+        "year": year,
         "tariff": tariff,
+        "yearly_amount": yearly,
         "tariff_label": TARIFF_LABELS.get(service.tariff_model, service.tariff_model),
         "today": paris_today(),
         "cdg_name": "Centre de gestion de la fonction publique territoriale de Lot-et-Garonne",

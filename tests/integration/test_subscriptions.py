@@ -217,3 +217,52 @@ def test_daily_job_activates_on_the_start_date_and_ends_after_notice(world):
     assert services.run_daily(end + timedelta(days=1)) == (0, 1)
     assert subscription.state == rules.State.ENDED
     assert db.session.scalar(select(OutboxEmail).where(OutboxEmail.category == "subscriptions")) is not None
+
+
+def _pdf_text(data: bytes) -> tuple[str, list[str]]:
+    pages = [" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(data)).pages]
+    return " ".join(pages), pages
+
+
+def test_the_convention_names_the_maire_the_tariff_of_its_year_and_the_yearly_total(world):
+    from portal.subscriptions import documents
+
+    factories.person(world["commune"], "Anne", "Roux", sex="F", function="maire")
+    start = date(Y + 1, 1, 10)  # takes effect next year: only this year's tariff is voted
+    subscription = services.request_subscription(
+        world["commune"], world["services"]["ent-ecoles"], ent_request(start=start), world["secretary"]
+    )
+    db.session.commit()
+    _name, _type, data = documents.convention_pdf(subscription)
+    text, pages = _pdf_text(data)
+    assert "Sauvagnas (Commune, code" in text
+    assert "représentée par sa Maire, Madame Anne Roux, dûment autorisée par délibération" in text
+    tariff = world["services"]["ent-ecoles"].tariff_for(Y)
+    assert f"Tarif applicable en {Y + 1}" in text
+    assert f"(tarif voté pour {Y}, appliqué tant que le tarif {Y + 1} n'est pas voté)" in text
+    assert "Nombre d'élèves" in text and "Nombre d'écoles" in text and "pupils" not in text
+    total = tariff.unit_amount * 133  # 92 + 41 pupils
+    assert f"Montant annuel {Y + 1}" in text
+    assert f"{total:.2f}".replace(".", ",") in text.replace("\u202f", "").replace(" ", "")
+    assert text.lower().count("délibération délibération") == 0
+    assert "l'exécutif" not in text
+    # The closing line and both signatures stand on the same page.
+    last = pages[-1]
+    assert "Fait en deux exemplaires" in last and "La Maire" in last and "Anne Roux" in last
+    assert "Pour le centre de gestion" in last
+
+
+def test_a_ccas_is_signed_by_its_president_the_maire_of_its_commune(world):
+    from portal.subscriptions import documents
+
+    factories.person(world["commune"], "Paul", "Lafon", sex="M", function="maire")
+    ccas = factories.collectivite("CCAS de Sauvagnas", "ccas", parent=world["commune"])
+    factories.declare(ccas, Y, 1)
+    world["secretary"].collectivites.append(ccas)
+    service = next(s for s in world["services"].values() if s.subscribable and s.code != "ent-ecoles")
+    subscription = Subscription(collectivite=ccas, service=service, start_date=TODAY, details={"quantities": {}})
+    db.session.add(subscription)
+    db.session.commit()
+    text, _pages = _pdf_text(documents.convention_pdf(subscription)[2])
+    assert "représentée par son Président, Monsieur Paul Lafon, dûment autorisé" in text
+    assert "Le Président Paul Lafon" in text

@@ -106,3 +106,16 @@ def test_agreement_keeps_what_follows_the_word():
     assert titles.agree("Invité, n'a pas encore choisi son mot de passe", "F") == (
         "Invitée, n'a pas encore choisi son mot de passe"
     )
+
+
+def test_the_signatory_of_a_body_agrees_with_its_executive():
+    maire = titles.signatory("commune", name="Anne Roux", sex="F")
+    assert maire.represented_by == "sa Maire, Madame Anne Roux"
+    assert (maire.signature_title, maire.authorised) == ("La Maire", "dûment autorisée")
+    president = titles.signatory("ccas", name="Paul Lafon", sex="M")
+    assert (
+        president.represented_by == "son Président, Monsieur Paul Lafon" and president.signature_title == "Le Président"
+    )
+    unknown = titles.signatory("syndicat")
+    assert (unknown.represented_by, unknown.signature_title, unknown.name) == ("son Président", "Le Président", None)
+    assert titles.signatory("commune", name="Camille Dupuy").represented_by == "son Maire, Camille Dupuy"
