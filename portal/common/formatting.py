@@ -6,8 +6,10 @@ Pure functions (no request needed): the locale is the portal's, French.
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
+from babel.dates import format_date
 from babel.numbers import format_decimal
 
 LOCALE = "fr_FR"
@@ -43,6 +45,16 @@ def days_fr(value: Decimal | int) -> str:
     if value == 0:
         return "aucun jour"
     return f"{decimal_fr(value)} {'jour' if abs(value) < 2 else 'jours'}"
+
+
+def first_of_month(text: str, day: int) -> str:
+    """French writes the first day of a month as an ordinal: "1er décembre 2026", never "1 décembre"."""
+    return f"1er{text[1:]}" if day == 1 and text.startswith("1 ") else text
+
+
+def date_fr(value: date) -> str:
+    """ "1er décembre 2026", "2 mars 2027"."""
+    return first_of_month(format_date(value, "d MMMM y", locale=LOCALE), value.day)
 
 
 def plural_fr(count: int, singular: str, plural: str) -> str:

@@ -15,9 +15,16 @@ from portal.registry.kinds import label as kind_label
 def _date(value: date | datetime | None, fmt: str = "long") -> str:
     if value is None:
         return "—"
+    # Babel through Flask-Babel, for the portal's time zone (Paris); "1er" for the first day of a month.
     if isinstance(value, datetime):
-        return format_datetime(value, "d MMMM y 'à' HH:mm")
-    return format_date(value, fmt)
+        return formatting.first_of_month(format_datetime(value, "d MMMM y 'à' HH:mm"), _local_day(value))
+    return formatting.first_of_month(format_date(value, fmt), value.day) if fmt == "long" else format_date(value, fmt)
+
+
+def _local_day(value: datetime) -> int:
+    from flask_babel import to_user_timezone
+
+    return to_user_timezone(value).day
 
 
 # French grouping (CLDR "fr"): a narrow no-break space between thousands.

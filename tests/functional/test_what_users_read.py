@@ -42,6 +42,9 @@ PROBLEMS = {
     "« None »": re.compile(r"\bNone\b"),
     "pluriel ou féminin entre parenthèses": re.compile(r"\w\((e|s|es|e\)s|ne)\)"),
     "mots collés": re.compile(r"[a-zà-ÿ]{2}[A-ZÀ-Ý][a-zà-ÿ]"),
+    "« 1 » au lieu de « 1er »": re.compile(
+        r"(?<![\d,])\b1 (janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre)\b"
+    ),
     "mot interne": re.compile(r"\b(" + "|".join(re.escape(w) for w in INTERNAL_WORDS) + r")\b"),
 }
 # Names written that way on purpose.
@@ -141,6 +144,7 @@ def test_every_page_reads_in_french(client, demo, role):
         ("0 jour(s)", "pluriel ou féminin entre parenthèses"),
         ("OuvrirMarquer comme lue", "mots collés"),
         ("Quantités : schools 2", "mot interne"),
+        ("depuis le 1 décembre 2026", "« 1 » au lieu de « 1er »"),
     ],
 )
 def test_the_guard_sees_each_kind_of_defect(text, label):
@@ -148,5 +152,5 @@ def test_the_guard_sees_each_kind_of_defect(text, label):
 
 
 def test_the_guard_accepts_french_as_it_should_be():
-    text = "3 421,09 € — 0,2 % — 1er décembre 2026 — Adjointe au maire — Inscrite — aucun jour — ProConnect"
+    text = "3 421,09 € — 0,2 % — 11 janvier 2027 — 21 mars — 1er décembre 2026 — Adjointe au maire — Inscrite — aucun jour — ProConnect"
     assert problems_in(text) == []

@@ -37,3 +37,13 @@ def test_money_shows_cents_only_when_the_amount_has_them_unless_asked():
 )
 def test_days_keep_the_singular_below_two(value, text):
     assert days_fr(value) == text
+
+
+def test_the_first_of_the_month_is_an_ordinal():
+    from datetime import date
+
+    from portal.common.formatting import date_fr
+
+    assert date_fr(date(2026, 12, 1)) == "1er décembre 2026"
+    assert date_fr(date(2027, 3, 2)) == "2 mars 2027"
+    assert date_fr(date(2027, 1, 11)) == "11 janvier 2027"  # not a first
