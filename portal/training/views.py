@@ -28,7 +28,7 @@ from portal.extensions import db
 from portal.registry.models import Collectivite
 from portal.training import exports as training_exports
 from portal.training import services
-from portal.training.documents import sign_in_sheet_pdf
+from portal.training.documents import attestation_pdf, sign_in_sheet_pdf
 from portal.training.forms import (
     ActionForm,
     AttendanceForm,
@@ -231,6 +231,20 @@ def _registration_action(registration_id: int, action):
     if not target.startswith("/") or target.startswith("//") or "\\" in target or urlsplit(target).netloc:
         target = url_for("training.session", session_id=registration.session_id)
     return redirect(target)
+
+
+@bp.get("/inscriptions/<int:registration_id>/attestation.pdf")
+@login_required
+def attestation(registration_id: int):
+    """The attestation of attendance, for the élu, his collectivité's secretaries and staff (404 for anyone else,
+    and before the élu was recorded present)."""
+    registration = db.session.get(Registration, registration_id)
+    if registration is None or not services.can_act_for(current_user, registration.mandate):
+        abort(404)
+    if registration.status != Status.PRESENT:
+        abort(404)
+    filename, mimetype, data = attestation_pdf(registration)
+    return Response(data, mimetype=mimetype, headers={"Content-Disposition": content_disposition(filename)})
 
 
 @bp.route("/inscriptions/<int:registration_id>/annuler", methods=["POST"])

@@ -17,7 +17,7 @@ import pytest
 from argon2 import PasswordHasher
 from icalendar import Calendar
 from pypdf import PdfReader
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from portal.accounts import services as accounts
 from portal.accounts.models import User
@@ -996,3 +996,24 @@ def test_a_registration_post_with_nobody_to_register_says_so(client, auth, world
     assert response.status_code == 302
     assert "Aucun élu ne peut être inscrit" in text_of(client.get(response.location))
     assert count(Registration) == before
+
+
+def test_the_attestation_is_downloaded_by_the_elu_his_secretaries_and_staff(client, auth, world):
+    registration = db.session.get(Registration, world.registration_a)
+    url = f"/formations/inscriptions/{registration.id}/attestation.pdf"
+    auth.login(ELU_A)
+    assert client.get(url).status_code == 404  # not recorded present yet
+    auth.logout()
+    db.session.execute(update(Registration).where(Registration.id == registration.id).values(status="present"))
+    db.session.commit()
+    for email, code in ((ELU_A, 200), (SEC_A, 200), (STAFF, 200), (ELU_A2, 404), (SEC_B, 404), (ELU_B, 404)):
+        auth.login(email)
+        response = client.get(url)
+        assert response.status_code == code, email
+        if code == 200:
+            assert response.mimetype == "application/pdf" and response.data.startswith(b"%PDF")
+            assert "attestation-formation-" in response.headers["Content-Disposition"]
+        auth.logout()
+    auth.login(ELU_A)
+    page = text_of(client.get(f"/formations/elus/{world.mandate_a}"))
+    assert "télécharger l'attestation" in page and "envoyée par courriel" not in page

@@ -152,5 +152,8 @@ def test_the_guard_sees_each_kind_of_defect(text, label):
 
 
 def test_the_guard_accepts_french_as_it_should_be():
-    text = "3 421,09 € — 0,2 % — 11 janvier 2027 — 21 mars — 1er décembre 2026 — Adjointe au maire — Inscrite — aucun jour — ProConnect"
+    text = (
+        "3 421,09 € — 0,2 % — 11 janvier 2027 — 21 mars — 1er décembre 2026 — Adjointe au maire — Inscrite — "
+        "aucun jour — ProConnect"
+    )
     assert problems_in(text) == []
