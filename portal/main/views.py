@@ -14,6 +14,7 @@ from portal.common.clock import paris_today
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail, OutboxState
 from portal.registry.models import Collectivite
+from portal.workqueue import secretary as secretary_todo
 from portal.workqueue.views import queue_context
 
 bp = Blueprint("main", __name__)
@@ -58,7 +59,12 @@ def dashboard():
             declared_this_year = affiliation.declaration_in_force(body.id, year)
             rows.append((body, evaluation, declared_this_year is not None and declared_this_year.year == year))
         return render_template(
-            "main/secretary_dashboard.html", rows=rows, year=year, campaign_tasks=campaigns.tasks_for(current_user)
+            "main/secretary_dashboard.html",
+            rows=rows,
+            year=year,
+            campaign_tasks=campaigns.tasks_for(current_user),
+            todo=secretary_todo.todo_for([body.id for body in current_user.collectivites]),
+            todo_labels=secretary_todo.LABELS,
         )
     if current_user.is_elu:
         return redirect(url_for("training.index"))

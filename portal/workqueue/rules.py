@@ -34,7 +34,7 @@ KIND_LABELS = {
 class WorkItem:
     """One thing that waits for a human: what, for which body, since when, and where to act."""
 
-    kind: Kind
+    kind: StrEnum  # a Kind of the staff queue, or a kind of a secretary's « à faire »
     object_id: int
     title: str
     since: datetime

@@ -165,3 +165,34 @@ def test_age_counts_whole_days():
 def test_counts_list_every_kind_in_order_zero_included():
     assert list(rules.counts_by_kind([])) == list(Kind)
     assert set(rules.counts_by_kind([]).values()) == {0}
+
+
+def test_a_secretary_sees_what_waits_for_her_and_only_for_her_bodies(client, auth, app):
+    from portal.subscriptions.rules import State as SubscriptionState
+
+    now = utcnow()
+    mine, other = factories.collectivite("Sauvagnas"), factories.collectivite("Pujols")
+    service = load_catalogue(Y)[0]
+    for body in (mine, other):
+        db.session.add(
+            Subscription(
+                collectivite_id=body.id, service_id=service.id, state=SubscriptionState.INFO_NEEDED, details={}
+            )
+        )
+    elu = factories.elu(mine, "Anne Roux", email="anne@sauvagnas.fr")
+    soon = factories.training_session(starts_at=now + timedelta(days=10))
+    training.register(soon, elu.mandate, elu, now=now)
+    later = factories.training_session()
+    offered = training.register(later, elu.mandate, elu, now=now)
+    offered.status, offered.offered_at, offered.offer_expires_at = "offered", now, now + timedelta(hours=40)
+    other_elu = factories.elu(other, "Marc Pujols", email="marc@pujols.fr")
+    training.register(soon, other_elu.mandate, other_elu, now=now)
+    factories.user("secretary", email="sec@sauvagnas.fr", collectivites=[mine])
+    db.session.commit()
+    auth.login("sec@sauvagnas.fr")
+    page = _text(client.get("/tableau-de-bord"))
+    assert "À faire : 3 éléments" in page
+    assert f"Compléter la demande : {service.name}" in page
+    assert "Place proposée à confirmer — Sauvagnas" in page and "à confirmer avant le" in page
+    assert "Formation à venir d'un élu — Sauvagnas Anne Roux" in page
+    assert "Pujols" not in page.split("À faire")[1].split("Vous gérez")[0]
