@@ -7,3 +7,4 @@ from portal.conventions import tasks as convention_tasks  # noqa: F401
 from portal.notifications import tasks as notification_tasks  # noqa: F401
 from portal.subscriptions import tasks as subscription_tasks  # noqa: F401
 from portal.training import tasks as training_tasks  # noqa: F401
+from portal.workqueue import tasks as workqueue_tasks  # noqa: F401

@@ -53,6 +53,11 @@ def build_schedule(config) -> dict:
             "task": "accounts.sweep_imports",
             "schedule": float(config["OUTBOX_SWEEP_SECONDS"]),
         },
+        # The work queue's digest to each CDG agent (one per agent and day: the outbox key refuses a second).
+        "workqueue-digest": {
+            "task": "workqueue.digest",
+            "schedule": crontab(hour=7, minute=30),
+        },
         # Campaign reminders (J+15, J-3…: CAMPAIGN_REMINDERS) to the bodies that have not answered, each once.
         "campaigns-reminders": {
             "task": "campaigns.reminders",

@@ -24,6 +24,7 @@ CATEGORIES = {
         Category("subscriptions", "Demandes et abonnements aux services", False),
         Category("training", "Formations des élus", False),
         Category("conventions", "Conventions de partenariat", False),
+        Category("digest", "Récapitulatif quotidien de la liste à traiter (agents du CDG)", False),
     )
 }
 

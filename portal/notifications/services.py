@@ -105,6 +105,7 @@ def queue_email(
     to_name: str | None = None,
     mandatory: bool | None = None,
     attachments: list[tuple[str, str, bytes]] = (),
+    message_id: str | None = None,
 ) -> OutboxEmail | None:
     """Write an outbox row in the current transaction; published to Celery after commit.
 
@@ -113,7 +114,9 @@ def queue_email(
     if to_user is not None and not (mandatory or is_mandatory(category)) and not email_enabled(to_user.id, category):
         return None
     email = OutboxEmail(
-        message_id=new_message_id(),
+        # A caller may give the key itself (a daily digest: one per user and day): the unique column then
+        # refuses a second email, whatever the number of jobs that try.
+        message_id=message_id or new_message_id(),
         category=category,
         to_address=to_address or to_user.email,
         to_name=to_name or (to_user.full_name if to_user is not None else None),

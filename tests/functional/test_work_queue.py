@@ -196,3 +196,36 @@ def test_a_secretary_sees_what_waits_for_her_and_only_for_her_bodies(client, aut
     assert "Place proposée à confirmer — Sauvagnas" in page and "à confirmer avant le" in page
     assert "Formation à venir d'un élu — Sauvagnas Anne Roux" in page
     assert "Pujols" not in page.split("À faire")[1].split("Vous gérez")[0]
+
+
+def test_the_daily_digest_reaches_each_agent_once_a_day_with_the_new_items(app, smtp_sink):
+    from portal.notifications.models import NotificationPreference
+    from portal.workqueue import digest
+
+    _seed_one_of_each()
+    factories.user("staff", email="agent@cdg47.fr")
+    quiet = factories.user("staff", email="quiet@cdg47.fr")
+    db.session.add(NotificationPreference(user_id=quiet.id, category="digest", email_enabled=False))
+    db.session.commit()
+    assert digest.send_digests() == 1
+    db.session.commit()
+    assert digest.send_digests() == 0  # a second run the same day sends nothing
+    db.session.commit()
+    [message] = [m for m in smtp_sink.messages if "à traiter" in m["Subject"]]
+    assert message["To"].addresses[0].addr_spec == "agent@cdg47.fr"
+    text = message.get_body(("plain",)).get_content()
+    assert "Demande d'accès de Sophie Martin 0" in text and "/demandes-d-acces/" in text
+    assert "Courriel non remis à perdu0@mairie.fr" in text
+    # New since yesterday: the decision, the access request, the failed email, the offer; not the request of
+    # three days ago, the attendance of two days ago nor the convention's deadline, all older.
+    assert message["Subject"].startswith("4 nouveaux éléments à traiter")
+    assert "Demande d'adhésion" not in text
+
+
+def test_no_digest_when_nothing_new_entered_the_queue(app, smtp_sink):
+    from portal.workqueue import digest
+
+    factories.user("staff", email="agent@cdg47.fr")
+    db.session.commit()
+    assert digest.send_digests() == 0
+    assert not [m for m in smtp_sink.messages if "à traiter" in m["Subject"]]
