@@ -17,8 +17,8 @@ from sqlalchemy import Select, event, exists, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from portal.accounts.models import Role, User
+from portal.accounts.permissions import attached_collectivite_ids
 from portal.audit import services as audit
-from portal.common.auth import attached_collectivite_ids
 from portal.common.clock import paris_today
 from portal.common.errors import DomainError
 from portal.common.files import clean_upload_name

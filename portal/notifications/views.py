@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 from sqlalchemy import func, select, update
 
-from portal.common.auth import staff_required
+from portal.accounts.permissions import staff_required
 from portal.common.clock import utcnow
 from portal.common.errors import DomainError
 from portal.common.forms import PortalForm
@@ -17,6 +17,15 @@ from portal.notifications.categories import CATEGORIES
 from portal.notifications.models import Notification, NotificationPreference, OutboxEmail, OutboxState
 
 bp = Blueprint("notifications", __name__)
+
+
+@bp.app_context_processor
+def inject_unread_count():
+    """The count of unread notifications in the header of every page of a logged-in user."""
+    if not getattr(current_user, "is_authenticated", False):
+        return {}
+    return {"unread_notifications": services.unread_count(current_user.id)}
+
 
 STATE_LABELS = {
     OutboxState.PENDING: "En attente",

@@ -9,12 +9,12 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased, joinedload
 
 from portal.accounts.models import Mandate, Role, User, secretary_collectivite
-from portal.common.auth import visible_collectivites
 from portal.common.pagination import Page, paginate_ids_first
 from portal.common.text import normalise
 from portal.extensions import db
 from portal.registry.kinds import EPCI_KINDS
 from portal.registry.models import Collectivite, HeadcountDeclaration
+from portal.registry.visibility import visible_collectivites
 
 SORTS = {
     "nom": (Collectivite.name_normalised,),

@@ -7,14 +7,15 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from portal.accounts.permissions import staff_required
 from portal.catalogue.models import ContributionRate, PayrollDeclaration
 from portal.common import exports
-from portal.common.auth import get_managed_collectivite_or_404, staff_required
 from portal.common.clock import paris_today
 from portal.common.errors import DomainError
 from portal.common.files import content_disposition
 from portal.common.forms import show_domain_error
 from portal.extensions import db
+from portal.registry.visibility import get_managed_collectivite_or_404
 from portal.statements import services
 from portal.statements.forms import PayrollForm, RateForm
 from portal.subscriptions.documents import DocumentError, render_pdf

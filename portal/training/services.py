@@ -21,8 +21,8 @@ from sqlalchemy.orm import contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.accounts.models import Mandate, Person, Role, User
+from portal.accounts.permissions import attached_collectivite_ids
 from portal.audit import services as audit
-from portal.common.auth import attached_collectivite_ids
 from portal.common.clock import PARIS, paris_today, utcnow
 from portal.common.errors import ConflictError, DomainError
 from portal.common.inputs import year_problem

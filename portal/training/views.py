@@ -13,8 +13,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from portal.accounts.models import Mandate, Person
+from portal.accounts.permissions import staff_required
 from portal.common import exports
-from portal.common.auth import get_managed_collectivite_or_404, staff_required
 from portal.common.clock import PARIS, paris_today, utcnow
 from portal.common.errors import DomainError
 from portal.common.files import content_disposition
@@ -25,6 +25,7 @@ from portal.common.routing import MAX_ID
 from portal.common.text import normalise
 from portal.extensions import db
 from portal.registry.models import Collectivite
+from portal.registry.visibility import get_managed_collectivite_or_404
 from portal.training import exports as training_exports
 from portal.training import services
 from portal.training.documents import sign_in_sheet_pdf

@@ -1,40 +1,18 @@
-"""Role checks and the scoping of collectivités to what a user may see."""
+"""Which collectivités a user may see and manage: the scoping of every query on the registry by the caller.
+
+Staff see everything; a secretary sees the collectivités she is attached to; an elected official sees the
+collectivité of his mandate. What is not visible is a 404, never a 403: a page does not reveal that it exists.
+"""
 
 from __future__ import annotations
 
-from functools import wraps
-
 from flask import abort
-from flask_login import current_user, login_required
 from sqlalchemy import Select, select
 
-from portal.accounts.models import Role, secretary_collectivite
+from portal.accounts.models import Role
+from portal.accounts.permissions import attached_collectivite_ids
 from portal.extensions import db
 from portal.registry.models import Collectivite
-
-
-def roles_required(*roles: str):
-    """Log in first, then 403 for a role not in ``roles``."""
-
-    def decorator(view):
-        @wraps(view)
-        @login_required
-        def wrapped(*args, **kwargs):
-            if current_user.role not in roles:
-                abort(403)
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
-staff_required = roles_required(Role.STAFF)
-
-
-def attached_collectivite_ids(user) -> Select:
-    """The ids of the collectivités a secretary is attached to, as a subquery."""
-    return select(secretary_collectivite.c.collectivite_id).where(secretary_collectivite.c.user_id == user.id)
 
 
 def visible_collectivites(user, statement: Select | None = None) -> Select:
