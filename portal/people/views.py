@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal.accounts.permissions import staff_required
+from portal.common import cdg
 from portal.common.clock import paris_today, utcnow
 from portal.common.errors import DomainError
 from portal.common.forms import options, show_domain_error
@@ -41,7 +42,7 @@ def _upload_dir() -> Path:
 
 
 def _departements() -> list[str]:
-    return current_app.config["CDG_DEPARTEMENTS"]
+    return cdg.departements()
 
 
 @bp.route("/import", methods=["GET", "POST"])

@@ -3,26 +3,11 @@ DASEN convention (PDF) and the export of schools and classes for the ENT provide
 
 from __future__ import annotations
 
-from flask import current_app, render_template
-
 from portal.catalogue.rules import TARIFF_LABELS
-from portal.common import exports
+from portal.common import cdg, exports
 from portal.common.clock import paris_today
+from portal.common.pdf import render_pdf
 from portal.subscriptions.models import Subscription
-
-
-class DocumentError(Exception):
-    """A document could not be produced; the message says why, in French."""
-
-
-def render_pdf(template: str, **context) -> bytes:
-    from weasyprint import HTML  # imported lazily: heavy, and only workers need it
-
-    try:
-        html = render_template(template, **context)
-        return HTML(string=html, base_url=current_app.root_path).write_pdf()
-    except Exception as exc:  # noqa: BLE001 - WeasyPrint and Jinja raise many kinds of errors
-        raise DocumentError(f"Le document PDF « {template} » n'a pas pu être produit : {exc}") from exc
 
 
 def _context(subscription: Subscription) -> dict:
@@ -37,7 +22,7 @@ def _context(subscription: Subscription) -> dict:
         "tariff_label": TARIFF_LABELS.get(service.tariff_model, service.tariff_model),
         "quantities": (subscription.details or {}).get("quantities", {}),
         "today": paris_today(),
-        "cdg_name": "Centre de gestion de la fonction publique territoriale de Lot-et-Garonne",
+        "cdg_name": cdg.name(),
     }
 
 

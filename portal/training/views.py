@@ -14,7 +14,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from portal.accounts.models import Mandate, Person
 from portal.accounts.permissions import staff_required
-from portal.common import exports
+from portal.common import cdg, exports
 from portal.common.clock import PARIS, paris_today, utcnow
 from portal.common.errors import DomainError
 from portal.common.files import content_disposition
@@ -606,7 +606,7 @@ def registrations_export(fmt: str):
 @bp.route("/communes-sans-elu-forme")
 @staff_required
 def untrained():
-    statement = services.untrained_communes(current_app.config["CDG_DEPARTEMENTS"])
+    statement = services.untrained_communes(cdg.departements())
     page = paginate(statement, request.args.get("page", 1, type=int), current_app.config["PORTAL_PAGE_SIZE"])
     return render_template("training/untrained.html", page=page)
 
