@@ -12,7 +12,7 @@ from portal.access import services
 from portal.access.forms import AcceptRequestForm, AccessRequestForm, RefuseRequestForm
 from portal.access.models import STATE_LABELS, AccessRequest, RequestState
 from portal.accounts import services as accounts
-from portal.accounts.permissions import staff_required
+from portal.common.auth import staff_required
 from portal.common.errors import DomainError
 from portal.common.forms import show_domain_error
 from portal.common.pagination import paginate

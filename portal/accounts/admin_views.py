@@ -14,8 +14,8 @@ from sqlalchemy import select
 from portal.accounts import services
 from portal.accounts.forms import AccountActionForm, AccountCollectivitesForm, AccountFilterForm, CreateAccountForm
 from portal.accounts.models import AccountStatus, Role, User
-from portal.accounts.permissions import staff_required
 from portal.audit.models import AuditEvent
+from portal.common.auth import staff_required
 from portal.common.errors import DomainError
 from portal.common.forms import show_domain_error
 from portal.common.pagination import paginate

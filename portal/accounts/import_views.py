@@ -14,8 +14,8 @@ from portal.accounts import bulk_import
 from portal.accounts import import_rules as rules
 from portal.accounts.import_forms import AccountImportConfirmForm, AccountImportUploadForm
 from portal.accounts.import_models import AccountImport
-from portal.accounts.permissions import staff_required
 from portal.common import cdg
+from portal.common.auth import staff_required
 from portal.common.errors import render_error
 from portal.common.files import clean_upload_name
 from portal.extensions import db

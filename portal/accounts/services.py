@@ -33,9 +33,9 @@ from portal.audit import services as audit
 from portal.common import cdg
 from portal.common.clock import utcnow
 from portal.common.errors import DomainError
+from portal.common.text import split_full_name
 from portal.common.urls import external_url
 from portal.extensions import db
-from portal.people.rules import split_full_name
 from portal.registry.models import Collectivite
 
 _hasher = PasswordHasher()

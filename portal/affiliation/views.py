@@ -7,11 +7,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
-from portal.accounts.permissions import staff_required
 from portal.affiliation import services
 from portal.affiliation.forms import DecisionForm, VoluntaryForm
 from portal.affiliation.models import AffiliationDecision
 from portal.affiliation.rules import status_label
+from portal.common.auth import staff_required
 from portal.common.clock import paris_today
 from portal.common.errors import DomainError
 from portal.common.forms import show_domain_error

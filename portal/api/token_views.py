@@ -9,11 +9,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from portal.accounts.permissions import staff_required
 from portal.accounts.services import find_collectivite_by_code
 from portal.api import tokens
 from portal.api.forms import ServiceAccountForm, ServiceTokenForm, TokenForm
 from portal.api.models import ApiToken
+from portal.common.auth import staff_required
 from portal.common.clock import paris_instant, utcnow
 from portal.common.errors import DomainError
 from portal.common.forms import PortalForm, options, show_domain_error

@@ -6,8 +6,8 @@ from flask import Blueprint, current_app, render_template, request
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from portal.accounts.permissions import staff_required
 from portal.audit.models import AuditEvent
+from portal.common.auth import staff_required
 from portal.common.pagination import paginate
 
 bp = Blueprint("audit", __name__)

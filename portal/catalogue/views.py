@@ -8,10 +8,10 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from portal.accounts.permissions import staff_required
 from portal.catalogue import services
 from portal.catalogue.forms import ServiceForm, TariffForm
 from portal.catalogue.models import Service
+from portal.common.auth import staff_required
 from portal.common.errors import DomainError
 from portal.common.forms import show_domain_error
 from portal.extensions import db

@@ -8,8 +8,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from portal.accounts.permissions import staff_required
 from portal.common import exports
+from portal.common.auth import staff_required
 from portal.common.clock import paris_today
 from portal.common.errors import DomainError
 from portal.common.files import content_disposition

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 from sqlalchemy import func, select, update
 
-from portal.accounts.permissions import staff_required
+from portal.common.auth import staff_required
 from portal.common.clock import utcnow
 from portal.common.errors import DomainError
 from portal.common.forms import PortalForm

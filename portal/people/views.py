@@ -11,8 +11,8 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from portal.accounts.permissions import staff_required
 from portal.common import cdg
+from portal.common.auth import staff_required
 from portal.common.clock import paris_today, utcnow
 from portal.common.errors import DomainError
 from portal.common.forms import options, show_domain_error

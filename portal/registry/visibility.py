@@ -9,10 +9,15 @@ from __future__ import annotations
 from flask import abort
 from sqlalchemy import Select, select
 
-from portal.accounts.models import Role
-from portal.accounts.permissions import attached_collectivite_ids
+from portal.accounts.models import secretary_collectivite
+from portal.common.auth import Role
 from portal.extensions import db
 from portal.registry.models import Collectivite
+
+
+def attached_collectivite_ids(user) -> Select:
+    """The ids of the collectivités a secretary is attached to, as a subquery."""
+    return select(secretary_collectivite.c.collectivite_id).where(secretary_collectivite.c.user_id == user.id)
 
 
 def visible_collectivites(user, statement: Select | None = None) -> Select:

@@ -7,9 +7,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from portal.accounts.permissions import staff_required
 from portal.catalogue.models import ContributionRate, PayrollDeclaration
 from portal.common import cdg, exports
+from portal.common.auth import staff_required
 from portal.common.clock import paris_today
 from portal.common.errors import DomainError
 from portal.common.files import content_disposition

@@ -21,7 +21,6 @@ from sqlalchemy.orm import contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.accounts.models import Mandate, Person, Role, User
-from portal.accounts.permissions import attached_collectivite_ids
 from portal.audit import services as audit
 from portal.common.clock import PARIS, paris_today, utcnow
 from portal.common.errors import ConflictError, DomainError
@@ -32,6 +31,7 @@ from portal.extensions import db
 from portal.notifications.services import notify_person, person_recipients
 from portal.registry.kinds import Kind
 from portal.registry.models import Collectivite
+from portal.registry.visibility import attached_collectivite_ids
 from portal.training import calendar, rules
 from portal.training.models import Registration, Training, TrainingBody, TrainingBudget, TrainingSession
 from portal.training.rules import Funding, Status

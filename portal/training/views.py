@@ -13,8 +13,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from portal.accounts.models import Mandate, Person
-from portal.accounts.permissions import staff_required
 from portal.common import cdg, exports
+from portal.common.auth import staff_required
 from portal.common.clock import PARIS, paris_today, utcnow
 from portal.common.errors import DomainError
 from portal.common.files import content_disposition

@@ -1,18 +1,24 @@
-"""Role checks on views, and the collectivités a secretary is attached to.
+"""The portal's roles and the role checks on views.
 
-The roles and the attachments are the accounts' own data; what a user may see of the registry is in
+Which collectivités a user may see and manage (the scoping of queries by the caller) is the registry's:
 :mod:`portal.registry.visibility`.
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
 from functools import wraps
 
 from flask import abort
 from flask_login import current_user, login_required
-from sqlalchemy import Select, select
 
-from portal.accounts.models import Role, secretary_collectivite
+
+class Role(StrEnum):
+    """What a login is: the CDG's staff, a town hall's secretary, an elected official (``User.role``)."""
+
+    STAFF = "staff"
+    SECRETARY = "secretary"
+    ELU = "elu"
 
 
 def roles_required(*roles: str):
@@ -32,8 +38,3 @@ def roles_required(*roles: str):
 
 
 staff_required = roles_required(Role.STAFF)
-
-
-def attached_collectivite_ids(user) -> Select:
-    """The ids of the collectivités a secretary is attached to, as a subquery."""
-    return select(secretary_collectivite.c.collectivite_id).where(secretary_collectivite.c.user_id == user.id)
