@@ -46,8 +46,10 @@ chromium:
 test: install chromium
 	PORTAL_ENV=testing $(PY) -m pytest $(PYTEST_ARGS)
 
+# ruff, then the architecture's contracts written in pyproject.toml ([tool.importlinter]).
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf $(VENV) .pytest_cache

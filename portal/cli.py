@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import text
 
+from portal.common import cdg
 from portal.common.clock import paris_today
 from portal.common.errors import DomainError
 from portal.common.formatting import plural_fr
@@ -145,7 +146,7 @@ def users_import(path: str, dry_run: bool, yes: bool):
     from portal.accounts import import_rules as rules
     from portal.accounts.tasks import run_import
 
-    departements = current_app.config["CDG_DEPARTEMENTS"]
+    departements = cdg.departements()
     try:
         with open(path, "rb") as stream:
             table = bulk_import.read_upload(stream)

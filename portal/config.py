@@ -16,6 +16,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 ENVIRONMENTS = ("production", "development", "demo", "testing")
+# The CDG of the demonstration; a CDG sets CDG_NAME to its own.
+DEFAULT_CDG_NAME = "Centre de gestion de la fonction publique territoriale de Lot-et-Garonne"
 
 
 class ConfigurationError(RuntimeError):
@@ -206,7 +208,6 @@ def build_config(instance_path: str | os.PathLike, environ=None) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "SQLALCHEMY_RECORD_QUERIES": False,
         "BABEL_DEFAULT_LOCALE": "fr",
-        "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -223,6 +224,8 @@ def build_config(instance_path: str | os.PathLike, environ=None) -> dict:
         # Reverse proxies in front of the portal whose X-Forwarded-For and X-Forwarded-Proto are believed
         # (Werkzeug's ProxyFix). 0: the headers are ignored, the client is the peer of the WSGI server.
         "TRUSTED_PROXY_COUNT": _non_negative(environ, "TRUSTED_PROXY_COUNT", 0),
+        # The CDG's full name, as it heads its documents (portal.common.cdg).
+        "CDG_NAME": environ.get("CDG_NAME") or DEFAULT_CDG_NAME,
         # The départements the CDG serves (INSEE codes, comma-separated): the EPCI filter lists their EPCI.
         # Empty: every département (a national federation).
         "CDG_DEPARTEMENTS": [c.strip() for c in (environ.get("CDG_DEPARTEMENTS", "47") or "").split(",") if c.strip()],
@@ -296,7 +299,6 @@ def build_config(instance_path: str | os.PathLike, environ=None) -> dict:
             "task_reject_on_worker_lost": True,
             "worker_prefetch_multiplier": 1,
             "task_always_eager": _bool(environ.get("CELERY_TASK_ALWAYS_EAGER")),
-            "timezone": "Europe/Paris",
             "broker_connection_retry_on_startup": True,
             "beat_schedule_filename": str(instance / "celerybeat-schedule"),
         },

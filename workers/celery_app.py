@@ -1,10 +1,11 @@
 """The Celery application, built from the Flask app so that both read the same configuration."""
 
 from portal import create_app
-from workers import signals  # noqa: F401  (process hooks)
+from workers import signals
 from workers.schedule import build_schedule
 
 flask_app = create_app()
+signals.connect(flask_app)
 celery_app = flask_app.extensions["celery"]
 
 if celery_app.conf.broker_url.startswith("sqla+"):

@@ -18,6 +18,7 @@ from portal.accounts import counters
 from portal.accounts import services as accounts
 from portal.accounts.models import Role, User
 from portal.audit import services as audit
+from portal.common import cdg
 from portal.common.clock import utcnow
 from portal.common.errors import DomainError
 from portal.common.urls import external_url
@@ -35,7 +36,7 @@ class AccessThrottled(DomainError):
 
 
 def _departements() -> list[str]:
-    return current_app.config["CDG_DEPARTEMENTS"]
+    return cdg.departements()
 
 
 def resolve_collectivites(text: str) -> list[Collectivite]:

@@ -25,8 +25,7 @@ from enum import StrEnum
 
 from email_validator import EmailNotValidError, validate_email
 
-from portal.common.text import normalise
-from portal.people.rules import departement_code
+from portal.common.text import departement_code, normalise
 
 MAX_LINES = 10_000
 MAX_EMAIL_LENGTH = 254  # the column of user_account.email

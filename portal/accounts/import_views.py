@@ -14,6 +14,7 @@ from portal.accounts import bulk_import
 from portal.accounts import import_rules as rules
 from portal.accounts.import_forms import AccountImportConfirmForm, AccountImportUploadForm
 from portal.accounts.import_models import AccountImport
+from portal.common import cdg
 from portal.common.auth import staff_required
 from portal.common.errors import render_error
 from portal.common.files import clean_upload_name
@@ -41,7 +42,7 @@ def _forget_old_uploads() -> None:
 
 
 def _departements() -> list[str]:
-    return current_app.config["CDG_DEPARTEMENTS"]
+    return cdg.departements()
 
 
 def _upload_page(form, status: int = 200):

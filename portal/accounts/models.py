@@ -15,16 +15,11 @@ from enum import StrEnum
 from sqlalchemy import Column, Date, ForeignKey, String, Table, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.common.auth import Role as Role  # the roles are every area's vocabulary: defined in common
 from portal.common.clock import utcnow
 from portal.common.database import TimestampMixin, UTCDateTime
 from portal.common.titles import function_title, role_title
 from portal.extensions import db
-
-
-class Role(StrEnum):
-    STAFF = "staff"
-    SECRETARY = "secretary"
-    ELU = "elu"
 
 
 class AccountStatus(StrEnum):

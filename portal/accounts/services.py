@@ -30,11 +30,12 @@ from portal.accounts.models import (
 )
 from portal.accounts.rules import CounterLimit, password_problems
 from portal.audit import services as audit
+from portal.common import cdg
 from portal.common.clock import utcnow
 from portal.common.errors import DomainError
+from portal.common.text import split_full_name
 from portal.common.urls import external_url
 from portal.extensions import db
-from portal.people.rules import split_full_name
 from portal.registry.models import Collectivite
 
 _hasher = PasswordHasher()
@@ -330,7 +331,7 @@ def collectivites_for_codes(text: str) -> list[Collectivite]:
     Every code that names nothing, or a body outside the CDG's départements, is refused at once, all of them in
     one message."""
     found, unknown, outside = [], [], []
-    departements = set(current_app.config["CDG_DEPARTEMENTS"])
+    departements = set(cdg.departements())
     for code in rules.split_codes(text):
         body = find_collectivite_by_code(code)
         if body is None:

@@ -8,6 +8,7 @@ from celery import shared_task
 from flask import current_app
 
 from portal.accounts import bulk_import, services
+from portal.common import cdg
 from portal.extensions import db
 
 
@@ -29,7 +30,7 @@ def run_import(import_id: int, on_line: Callable[[], None] | None = None) -> str
     db.session.commit()
     if token is None:
         return "skipped"
-    departements = current_app.config["CDG_DEPARTEMENTS"]
+    departements = cdg.departements()
     for entry in bulk_import.remaining_lines(import_id):
         try:
             kept = bulk_import.apply_line(import_id, token, entry, departements)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 from portal.affiliation import services
 from portal.affiliation.forms import DecisionForm, VoluntaryForm
 from portal.affiliation.models import AffiliationDecision
+from portal.affiliation.rules import status_label
 from portal.common.auth import staff_required
 from portal.common.clock import paris_today
 from portal.common.errors import DomainError
@@ -19,6 +20,8 @@ from portal.extensions import db
 from portal.registry.models import Collectivite
 
 bp = Blueprint("affiliation", __name__, url_prefix="/affiliation")
+# The label of an affiliation status, on every page (``{{ body.affiliation_status | status_label }}``).
+bp.add_app_template_filter(status_label, "status_label")
 
 
 @bp.route("/decisions")

@@ -17,6 +17,8 @@ AREAS = ("account", "collectivites", "catalogue", "subscriptions", "conventions"
 def init_app(app: Flask) -> None:
     from portal.api import ratelimit
     from portal.api.blueprint import bp
+    from portal.api.problems import error_response
+    from portal.common.errors import register_error_responder
     from portal.extensions import csrf
 
     for area in AREAS:  # importing a module registers its operations on the blueprint (once per process)
@@ -24,4 +26,5 @@ def init_app(app: Flask) -> None:
     # Token requests need no CSRF token; session requests that write are checked in auth.load_caller.
     csrf.exempt(bp)
     app.register_blueprint(bp)
+    register_error_responder(app, error_response)
     ratelimit.init_app(app)

@@ -17,7 +17,6 @@ from portal.api.paging import envelope, ids_only
 from portal.api.problems import ApiProblem
 from portal.api.schemas import DeclarableYear, PageModel, PageQuery, RequestModel, ResponseModel
 from portal.api.spec import operation, raw_json_response
-from portal.common.auth import can_manage_collectivite, get_visible_collectivite_or_404
 from portal.common.clock import paris_today
 from portal.common.errors import DomainError
 from portal.common.routing import MAX_ID
@@ -25,6 +24,7 @@ from portal.extensions import db
 from portal.registry import services as registry
 from portal.registry.kinds import Kind, label
 from portal.registry.models import Collectivite
+from portal.registry.visibility import can_manage_collectivite, get_visible_collectivite_or_404
 
 TAG = "Collectivités"
 KINDS = tuple(k.value for k in Kind)

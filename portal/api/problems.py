@@ -97,6 +97,14 @@ def is_api_request() -> bool:
     return request.path.startswith(API_PREFIX)
 
 
+def error_response(status: int, detail: str | None, exc: Exception | None):
+    """The portal's error pages under /api/ (registered with portal.common.errors): a problem document; an HTTP
+    error keeps its headers (Allow, WWW-Authenticate). None outside the API."""
+    if not is_api_request():
+        return None
+    return from_exception(exc) if exc is not None else problem_response(status, detail)
+
+
 def from_exception(exc: Exception):
     """A problem response for an ApiProblem or an HTTP error raised inside the API."""
     if isinstance(exc, ApiProblem):

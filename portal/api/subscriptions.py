@@ -15,9 +15,9 @@ from portal.api.problems import ApiProblem
 from portal.api.schemas import PageModel, PageQuery, PortalDate, RequestModel, ResponseModel
 from portal.api.spec import operation
 from portal.catalogue.models import Service
-from portal.common.auth import get_managed_collectivite_or_404
 from portal.common.errors import DomainError
 from portal.extensions import db
+from portal.registry.visibility import get_managed_collectivite_or_404
 from portal.subscriptions import services
 from portal.subscriptions.models import Subscription
 from portal.subscriptions.rules import State

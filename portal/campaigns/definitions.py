@@ -79,19 +79,13 @@ def unregister(code: str) -> None:
 
 
 def get(code: str) -> Definition | None:
-    _load_builtin()
     return _DEFINITIONS.get(code)
 
 
 def all_definitions() -> list[Definition]:
-    _load_builtin()
     return list(_DEFINITIONS.values())
 
 
 def answered_condition(definition: Definition) -> ColumnElement[bool]:
     """Every step of the kind done, for the CampaignTask (and Campaign) of the enclosing query."""
     return and_(*(step.done_condition() for step in definition.steps))
-
-
-def _load_builtin() -> None:
-    from portal.campaigns import headcount  # noqa: F401 - registers the headcount campaign

@@ -23,8 +23,11 @@ from sqlalchemy.orm import Session, aliased, joinedload
 
 from portal.accounts.models import Role, User, secretary_collectivite
 from portal.audit import services as audit
-from portal.campaigns import definitions, rules
+
+# The built-in kinds of campaign register themselves when imported.
+from portal.campaigns import definitions, headcount, rules  # noqa: F401 - headcount registers itself
 from portal.campaigns.models import Campaign, CampaignAnswer, CampaignMessage, CampaignTask
+from portal.common import cdg
 from portal.common.clock import paris_today, utcnow
 from portal.common.errors import DomainError
 from portal.common.files import clean_upload_name
@@ -102,7 +105,7 @@ def open_campaign(data: OpenInput, actor: User | None, today: date | None = None
     kinds = [k for k in (data.scope_kinds or definition.scope_kinds) if k in definition.scope_kinds]
     if not kinds:
         raise DomainError("Choisissez au moins un type de collectivité.", "scope_kinds")
-    departements = list(current_app.config["CDG_DEPARTEMENTS"])
+    departements = list(cdg.departements())
     campaign = Campaign(
         kind=definition.code,
         year=data.year,

@@ -1,1 +1,1 @@
-"""Pieces shared by every area: database helpers, errors, security, templating, authorisation."""
+"""Pieces shared by every area and knowing none: database helpers, time, errors, security, templating, exports."""

@@ -1,16 +1,24 @@
-"""Role checks and the scoping of collectivités to what a user may see."""
+"""The portal's roles and the role checks on views.
+
+Which collectivités a user may see and manage (the scoping of queries by the caller) is the registry's:
+:mod:`portal.registry.visibility`.
+"""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from functools import wraps
 
 from flask import abort
 from flask_login import current_user, login_required
-from sqlalchemy import Select, select
 
-from portal.accounts.models import Role, secretary_collectivite
-from portal.extensions import db
-from portal.registry.models import Collectivite
+
+class Role(StrEnum):
+    """What a login is: the CDG's staff, a town hall's secretary, an elected official (``User.role``)."""
+
+    STAFF = "staff"
+    SECRETARY = "secretary"
+    ELU = "elu"
 
 
 def roles_required(*roles: str):
@@ -30,49 +38,3 @@ def roles_required(*roles: str):
 
 
 staff_required = roles_required(Role.STAFF)
-
-
-def attached_collectivite_ids(user) -> Select:
-    """The ids of the collectivités a secretary is attached to, as a subquery."""
-    return select(secretary_collectivite.c.collectivite_id).where(secretary_collectivite.c.user_id == user.id)
-
-
-def visible_collectivites(user, statement: Select | None = None) -> Select:
-    """Restrict a select of Collectivite to those ``user`` may see.
-
-    Staff see everything; a secretary sees the collectivités she is attached to;
-    an elected official sees the collectivité of his mandate; anyone else sees nothing.
-    """
-    statement = select(Collectivite) if statement is None else statement
-    if user.role == Role.STAFF:
-        return statement
-    if user.role == Role.SECRETARY:
-        return statement.where(Collectivite.id.in_(attached_collectivite_ids(user)))
-    if user.role == Role.ELU and user.mandate is not None:
-        return statement.where(Collectivite.id == user.mandate.collectivite_id)
-    return statement.where(Collectivite.id.is_(None))
-
-
-def get_visible_collectivite_or_404(user, collectivite_id: int) -> Collectivite:
-    """The collectivité if ``user`` may see it; 404 otherwise (never 403: do not reveal that it exists)."""
-    found = db.session.scalar(visible_collectivites(user).where(Collectivite.id == collectivite_id))
-    if found is None:
-        abort(404)
-    return found
-
-
-def can_manage_collectivite(user, collectivite: Collectivite) -> bool:
-    """Staff manage everything; a secretary manages the collectivités she is attached to."""
-    if user.role == Role.STAFF:
-        return True
-    return user.role == Role.SECRETARY and any(c.id == collectivite.id for c in user.collectivites)
-
-
-def get_managed_collectivite_or_404(user, collectivite_id: int) -> Collectivite:
-    """A collectivité the user manages (staff: any; secretary: hers), in one query; 404 otherwise.
-
-    A secretary sees exactly the collectivités she manages, so visibility is enough for her;
-    an elected official sees his commune but manages nothing."""
-    if user.role not in (Role.STAFF, Role.SECRETARY):
-        abort(404)
-    return get_visible_collectivite_or_404(user, collectivite_id)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import render_template
+from collections.abc import Callable
+
+from flask import Flask, current_app, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -51,11 +53,30 @@ ERROR_PAGES = {
 }
 
 
-def render_error(code: int, title: str | None = None, message: str | None = None):
-    from portal.api.problems import is_api_request, problem_response
+# A part of the site that answers its errors in a format of its own (the API: problem+json documents) registers
+# a responder: given the status, the message and the HTTP exception when there is one, it returns its response
+# for a request of its own, None for any other.
+ErrorResponder = Callable[[int, str | None, Exception | None], object]
+_RESPONDERS = "portal.error_responders"
 
-    if is_api_request():  # under /api/ every error is a problem+json document, never an HTML page
-        return problem_response(code, str(message) if message else None)
+
+def register_error_responder(app: Flask, responder: ErrorResponder) -> None:
+    """Let a part of the site answer its errors in its own format instead of an HTML page."""
+    app.extensions.setdefault(_RESPONDERS, []).append(responder)
+
+
+def _own_format(code: int, message: str | None = None, exc: Exception | None = None):
+    for responder in current_app.extensions.get(_RESPONDERS, ()):
+        response = responder(code, message, exc)
+        if response is not None:
+            return response
+    return None
+
+
+def render_error(code: int, title: str | None = None, message: str | None = None):
+    own = _own_format(code, str(message) if message else None)
+    if own is not None:  # e.g. under /api/ every error is a problem+json document, never an HTML page
+        return own
     default_title, default_message = ERROR_PAGES.get(code, ERROR_PAGES[500])
     # str(): a lazy string would be trusted as markup by Jinja; plain text is escaped as before.
     return (
@@ -69,18 +90,11 @@ def render_error(code: int, title: str | None = None, message: str | None = None
     )
 
 
-def _api_problem(exc):
-    """Under /api/ an HTTP error keeps its headers (Allow, WWW-Authenticate) in a problem document."""
-    from portal.api.problems import from_exception, is_api_request
-
-    return from_exception(exc) if is_api_request() else None
-
-
 def register(app) -> None:
     for code in ERROR_PAGES:
         if code == 500:
             continue
-        app.register_error_handler(code, lambda exc, code=code: _api_problem(exc) or render_error(code))
+        app.register_error_handler(code, lambda exc, code=code: _own_format(code, exc=exc) or render_error(code))
 
     @app.errorhandler(500)
     def internal_error(exc):

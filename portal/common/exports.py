@@ -18,10 +18,10 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from flask import Response, stream_with_context
 
+from portal.common.clock import PARIS
 from portal.common.files import content_disposition
 
 FORMATS = ("csv", "xlsx")
@@ -31,9 +31,6 @@ MIMETYPES = {
 }
 CSV_BATCH_ROWS = 500
 CHUNK_BYTES = 64 * 1024
-
-
-PARIS = ZoneInfo("Europe/Paris")
 
 
 def _paris(value: datetime) -> datetime:

@@ -7,9 +7,7 @@ from datetime import date, datetime
 from flask import Flask, request, url_for
 from flask_babel import format_date, format_datetime
 
-from portal.affiliation.rules import status_label
 from portal.common import formatting, titles
-from portal.registry.kinds import label as kind_label
 
 
 def _date(value: date | datetime | None, fmt: str = "long") -> str:
@@ -79,8 +77,6 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["money_fr"] = _money
     app.jinja_env.filters["percent_fr"] = _percent
     app.jinja_env.filters["days_fr"] = _days
-    app.jinja_env.filters["status_label"] = status_label
-    app.jinja_env.filters["kind_label"] = kind_label
     app.jinja_env.globals["url_with"] = url_with
     # Titles and agreement with the person (portal/common/titles.py): never a hand-written "Élu" or "inscrit".
     app.jinja_env.globals["agree"] = titles.agree
@@ -92,13 +88,5 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["portal_env"] = app.config["PORTAL_ENV"]
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
-
-    @app.context_processor
-    def inject_header_counts():
-        from flask_login import current_user
-
-        if not getattr(current_user, "is_authenticated", False):
-            return {}
-        from portal.notifications.services import unread_count
-
-        return {"unread_notifications": unread_count(current_user.id)}
+    # Labels that belong to an area are registered by that area's blueprint (``status_label`` by affiliation,
+    # ``kind_label`` by registry), the header's unread count by notifications: this layer knows no area.

@@ -72,17 +72,31 @@ class CountCache:
 
 counts = CountCache()
 
+# The models whose rows make up a data set, declared by the area that owns them (registry: Collectivite).
+_TRACKED: dict[type, str] = {}
+
+
+def track(model: type, name: str) -> None:
+    """Any flush that writes a row of ``model`` (new, changed or deleted) replaces the token of ``name``."""
+    _TRACKED[model] = name
+
+
+def _tracked_name(obj) -> str | None:
+    for model, name in _TRACKED.items():
+        if isinstance(obj, model):
+            return name
+    return None
+
 
 @event.listens_for(Session, "before_flush")
 def _bump_on_change(session, _flush_context, _instances):
-    """A flush that writes a collectivité (new, changed or deleted) replaces the registry's token."""
-    from portal.registry.models import Collectivite
-
+    """A flush that writes a row of a tracked model (new, changed or deleted) replaces its data set's token."""
+    changed: set[str] = set()
     for obj in session.new | session.deleted:
-        if isinstance(obj, Collectivite):
-            bump(REGISTRY, session)
-            return
+        if (name := _tracked_name(obj)) is not None:
+            changed.add(name)
     for obj in session.dirty:
-        if isinstance(obj, Collectivite) and session.is_modified(obj):
-            bump(REGISTRY, session)
-            return
+        if (name := _tracked_name(obj)) is not None and name not in changed and session.is_modified(obj):
+            changed.add(name)
+    for name in sorted(changed):
+        bump(name, session)

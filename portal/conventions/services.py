@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session, selectinload
 
 from portal.accounts.models import Role, User
 from portal.audit import services as audit
-from portal.common.auth import attached_collectivite_ids
 from portal.common.clock import paris_today
 from portal.common.errors import DomainError
 from portal.common.files import clean_upload_name
@@ -40,6 +39,7 @@ from portal.conventions.models import (
 )
 from portal.extensions import db
 from portal.registry.models import Collectivite
+from portal.registry.visibility import attached_collectivite_ids
 
 ALERT_TASK = "conventions.alerts"
 _FILES_KEY = "convention_files_written"

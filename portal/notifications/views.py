@@ -18,6 +18,15 @@ from portal.notifications.models import Notification, NotificationPreference, Ou
 
 bp = Blueprint("notifications", __name__)
 
+
+@bp.app_context_processor
+def inject_unread_count():
+    """The count of unread notifications in the header of every page of a logged-in user."""
+    if not getattr(current_user, "is_authenticated", False):
+        return {}
+    return {"unread_notifications": services.unread_count(current_user.id)}
+
+
 STATE_LABELS = {
     OutboxState.PENDING: "En attente",
     OutboxState.RUNNING: "En cours",

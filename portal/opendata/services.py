@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from flask import current_app
 from sqlalchemy import Select, func, select
 
 from portal.affiliation.rules import AFFILIATED, status_label
+from portal.common import cdg
 from portal.extensions import db
 from portal.registry.kinds import label
 from portal.registry.models import Collectivite
@@ -24,7 +24,7 @@ BATCH = 2000
 
 def _scope(statement: Select) -> Select:
     statement = statement.where(Collectivite.affiliation_status.in_([s.value for s in AFFILIATED]))
-    departements = current_app.config["CDG_DEPARTEMENTS"]
+    departements = cdg.departements()
     if departements:
         statement = statement.where(Collectivite.departement_code.in_(departements))
     return statement

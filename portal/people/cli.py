@@ -5,10 +5,10 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 from flask_babel import gettext as _
 
+from portal.common import cdg
 from portal.extensions import db
 
 elus_cli = AppGroup("elus", help="Élus (Répertoire national des élus).")
@@ -29,7 +29,7 @@ def elus_import(path: str, publication_date, dry_run: bool):
     from portal.people.rules import RneFileError
     from portal.people.services import import_rne
 
-    departements = current_app.config["CDG_DEPARTEMENTS"]
+    departements = cdg.departements()
     click.echo(_("Départements du CDG : %(codes)s.", codes=", ".join(departements)))
     try:
         report = import_rne(

@@ -32,6 +32,7 @@ from sqlalchemy import bindparam, insert, select, text, update
 
 from portal.accounts.models import MUNICIPAL_FUNCTIONS, Mandate, Person, PersonSource
 from portal.common.clock import utcnow
+from portal.common.text import departement_code
 from portal.extensions import db
 from portal.people import rules
 from portal.people.rules import Change, Rejection, RneFileError, RneRow
@@ -127,7 +128,7 @@ def _rows(
         if not values or (len(values) == 1 and not values[0].strip()):
             continue
         departement = values[departement_at] if departement_at < len(values) else ""
-        if rules.departement_code(departement) not in departements:
+        if departement_code(departement) not in departements:
             others += 1
             continue
         parsed = rules.parse_row(line, values, columns, today=today, known_communes=communes)
@@ -157,7 +158,7 @@ def read_rne(
 ) -> RneFile:
     """The rows of ``departements`` (codes) in the file, checked against the communes the portal knows
     (``{insee: collectivite id}``). UTF-8 (with or without BOM), else Windows-1252 as Excel writes it."""
-    wanted = {rules.departement_code(d) for d in departements}
+    wanted = {departement_code(d) for d in departements}
     raw = open(source, "rb") if isinstance(source, str | Path) else source  # noqa: SIM115 - closed below
     try:
         _check_signature(raw)
@@ -174,7 +175,7 @@ def read_rne(
 
 def communes_of(departements: Iterable[str]) -> dict[str, int]:
     """``{insee: collectivite id}`` of the communes of ``departements`` in the registry."""
-    codes = [rules.departement_code(d) for d in departements]
+    codes = [departement_code(d) for d in departements]
     return dict(
         db.session.execute(
             select(Collectivite.insee_code, Collectivite.id).where(
@@ -237,7 +238,7 @@ def plan_import(
     keep_lines: bool = False,
 ) -> Plan:
     """What importing ``rne`` would change, read from the database without writing."""
-    codes = [rules.departement_code(d) for d in departements]
+    codes = [departement_code(d) for d in departements]
     persons = dict(
         db.session.execute(select(Person.source_key, Person.id).where(Person.source == PersonSource.RNE)).all()
     )

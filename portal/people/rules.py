@@ -12,22 +12,6 @@ from functools import lru_cache
 from portal.common.text import normalise
 from portal.common.titles import function_title
 
-
-def split_full_name(full_name: str) -> tuple[str, str]:
-    """(given name, family name) from a name written "Given Family": the first word is the given name.
-
-    A compound given name cannot be told from a compound family name without more data; the first word is the
-    usual reading ("Jean Dupont", "Marie-Claire de La Tour" -> "Marie-Claire", "de La Tour"). A single word is
-    taken as the family name. Joining the two parts with a space gives back the name, spaces normalised.
-    """
-    words = full_name.split()
-    if not words:
-        return "", ""
-    if len(words) == 1:
-        return "", words[0]
-    return words[0], " ".join(words[1:])
-
-
 # The RNE file of conseillers municipaux (domain.md §8) -----------------------------------------------------------
 
 # Columns read, by header name (as published; matched without regard to case, accents or apostrophes).
@@ -108,12 +92,6 @@ def parse_function(label: str) -> tuple[str, int | None] | None:
     if match:
         return "adjoint", int(match.group(1)) if match.group(1) else None
     return None
-
-
-def departement_code(text: str) -> str:
-    """ "047", "47 " -> "47"; "2A" stays."""
-    text = text.strip().upper()
-    return f"{int(text):02d}" if text.isdigit() else text
 
 
 def identity_key(*, family_name: str, given_name: str, sex: str, birth_date: date, insee: str) -> str:

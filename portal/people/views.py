@@ -11,7 +11,8 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from portal.common.auth import get_managed_collectivite_or_404, staff_required, visible_collectivites
+from portal.common import cdg
+from portal.common.auth import staff_required
 from portal.common.clock import paris_today, utcnow
 from portal.common.errors import DomainError
 from portal.common.forms import options, show_domain_error
@@ -28,6 +29,7 @@ from portal.people.forms import (
 )
 from portal.people.rules import CHANGE_LABELS, RneFileError
 from portal.registry.models import Collectivite
+from portal.registry.visibility import get_managed_collectivite_or_404, visible_collectivites
 from portal.training import services as training_services
 from portal.training.models import TrainingSession
 from portal.training.rules import Status, leave_days_ceiling
@@ -40,7 +42,7 @@ def _upload_dir() -> Path:
 
 
 def _departements() -> list[str]:
-    return current_app.config["CDG_DEPARTEMENTS"]
+    return cdg.departements()
 
 
 @bp.route("/import", methods=["GET", "POST"])

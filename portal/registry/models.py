@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.common import versions
 from portal.common.clock import utcnow
 from portal.common.database import TimestampMixin, UTCDateTime
 from portal.extensions import db
@@ -61,6 +62,10 @@ class Collectivite(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Collectivite {self.kind} {self.code} {self.name!r}>"
+
+
+# Every change to a collectivité replaces the registry's version token (the cached counts of its lists).
+versions.track(Collectivite, versions.REGISTRY)
 
 
 class HeadcountDeclaration(db.Model):

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased, joinedload
 
 from portal.accounts.models import Mandate, Role, User, secretary_collectivite
-from portal.common.auth import visible_collectivites
+from portal.common import cdg
 from portal.common.pagination import Page, paginate_ids_first
 from portal.common.text import normalise
 from portal.extensions import db
 from portal.registry.kinds import EPCI_KINDS
 from portal.registry.models import Collectivite, HeadcountDeclaration
+from portal.registry.visibility import visible_collectivites
 
 SORTS = {
     "nom": (Collectivite.name_normalised,),
@@ -92,7 +92,7 @@ def filtered_statement(user, filters: ListFilters):
 def epci_choices(departements: list[str] | None = None) -> list[tuple[int, str]]:
     """The EPCI of the CDG's départements (``CDG_DEPARTEMENTS``; every EPCI when it is empty), for the filter."""
     if departements is None:
-        departements = current_app.config["CDG_DEPARTEMENTS"]
+        departements = cdg.departements()
     statement = select(Collectivite.id, Collectivite.name).where(Collectivite.kind.in_([k.value for k in EPCI_KINDS]))
     if departements:
         members = select(Collectivite.epci_id).where(Collectivite.departement_code.in_(departements))

@@ -8,7 +8,6 @@ from flask_login import current_user, login_required
 
 from portal.affiliation import services as affiliation
 from portal.common import exports
-from portal.common.auth import can_manage_collectivite, get_visible_collectivite_or_404
 from portal.common.clock import paris_today
 from portal.common.errors import DomainError
 from portal.common.forms import options, show_domain_error
@@ -16,8 +15,12 @@ from portal.extensions import db
 from portal.registry import exports as registry_exports
 from portal.registry import services
 from portal.registry.forms import FilterForm, HeadcountForm
+from portal.registry.kinds import label as kind_label
+from portal.registry.visibility import can_manage_collectivite, get_visible_collectivite_or_404
 
 bp = Blueprint("registry", __name__)
+# The label of a kind of collectivité, on every page (``{{ body.kind | kind_label }}``).
+bp.add_app_template_filter(kind_label, "kind_label")
 
 
 def _int_arg(name: str, default: int) -> int:

@@ -8,16 +8,17 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from portal.catalogue.models import ContributionRate, PayrollDeclaration
-from portal.common import exports
-from portal.common.auth import get_managed_collectivite_or_404, staff_required
+from portal.common import cdg, exports
+from portal.common.auth import staff_required
 from portal.common.clock import paris_today
 from portal.common.errors import DomainError
 from portal.common.files import content_disposition
 from portal.common.forms import show_domain_error
+from portal.common.pdf import DocumentError, render_pdf
 from portal.extensions import db
+from portal.registry.visibility import get_managed_collectivite_or_404
 from portal.statements import services
 from portal.statements.forms import PayrollForm, RateForm
-from portal.subscriptions.documents import DocumentError, render_pdf
 
 bp = Blueprint("statements", __name__)
 
@@ -94,7 +95,7 @@ def pdf(collectivite_id: int, year: int):
             year=year,
             statement=statement,
             today=paris_today(),
-            cdg_name="Centre de gestion de la fonction publique territoriale de Lot-et-Garonne",
+            cdg_name=cdg.name(),
         )
     except DocumentError as exc:
         return render_template("errors/error.html", code=500, title=_("Document indisponible"), message=str(exc)), 500

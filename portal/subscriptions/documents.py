@@ -3,33 +3,19 @@ DASEN convention (PDF) and the export of schools and classes for the ENT provide
 
 from __future__ import annotations
 
-from flask import current_app, render_template
 from sqlalchemy import select
 
 from portal.accounts.models import Mandate, MandateFunction, Person
 from portal.catalogue import rules as catalogue_rules
 from portal.catalogue.rules import TARIFF_LABELS
-from portal.common import exports, titles
+from portal.common import cdg, exports, titles
 from portal.common.clock import paris_today
+from portal.common.pdf import render_pdf
 from portal.extensions import db
 from portal.subscriptions.models import Subscription
 
 # Bodies presided by the maire of their commune (CASF L123-6, code de l'éducation L212-10).
 MAIRE_PRESIDES = frozenset({"ccas", "caisse_ecoles"})
-
-
-class DocumentError(Exception):
-    """A document could not be produced; the message says why, in French."""
-
-
-def render_pdf(template: str, **context) -> bytes:
-    from weasyprint import HTML  # imported lazily: heavy, and only workers need it
-
-    try:
-        html = render_template(template, **context)
-        return HTML(string=html, base_url=current_app.root_path).write_pdf()
-    except Exception as exc:  # noqa: BLE001 - WeasyPrint and Jinja raise many kinds of errors
-        raise DocumentError(f"Le document PDF « {template} » n'a pas pu être produit : {exc}") from exc
 
 
 def _executive(body) -> titles.Signatory:
@@ -66,7 +52,7 @@ def _context(subscription: Subscription) -> dict:
         "yearly_amount": yearly,
         "tariff_label": TARIFF_LABELS.get(service.tariff_model, service.tariff_model),
         "today": paris_today(),
-        "cdg_name": "Centre de gestion de la fonction publique territoriale de Lot-et-Garonne",
+        "cdg_name": cdg.name(),
     }
 
 

@@ -18,13 +18,13 @@ from portal.affiliation.services import declaration_in_force
 from portal.audit import services as audit
 from portal.catalogue import rules as catalogue_rules
 from portal.catalogue.models import PayrollDeclaration, Service
-from portal.common.auth import visible_collectivites
 from portal.common.clock import paris_today, utcnow
 from portal.common.errors import DomainError
 from portal.common.formatting import money_fr, percent_fr
 from portal.common.jobs import enqueue_after_commit
 from portal.extensions import db
 from portal.registry.models import Collectivite
+from portal.registry.visibility import visible_collectivites
 from portal.subscriptions import rules
 from portal.subscriptions.models import School, Subscription, SubscriptionEvent
 from portal.subscriptions.rules import Action, State

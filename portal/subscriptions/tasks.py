@@ -9,9 +9,10 @@ from flask import current_app
 from sqlalchemy import and_, or_, select, update
 
 from portal.common.clock import utcnow
+from portal.common.pdf import DocumentError
 from portal.extensions import db
 from portal.subscriptions import services
-from portal.subscriptions.documents import DocumentError, documents_for
+from portal.subscriptions.documents import documents_for
 from portal.subscriptions.models import Document, Subscription
 
 

@@ -11,13 +11,13 @@ from sqlalchemy import select
 
 from portal.catalogue.models import Service
 from portal.common import exports
-from portal.common.auth import get_managed_collectivite_or_404
 from portal.common.clock import paris_today
 from portal.common.errors import DomainError
 from portal.common.files import content_disposition
 from portal.common.forms import show_domain_error
 from portal.common.pagination import paginate
 from portal.extensions import db
+from portal.registry.visibility import get_managed_collectivite_or_404
 from portal.subscriptions import exports as subscription_exports
 from portal.subscriptions import rules, services
 from portal.subscriptions.forms import ActionForm, request_form_class

@@ -1,36 +1,20 @@
-"""iCalendar invitations (RFC 5545 / RFC 5546 iTIP) for training sessions, built without a library.
+"""iCalendar invitations (RFC 5545 / RFC 5546 iTIP) for training sessions, written by the ``icalendar`` library.
 
 One UID per registration, kept for its whole life: a REQUEST with a higher SEQUENCE updates the
-event in the élu's calendar, a CANCEL with the same UID removes it.
+event in the élu's calendar, a CANCEL with the same UID removes it. Times are written in Paris local
+time with the VTIMEZONE of Europe/Paris, which the library derives from the IANA database.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+
+from icalendar import Calendar, Event, vCalAddress
 
 from portal.common.clock import PARIS
 
-# Europe/Paris since 1996: CEST from the last Sunday of March at 02:00, CET from the last Sunday of October.
-_VTIMEZONE = [
-    "BEGIN:VTIMEZONE",
-    "TZID:Europe/Paris",
-    "BEGIN:DAYLIGHT",
-    "TZOFFSETFROM:+0100",
-    "TZOFFSETTO:+0200",
-    "TZNAME:CEST",
-    "DTSTART:19700329T020000",
-    "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU",
-    "END:DAYLIGHT",
-    "BEGIN:STANDARD",
-    "TZOFFSETFROM:+0200",
-    "TZOFFSETTO:+0100",
-    "TZNAME:CET",
-    "DTSTART:19701025T030000",
-    "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU",
-    "END:STANDARD",
-    "END:VTIMEZONE",
-]
+METHODS = ("REQUEST", "CANCEL")
 
 
 @dataclass(frozen=True)
@@ -49,71 +33,58 @@ class Invitation:
     url: str | None = None
 
 
-def escape(value: str) -> str:
-    """TEXT escaping (RFC 5545 §3.3.11)."""
-    return (
-        value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\\n").replace("\n", "\\n")
-    )
-
-
-def fold(line: str) -> str:
-    """Fold a content line at 75 octets without splitting a UTF-8 character (RFC 5545 §3.1)."""
-    encoded = line.encode("utf-8")
-    if len(encoded) <= 75:
-        return line
-    parts, current, limit = [], b"", 75
-    for char in line:
-        data = char.encode("utf-8")
-        if len(current) + len(data) > limit:
-            parts.append(current.decode("utf-8"))
-            current, limit = b"", 74  # continuation lines start with a space
-        current += data
-    parts.append(current.decode("utf-8"))
-    return "\r\n ".join(parts)
-
-
-def _local(value: datetime) -> str:
-    return value.astimezone(PARIS).strftime("%Y%m%dT%H%M%S")
-
-
-def _utc(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def _cn(name: str) -> str:
-    return '"' + name.replace('"', "'") + '"'
+def _address(email: str, name: str, **params: str) -> vCalAddress:
+    address = vCalAddress(f"mailto:{email}")
+    # A double quote cannot stand inside a quoted parameter value (RFC 5545 §3.2); few clients read RFC 6868.
+    address.params["CN"] = name.replace('"', "'")
+    for key, value in params.items():
+        address.params[key] = value
+    return address
 
 
 def build(invitation: Invitation, *, method: str, dtstamp: datetime) -> bytes:
     """The .ics file of an invitation: ``method`` is REQUEST (new or changed) or CANCEL."""
-    if method not in {"REQUEST", "CANCEL"}:
+    if method not in METHODS:
         raise ValueError(f"unsupported iTIP method {method}")
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//Portail CDG//Formations des élus//FR",
-        "CALSCALE:GREGORIAN",
-        f"METHOD:{method}",
-        *_VTIMEZONE,
-        "BEGIN:VEVENT",
-        f"UID:{invitation.uid}",
-        f"SEQUENCE:{invitation.sequence}",
-        f"DTSTAMP:{_utc(dtstamp)}",
-        f"DTSTART;TZID=Europe/Paris:{_local(invitation.starts_at)}",
-        f"DTEND;TZID=Europe/Paris:{_local(invitation.ends_at)}",
-        f"SUMMARY:{escape(invitation.summary)}",
-        f"DESCRIPTION:{escape(invitation.description)}",
-        f"LOCATION:{escape(invitation.location)}",
-        f"ORGANIZER;CN={_cn(invitation.organizer_name)}:mailto:{invitation.organizer_email}",
-        f"ATTENDEE;CN={_cn(invitation.attendee_name)};ROLE=REQ-PARTICIPANT;"
-        f"PARTSTAT={'NEEDS-ACTION' if method == 'REQUEST' else 'DECLINED'}:mailto:{invitation.attendee_email}",
-        f"STATUS:{'CONFIRMED' if method == 'REQUEST' else 'CANCELLED'}",
-        "TRANSP:OPAQUE",
-    ]
+    requested = method == "REQUEST"
+    event = Event()
+    event.add("UID", invitation.uid)
+    event.add("SEQUENCE", invitation.sequence)
+    event.add("DTSTAMP", dtstamp.astimezone(UTC))
+    event.add("DTSTART", invitation.starts_at.astimezone(PARIS))
+    event.add("DTEND", invitation.ends_at.astimezone(PARIS))
+    event.add("SUMMARY", invitation.summary)
+    event.add("DESCRIPTION", invitation.description)
+    event.add("LOCATION", invitation.location)
+    event.add("ORGANIZER", _address(invitation.organizer_email, invitation.organizer_name))
+    event.add(
+        "ATTENDEE",
+        _address(
+            invitation.attendee_email,
+            invitation.attendee_name,
+            ROLE="REQ-PARTICIPANT",
+            PARTSTAT="NEEDS-ACTION" if requested else "DECLINED",
+        ),
+    )
+    event.add("STATUS", "CONFIRMED" if requested else "CANCELLED")
+    event.add("TRANSP", "OPAQUE")
     if invitation.url:
-        lines.append(f"URL:{invitation.url}")
-    lines += ["END:VEVENT", "END:VCALENDAR"]
-    return ("\r\n".join(fold(line) for line in lines) + "\r\n").encode("utf-8")
+        event.add("URL", invitation.url)
+
+    calendar = Calendar()
+    calendar.add("VERSION", "2.0")
+    calendar.add("PRODID", "-//Portail CDG//Formations des élus//FR")
+    calendar.add("CALSCALE", "GREGORIAN")
+    calendar.add("METHOD", method)
+    calendar.add_component(event)
+    # The VTIMEZONE of the zones the event uses, from the start of its year to the end of the next one: every
+    # change of offset the event's times need, and few lines (the library lists each change it covers).
+    calendar.add_missing_timezones(
+        first_date=date(invitation.starts_at.year, 1, 1), last_date=date(invitation.ends_at.year + 2, 1, 1)
+    )
+    for timezone in calendar.walk("VTIMEZONE"):
+        timezone.pop("COMMENT", None)  # the library's note on the range covered, in English
+    return calendar.to_ical()
 
 
 def content_type(method: str) -> str:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from portal.common import cdg
 from portal.common.clock import PARIS, paris_today
-from portal.subscriptions.documents import render_pdf
+from portal.common.pdf import render_pdf
 from portal.training.models import Registration, TrainingSession
-
-CDG_NAME = "Centre de gestion de la fonction publique territoriale de Lot-et-Garonne"
 
 
 def attestation_pdf(registration: Registration) -> tuple[str, str, bytes]:
@@ -21,7 +20,7 @@ def attestation_pdf(registration: Registration) -> tuple[str, str, bytes]:
         starts=session.starts_at.astimezone(PARIS),
         ends=session.ends_at.astimezone(PARIS),
         today=paris_today(),
-        cdg_name=CDG_NAME,
+        cdg_name=cdg.name(),
     )
     return f"attestation-formation-{registration.id}.pdf", "application/pdf", data
 
@@ -34,5 +33,5 @@ def sign_in_sheet_pdf(session: TrainingSession, registrations: list[Registration
         registrations=registrations,
         starts=session.starts_at.astimezone(PARIS),
         ends=session.ends_at.astimezone(PARIS),
-        cdg_name=CDG_NAME,
+        cdg_name=cdg.name(),
     )

@@ -22,7 +22,6 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.accounts.models import Mandate, Person, Role, User
 from portal.audit import services as audit
-from portal.common.auth import attached_collectivite_ids
 from portal.common.clock import PARIS, paris_today, utcnow
 from portal.common.errors import ConflictError, DomainError
 from portal.common.formatting import decimal_fr, plural_fr
@@ -33,6 +32,7 @@ from portal.extensions import db
 from portal.notifications.services import notify_person, person_recipients
 from portal.registry.kinds import Kind
 from portal.registry.models import Collectivite
+from portal.registry.visibility import attached_collectivite_ids
 from portal.training import calendar, rules
 from portal.training.models import Registration, Training, TrainingBody, TrainingBudget, TrainingSession
 from portal.training.rules import Funding, Status

@@ -5,8 +5,8 @@ from __future__ import annotations
 from celery import shared_task
 from flask import current_app
 
+from portal.common.pdf import DocumentError
 from portal.extensions import db
-from portal.subscriptions.documents import DocumentError
 from portal.training import services
 from portal.training.documents import attestation_pdf
 from portal.training.models import Registration

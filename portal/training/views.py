@@ -14,8 +14,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from portal.accounts.models import Mandate, Person
-from portal.common import exports
-from portal.common.auth import get_managed_collectivite_or_404, staff_required
+from portal.common import cdg, exports
+from portal.common.auth import staff_required
 from portal.common.clock import PARIS, paris_today, utcnow
 from portal.common.errors import DomainError
 from portal.common.files import content_disposition
@@ -26,6 +26,7 @@ from portal.common.routing import MAX_ID
 from portal.common.text import normalise
 from portal.extensions import db
 from portal.registry.models import Collectivite
+from portal.registry.visibility import get_managed_collectivite_or_404
 from portal.training import exports as training_exports
 from portal.training import services
 from portal.training.documents import attestation_pdf, sign_in_sheet_pdf
@@ -627,7 +628,7 @@ def registrations_export(fmt: str):
 @bp.route("/communes-sans-elu-forme")
 @staff_required
 def untrained():
-    statement = services.untrained_communes(current_app.config["CDG_DEPARTEMENTS"])
+    statement = services.untrained_communes(cdg.departements())
     page = paginate(statement, request.args.get("page", 1, type=int), current_app.config["PORTAL_PAGE_SIZE"])
     return render_template("training/untrained.html", page=page)
 

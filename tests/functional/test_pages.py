@@ -172,3 +172,19 @@ def test_notification_preferences_keep_mandatory_categories(app, client, auth):
     assert email_enabled(user.id, "headcount") is True
     assert email_enabled(user.id, "training") is False
     assert email_enabled(user.id, "affiliation") is True  # cannot be switched off
+
+
+def test_header_counts_unread_notifications(app, client, auth):
+    """The notifications area puts the count of unread notices in the header of every page."""
+    from portal.common.clock import utcnow
+    from portal.notifications.models import Notification
+
+    staff = factories.user("staff", email="staff@cdg47.fr")
+    db.session.flush()
+    for title, read_at in (("Premier avis", None), ("Deuxième avis", None), ("Avis lu", utcnow())):
+        db.session.add(Notification(user_id=staff.id, category="account", title=title, body="…", read_at=read_at))
+    db.session.commit()
+    auth.login("staff@cdg47.fr")
+
+    html = client.get("/tableau-de-bord").get_data(as_text=True)
+    assert '2<span class="visually-hidden"> non lues</span>' in html

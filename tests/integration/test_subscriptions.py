@@ -151,10 +151,11 @@ def test_validation_generates_the_documents_and_emails_the_convention(world, smt
 
 
 def test_a_document_failure_is_recorded_and_can_be_retried(world, monkeypatch):
+    from portal.common.pdf import DocumentError
     from portal.subscriptions import documents
 
     def broken(_subscription):
-        raise documents.DocumentError("Le document PDF n'a pas pu être produit : police absente")
+        raise DocumentError("Le document PDF n'a pas pu être produit : police absente")
 
     subscription = services.request_subscription(
         world["commune"], world["services"]["rgpd-dpo"], services.RequestInput(start_date=TODAY), world["secretary"]

@@ -4,6 +4,7 @@ from datetime import date
 
 import pytest
 
+from portal.common.text import departement_code, split_full_name
 from portal.common.titles import function_title
 from portal.people import rules
 from portal.people.rules import Change, CurrentMandate, Rejection, RneFileError
@@ -60,7 +61,7 @@ def parse(values, known=("47138",)):
     ],
 )
 def test_split_full_name(full_name, expected):
-    assert rules.split_full_name(full_name) == expected
+    assert split_full_name(full_name) == expected
 
 
 @pytest.mark.parametrize(
@@ -174,8 +175,8 @@ def test_compare_a_row_with_what_the_portal_holds():
 
 
 def test_departement_codes_and_summary():
-    assert rules.departement_code("047") == rules.departement_code(" 47") == "47"
-    assert rules.departement_code("2a") == "2A"
+    assert departement_code("047") == departement_code(" 47") == "47"
+    assert departement_code("2a") == "2A"
     assert rules.summary_text(created=0, updated=1, ended=2, unchanged=1500, rejected=1) == (
         "0 élu créé, 1 mis à jour, 2 mandats terminés, 1\u202f500 inchangés, 1 ligne rejetée."
     )

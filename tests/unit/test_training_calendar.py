@@ -1,10 +1,13 @@
-"""The hand-written iCalendar invitations, parsed back with the ``icalendar`` package and checked field by field."""
+"""The iCalendar invitations, parsed back with the ``icalendar`` package (and dateutil, as a second reader of the
+embedded VTIMEZONE) and checked field by field."""
 
+import io
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import icalendar
 import pytest
+from dateutil import tz as dateutil_tz
 
 from portal.training import calendar
 
@@ -158,24 +161,6 @@ def test_long_utf8_lines_are_folded_at_75_octets_and_unfold_to_the_original():
     assert str(event["DESCRIPTION"]) == description
 
 
-@pytest.mark.parametrize("length", [74, 75, 76, 149, 150, 151])
-def test_fold_boundaries(length):
-    line = "X" * length
-    folded = calendar.fold(line)
-    parts = folded.split("\r\n")
-    assert all(len(part.encode()) <= 75 for part in parts)
-    assert all(part.startswith(" ") for part in parts[1:])
-    assert "".join([parts[0], *(p[1:] for p in parts[1:])]) == line
-    assert (len(parts) == 1) is (length <= 75)
-
-
-def test_fold_never_splits_a_multibyte_character():
-    line = "A" + "€" * 40  # 1 + 120 octets: 75 would split the 25th euro sign
-    parts = calendar.fold(line).split("\r\n")
-    assert [len(p.encode()) for p in parts] == [73, 49]
-    assert parts[0] + parts[1][1:] == line
-
-
 def test_text_escaping_of_semicolons_commas_backslashes_and_newlines():
     location = "Salle du conseil; 1er étage, mairie\\annexe"
     description = "Ligne 1\nLigne 2\r\nLigne 3"
@@ -204,3 +189,51 @@ def test_quotes_and_separators_in_names_stay_inside_the_parameter():
 def test_without_url_there_is_no_url_property():
     _cal, event = parse(calendar.build(invitation(url=None), method="REQUEST", dtstamp=STAMP))
     assert "URL" not in event
+
+
+# 2027: summer time from Sunday 28 March (02:00 CET -> 03:00 CEST), winter time from Sunday 31 October
+# (03:00 CEST -> 02:00 CET). Each session: its instant in UTC, the wall-clock time in Paris, the offset.
+DST_2027 = [
+    (datetime(2027, 3, 27, 8, 0, tzinfo=UTC), "20270327T090000", 1),  # Saturday before: CET
+    (datetime(2027, 3, 28, 1, 30, tzinfo=UTC), "20270328T033000", 2),  # half an hour after the change
+    (datetime(2027, 3, 28, 8, 0, tzinfo=UTC), "20270328T100000", 2),
+    (datetime(2027, 3, 29, 7, 0, tzinfo=UTC), "20270329T090000", 2),  # Monday after: CEST
+    (datetime(2027, 10, 30, 7, 0, tzinfo=UTC), "20271030T090000", 2),  # Saturday before: CEST
+    (datetime(2027, 10, 31, 8, 0, tzinfo=UTC), "20271031T090000", 1),
+    (datetime(2027, 11, 1, 8, 0, tzinfo=UTC), "20271101T090000", 1),  # Monday after: CET
+]
+
+
+@pytest.mark.parametrize(("starts_at", "local", "offset"), DST_2027)
+def test_local_times_across_the_2027_daylight_saving_changes(starts_at, local, offset):
+    data = calendar.build(
+        invitation(starts_at=starts_at, ends_at=starts_at + timedelta(hours=3)), method="REQUEST", dtstamp=STAMP
+    )
+    cal, event = parse(data)
+    assert f"DTSTART;TZID=Europe/Paris:{local}\r\n".encode() in data
+    start = event.decoded("DTSTART")
+    assert start == starts_at and start.utcoffset() == timedelta(hours=offset)
+    assert event.decoded("DTEND") - start == timedelta(hours=3)
+
+    # A calendar client reads the wall-clock time with the VTIMEZONE of the file, not with its own zone database.
+    naive = datetime.strptime(local, "%Y%m%dT%H%M%S")
+    (vtimezone,) = cal.walk("VTIMEZONE")
+    assert naive.replace(tzinfo=vtimezone.to_tz()) == starts_at
+    text = data.decode()
+    vtimezone_text = text[text.index("BEGIN:VTIMEZONE") : text.index("END:VTIMEZONE") + len("END:VTIMEZONE")]
+    assert naive.replace(tzinfo=dateutil_tz.tzical(io.StringIO(vtimezone_text)).get()) == starts_at
+
+
+def test_the_vtimezone_has_the_2027_changes_and_comes_before_the_event():
+    first, last = DST_2027[0][0], DST_2027[-1][0]
+    data = calendar.build(invitation(starts_at=first, ends_at=last), method="REQUEST", dtstamp=STAMP)
+    cal, _event = parse(data)
+    (vtimezone,) = cal.walk("VTIMEZONE")
+    onsets = set()
+    for sub in vtimezone.subcomponents:
+        rdates = sub.get("RDATE", [])
+        rdates = rdates if isinstance(rdates, list) else [rdates]
+        for when in [sub.decoded("DTSTART")] + [d.dt for rdate in rdates for d in rdate.dts]:
+            onsets.add((sub.name, when.date().isoformat()))
+    assert {("DAYLIGHT", "2027-03-28"), ("STANDARD", "2027-10-31")} <= onsets
+    assert data.index(b"BEGIN:VTIMEZONE") < data.index(b"BEGIN:VEVENT")  # defined before it is used

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import select, update
 
 from portal.common.clock import utcnow
+from portal.common.pdf import DocumentError
 from portal.extensions import db
 from portal.notifications.models import Notification
-from portal.subscriptions.documents import DocumentError
 from portal.training import services, tasks
 from portal.training.models import Registration
 from portal.training.rules import Status
