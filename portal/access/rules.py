@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from portal.accounts.rules import CounterLimit
 from portal.common.text import normalise
 
 _INSEE = re.compile(r"^(\d{5}|2[AB]\d{3})$", re.IGNORECASE)
@@ -44,12 +43,3 @@ def split_wanted(text: str) -> list[Wanted]:
             seen.add(key)
             wanted.append(item)
     return wanted
-
-
-def request_counters(email: str, address: str, *, per_email: int, per_address: int) -> list[CounterLimit]:
-    """The counters an access request is counted against: per email address (known or not, so that the limit
-    tells nothing about which addresses have an account) and per IP address."""
-    return [
-        CounterLimit("access-email", email[:254], per_email),
-        CounterLimit("access-address", address[:45], per_address),
-    ]

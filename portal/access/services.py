@@ -7,14 +7,12 @@ request is counted against a per-address and per-IP limit known or not: nothing 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import func, select
 
 from portal.access import rules
 from portal.access.models import AccessRequest, RequestState
-from portal.accounts import counters
 from portal.accounts import services as accounts
 from portal.accounts.models import Role, User
 from portal.audit import services as audit
@@ -105,14 +103,7 @@ def submit_request(
 
     email = accounts.normalise_email(email)
     collectivites = resolve_collectivites(collectivites_text)
-    config = current_app.config
-    limits = rules.request_counters(
-        email,
-        ip_address,
-        per_email=config["ACCESS_REQUEST_MAX_PER_EMAIL"],
-        per_address=config["ACCESS_REQUEST_MAX_PER_ADDRESS"],
-    )
-    until = counters.take(limits, now or utcnow(), timedelta(seconds=config["ACCESS_REQUEST_THROTTLE_WINDOW_SECONDS"]))
+    until = accounts.take_request_quota("access", email, ip_address, "ACCESS_REQUEST", now)
     if until is not None:
         audit.record(
             "access.throttled",

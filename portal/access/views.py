@@ -125,46 +125,42 @@ def show(request_id: int):
     return _show(_access_request(request_id))
 
 
-@bp.post("/demandes-d-acces/<int:request_id>/acceptation")
-@staff_required
-def accept(request_id: int):
+def _decide(request_id: int, form, form_name: str, decide):
+    """A decision of staff: the form validated, ``decide(request, form)`` applied (it returns the message to show)
+    and committed; a request decided meanwhile (another agent, another tab) is said so on its page."""
     access_request = _access_request(request_id)
-    form = AcceptRequestForm()
     if not form.validate_on_submit():
-        return _show(access_request, accept_form=form, status=422)
+        return _show(access_request, status=422, **{form_name: form})
     try:
-        user = services.accept(access_request, accounts.collectivites_for_codes(form.collectivites.data), current_user)
+        message = decide(access_request, form)
     except DomainError as exc:
         db.session.rollback()
-        if exc.field is None:  # decided meanwhile (another agent, another tab): say so on the request's page
+        if exc.field is None:
             flash(exc.message, "error")
             return redirect(url_for("access.show", request_id=access_request.id))
         show_domain_error(form, exc)
-        return _show(access_request, accept_form=form, status=422)
+        return _show(access_request, status=422, **{form_name: form})
     db.session.commit()
-    flash(_("Demande acceptée : invitation envoyée à %(email)s.", email=user.email), "success")
+    flash(message, "success")
     return redirect(url_for("access.index"))
+
+
+@bp.post("/demandes-d-acces/<int:request_id>/acceptation")
+@staff_required
+def accept(request_id: int):
+    def decide(access_request, form) -> str:
+        collectivites = accounts.collectivites_for_codes(form.collectivites.data)
+        user = services.accept(access_request, collectivites, current_user)
+        return _("Demande acceptée : invitation envoyée à %(email)s.", email=user.email)
+
+    return _decide(request_id, AcceptRequestForm(), "accept_form", decide)
 
 
 @bp.post("/demandes-d-acces/<int:request_id>/refus")
 @staff_required
 def refuse(request_id: int):
-    access_request = _access_request(request_id)
-    form = RefuseRequestForm()
-    if not form.validate_on_submit():
-        return _show(access_request, refuse_form=form, status=422)
-    try:
+    def decide(access_request, form) -> str:
         services.refuse(access_request, form.reason.data, current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        if exc.field is None:  # decided meanwhile (another agent, another tab): say so on the request's page
-            flash(exc.message, "error")
-            return redirect(url_for("access.show", request_id=access_request.id))
-        show_domain_error(form, exc)
-        return _show(access_request, refuse_form=form, status=422)
-    db.session.commit()
-    flash(
-        _("Demande refusée : la personne en est informée par courriel (%(email)s).", email=access_request.email),
-        "success",
-    )
-    return redirect(url_for("access.index"))
+        return _("Demande refusée : la personne en est informée par courriel (%(email)s).", email=access_request.email)
+
+    return _decide(request_id, RefuseRequestForm(), "refuse_form", decide)

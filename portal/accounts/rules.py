@@ -45,12 +45,13 @@ def login_counters(
     ]
 
 
-def reset_request_counters(email: str, address: str, *, per_email: int, per_address: int) -> list[CounterLimit]:
-    """The counters a password-reset request is counted against: per email address (known or not, so that
-    the limit tells nothing about which addresses have an account) and per IP address."""
+def request_counters(kind: str, email: str, address: str, *, per_email: int, per_address: int) -> list[CounterLimit]:
+    """The counters a request sent from a public page (``kind``: a password reset, an access request) is counted
+    against: per email address (known or not, so that the limit tells nothing about which addresses have an
+    account) and per IP address."""
     return [
-        CounterLimit("reset-email", email[:254], per_email),
-        CounterLimit("reset-address", address[:45], per_address),
+        CounterLimit(f"{kind}-email", email[:254], per_email),
+        CounterLimit(f"{kind}-address", address[:45], per_address),
     ]
 
 

@@ -538,6 +538,21 @@ class ResetThrottled(DomainError):
         self.until = until
 
 
+def take_request_quota(kind: str, email: str, ip_address: str, setting: str, now: datetime | None = None):
+    """Count one request of ``kind`` from a public page against its limits per email address and per IP address
+    (settings ``{setting}_MAX_PER_EMAIL``, ``_MAX_PER_ADDRESS`` and ``_THROTTLE_WINDOW_SECONDS``); None when it
+    may proceed, else the moment the limit ends. Call it before the request writes anything."""
+    config = current_app.config
+    limits = rules.request_counters(
+        kind,
+        email,
+        ip_address,
+        per_email=config[f"{setting}_MAX_PER_EMAIL"],
+        per_address=config[f"{setting}_MAX_PER_ADDRESS"],
+    )
+    return counters.take(limits, now or utcnow(), timedelta(seconds=config[f"{setting}_THROTTLE_WINDOW_SECONDS"]))
+
+
 def request_password_reset(email: str, ip_address: str, now: datetime | None = None) -> None:
     """Queue the reset email if the account exists (a new invitation if it is still invited). The caller answers
     the same way either way.
@@ -548,14 +563,7 @@ def request_password_reset(email: str, ip_address: str, now: datetime | None = N
     from portal.notifications.services import queue_email
 
     email = normalise_email(email)
-    config = current_app.config
-    limits = rules.reset_request_counters(
-        email,
-        ip_address,
-        per_email=config["PASSWORD_RESET_MAX_PER_EMAIL"],
-        per_address=config["PASSWORD_RESET_MAX_PER_ADDRESS"],
-    )
-    until = counters.take(limits, now or utcnow(), timedelta(seconds=config["PASSWORD_RESET_THROTTLE_WINDOW_SECONDS"]))
+    until = take_request_quota("reset", email, ip_address, "PASSWORD_RESET", now)
     if until is not None:
         audit.record(
             "password.reset_throttled",

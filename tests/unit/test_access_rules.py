@@ -1,6 +1,7 @@
 """How the collectivités typed in an access request are split into codes and names to look up."""
 
-from portal.access.rules import Wanted, request_counters, split_wanted
+from portal.access.rules import Wanted, split_wanted
+from portal.accounts.rules import request_counters
 
 
 def test_codes_and_names_are_recognised_one_per_line_or_comma():
@@ -29,7 +30,7 @@ def test_duplicates_and_blank_lines_are_dropped():
 
 
 def test_requests_are_counted_per_address_and_per_ip():
-    limits = request_counters("a@b.fr", "192.0.2.1", per_email=3, per_address=10)
+    limits = request_counters("access", "a@b.fr", "192.0.2.1", per_email=3, per_address=10)
     assert [(c.scope, c.key, c.limit) for c in limits] == [
         ("access-email", "a@b.fr", 3),
         ("access-address", "192.0.2.1", 10),

@@ -10,7 +10,7 @@ from portal.accounts.rules import (
     common_passwords,
     login_counters,
     password_problems,
-    reset_request_counters,
+    request_counters,
     throttled_until,
     window_over,
 )
@@ -52,7 +52,7 @@ def test_counter_keys_fit_their_column_whatever_was_typed():
 
 
 def test_a_reset_request_is_counted_per_email_and_per_address():
-    assert reset_request_counters("Agent@cdg47.fr", "192.0.2.1", per_email=3, per_address=10) == [
+    assert request_counters("reset", "Agent@cdg47.fr", "192.0.2.1", per_email=3, per_address=10) == [
         CounterLimit("reset-email", "Agent@cdg47.fr", 3),
         CounterLimit("reset-address", "192.0.2.1", 10),
     ]
