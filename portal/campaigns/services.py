@@ -17,9 +17,9 @@ from pathlib import Path
 
 from babel.dates import format_date
 from flask import current_app
-from sqlalchemy import event, func, insert, literal, select, union
+from sqlalchemy import func, insert, literal, select, union
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased, joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from portal.accounts.models import Role, User, secretary_collectivite
 from portal.audit import services as audit
@@ -27,7 +27,7 @@ from portal.audit import services as audit
 # The built-in kinds of campaign register themselves when imported.
 from portal.campaigns import definitions, headcount, rules  # noqa: F401 - headcount registers itself
 from portal.campaigns.models import Campaign, CampaignAnswer, CampaignMessage, CampaignTask
-from portal.common import cdg
+from portal.common import cdg, stored_files
 from portal.common.clock import paris_today, utcnow
 from portal.common.errors import DomainError
 from portal.common.files import clean_upload_name
@@ -37,7 +37,6 @@ from portal.notifications.services import queue_email
 from portal.registry.kinds import COMMUNE_ATTACHED_KINDS, label
 from portal.registry.models import Collectivite
 
-_FILES_KEY = "campaign_files_written"
 EPCI = aliased(Collectivite)
 PARENT = aliased(Collectivite)
 
@@ -554,7 +553,7 @@ def add_document(task: CampaignTask, step_code: str, filename: str, stream, acto
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / answer.stored_name
     path.write_bytes(data)
-    db.session.info.setdefault(_FILES_KEY, []).append(str(path))
+    stored_files.written_in_transaction(path)
     audit.record(
         "campaign.answer",
         f"{step.label} de {task.collectivite.name} pour « {task.campaign.title} » : « {name} »",
@@ -573,15 +572,3 @@ def answers(task: CampaignTask) -> dict[str, CampaignAnswer]:
     ):
         latest[answer.step] = answer
     return latest
-
-
-@event.listens_for(Session, "after_commit")
-def _keep_files(session):
-    session.info.pop(_FILES_KEY, None)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _remove_files(session, previous_transaction):
-    if previous_transaction.parent is None:
-        for path in session.info.pop(_FILES_KEY, None) or []:
-            Path(path).unlink(missing_ok=True)

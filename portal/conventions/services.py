@@ -13,11 +13,12 @@ from datetime import date
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import Select, event, exists, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Select, exists, or_, select
+from sqlalchemy.orm import selectinload
 
 from portal.accounts.models import Role, User
 from portal.audit import services as audit
+from portal.common import stored_files
 from portal.common.clock import paris_today
 from portal.common.errors import DomainError
 from portal.common.files import clean_upload_name
@@ -42,7 +43,6 @@ from portal.registry.models import Collectivite
 from portal.registry.visibility import attached_collectivite_ids
 
 ALERT_TASK = "conventions.alerts"
-_FILES_KEY = "convention_files_written"
 
 
 def alert_days() -> int:
@@ -422,7 +422,7 @@ def add_document(convention: Convention, filename: str, stream, actor: User) -> 
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / stored_name
     path.write_bytes(data)
-    db.session.info.setdefault(_FILES_KEY, []).append(str(path))
+    stored_files.written_in_transaction(path)
     audit.record(
         "convention.document_add",
         f"Document « {original} » joint à « {convention.title} »",
@@ -431,18 +431,6 @@ def add_document(convention: Convention, filename: str, stream, actor: User) -> 
         details={"size": len(data)},
     )
     return document
-
-
-@event.listens_for(Session, "after_commit")
-def _keep_files(session):
-    session.info.pop(_FILES_KEY, None)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _remove_files(session, previous_transaction):
-    if previous_transaction.parent is None:
-        for path in session.info.pop(_FILES_KEY, None) or []:
-            Path(path).unlink(missing_ok=True)
 
 
 # Visibility and lists ----------------------------------------------------------------------------------
