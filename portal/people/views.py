@@ -4,7 +4,6 @@ managed by its secretary or the CDG: addresses, invitations, rights, registratio
 from __future__ import annotations
 
 import secrets
-from decimal import Decimal
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -243,14 +242,8 @@ def register(collectivite_id: int, person_id: int):
     form = _registration_form()
     if form.validate_on_submit():
         session = training_services.visible_session(current_user, form.session_id.data) or abort(404)
-        data = training_services.RegistrationInput(
-            funding=form.funding.data,
-            travel_cost=form.travel_cost.data or Decimal(0),
-            dife_amount=form.dife_amount.data or Decimal(0),
-            leave_days=form.leave_days.data or Decimal(0),
-        )
         try:
-            registration = training_services.register(session, mandate, current_user, data)
+            registration = training_services.register(session, mandate, current_user, form.registration_input())
         except DomainError as exc:
             db.session.rollback()
             show_domain_error(form, exc)

@@ -19,6 +19,7 @@ from wtforms.validators import URL, Email, InputRequired, Length, NumberRange, O
 from portal.common.clock import paris_today
 from portal.common.forms import FrenchDecimalField, IntegerField, PortalForm, YearInRange, options
 from portal.training.rules import FUNDING_LABELS
+from portal.training.services import RegistrationInput
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -158,6 +159,15 @@ class RegistrationForm(PortalForm):
         description=_l("Pour les élus salariés ou agents publics : 24 jours pour toute la durée du mandat."),
     )
     submit = SubmitField(_l("Inscrire"))
+
+    def registration_input(self):
+        """What the registration asks for, as the training services take it (empty amounts read as zero)."""
+        return RegistrationInput(
+            funding=self.funding.data,
+            travel_cost=self.travel_cost.data or Decimal(0),
+            dife_amount=self.dife_amount.data or Decimal(0),
+            leave_days=self.leave_days.data or Decimal(0),
+        )
 
 
 class ActionForm(PortalForm):

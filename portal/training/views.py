@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
@@ -157,14 +156,8 @@ def session(session_id: int):
         mandate = form.mandates.get(form.mandate_id.data)
         if mandate is None:
             abort(404)
-        data = services.RegistrationInput(
-            funding=form.funding.data,
-            travel_cost=form.travel_cost.data or Decimal(0),
-            dife_amount=form.dife_amount.data or Decimal(0),
-            leave_days=form.leave_days.data or Decimal(0),
-        )
         try:
-            registration = services.register(training_session, mandate, current_user, data)
+            registration = services.register(training_session, mandate, current_user, form.registration_input())
         except DomainError as exc:
             db.session.rollback()
             show_domain_error(form, exc)
