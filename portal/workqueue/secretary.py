@@ -12,16 +12,16 @@ from enum import StrEnum
 
 from sqlalchemy import select
 
-from portal.accounts.models import Mandate, Person
 from portal.catalogue.models import Service
 from portal.common.clock import paris_today, utcnow
 from portal.extensions import db
 from portal.registry.models import Collectivite
 from portal.subscriptions.models import Subscription
 from portal.subscriptions.rules import State as SubscriptionState
-from portal.training.models import Registration, Training, TrainingSession
+from portal.training.models import Registration, TrainingSession
 from portal.training.rules import Status as RegistrationStatus
 from portal.workqueue.rules import WorkItem
+from portal.workqueue.services import registrations_described
 
 COMING_SESSIONS = timedelta(days=30)
 ENDING_SOON_DAYS = 90
@@ -66,24 +66,14 @@ def _info_asked(ids: list[int], now: datetime) -> list[WorkItem]:
 
 def _registrations(ids: list[int], now: datetime) -> list[WorkItem]:
     rows = db.session.execute(
-        select(
+        registrations_described(
             Registration.id,
             Registration.status,
             Registration.offered_at,
             Registration.offer_expires_at,
             Registration.mandate_id,
             TrainingSession.starts_at,
-            Training.title,
-            Person.given_name,
-            Person.family_name,
-            Collectivite.name,
-        )
-        .join(TrainingSession, TrainingSession.id == Registration.session_id)
-        .join(Training, Training.id == TrainingSession.training_id)
-        .join(Mandate, Mandate.id == Registration.mandate_id)
-        .join(Person, Person.id == Mandate.person_id)
-        .join(Collectivite, Collectivite.id == Registration.collectivite_id)
-        .where(
+        ).where(
             Registration.collectivite_id.in_(ids),
             TrainingSession.cancelled_at.is_(None),
             TrainingSession.starts_at > now,
@@ -95,7 +85,7 @@ def _registrations(ids: list[int], now: datetime) -> list[WorkItem]:
         )
     )
     items = []
-    for id_, status, offered_at, expires, mandate_id, starts, title, given, family, body in rows:
+    for id_, status, offered_at, expires, mandate_id, starts, given, family, title, body in rows:
         name = f"{given} {family}"
         if status == RegistrationStatus.OFFERED:
             items.append(

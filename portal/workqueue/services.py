@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 
 from portal.access.models import AccessRequest, RequestState
 from portal.accounts.models import Mandate, Person
@@ -105,24 +105,25 @@ def _failed_emails(now: datetime) -> list[WorkItem]:
     ]
 
 
-def _expiring_offers(now: datetime) -> list[WorkItem]:
-    rows = db.session.execute(
-        select(
-            Registration.id,
-            Registration.offered_at,
-            Registration.offer_expires_at,
-            Registration.session_id,
-            Person.given_name,
-            Person.family_name,
-            Training.title,
-            Collectivite.name,
-        )
+def registrations_described(*columns) -> Select:
+    """A select of registrations with ``columns`` and what names them for people: the élu's names, the
+    training's title, the collectivité's name (in that order, after ``columns``)."""
+    return (
+        select(*columns, Person.given_name, Person.family_name, Training.title, Collectivite.name)
+        .select_from(Registration)
         .join(Mandate, Mandate.id == Registration.mandate_id)
         .join(Person, Person.id == Mandate.person_id)
         .join(TrainingSession, TrainingSession.id == Registration.session_id)
         .join(Training, Training.id == TrainingSession.training_id)
         .join(Collectivite, Collectivite.id == Registration.collectivite_id)
-        .where(
+    )
+
+
+def _expiring_offers(now: datetime) -> list[WorkItem]:
+    rows = db.session.execute(
+        registrations_described(
+            Registration.id, Registration.offered_at, Registration.offer_expires_at, Registration.session_id
+        ).where(
             Registration.status == RegistrationStatus.OFFERED,
             Registration.offer_expires_at > now,
             Registration.offer_expires_at <= now + OFFER_WINDOW,
