@@ -234,4 +234,6 @@ def test_embedded_broker_worker_is_not_held_back_by_polling(outbox, smtp_sink):
     started = time.monotonic()  # from the first email: the worker's start-up is not counted
     assert wait_until(lambda: len(distinct_ids(smtp_sink)) >= total, 30), worker.log_tail()
     elapsed = time.monotonic() - started
-    assert elapsed < 6, f"{total - 1} courriels en {elapsed:.1f} s ({(total - 1) / elapsed:.1f}/s)"
+    # Not a speed target (benchmarks/ hold those): held back by polling, 29 emails take at least 14 s; the bound
+    # sits well between that and the 2-3 s they take when the worker is not held back, so load cannot flake it.
+    assert elapsed < 10, f"{total - 1} courriels en {elapsed:.1f} s ({(total - 1) / elapsed:.1f}/s)"
