@@ -92,6 +92,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.people.views import bp as people_bp
     from portal.people.views import councils_bp
     from portal.registry.views import bp as registry_bp
+    from portal.reports.views import bp as reports_bp
     from portal.statements.views import bp as statements_bp
     from portal.subscriptions.views import bp as subscriptions_bp
     from portal.training.views import bp as training_bp
@@ -117,6 +118,7 @@ def register_blueprints(app: Flask) -> None:
         councils_bp,
         account_import_bp,
         campaigns_bp,
+        reports_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
