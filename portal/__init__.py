@@ -97,6 +97,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.subscriptions.views import bp as subscriptions_bp
     from portal.training.views import bp as training_bp
     from portal.training.views import commune_bp as training_commune_bp
+    from portal.workqueue.views import bp as workqueue_bp
 
     blueprints = (
         main_bp,
@@ -119,6 +120,7 @@ def register_blueprints(app: Flask) -> None:
         account_import_bp,
         campaigns_bp,
         reports_bp,
+        workqueue_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

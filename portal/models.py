@@ -24,3 +24,4 @@ from portal.notifications.models import Notification, NotificationPreference, Ou
 from portal.registry.models import Collectivite, HeadcountDeclaration  # noqa: F401
 from portal.subscriptions.models import Document, School, Subscription, SubscriptionEvent  # noqa: F401
 from portal.training.models import Registration, Training, TrainingBody, TrainingBudget, TrainingSession  # noqa: F401
+from portal.workqueue.models import WorkClaim  # noqa: F401

@@ -16,6 +16,7 @@ class Kind(StrEnum):
     EXPIRING_OFFER = "place-proposee"
     ATTENDANCE_TO_RECORD = "emargement"
     CONVENTION_DEADLINE = "echeance-convention"
+    IMPORT_REJECTED = "import-rejets"
 
 
 # Plural labels for the filter and the counts, singular for one item.
@@ -27,7 +28,28 @@ KIND_LABELS = {
     Kind.EXPIRING_OFFER: ("Place proposée qui expire sous 24 h", "Places proposées qui expirent sous 24 h"),
     Kind.ATTENDANCE_TO_RECORD: ("Émargement à saisir", "Émargements à saisir"),
     Kind.CONVENTION_DEADLINE: ("Échéance de convention", "Échéances de conventions"),
+    Kind.IMPORT_REJECTED: ("Import avec des lignes refusées", "Imports avec des lignes refusées"),
 }
+
+# Items that no action of the portal ends (an import's refused lines are fixed in the file, then imported again):
+# an agent marks them dealt with.
+RESOLVABLE_KINDS = frozenset({Kind.IMPORT_REJECTED})
+
+
+class AgentFilter(StrEnum):
+    MINE = "moi"
+    NOBODY = "personne"
+
+
+def filter_by_agent(items: list[WorkItem], claims: dict[tuple[str, int], int], agent: str, me: int) -> list[WorkItem]:
+    """Items taken in hand by ``agent``: "moi" (``me``), "personne" (nobody yet) or an agent's id; "" keeps all.
+    ``claims`` maps (kind, object id) to the id of the agent who took the item."""
+    if not agent:
+        return items
+    if agent == AgentFilter.NOBODY:
+        return [item for item in items if (item.kind.value, item.object_id) not in claims]
+    wanted = me if agent == AgentFilter.MINE else int(agent) if agent.isdigit() else None
+    return [item for item in items if claims.get((item.kind.value, item.object_id)) == wanted]
 
 
 @dataclass(frozen=True)

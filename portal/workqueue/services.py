@@ -8,13 +8,18 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 
 from portal.access.models import AccessRequest, RequestState
-from portal.accounts.models import Mandate, Person
+from portal.accounts.import_models import AccountImport, AccountImportResult, ImportStatus
+from portal.accounts.import_rules import Outcome
+from portal.accounts.models import Mandate, Person, User
 from portal.affiliation.models import AffiliationDecision
 from portal.catalogue.models import Service
+from portal.common.auth import Role
 from portal.common.clock import paris_today, utcnow
+from portal.common.errors import DomainError
+from portal.common.formatting import plural_fr
 from portal.conventions import rules as convention_rules
 from portal.conventions import services as conventions
 from portal.conventions.models import Convention
@@ -25,7 +30,8 @@ from portal.subscriptions.models import Subscription
 from portal.subscriptions.rules import State as SubscriptionState
 from portal.training.models import Registration, Training, TrainingSession
 from portal.training.rules import Status as RegistrationStatus
-from portal.workqueue.rules import Kind, WorkItem
+from portal.workqueue.models import WorkClaim
+from portal.workqueue.rules import RESOLVABLE_KINDS, Kind, WorkItem
 
 OFFER_WINDOW = timedelta(hours=24)
 
@@ -200,6 +206,45 @@ def _convention_deadlines(now: datetime) -> list[WorkItem]:
     return items
 
 
+def _imports_with_rejected_lines(now: datetime) -> list[WorkItem]:
+    """Imports of secretaries that ended with refused lines (or stopped on an error), until an agent marks them
+    dealt with."""
+    refused = (
+        select(AccountImportResult.import_id, func.count().label("refused"))
+        .where(AccountImportResult.outcome == Outcome.ERROR)
+        .group_by(AccountImportResult.import_id)
+        .subquery()
+    )
+    dealt_with = select(WorkClaim.object_id).where(
+        WorkClaim.kind == Kind.IMPORT_REJECTED, WorkClaim.resolved_at.is_not(None)
+    )
+    rows = db.session.execute(
+        select(AccountImport.id, AccountImport.finished_at, AccountImport.created_at, AccountImport.filename)
+        .add_columns(AccountImport.status, func.coalesce(refused.c.refused, 0))
+        .outerjoin(refused, refused.c.import_id == AccountImport.id)
+        .where(
+            or_(
+                AccountImport.status == ImportStatus.FAILED,
+                and_(AccountImport.status == ImportStatus.DONE, refused.c.refused > 0),
+            ),
+            AccountImport.id.not_in(dealt_with),
+        )
+    )
+    return [
+        WorkItem(
+            Kind.IMPORT_REJECTED,
+            id_,
+            f"Import interrompu : {filename}"
+            if status == ImportStatus.FAILED
+            else f"{plural_fr(count, 'ligne refusée', 'lignes refusées')} : {filename}",
+            finished or created,
+            "account_import.job",
+            {"import_id": id_},
+        )
+        for id_, finished, created, filename, status, count in rows
+    ]
+
+
 SOURCES = {
     Kind.SUBSCRIPTION_REQUEST: _subscription_requests,
     Kind.AFFILIATION_DECISION: _affiliation_decisions,
@@ -208,6 +253,7 @@ SOURCES = {
     Kind.EXPIRING_OFFER: _expiring_offers,
     Kind.ATTENDANCE_TO_RECORD: _attendance_to_record,
     Kind.CONVENTION_DEADLINE: _convention_deadlines,
+    Kind.IMPORT_REJECTED: _imports_with_rejected_lines,
 }
 
 
@@ -218,3 +264,72 @@ def collect(now: datetime | None = None) -> list[WorkItem]:
     for source in SOURCES.values():
         items.extend(source(now))
     return items
+
+
+def claims() -> dict[tuple[str, int], int]:
+    """(kind, object id) → id of the agent handling it, for the items not dealt with. Claims of items that left
+    the queue are kept (cheap) and simply match nothing."""
+    return {
+        (kind, object_id): agent_id
+        for kind, object_id, agent_id in db.session.execute(
+            select(WorkClaim.kind, WorkClaim.object_id, WorkClaim.agent_id).where(WorkClaim.resolved_at.is_(None))
+        )
+    }
+
+
+def agents() -> dict[int, str]:
+    """The CDG's active agents, by id, with the name people know them by: the filter's choices and the
+    "handled by" column."""
+    return dict(
+        db.session.execute(
+            select(User.id, User.full_name)
+            .where(User.role == Role.STAFF, User.active.is_(True), User.is_service_account.is_(False))
+            .order_by(User.full_name, User.id)
+        ).all()
+    )
+
+
+def _claim_of(kind: Kind, object_id: int) -> WorkClaim | None:
+    return db.session.scalar(select(WorkClaim).where(WorkClaim.kind == kind, WorkClaim.object_id == object_id))
+
+
+def _check_in_queue(kind: Kind, object_id: int, now: datetime) -> None:
+    if not any(item.object_id == object_id for item in SOURCES[kind](now)):
+        raise DomainError("Cet élément n'est plus dans la liste à traiter : quelqu'un s'en est peut-être occupé.")
+
+
+def claim(kind: Kind, object_id: int, agent, now: datetime | None = None) -> User | None:
+    """``agent`` takes the item in hand; returns the agent who had it before (None if nobody)."""
+    now = now or utcnow()
+    _check_in_queue(kind, object_id, now)
+    existing = _claim_of(kind, object_id)
+    previous = existing.agent if existing is not None and existing.resolved_at is None else None
+    if existing is None:
+        existing = WorkClaim(kind=kind.value, object_id=object_id, agent_id=agent.id, claimed_at=now)
+        db.session.add(existing)
+    else:
+        existing.agent_id, existing.claimed_at, existing.resolved_at = agent.id, now, None
+    db.session.flush()
+    return None if previous is None or previous.id == agent.id else previous
+
+
+def release(kind: Kind, object_id: int, agent) -> None:
+    existing = _claim_of(kind, object_id)
+    if existing is None or existing.resolved_at is not None:
+        raise DomainError("Personne ne s'occupe de cet élément.")
+    db.session.delete(existing)
+    db.session.flush()
+
+
+def resolve(kind: Kind, object_id: int, agent, now: datetime | None = None) -> None:
+    """Mark an item that no action of the portal ends as dealt with (it leaves the queue), by ``agent``."""
+    now = now or utcnow()
+    if kind not in RESOLVABLE_KINDS:
+        raise DomainError("Cet élément quitte la liste de lui-même une fois traité dans sa page.")
+    _check_in_queue(kind, object_id, now)
+    existing = _claim_of(kind, object_id)
+    if existing is None:
+        existing = WorkClaim(kind=kind.value, object_id=object_id, agent_id=agent.id, claimed_at=now)
+        db.session.add(existing)
+    existing.agent_id, existing.resolved_at = agent.id, now
+    db.session.flush()

@@ -1,28 +1,44 @@
-"""The staff home page's work queue: counts by kind, a filter, the items oldest first, a link to act on each."""
+"""The staff home page's work queue: counts by kind, filters by kind and by agent, the items oldest first, a link
+to act on each; agents take items in hand, hand them back, and mark dealt with those no page of the portal ends."""
 
 from __future__ import annotations
 
 from math import ceil
 
-from flask import request
+from flask import Blueprint, flash, redirect, request
+from flask_babel import gettext as _
+from flask_login import current_user
 
+from portal.common.auth import staff_required
 from portal.common.clock import utcnow
+from portal.common.errors import DomainError
 from portal.common.pagination import Page
+from portal.common.urls import safe_next
+from portal.extensions import db
 from portal.workqueue import rules, services
 
 PER_PAGE = 50
 
+bp = Blueprint("workqueue", __name__, url_prefix="/a-traiter")
+
 
 def queue_context() -> dict:
-    """What the staff dashboard shows of the queue, from the query arguments ``type``, ``ordre`` and ``page``."""
+    """What the staff dashboard shows of the queue, from the query arguments ``type``, ``agent``, ``ordre`` and
+    ``page``."""
     now = utcnow()
     items = services.collect(now)
     counts = rules.counts_by_kind(items)
+    claims = services.claims()
+    agents = services.agents()
     kind = request.args.get("type", "")
     if kind in {k.value for k in rules.Kind}:
         items = [item for item in items if item.kind == kind]
     else:
         kind = ""
+    agent = request.args.get("agent", "")
+    if agent not in {f.value for f in rules.AgentFilter} and not (agent.isdigit() and int(agent) in agents):
+        agent = ""
+    items = rules.filter_by_agent(items, claims, agent, current_user.id)
     newest_first = request.args.get("ordre") == "recent"
     items = rules.order_items(items, newest_first=newest_first)
     page_arg = request.args.get("page", "1")
@@ -36,9 +52,60 @@ def queue_context() -> dict:
         "queue_counts": counts,
         "queue_total": sum(counts.values()),
         "queue_kind": kind,
+        "queue_agent": agent,
+        "queue_agents": agents,
+        "queue_claims": claims,
         "queue_newest_first": newest_first,
+        "queue_resolvable": rules.RESOLVABLE_KINDS,
         "kind_labels": rules.KIND_LABELS,
         "kinds": rules.Kind,
         "now": now,
         "age_in_days": rules.age_in_days,
     }
+
+
+def _item_from_form() -> tuple[rules.Kind, int] | None:
+    kind, object_id = request.form.get("kind", ""), request.form.get("object_id", "")
+    if kind not in {k.value for k in rules.Kind} or not object_id.isdigit() or len(object_id) > 12:
+        return None
+    return rules.Kind(kind), int(object_id)
+
+
+def _act(action, done_message) -> object:
+    item = _item_from_form()
+    back = safe_next(request.form.get("next"))
+    if item is None:
+        flash(_("Élément inconnu : la page était peut-être ancienne, rechargez-la."), "error")
+        return redirect(back)
+    try:
+        result = action(*item, current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(back)
+    db.session.commit()
+    flash(done_message(result), "success")
+    return redirect(back)
+
+
+@bp.route("/prendre", methods=["POST"])
+@staff_required
+def claim():
+    def message(previous):
+        if previous is not None:
+            return _("Vous vous occupez de cet élément, à la place de %(name)s.", name=previous.full_name)
+        return _("Vous vous occupez de cet élément.")
+
+    return _act(services.claim, message)
+
+
+@bp.route("/liberer", methods=["POST"])
+@staff_required
+def release():
+    return _act(services.release, lambda _result: _("L'élément n'est plus attribué."))
+
+
+@bp.route("/traite", methods=["POST"])
+@staff_required
+def resolve():
+    return _act(services.resolve, lambda _result: _("L'élément est marqué comme traité et quitte la liste."))

@@ -11,6 +11,8 @@ import pytest
 from sqlalchemy import select, update
 
 from portal.access.models import AccessRequest
+from portal.accounts.import_models import AccountImport, AccountImportResult, ImportStatus
+from portal.accounts.import_rules import Outcome
 from portal.catalogue.models import Service
 from portal.common.clock import paris_today, utcnow
 from portal.conventions.models import Convention
@@ -80,8 +82,23 @@ def _seed_one_of_each(n: int = 0) -> dict:
             end_date=today + timedelta(days=20),
         )
     )
+    job = AccountImport(
+        filename=f"secretaires-{n}.csv",
+        upload_token=f"jeton-{n}",
+        status=ImportStatus.DONE,
+        finished_at=now - timedelta(days=1),
+    )
+    db.session.add(job)
     db.session.flush()
-    return {"body": body, "registration": registration, "session": offered}
+    db.session.add_all(
+        AccountImportResult(import_id=job.id, line=line, outcome=Outcome.ERROR, email=f"x{line}@", full_name="X")
+        for line in (2, 5)
+    )
+    db.session.add(
+        AccountImportResult(import_id=job.id, line=3, outcome=Outcome.CREATED, email="ok@mairie.fr", full_name="Ok")
+    )
+    db.session.flush()
+    return {"body": body, "registration": registration, "session": offered, "import": job}
 
 
 def test_every_kind_of_item_is_collected_with_a_link_oldest_first(app):
@@ -114,7 +131,7 @@ def test_the_staff_home_page_shows_counts_filters_and_links(client, auth, app):
     db.session.commit()
     auth.login("agent@cdg47.fr")
     page = _text(client.get("/tableau-de-bord"))
-    assert "À traiter : 7 éléments" in page
+    assert "À traiter : 8 éléments" in page
     assert "Demandes d'adhésion à valider (1)" in page and "Émargements à saisir (1)" in page
     assert "Demande d'accès de Sophie Martin 0" in page and "Courriel non remis à perdu0@mairie.fr" in page
     assert "3 jours" in page  # the subscription request waits since three days
@@ -138,7 +155,7 @@ def test_the_queue_costs_the_same_number_of_queries_for_more_items(client, auth,
     db.session.commit()
     with count_queries() as many:
         page = _text(client.get("/tableau-de-bord"))
-    assert "À traiter : 42 éléments" in page
+    assert "À traiter : 48 éléments" in page
     assert len(many) == len(few), (len(few), len(many))
 
 
@@ -229,3 +246,105 @@ def test_no_digest_when_nothing_new_entered_the_queue(app, smtp_sink):
     db.session.commit()
     assert digest.send_digests() == 0
     assert not [m for m in smtp_sink.messages if "à traiter" in m["Subject"]]
+
+
+def test_an_import_with_refused_lines_waits_until_an_agent_marks_it_dealt_with(client, auth, app):
+    seeded = _seed_one_of_each()
+    clean = AccountImport(filename="propre.csv", upload_token="propre", status=ImportStatus.DONE, finished_at=utcnow())
+    db.session.add(clean)
+    factories.user("staff", email="agent@cdg47.fr")
+    db.session.commit()
+    [item] = [i for i in services.collect() if i.kind == Kind.IMPORT_REJECTED]  # not the import with no refusal
+    assert item.title == "2 lignes refusées : secretaires-0.csv" and item.object_id == seeded["import"].id
+    auth.login("agent@cdg47.fr")
+    page = client.get("/tableau-de-bord")
+    assert f'href="/comptes/import/{seeded["import"].id}"' in page.get_data(as_text=True)
+    # Only the kinds no page ends can be marked dealt with.
+    other = next(i for i in services.collect() if i.kind == Kind.ACCESS_REQUEST)
+    refused = auth.post(
+        "/a-traiter/traite", {"kind": other.kind.value, "object_id": other.object_id}, page_url="/tableau-de-bord"
+    )
+    assert refused.status_code == 302
+    assert "quitte la liste de lui-même" in _text(client.get("/tableau-de-bord"))
+    done = auth.post(
+        "/a-traiter/traite",
+        {"kind": "import-rejets", "object_id": item.object_id, "next": "/tableau-de-bord?type=import-rejets"},
+        page_url="/tableau-de-bord",
+    )
+    assert done.headers["Location"].endswith("/tableau-de-bord?type=import-rejets")
+    assert not [i for i in services.collect() if i.kind == Kind.IMPORT_REJECTED]
+    assert "marqué comme traité" in _text(client.get("/tableau-de-bord"))
+
+
+def test_agents_take_items_in_hand_and_filter_the_queue_by_agent(client, auth, app):
+    _seed_one_of_each()
+    me = factories.user("staff", email="agent@cdg47.fr")
+    colleague = factories.user("staff", email="collegue@cdg47.fr")
+    colleague.full_name = "Claire Collègue"
+    db.session.commit()
+    items = {i.kind: i for i in services.collect()}
+    services.claim(Kind.ACCESS_REQUEST, items[Kind.ACCESS_REQUEST].object_id, colleague)
+    db.session.commit()
+
+    auth.login("agent@cdg47.fr")
+    taken = auth.post(
+        "/a-traiter/prendre",
+        {"kind": "demande-adhesion", "object_id": items[Kind.SUBSCRIPTION_REQUEST].object_id},
+        page_url="/tableau-de-bord",
+    )
+    assert taken.status_code == 302 and taken.headers["Location"].endswith("/tableau-de-bord")
+    assert "Vous vous occupez de cet élément." in _text(client.get("/tableau-de-bord"))
+
+    mine = _text(client.get("/tableau-de-bord?agent=moi"))
+    assert "Demande d'adhésion :" in mine and "Demande d'accès de" not in mine
+    theirs = _text(client.get(f"/tableau-de-bord?agent={colleague.id}"))
+    assert "Demande d'accès de Sophie Martin 0" in theirs and "Demande d'adhésion :" not in theirs
+    assert "Claire Collègue" in theirs
+    nobody = _text(client.get("/tableau-de-bord?agent=personne"))
+    assert (
+        "Courriel non remis" in nobody and "Demande d'accès de" not in nobody and "Demande d'adhésion :" not in nobody
+    )
+    assert "À traiter : 8 éléments" in nobody  # the counts stay those of the whole queue
+    assert client.get("/tableau-de-bord?agent=99999").status_code == 200  # an unknown agent: no filter
+
+    # Taking over from a colleague says so; handing back frees the item.
+    over = auth.post(
+        "/a-traiter/prendre",
+        {"kind": "demande-acces", "object_id": items[Kind.ACCESS_REQUEST].object_id},
+        page_url="/tableau-de-bord",
+    )
+    assert over.status_code == 302
+    assert "à la place de Claire Collègue" in _text(client.get("/tableau-de-bord"))
+    auth.post(
+        "/a-traiter/liberer",
+        {"kind": "demande-acces", "object_id": items[Kind.ACCESS_REQUEST].object_id},
+        page_url="/tableau-de-bord",
+    )
+    assert services.claims() == {("demande-adhesion", items[Kind.SUBSCRIPTION_REQUEST].object_id): me.id}
+
+    # An item that left the queue cannot be taken; a forged kind is refused in French.
+    db.session.execute(update(AccessRequest).values(state="refused"))
+    db.session.commit()
+    gone = auth.post(
+        "/a-traiter/prendre",
+        {"kind": "demande-acces", "object_id": items[Kind.ACCESS_REQUEST].object_id},
+        page_url="/tableau-de-bord",
+    )
+    assert gone.status_code == 302
+    assert "n'est plus dans la liste à traiter" in _text(client.get("/tableau-de-bord"))
+    auth.post("/a-traiter/prendre", {"kind": "inconnu", "object_id": "1"}, page_url="/tableau-de-bord")
+    assert "Élément inconnu" in _text(client.get("/tableau-de-bord"))
+
+
+def test_the_agent_filter_is_a_pure_rule():
+    from datetime import UTC, datetime
+
+    def item(kind, object_id):
+        return rules.WorkItem(kind, object_id, "x", datetime(2026, 1, 1, tzinfo=UTC), "main.dashboard")
+
+    a, b, c = item(Kind.ACCESS_REQUEST, 1), item(Kind.ACCESS_REQUEST, 2), item(Kind.FAILED_EMAIL, 1)
+    claims = {("demande-acces", 1): 10, ("courriel-echec", 1): 11}
+    assert rules.filter_by_agent([a, b, c], claims, "", 10) == [a, b, c]
+    assert rules.filter_by_agent([a, b, c], claims, "moi", 10) == [a]
+    assert rules.filter_by_agent([a, b, c], claims, "11", 10) == [c]
+    assert rules.filter_by_agent([a, b, c], claims, "personne", 10) == [b]
