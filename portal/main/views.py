@@ -14,6 +14,7 @@ from portal.common.clock import paris_today
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail, OutboxState
 from portal.registry.models import Collectivite
+from portal.workqueue import elu as elu_todo
 from portal.workqueue import secretary as secretary_todo
 from portal.workqueue.views import queue_context
 
@@ -67,5 +68,5 @@ def dashboard():
             todo_labels=secretary_todo.LABELS,
         )
     if current_user.is_elu:
-        return redirect(url_for("training.index"))
+        return render_template("main/elu_dashboard.html", todo=elu_todo.todo_for(current_user))
     return redirect(url_for("accounts.profile"))

@@ -90,8 +90,10 @@ def test_elected_official_lands_on_the_trainings_and_sees_his_mandate(page: Page
         email = elu.email
         db.session.commit()
     login(page, email)
-    expect(page).to_have_url(re.compile(r"/formations/$"))
-    expect(page.get_by_role("heading", level=1)).to_have_text("Formations des élus")
+    expect(page).to_have_url(re.compile(r"/tableau-de-bord$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("^Bonjour, "))
+    expect(page.get_by_role("heading", name="Mes droits")).to_be_visible()
+    assert_accessible(page, "tableau de bord de l'élu")
     # An elected official reaches neither the registry nor the staff pages.
     expect(page.get_by_role("navigation", name="Navigation principale").get_by_role("link")).to_have_text(
         ["Tableau de bord", "Formations des élus", "Mes formations", "Mon profil"]

@@ -154,7 +154,8 @@ def test_elu_profile_shows_the_mandate(app, client, auth):
     db.session.commit()
     response = auth.login("maire@mairie.fr")
     assert response.status_code == 302
-    assert client.get("/tableau-de-bord").location.endswith("/formations/")  # an élu's home: the trainings
+    home = client.get("/tableau-de-bord")  # an élu's home: his « à faire », his sessions, his rights
+    assert home.status_code == 200 and "Mes droits" in home.get_data(as_text=True)
     html = client.get("/mon-profil").get_data(as_text=True)
     assert "Mandat" in html and "Maire" in html and "Sauvagnas" in html and "22 mars 2026" in html
 

@@ -348,3 +348,36 @@ def test_the_agent_filter_is_a_pure_rule():
     assert rules.filter_by_agent([a, b, c], claims, "moi", 10) == [a]
     assert rules.filter_by_agent([a, b, c], claims, "11", 10) == [c]
     assert rules.filter_by_agent([a, b, c], claims, "personne", 10) == [b]
+
+
+def test_an_elu_sees_the_seat_to_confirm_his_sessions_and_his_rights_and_confirms_from_home(client, auth, app):
+    body = factories.collectivite("Sauvagnas")
+    me = factories.elu(body, "Martine Lafon", email="martine@mairie.fr", delegation=True, mandate_start=paris_today())
+    other = factories.elu(body, "Paul Voisin", email="paul@mairie.fr")
+    now = utcnow()
+    offered_session = factories.training_session(factories.training("Finances locales"))
+    coming_session = factories.training_session(factories.training("Urbanisme"))
+    offer = training.register(offered_session, me.mandate, me)
+    offer.status, offer.offered_at, offer.offer_expires_at = "offered", now, now + timedelta(hours=20)
+    training.register(coming_session, me.mandate, me)
+    training.register(coming_session, other.mandate, other)  # his neighbour's registration is not his
+    db.session.commit()
+
+    auth.login("martine@mairie.fr")
+    home = client.get("/tableau-de-bord")
+    assert home.status_code == 200
+    page = _text(home)
+    assert "Bonjour, Martine Lafon" in page
+    assert "Une place vous est proposée" in page and "Finances locales" in page and "À confirmer avant le" in page
+    assert "Mes formations à venir" in page and "Urbanisme" in page
+    assert "Il vous en reste 24 jours." in page.replace("\u202f", " ")
+    assert "une formation doit vous être proposée dans la première année de votre mandat" in page
+    assert "Paul Voisin" not in page
+
+    confirmed = auth.post(
+        f"/formations/inscriptions/{offer.id}/accepter", {"next": "/tableau-de-bord"}, page_url="/tableau-de-bord"
+    )
+    assert confirmed.headers["Location"].endswith("/tableau-de-bord")
+    after = _text(client.get("/tableau-de-bord"))
+    assert "Place confirmée" in after and "Une place vous est proposée" not in after
+    assert db.session.get(Registration, offer.id).status == "registered"
