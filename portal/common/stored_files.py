@@ -1,33 +1,28 @@
 """Files written on disk as part of a database transaction: kept if it commits, removed if it rolls back.
 
 An uploaded document is written before its row is committed; should the transaction fail, the file would stay
-behind without any row pointing to it. ``written_in_transaction(path)`` records it in the session, and the
-listeners below forget it on commit or delete it on the outermost rollback.
+behind without any row pointing to it. ``written_in_transaction(path)`` records it on a channel of the
+after-commit publisher (:mod:`portal.common.after_commit`), whose rollback handler deletes it.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import event
-from sqlalchemy.orm import Session
+from portal.common.after_commit import channel, publish_after_commit
 
-from portal.extensions import db
+CHANNEL = "files-written"
 
-_KEY = "files_written"
+
+def _remove(paths: list[str]) -> None:
+    for path in paths:
+        Path(path).unlink(missing_ok=True)
+
+
+@channel(CHANNEL, on_rollback=_remove)
+def _keep(paths: list[str]) -> None:
+    """Committed: the files are the rows' now; nothing to do."""
 
 
 def written_in_transaction(path: Path | str) -> None:
-    db.session.info.setdefault(_KEY, []).append(str(path))
-
-
-@event.listens_for(Session, "after_commit")
-def _keep_files(session):
-    session.info.pop(_KEY, None)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _remove_files(session, previous_transaction):
-    if previous_transaction.parent is None:
-        for path in session.info.pop(_KEY, None) or []:
-            Path(path).unlink(missing_ok=True)
+    publish_after_commit(CHANNEL, str(path))

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, event, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, func, or_, select, update
 
 from portal.accounts.models import Role, User, secretary_collectivite
+from portal.common.after_commit import channel, publish_after_commit
 from portal.common.clock import utcnow
 from portal.extensions import db
 from portal.notifications.categories import is_mandatory
@@ -32,7 +32,7 @@ from portal.notifications.models import (
 SEND_TASK = "notifications.send_email"
 SEND_BATCH_TASK = "notifications.send_emails"
 PUBLISH_BATCH_SIZE = 20  # outbox ids per Celery message: one claim, one load, one task for 20 emails
-_PENDING_KEY = "outbox_to_publish"
+OUTBOX_CHANNEL = "outbox-emails"
 
 
 # Publishing after commit ----------------------------------------------------------------------
@@ -76,19 +76,9 @@ def _mark_unpublished(ids: list[int]) -> None:
         current_app.logger.warning("Outbox: %d unpublished message(s) not recorded", len(ids), exc_info=True)
 
 
-@event.listens_for(Session, "after_commit")
-def _after_commit(session):
-    if session.in_nested_transaction():  # a savepoint was released: nothing is committed yet
-        return
-    ids = session.info.pop(_PENDING_KEY, None)
-    if ids:
-        _publish(sorted(set(ids)))
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _after_rollback(session, previous_transaction):
-    if previous_transaction.parent is None:  # the outermost transaction rolled back
-        session.info.pop(_PENDING_KEY, None)
+@channel(OUTBOX_CHANNEL)
+def _after_commit(ids: list[int]) -> None:
+    _publish(sorted(set(ids)))
 
 
 def new_message_id() -> str:
@@ -132,7 +122,7 @@ def queue_email(
         email.attachments.append(OutboxAttachment(filename=filename, content_type=content_type, data=data))
     db.session.add(email)
     db.session.flush()
-    db.session.info.setdefault(_PENDING_KEY, []).append(email.id)
+    publish_after_commit(OUTBOX_CHANNEL, email.id)
     return email
 
 
@@ -478,5 +468,5 @@ def retry_failed(email: OutboxEmail, actor) -> None:
     email.next_attempt_at = utcnow()
     email.enqueued_at = utcnow()  # published after the commit (cleared if that fails)
     db.session.flush()
-    db.session.info.setdefault(_PENDING_KEY, []).append(email.id)
+    publish_after_commit(OUTBOX_CHANNEL, email.id)
     audit.record("outbox.retry", f"Relance de l'envoi n° {email.id} à {email.to_address}", actor=actor, obj=email)
