@@ -42,6 +42,7 @@ OTHERS = {  # secretaries of communes in scope who will not answer: the reminder
 }
 ALREADY = "mairie@aiguillon.example"  # her commune declared before the opening: no opening email, no reminder
 OUTSIDE = "mairie@sauveterre-de-guyenne.example"  # a Gironde commune: outside the CDG 47's campaign
+PDF_TIMEOUT_MS = 60_000
 
 
 @dataclass(frozen=True)
@@ -261,7 +262,9 @@ def test_the_agent_runs_the_headcount_campaign_from_opening_to_the_activity_repo
     axe_audit.check(page, "statistiques, données ouvertes")
 
     report = page.get_by_role("link", name=re.compile(r"^Télécharger le rapport d'activité \d{4} \(PDF\)$"))
-    response = page.request.get(report.get_attribute("href"))
+    # WeasyPrint lays out some twenty pages (the 319 communes with no trained élu among them): seconds, not
+    # the 10 s of a page, on a loaded machine.
+    response = page.request.get(report.get_attribute("href"), timeout=PDF_TIMEOUT_MS)
     assert response.status == 200 and response.headers["content-type"] == "application/pdf"
     pdf = response.body()
     assert pdf.startswith(b"%PDF")
