@@ -194,7 +194,9 @@ def cotisations(until: int) -> Chart:
     rates the board voted."""
     voted = sorted(
         db.session.scalars(
-            select(distinct(ContributionRate.year)).where(ContributionRate.year.between(until - YEARS_SHOWN + 1, until))
+            select(ContributionRate.year)
+            .distinct()
+            .where(ContributionRate.year.between(until - YEARS_SHOWN + 1, until))
         )
     )
     departements = set(cdg.departements())
@@ -387,7 +389,15 @@ def campaign_progress(campaign: Campaign) -> Chart:
 
 
 def campaigns_of(year: int) -> list[Campaign]:
-    return list(db.session.scalars(select(Campaign).where(Campaign.year == year).order_by(Campaign.opened_at.desc())))
+    """The campaigns of a year's activity: those of the year, and those opened during it (next year's headcount
+    campaign, whose reference date is 1 January of next year, is opened and run in the autumn)."""
+    return list(
+        db.session.scalars(
+            select(Campaign)
+            .where(or_(Campaign.year == year, Campaign.opened_on.between(date(year, 1, 1), date(year, 12, 31))))
+            .order_by(Campaign.opened_at.desc())
+        )
+    )
 
 
 def open_campaigns() -> list[Campaign]:

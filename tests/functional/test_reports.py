@@ -225,3 +225,22 @@ def test_the_activity_report_is_a_pdf_a_board_can_read(bodies, auth, client):
     assert "Effectifs déclarés au 1er janvier, par année" in words and "Communes sans élu formé" in words
     assert "Grande Ville" in words and "Petit Bourg" in words  # no élu trained yet, the most populated first
     assert not re.search(r"\d\.\d+ ?(€|%)|\dE[+-]\d|\bNone\b", words)
+
+
+def test_the_activity_report_shows_the_campaign_run_during_its_year(bodies, auth, client):
+    """Regression: next year's headcount campaign (reference date 1 January of next year) is opened and run this
+    autumn; the report of this year's activity showed only the campaigns *of* this year, so the board never saw
+    the campaign the CDG was running, and the report of next year cannot be asked for yet."""
+    from portal.campaigns import services as campaigns
+
+    year = bodies["year"]
+    staff = factories.user("staff", email="rapport@cdg.fr")
+    campaigns.open_campaign(campaigns.OpenInput("effectifs", year + 1, date(year + 1, 3, 31)), staff)
+    db.session.commit()
+    auth.login("rapport@cdg.fr")
+    response = client.get(f"/statistiques/{year}/rapport-activite.pdf")
+    assert response.status_code == 200
+    reader = PdfReader(io.BytesIO(response.data))
+    words = " ".join(" ".join((page.extract_text() or "") for page in reader.pages).split())
+    assert f"Effectifs au 1er janvier {year + 1} : réponses par intercommunalité" in words
+    assert f"Campagnes {year}" in words
