@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from html import escape
 
 from portal.common.formatting import decimal_fr, money_fr
@@ -77,6 +77,35 @@ def _axis_label(chart: Chart):
     return label
 
 
+def whole_ticks(top: Number, *, most: int = 8) -> list[int]:
+    """Ticks 0, step, 2·step… covering ``top`` with at most ``most`` intervals, the step a whole 1, 2 or 5 × 10ⁿ:
+    counts of bodies or sessions are never read "0,2"."""
+    top = max(int(Decimal(str(top)).to_integral_value(rounding=ROUND_CEILING)), 1)
+    power = 1
+    while True:
+        for step in (power, 2 * power, 5 * power):
+            if top <= step * most:
+                return list(range(0, -(-top // step) * step + 1, step))
+        power *= 10
+
+
+def _value_ticks(chart: Chart) -> list[int] | None:
+    values = [Decimal(str(v)) for series in chart.series for v in series.values if v is not None]
+    if chart.money or not values or any(v != v.to_integral_value() for v in values):
+        return None
+    if chart.stacked:
+        top = max(
+            (
+                sum((Decimal(str(s.values[i] or 0)) for s in chart.series), Decimal(0))
+                for i in range(len(chart.categories))
+            ),
+            default=Decimal(0),
+        )
+    else:
+        top = max(values)
+    return whole_ticks(top)
+
+
 def render_svg(chart: Chart, *, width: int = 720, height: int = 360) -> str:
     """The chart as a standalone SVG document (text), with no script and no external resource."""
     import pygal  # imported lazily: only the statistics pages and the report draw charts
@@ -122,6 +151,9 @@ def render_svg(chart: Chart, *, width: int = 720, height: int = 360) -> str:
         min_scale=1,
         explicit_size=True,
     )
+    ticks = _value_ticks(chart)
+    if ticks is not None:
+        drawing.config.y_labels = ticks
     drawing.x_labels = list(chart.categories)
     for series in chart.series:
         drawing.add(series.name, [None if value is None else float(value) for value in series.values])

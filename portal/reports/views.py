@@ -20,6 +20,9 @@ bp = Blueprint("reports", __name__, url_prefix="/statistiques")
 
 # An SVG chart is a document of its own: pygal writes its style inside it, and it runs no script.
 SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"
+# The report lists the most populated communes with no trained élu; the page of the portal lists them all (a long
+# list makes a report of twenty pages that nobody reads, and takes WeasyPrint seconds to lay out).
+UNTRAINED_IN_REPORT = 40
 CHARTS = {
     "affiliation": lambda year: figures.affiliation_mix(),
     "effectifs": figures.headcounts,
@@ -84,6 +87,7 @@ def _data_uri(chart: Chart) -> str:
 @staff_required
 def activity_report(year: int):
     charts = [CHARTS[key](year) for key in CHARTS]
+    untrained = figures.untrained_communes()
     pdf = render_pdf(
         "reports/activity_report.html",
         year=year,
@@ -94,7 +98,8 @@ def activity_report(year: int):
             (chart, _data_uri(chart))
             for chart in (figures.campaign_progress(campaign) for campaign in figures.campaigns_of(year))
         ],
-        untrained=figures.untrained_communes(),
+        untrained=untrained[:UNTRAINED_IN_REPORT],
+        untrained_total=len(untrained),
     )
     response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = content_disposition(f"rapport-activite-{year}.pdf", inline=True)

@@ -244,3 +244,36 @@ def test_the_activity_report_shows_the_campaign_run_during_its_year(bodies, auth
     words = " ".join(" ".join((page.extract_text() or "") for page in reader.pages).split())
     assert f"Effectifs au 1er janvier {year + 1} : réponses par intercommunalité" in words
     assert f"Campagnes {year}" in words
+
+
+def test_counts_are_drawn_on_whole_ticks_and_amounts_in_euros():
+    from portal.common.charts import whole_ticks
+
+    assert whole_ticks(3) == [0, 1, 2, 3] and whole_ticks(17) == [0, 5, 10, 15, 20]
+    assert whole_ticks(331) == [0, 50, 100, 150, 200, 250, 300, 350] and whole_ticks(0) == [0, 1]
+    counts = Chart(
+        "n", "Sessions", "Deux.", ("2025", "2026"), (Series("Sessions", (1, 2)), Series("Présences", (0, 1)))
+    )
+    svg = render_svg(counts)
+    assert not re.search(r">\d+,\d+<", svg)  # no "0,2" on the axis of a count
+    stacked = Chart("s", "Empilé", "Trois.", ("a",), (Series("x", (2,)), Series("y", (7,))), stacked=True)
+    assert ">10<" in render_svg(stacked)  # the axis reaches the stack's total (9), not only its largest part
+
+
+def test_the_report_lists_the_most_populated_communes_with_no_trained_elu_and_points_to_the_full_list(
+    app, auth, client, monkeypatch
+):
+    from portal.reports import views
+
+    monkeypatch.setattr(views, "UNTRAINED_IN_REPORT", 2)
+    for name, population in (("Mézin", 300), ("Nérac", 5000), ("Lavardac", 1200)):
+        factories.collectivite(name, population=population)
+    factories.user("staff", email="rapport@cdg.fr")
+    db.session.commit()
+    auth.login("rapport@cdg.fr")
+    response = client.get(f"/statistiques/{paris_today().year}/rapport-activite.pdf")
+    words = " ".join(" ".join((p.extract_text() or "") for p in PdfReader(io.BytesIO(response.data)).pages).split())
+    words = re.sub(r"-\s+", "-", words)  # a line broken after a hyphen ("ci-/dessous") reads as one word
+    assert "3 communes n'ont encore aucun élu présent à une formation." in words
+    assert "Les 2 plus peuplées ci-dessous ; la liste complète est sur la page" in words
+    assert "Nérac" in words and "Lavardac" in words and "Mézin" not in words
