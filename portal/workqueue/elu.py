@@ -14,7 +14,7 @@ from portal.extensions import db
 from portal.training import services as training
 from portal.training.models import Registration, TrainingSession
 from portal.training.rules import Status as RegistrationStatus
-from portal.workqueue.services import registrations_described
+from portal.workqueue.sources import registrations_described
 
 
 @dataclass(frozen=True)

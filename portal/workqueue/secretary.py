@@ -21,7 +21,7 @@ from portal.subscriptions.rules import State as SubscriptionState
 from portal.training.models import Registration, TrainingSession
 from portal.training.rules import Status as RegistrationStatus
 from portal.workqueue.rules import WorkItem
-from portal.workqueue.services import registrations_described
+from portal.workqueue.sources import registrations_described
 
 COMING_SESSIONS = timedelta(days=30)
 ENDING_SOON_DAYS = 90

@@ -1,269 +1,130 @@
-"""The work queue's sources: one query per kind of item, whatever the number of items.
+"""The work queue: what waits for the CDG's staff, from every area (:mod:`portal.workqueue.sources`), paged and
+filtered by the database; and who on the staff handles which item (claims).
 
-Each source reads the rows that wait for a CDG agent in its area and returns :class:`WorkItem`s. Nothing is
-stored: the queue is what the areas hold right now, so an item leaves it the moment someone acts.
+Nothing of the queue is stored: it is what the areas hold right now, so an item leaves it the moment someone acts.
+Only claims are rows: "agent X handles it", and "dealt with" for the items no page of the portal ends.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
+from math import ceil
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import and_, asc, desc, func, select, union_all
 
-from portal.access.models import AccessRequest, RequestState
-from portal.accounts.import_models import AccountImport, AccountImportResult, ImportStatus
-from portal.accounts.import_rules import Outcome
-from portal.accounts.models import Mandate, Person, User
-from portal.affiliation.models import AffiliationDecision
-from portal.catalogue.models import Service
+from portal.accounts.models import User
 from portal.common.auth import Role
-from portal.common.clock import paris_today, utcnow
+from portal.common.clock import utcnow
 from portal.common.errors import DomainError
-from portal.common.formatting import plural_fr
-from portal.conventions import rules as convention_rules
-from portal.conventions import services as conventions
-from portal.conventions.models import Convention
 from portal.extensions import db
-from portal.notifications.models import OutboxEmail, OutboxState
-from portal.registry.models import Collectivite
-from portal.subscriptions.models import Subscription
-from portal.subscriptions.rules import State as SubscriptionState
-from portal.training.models import Registration, Training, TrainingSession
-from portal.training.rules import Status as RegistrationStatus
+from portal.workqueue import rules
 from portal.workqueue.models import WorkClaim
-from portal.workqueue.rules import RESOLVABLE_KINDS, Kind, WorkItem
-
-OFFER_WINDOW = timedelta(hours=24)
-
-
-def _subscription_requests(now: datetime) -> list[WorkItem]:
-    rows = db.session.execute(
-        select(Subscription.id, Subscription.requested_at, Service.name, Collectivite.name)
-        .join(Service, Service.id == Subscription.service_id)
-        .join(Collectivite, Collectivite.id == Subscription.collectivite_id)
-        .where(Subscription.state == SubscriptionState.REQUESTED)
-    )
-    return [
-        WorkItem(
-            Kind.SUBSCRIPTION_REQUEST,
-            id_,
-            f"Demande d'adhésion : {service}",
-            since,
-            "subscriptions.show",
-            {"subscription_id": id_},
-            body,
-        )
-        for id_, since, service, body in rows
-    ]
+from portal.workqueue.rules import RESOLVABLE_KINDS, AgentFilter, Kind, WorkItem
+from portal.workqueue.sources import COMPUTED_SOURCES, SQL_SOURCES
 
 
-def _affiliation_decisions(now: datetime) -> list[WorkItem]:
-    rows = db.session.execute(
-        select(AffiliationDecision.id, AffiliationDecision.opened_at, AffiliationDecision.year, Collectivite.name)
-        .join(Collectivite, Collectivite.id == AffiliationDecision.collectivite_id)
-        .where(AffiliationDecision.state == "open")
-    )
-    return [
-        WorkItem(
-            Kind.AFFILIATION_DECISION,
-            id_,
-            f"Affiliation à décider ({year})" if year else "Affiliation à décider",
-            since,
-            "affiliation.decision",
-            {"decision_id": id_},
-            body,
-        )
-        for id_, since, year, body in rows
-    ]
-
-
-def _access_requests(now: datetime) -> list[WorkItem]:
-    rows = db.session.execute(
-        select(
-            AccessRequest.id, AccessRequest.created_at, AccessRequest.full_name, AccessRequest.collectivites_text
-        ).where(AccessRequest.state == RequestState.PENDING)
-    )
-    return [
-        WorkItem(
-            Kind.ACCESS_REQUEST,
-            id_,
-            f"Demande d'accès de {name}",
-            since,
-            "access.show",
-            {"request_id": id_},
-            " ".join(typed.split())[:80],
-        )
-        for id_, since, name, typed in rows
-    ]
-
-
-def _failed_emails(now: datetime) -> list[WorkItem]:
-    rows = db.session.execute(
-        select(OutboxEmail.id, OutboxEmail.created_at, OutboxEmail.to_address).where(
-            OutboxEmail.state == OutboxState.FAILED
-        )
-    )
-    return [
-        WorkItem(
-            Kind.FAILED_EMAIL, id_, f"Courriel non remis à {address}", since, "notifications.jobs", {"etat": "failed"}
-        )
-        for id_, since, address in rows
-    ]
-
-
-def registrations_described(*columns) -> Select:
-    """A select of registrations with ``columns`` and what names them for people: the élu's names, the
-    training's title, the collectivité's name (in that order, after ``columns``)."""
-    return (
-        select(*columns, Person.given_name, Person.family_name, Training.title, Collectivite.name)
-        .select_from(Registration)
-        .join(Mandate, Mandate.id == Registration.mandate_id)
-        .join(Person, Person.id == Mandate.person_id)
-        .join(TrainingSession, TrainingSession.id == Registration.session_id)
-        .join(Training, Training.id == TrainingSession.training_id)
-        .join(Collectivite, Collectivite.id == Registration.collectivite_id)
-    )
-
-
-def _expiring_offers(now: datetime) -> list[WorkItem]:
-    rows = db.session.execute(
-        registrations_described(
-            Registration.id, Registration.offered_at, Registration.offer_expires_at, Registration.session_id
-        ).where(
-            Registration.status == RegistrationStatus.OFFERED,
-            Registration.offer_expires_at > now,
-            Registration.offer_expires_at <= now + OFFER_WINDOW,
-        )
-    )
-    return [
-        WorkItem(
-            Kind.EXPIRING_OFFER,
-            id_,
-            f"Place proposée à {given} {family} : {title}",
-            since or expires,
-            "training.session",
-            {"session_id": session_id},
-            body,
-            due=expires,
-        )
-        for id_, since, expires, session_id, given, family, title, body in rows
-    ]
-
-
-def _attendance_to_record(now: datetime) -> list[WorkItem]:
-    rows = db.session.execute(
-        select(TrainingSession.id, TrainingSession.ends_at, Training.title)
-        .join(Training, Training.id == TrainingSession.training_id)
-        .where(
-            TrainingSession.ends_at <= now,
-            TrainingSession.cancelled_at.is_(None),
-            TrainingSession.attendance_closed_at.is_(None),
-            TrainingSession.published.is_(True),
-        )
-    )
-    return [
-        WorkItem(
-            Kind.ATTENDANCE_TO_RECORD,
-            id_,
-            f"Émargement à saisir : {title}",
-            ended,
-            "training.attendance",
-            {"session_id": id_},
-        )
-        for id_, ended, title in rows
-    ]
-
-
-def _convention_deadlines(now: datetime) -> list[WorkItem]:
-    today = paris_today()
-    delay = conventions.alert_days()
-    candidates = db.session.scalars(
-        select(Convention).where(
-            Convention.signed_on.is_not(None),
-            Convention.end_date.is_not(None),
-            or_(Convention.terminated_on.is_(None), Convention.terminated_on > today),
-            or_(Convention.end_date >= today, Convention.tacit_renewal.is_(True)),
-        )
-    )
-    items = []
-    for convention in candidates:
-        for deadline in convention_rules.alerts_due(convention.terms, today, delay):
-            label = "Préavis" if deadline.kind == convention_rules.DeadlineKind.NOTICE else "Fin"
-            due = datetime.combine(deadline.due, datetime.min.time(), tzinfo=now.tzinfo)
-            # The item waits from the day it entered the alert window.
-            since = due - timedelta(days=delay)
-            items.append(
-                WorkItem(
-                    Kind.CONVENTION_DEADLINE,
-                    convention.id,
-                    f"{label} : {convention.title}",
-                    min(since, now),
-                    "conventions.show",
-                    {"convention_id": convention.id},
-                    due=due,
-                )
-            )
-    return items
-
-
-def _imports_with_rejected_lines(now: datetime) -> list[WorkItem]:
-    """Imports of secretaries that ended with refused lines (or stopped on an error), until an agent marks them
-    dealt with."""
-    refused = (
-        select(AccountImportResult.import_id, func.count().label("refused"))
-        .where(AccountImportResult.outcome == Outcome.ERROR)
-        .group_by(AccountImportResult.import_id)
-        .subquery()
-    )
-    dealt_with = select(WorkClaim.object_id).where(
-        WorkClaim.kind == Kind.IMPORT_REJECTED, WorkClaim.resolved_at.is_not(None)
-    )
-    rows = db.session.execute(
-        select(AccountImport.id, AccountImport.finished_at, AccountImport.created_at, AccountImport.filename)
-        .add_columns(AccountImport.status, func.coalesce(refused.c.refused, 0))
-        .outerjoin(refused, refused.c.import_id == AccountImport.id)
-        .where(
-            or_(
-                AccountImport.status == ImportStatus.FAILED,
-                and_(AccountImport.status == ImportStatus.DONE, refused.c.refused > 0),
-            ),
-            AccountImport.id.not_in(dealt_with),
-        )
-    )
-    return [
-        WorkItem(
-            Kind.IMPORT_REJECTED,
-            id_,
-            f"Import interrompu : {filename}"
-            if status == ImportStatus.FAILED
-            else f"{plural_fr(count, 'ligne refusée', 'lignes refusées')} : {filename}",
-            finished or created,
-            "account_import.job",
-            {"import_id": id_},
-        )
-        for id_, finished, created, filename, status, count in rows
-    ]
-
-
-SOURCES = {
-    Kind.SUBSCRIPTION_REQUEST: _subscription_requests,
-    Kind.AFFILIATION_DECISION: _affiliation_decisions,
-    Kind.ACCESS_REQUEST: _access_requests,
-    Kind.FAILED_EMAIL: _failed_emails,
-    Kind.EXPIRING_OFFER: _expiring_offers,
-    Kind.ATTENDANCE_TO_RECORD: _attendance_to_record,
-    Kind.CONVENTION_DEADLINE: _convention_deadlines,
-    Kind.IMPORT_REJECTED: _imports_with_rejected_lines,
-}
+@dataclass(frozen=True)
+class QueuePage:
+    items: list[WorkItem]
+    total: int  # items that pass the filters
+    counts: dict[Kind, int]  # by kind, in the whole queue (the filters' choices)
 
 
 def collect(now: datetime | None = None) -> list[WorkItem]:
-    """Every item waiting for staff, one query per kind."""
+    """Every item waiting for staff, one query per kind (the daily digest reads them all)."""
     now = now or utcnow()
     items: list[WorkItem] = []
-    for source in SOURCES.values():
-        items.extend(source(now))
+    for source in SQL_SOURCES.values():
+        items.extend(source.items(now))
+    for computed in COMPUTED_SOURCES.values():
+        items.extend(computed(now))
     return items
+
+
+def _claimed_by(keys, agent: str, me: int):
+    """``keys`` (a subquery of kind, object id, since) restricted to the items handled by ``agent``."""
+    if not agent:
+        return select(keys)
+    open_claims = WorkClaim.resolved_at.is_(None)
+    on = and_(WorkClaim.kind == keys.c.kind, WorkClaim.object_id == keys.c.object_id, open_claims)
+    if agent == AgentFilter.NOBODY:
+        return select(keys).outerjoin(WorkClaim, on).where(WorkClaim.id.is_(None))
+    wanted = me if agent == AgentFilter.MINE else int(agent)
+    return select(keys).join(WorkClaim, on).where(WorkClaim.agent_id == wanted)
+
+
+def queue_page(
+    *,
+    kind: str = "",
+    agent: str = "",
+    me: int,
+    claims: dict[tuple[str, int], int],
+    newest_first: bool = False,
+    number: int = 1,
+    per_page: int = 50,
+    now: datetime | None = None,
+) -> QueuePage:
+    """One page of the queue, sorted and filtered by the database: the counts by kind (one query), the filtered
+    total and the page's keys (two queries), then the rows of the page's items (one query per kind on the page),
+    whatever the number of items waiting. ``number`` beyond the last page gives the last page."""
+    now = now or utcnow()
+    computed = [item for source in COMPUTED_SOURCES.values() for item in source(now)]
+    key_selects = {k: source.keys(now) for k, source in SQL_SOURCES.items()}
+    every_key = union_all(*key_selects.values()).subquery()
+    counts = dict.fromkeys(Kind, 0)
+    for found_kind, count in db.session.execute(select(every_key.c.kind, func.count()).group_by(every_key.c.kind)):
+        counts[Kind(found_kind)] = count
+    for item in computed:
+        counts[item.kind] += 1
+
+    sql_kinds = [k for k in SQL_SOURCES if not kind or k == kind]
+    computed = [item for item in computed if not kind or item.kind == kind]
+    computed = rules.filter_by_agent(computed, claims, agent, me)
+    if not sql_kinds:
+        keys = None
+    elif len(sql_kinds) == len(key_selects):
+        keys = every_key
+    else:
+        keys = union_all(*(key_selects[k] for k in sql_kinds)).subquery()
+    filtered = _claimed_by(keys, agent, me).subquery() if keys is not None else None
+    sql_total = db.session.scalar(select(func.count()).select_from(filtered)) if filtered is not None else 0
+    total = sql_total + len(computed)
+    last = max(1, ceil(total / per_page))
+    number = min(max(1, number), last)
+    wanted = number * per_page  # the page's rows are among the first ``wanted`` of each part, once merged
+    page_keys: list[tuple[str, int, datetime]] = []
+    if filtered is not None and sql_total:
+        direction = desc if newest_first else asc
+        page_keys = [
+            tuple(row)
+            for row in db.session.execute(
+                select(filtered.c.kind, filtered.c.object_id, filtered.c.since)
+                .order_by(direction(filtered.c.since), direction(filtered.c.kind), direction(filtered.c.object_id))
+                .limit(wanted)
+            )
+        ]
+    merged = sorted(
+        [(since, found_kind, object_id, None) for found_kind, object_id, since in page_keys]
+        + [(item.since, item.kind.value, item.object_id, item) for item in computed],
+        key=lambda entry: (entry[0], entry[1], entry[2]),
+        reverse=newest_first,
+    )[(number - 1) * per_page : wanted]
+    wanted_ids: dict[str, list[int]] = {}
+    for _since, found_kind, object_id, item in merged:
+        if item is None:
+            wanted_ids.setdefault(found_kind, []).append(object_id)
+    described = {
+        (item.kind.value, item.object_id): item
+        for found_kind, ids in wanted_ids.items()
+        for item in SQL_SOURCES[Kind(found_kind)].items(now, ids)
+    }
+    items = [
+        item if item is not None else described[(found_kind, object_id)]
+        for _since, found_kind, object_id, item in merged
+        if item is not None or (found_kind, object_id) in described
+    ]
+    return QueuePage(items=items, total=total, counts=counts)
 
 
 def claims() -> dict[tuple[str, int], int]:
@@ -294,7 +155,11 @@ def _claim_of(kind: Kind, object_id: int) -> WorkClaim | None:
 
 
 def _check_in_queue(kind: Kind, object_id: int, now: datetime) -> None:
-    if not any(item.object_id == object_id for item in SOURCES[kind](now)):
+    if kind in COMPUTED_SOURCES:
+        waiting = any(item.object_id == object_id for item in COMPUTED_SOURCES[kind](now))
+    else:
+        waiting = bool(SQL_SOURCES[kind].items(now, [object_id]))
+    if not waiting:
         raise DomainError("Cet élément n'est plus dans la liste à traiter : quelqu'un s'en est peut-être occupé.")
 
 

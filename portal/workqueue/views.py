@@ -26,27 +26,30 @@ def queue_context() -> dict:
     """What the staff dashboard shows of the queue, from the query arguments ``type``, ``agent``, ``ordre`` and
     ``page``."""
     now = utcnow()
-    items = services.collect(now)
-    counts = rules.counts_by_kind(items)
     claims = services.claims()
     agents = services.agents()
     kind = request.args.get("type", "")
-    if kind in {k.value for k in rules.Kind}:
-        items = [item for item in items if item.kind == kind]
-    else:
+    if kind not in {k.value for k in rules.Kind}:
         kind = ""
     agent = request.args.get("agent", "")
     if agent not in {f.value for f in rules.AgentFilter} and not (agent.isdigit() and int(agent) in agents):
         agent = ""
-    items = rules.filter_by_agent(items, claims, agent, current_user.id)
     newest_first = request.args.get("ordre") == "recent"
-    items = rules.order_items(items, newest_first=newest_first)
     page_arg = request.args.get("page", "1")
     number = int(page_arg) if page_arg.isdigit() and len(page_arg) < 7 else 1
-    number = min(max(1, number), max(1, ceil(len(items) / PER_PAGE)))
-    page = Page(
-        items=items[(number - 1) * PER_PAGE : number * PER_PAGE], page=number, per_page=PER_PAGE, total=len(items)
+    queue = services.queue_page(
+        kind=kind,
+        agent=agent,
+        me=current_user.id,
+        claims=claims,
+        newest_first=newest_first,
+        number=number,
+        per_page=PER_PAGE,
+        now=now,
     )
+    last = max(1, ceil(queue.total / PER_PAGE))
+    page = Page(items=queue.items, page=min(max(1, number), last), per_page=PER_PAGE, total=queue.total)
+    counts = queue.counts
     return {
         "queue_page": page,
         "queue_counts": counts,

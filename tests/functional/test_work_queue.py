@@ -381,3 +381,65 @@ def test_an_elu_sees_the_seat_to_confirm_his_sessions_and_his_rights_and_confirm
     after = _text(client.get("/tableau-de-bord"))
     assert "Place confirmée" in after and "Une place vous est proposée" not in after
     assert db.session.get(Registration, offer.id).status == "registered"
+
+
+def _failed_emails(count: int, start: int = 0):
+    base = utcnow() - timedelta(days=30)
+    db.session.add_all(
+        OutboxEmail(
+            message_id=f"<page-{n}@test>",
+            category="account",
+            to_address=f"page{n}@mairie.fr",
+            template="invitation",
+            context={},
+            state=OutboxState.FAILED,
+            created_at=base + timedelta(minutes=n),
+        )
+        for n in range(start, start + count)
+    )
+
+
+def test_the_database_sorts_and_pages_the_queue_with_the_computed_items_in_their_place(app):
+    staff = factories.user("staff")
+    _failed_emails(60)
+    today = paris_today()
+    # A convention's notice (computed in Python) that waits since the alert window opened: among the emails.
+    db.session.add(
+        Convention(
+            title="Convention de partenariat",
+            kind="partenariat",
+            signed_on=today - timedelta(days=700),
+            start_date=today - timedelta(days=700),
+            end_date=today + timedelta(days=20),
+        )
+    )
+    db.session.commit()
+    every = rules.order_items(services.collect())
+    assert len(every) == 61
+    claims = services.claims()
+    pages = [services.queue_page(me=staff.id, claims=claims, number=n, per_page=25) for n in (1, 2, 3)]
+    assert [len(p.items) for p in pages] == [25, 25, 11] and {p.total for p in pages} == {61}
+    assert [i for p in pages for i in p.items] == every  # each item once, in the order of the whole queue
+    assert pages[0].counts[Kind.FAILED_EMAIL] == 60 and pages[0].counts[Kind.CONVENTION_DEADLINE] == 1
+    newest = services.queue_page(me=staff.id, claims=claims, number=1, per_page=25, newest_first=True)
+    assert newest.items == list(reversed(every))[:25]
+    beyond = services.queue_page(me=staff.id, claims=claims, number=99, per_page=25)
+    assert beyond.items == pages[2].items  # past the end: the last page
+    only = services.queue_page(kind="echeance-convention", me=staff.id, claims=claims)
+    assert [i.kind for i in only.items] == [Kind.CONVENTION_DEADLINE] and only.total == 1
+
+
+def test_a_page_of_the_queue_costs_the_same_queries_for_a_hundred_or_a_thousand_items(client, auth, app, count_queries):
+    factories.user("staff", email="agent@cdg47.fr")
+    _failed_emails(120)
+    db.session.commit()
+    auth.login("agent@cdg47.fr")
+    client.get("/tableau-de-bord?page=2")
+    with count_queries() as few:
+        small = _text(client.get("/tableau-de-bord?page=2"))
+    _failed_emails(1000, start=120)
+    db.session.commit()
+    with count_queries() as many:
+        large = _text(client.get("/tableau-de-bord?page=2"))
+    assert "À traiter : 120 éléments" in small and "À traiter : 1 120 éléments" in large.replace("\u202f", " ")
+    assert len(many) == len(few), (len(few), len(many))

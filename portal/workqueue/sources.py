@@ -1,0 +1,299 @@
+"""The work queue's sources: for each kind of item, the rows that wait for a CDG agent in its area.
+
+A SQL source is a select whose first two columns are the item's id and the moment it has waited since, and a
+function that turns one row into a :class:`WorkItem`. The queue page asks each source only for (kind, id, since)
+of the items it may show, sorted and paged by the database, then for the rows of the page's items: its cost
+does not grow with the number of items. The conventions' deadlines are computed by the conventions' rules in
+Python (tens of conventions, not thousands): that source gives its items directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, String, and_, cast, func, literal, or_, select
+
+from portal.access.models import AccessRequest, RequestState
+from portal.accounts.import_models import AccountImport, AccountImportResult, ImportStatus
+from portal.accounts.import_rules import Outcome
+from portal.accounts.models import Mandate, Person
+from portal.affiliation.models import AffiliationDecision
+from portal.catalogue.models import Service
+from portal.common.clock import paris_today
+from portal.common.database import UTCDateTime
+from portal.common.formatting import plural_fr
+from portal.conventions import rules as convention_rules
+from portal.conventions import services as conventions
+from portal.conventions.models import Convention
+from portal.extensions import db
+from portal.notifications.models import OutboxEmail, OutboxState
+from portal.registry.models import Collectivite
+from portal.subscriptions.models import Subscription
+from portal.subscriptions.rules import State as SubscriptionState
+from portal.training.models import Registration, Training, TrainingSession
+from portal.training.rules import Status as RegistrationStatus
+from portal.workqueue.models import WorkClaim
+from portal.workqueue.rules import Kind, WorkItem
+
+OFFER_WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class SqlSource:
+    """``query(now)``: the waiting rows, first the item's id then the moment it waits since; ``build(row)``: the
+    item of one row; ``id_column``: the column the ids of a page are selected by."""
+
+    kind: Kind
+    query: Callable[[datetime], Select]
+    build: Callable[[tuple, datetime], WorkItem]
+    id_column: object
+
+    def keys(self, now: datetime) -> Select:
+        """(kind, object id, since) of every waiting item, without what describes it."""
+        statement = self.query(now)
+        id_, since = list(statement.selected_columns)[:2]
+        return statement.with_only_columns(
+            cast(literal(self.kind.value), String(40)).label("kind"),
+            id_.label("object_id"),
+            since.label("since"),
+            maintain_column_froms=True,
+        )
+
+    def items(self, now: datetime, ids: list[int] | None = None) -> list[WorkItem]:
+        statement = self.query(now)
+        if ids is not None:
+            statement = statement.where(self.id_column.in_(ids))
+        return [self.build(row, now) for row in db.session.execute(statement)]
+
+
+def registrations_described(*columns) -> Select:
+    """A select of registrations with ``columns`` and what names them for people: the élu's names, the
+    training's title, the collectivité's name (in that order, after ``columns``)."""
+    return (
+        select(*columns, Person.given_name, Person.family_name, Training.title, Collectivite.name)
+        .select_from(Registration)
+        .join(Mandate, Mandate.id == Registration.mandate_id)
+        .join(Person, Person.id == Mandate.person_id)
+        .join(TrainingSession, TrainingSession.id == Registration.session_id)
+        .join(Training, Training.id == TrainingSession.training_id)
+        .join(Collectivite, Collectivite.id == Registration.collectivite_id)
+    )
+
+
+def _subscription_requests(now: datetime) -> Select:
+    return (
+        select(Subscription.id, Subscription.requested_at, Service.name, Collectivite.name)
+        .join(Service, Service.id == Subscription.service_id)
+        .join(Collectivite, Collectivite.id == Subscription.collectivite_id)
+        .where(Subscription.state == SubscriptionState.REQUESTED)
+    )
+
+
+def _subscription_request(row, now: datetime) -> WorkItem:
+    id_, since, service, body = row
+    return WorkItem(
+        Kind.SUBSCRIPTION_REQUEST,
+        id_,
+        f"Demande d'adhésion : {service}",
+        since,
+        "subscriptions.show",
+        {"subscription_id": id_},
+        body,
+    )
+
+
+def _affiliation_decisions(now: datetime) -> Select:
+    return (
+        select(AffiliationDecision.id, AffiliationDecision.opened_at, AffiliationDecision.year, Collectivite.name)
+        .join(Collectivite, Collectivite.id == AffiliationDecision.collectivite_id)
+        .where(AffiliationDecision.state == "open")
+    )
+
+
+def _affiliation_decision(row, now: datetime) -> WorkItem:
+    id_, since, year, body = row
+    return WorkItem(
+        Kind.AFFILIATION_DECISION,
+        id_,
+        f"Affiliation à décider ({year})" if year else "Affiliation à décider",
+        since,
+        "affiliation.decision",
+        {"decision_id": id_},
+        body,
+    )
+
+
+def _access_requests(now: datetime) -> Select:
+    return select(
+        AccessRequest.id, AccessRequest.created_at, AccessRequest.full_name, AccessRequest.collectivites_text
+    ).where(AccessRequest.state == RequestState.PENDING)
+
+
+def _access_request(row, now: datetime) -> WorkItem:
+    id_, since, name, typed = row
+    return WorkItem(
+        Kind.ACCESS_REQUEST,
+        id_,
+        f"Demande d'accès de {name}",
+        since,
+        "access.show",
+        {"request_id": id_},
+        " ".join(typed.split())[:80],
+    )
+
+
+def _failed_emails(now: datetime) -> Select:
+    return select(OutboxEmail.id, OutboxEmail.created_at, OutboxEmail.to_address).where(
+        OutboxEmail.state == OutboxState.FAILED
+    )
+
+
+def _failed_email(row, now: datetime) -> WorkItem:
+    id_, since, address = row
+    return WorkItem(
+        Kind.FAILED_EMAIL, id_, f"Courriel non remis à {address}", since, "notifications.jobs", {"etat": "failed"}
+    )
+
+
+def _expiring_offers(now: datetime) -> Select:
+    return registrations_described(
+        Registration.id,
+        func.coalesce(Registration.offered_at, Registration.offer_expires_at, type_=UTCDateTime),
+        Registration.offer_expires_at,
+        Registration.session_id,
+    ).where(
+        Registration.status == RegistrationStatus.OFFERED,
+        Registration.offer_expires_at > now,
+        Registration.offer_expires_at <= now + OFFER_WINDOW,
+    )
+
+
+def _expiring_offer(row, now: datetime) -> WorkItem:
+    id_, since, expires, session_id, given, family, title, body = row
+    return WorkItem(
+        Kind.EXPIRING_OFFER,
+        id_,
+        f"Place proposée à {given} {family} : {title}",
+        since,
+        "training.session",
+        {"session_id": session_id},
+        body,
+        due=expires,
+    )
+
+
+def _attendance_to_record(now: datetime) -> Select:
+    return (
+        select(TrainingSession.id, TrainingSession.ends_at, Training.title)
+        .join(Training, Training.id == TrainingSession.training_id)
+        .where(
+            TrainingSession.ends_at <= now,
+            TrainingSession.cancelled_at.is_(None),
+            TrainingSession.attendance_closed_at.is_(None),
+            TrainingSession.published.is_(True),
+        )
+    )
+
+
+def _attendance(row, now: datetime) -> WorkItem:
+    id_, ended, title = row
+    return WorkItem(
+        Kind.ATTENDANCE_TO_RECORD,
+        id_,
+        f"Émargement à saisir : {title}",
+        ended,
+        "training.attendance",
+        {"session_id": id_},
+    )
+
+
+def _imports_with_rejected_lines(now: datetime) -> Select:
+    """Imports of secretaries that ended with refused lines (or stopped on an error), until an agent marks them
+    dealt with."""
+    refused = (
+        select(AccountImportResult.import_id, func.count().label("refused"))
+        .where(AccountImportResult.outcome == Outcome.ERROR)
+        .group_by(AccountImportResult.import_id)
+        .subquery()
+    )
+    dealt_with = select(WorkClaim.object_id).where(
+        WorkClaim.kind == Kind.IMPORT_REJECTED, WorkClaim.resolved_at.is_not(None)
+    )
+    return (
+        select(
+            AccountImport.id,
+            func.coalesce(AccountImport.finished_at, AccountImport.created_at, type_=UTCDateTime),
+            AccountImport.filename,
+            AccountImport.status,
+            func.coalesce(refused.c.refused, 0),
+        )
+        .outerjoin(refused, refused.c.import_id == AccountImport.id)
+        .where(
+            or_(
+                AccountImport.status == ImportStatus.FAILED,
+                and_(AccountImport.status == ImportStatus.DONE, refused.c.refused > 0),
+            ),
+            AccountImport.id.not_in(dealt_with),
+        )
+    )
+
+
+def _import_rejected(row, now: datetime) -> WorkItem:
+    id_, since, filename, status, count = row
+    title = (
+        f"Import interrompu : {filename}"
+        if status == ImportStatus.FAILED
+        else f"{plural_fr(count, 'ligne refusée', 'lignes refusées')} : {filename}"
+    )
+    return WorkItem(Kind.IMPORT_REJECTED, id_, title, since, "account_import.job", {"import_id": id_})
+
+
+def convention_deadlines(now: datetime) -> list[WorkItem]:
+    """Notice and end dates within the alert window, by the conventions' own rules (tacit renewals included)."""
+    today = paris_today()
+    delay = conventions.alert_days()
+    candidates = db.session.scalars(
+        select(Convention).where(
+            Convention.signed_on.is_not(None),
+            Convention.end_date.is_not(None),
+            or_(Convention.terminated_on.is_(None), Convention.terminated_on > today),
+            or_(Convention.end_date >= today, Convention.tacit_renewal.is_(True)),
+        )
+    )
+    items = []
+    for convention in candidates:
+        for deadline in convention_rules.alerts_due(convention.terms, today, delay):
+            label = "Préavis" if deadline.kind == convention_rules.DeadlineKind.NOTICE else "Fin"
+            due = datetime.combine(deadline.due, datetime.min.time(), tzinfo=now.tzinfo)
+            # The item waits from the day it entered the alert window.
+            since = due - timedelta(days=delay)
+            items.append(
+                WorkItem(
+                    Kind.CONVENTION_DEADLINE,
+                    convention.id,
+                    f"{label} : {convention.title}",
+                    min(since, now),
+                    "conventions.show",
+                    {"convention_id": convention.id},
+                    due=due,
+                )
+            )
+    return items
+
+
+SQL_SOURCES = {
+    source.kind: source
+    for source in (
+        SqlSource(Kind.SUBSCRIPTION_REQUEST, _subscription_requests, _subscription_request, Subscription.id),
+        SqlSource(Kind.AFFILIATION_DECISION, _affiliation_decisions, _affiliation_decision, AffiliationDecision.id),
+        SqlSource(Kind.ACCESS_REQUEST, _access_requests, _access_request, AccessRequest.id),
+        SqlSource(Kind.FAILED_EMAIL, _failed_emails, _failed_email, OutboxEmail.id),
+        SqlSource(Kind.EXPIRING_OFFER, _expiring_offers, _expiring_offer, Registration.id),
+        SqlSource(Kind.ATTENDANCE_TO_RECORD, _attendance_to_record, _attendance, TrainingSession.id),
+        SqlSource(Kind.IMPORT_REJECTED, _imports_with_rejected_lines, _import_rejected, AccountImport.id),
+    )
+}
+# Sources computed in Python, whole (few items by nature).
+COMPUTED_SOURCES: dict[Kind, Callable[[datetime], list[WorkItem]]] = {Kind.CONVENTION_DEADLINE: convention_deadlines}
