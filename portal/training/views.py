@@ -27,7 +27,11 @@ from portal.extensions import db
 from portal.registry.models import Collectivite
 from portal.registry.visibility import get_managed_collectivite_or_404
 from portal.training import exports as training_exports
-from portal.training import services
+from portal.training import notices, rules, visibility
+from portal.training import registrations as training_registrations
+from portal.training import roster as training_roster
+from portal.training import sessions as training_sessions
+from portal.training.attendance import mark_attendance
 from portal.training.documents import attestation_pdf, sign_in_sheet_pdf
 from portal.training.forms import (
     ActionForm,
@@ -40,6 +44,7 @@ from portal.training.forms import (
     TrainingForm,
 )
 from portal.training.models import Registration, Training, TrainingBody, TrainingSession
+from portal.training.rights import commune_year, rights_for, save_budget, untrained_communes
 from portal.training.rules import Status
 
 bp = Blueprint("training", __name__, url_prefix="/formations")
@@ -57,11 +62,11 @@ def to_paris(value: datetime | None) -> datetime | None:
 
 def _session_or_404(session_id: int) -> TrainingSession:
     """Staff see every session; others the published ones, and a cancelled one only if it concerned them."""
-    return services.visible_session(current_user, session_id) or abort(404)
+    return visibility.visible_session(current_user, session_id) or abort(404)
 
 
 def _registration_or_404(registration_id: int) -> Registration:
-    visible = services.registrations_visible_to(current_user).where(Registration.id == registration_id)
+    visible = visibility.registrations_visible_to(current_user).where(Registration.id == registration_id)
     return db.session.scalar(visible) or abort(404)
 
 
@@ -82,7 +87,7 @@ def index():
     if not current_user.is_staff:
         statement = statement.where(TrainingSession.published.is_(True), TrainingSession.cancelled_at.is_(None))
     page = paginate(statement.order_by(TrainingSession.id), request.args.get("page", 1, type=int), 25)
-    counts = services.rosters([s.id for s in page.items])
+    counts = training_roster.rosters([s.id for s in page.items])
     mine = {}
     if current_user.is_elu and current_user.mandate is not None:
         mine = {
@@ -109,7 +114,7 @@ def _staff_search() -> str:
 
 def _registration_form(session: TrainingSession) -> RegistrationForm | None:
     # mandates_for joins the person and his account, if any: load them with the mandate (one query for the list).
-    statement = services.mandates_for(current_user).options(
+    statement = visibility.mandates_for(current_user).options(
         contains_eager(Mandate.person), contains_eager(Mandate.user)
     )
     if current_user.is_staff:
@@ -157,7 +162,9 @@ def session(session_id: int):
         if mandate is None:
             abort(404)
         try:
-            registration = services.register(training_session, mandate, current_user, form.registration_input())
+            registration = training_registrations.register(
+                training_session, mandate, current_user, form.registration_input()
+            )
         except DomainError as exc:
             db.session.rollback()
             show_domain_error(form, exc)
@@ -174,14 +181,14 @@ def session(session_id: int):
 
 def _render_session(training_session: TrainingSession, form, status: int = 200):
     visible = (
-        services.registrations_visible_to(current_user)
+        visibility.registrations_visible_to(current_user)
         .where(Registration.session_id == training_session.id, Registration.status != Status.CANCELLED)
         .options(joinedload(Registration.mandate).joinedload(Mandate.user))
         .order_by(Registration.waiting_since, Registration.id)
     )
     registrations = list(db.session.scalars(visible))
     now = utcnow()
-    closed = services.rules.registration_closed_reason(
+    closed = rules.registration_closed_reason(
         now=now,
         starts_at=training_session.starts_at,
         deadline=training_session.registration_deadline,
@@ -193,9 +200,9 @@ def _render_session(training_session: TrainingSession, form, status: int = 200):
             "training/session.html",
             session=training_session,
             training=training_session.training,
-            roster=services.roster(training_session.id),
+            roster=training_roster.roster(training_session.id),
             registrations=registrations,
-            positions=services.waiting_positions(training_session),
+            positions=training_roster.waiting_positions(training_session),
             form=form if closed is None else None,
             closed=closed,
             staff_search=_staff_search() if current_user.is_staff else None,
@@ -233,7 +240,7 @@ def attestation(registration_id: int):
     """The attestation of attendance, for the élu, his collectivité's secretaries and staff (404 for anyone else,
     and before the élu was recorded present)."""
     registration = db.session.get(Registration, registration_id)
-    if registration is None or not services.can_act_for(current_user, registration.mandate):
+    if registration is None or not visibility.can_act_for(current_user, registration.mandate):
         abort(404)
     if registration.status != Status.PRESENT:
         abort(404)
@@ -245,7 +252,7 @@ def attestation(registration_id: int):
 @login_required
 def cancel(registration_id: int):
     def action(registration, form):
-        services.cancel(registration, current_user, form.reason.data or "")
+        training_registrations.cancel(registration, current_user, form.reason.data or "")
         return _("Inscription annulée.")
 
     return _registration_action(registration_id, action)
@@ -255,7 +262,7 @@ def cancel(registration_id: int):
 @login_required
 def accept(registration_id: int):
     def action(registration, form):
-        services.accept_offer(registration, current_user)
+        training_registrations.accept_offer(registration, current_user)
         return _("Place confirmée : une invitation pour l'agenda est envoyée par courriel.")
 
     return _registration_action(registration_id, action)
@@ -265,7 +272,7 @@ def accept(registration_id: int):
 @login_required
 def decline(registration_id: int):
     def action(registration, form):
-        services.cancel(registration, current_user, _("Place proposée déclinée"))
+        training_registrations.cancel(registration, current_user, _("Place proposée déclinée"))
         return _("Place déclinée : elle est proposée à la personne suivante.")
 
     return _registration_action(registration_id, action)
@@ -286,11 +293,11 @@ def mine():
 @login_required
 def elu(mandate_id: int):
     mandate = db.session.get(Mandate, mandate_id)
-    if mandate is None or not services.can_act_for(current_user, mandate):
+    if mandate is None or not visibility.can_act_for(current_user, mandate):
         abort(404)
-    rights = services.rights_for(mandate)
+    rights = rights_for(mandate)
     positions = {
-        r.id: services.waiting_positions(r.session).get(r.id)
+        r.id: training_roster.waiting_positions(r.session).get(r.id)
         for r in rights.registrations
         if r.status == Status.WAITING
     }
@@ -318,7 +325,7 @@ def commune(collectivite_id: int):
     form = BudgetForm(year=year)
     if form.validate_on_submit():
         try:
-            services.save_budget(
+            save_budget(
                 body,
                 form.year.data,
                 form.amount.data,
@@ -333,7 +340,7 @@ def commune(collectivite_id: int):
             db.session.commit()
             flash(_("Budget de formation enregistré."), "success")
             return redirect(url_for("training_commune.commune", collectivite_id=body.id, annee=form.year.data))
-    summary = services.commune_year(body, year)
+    summary = commune_year(body, year)
     if request.method == "GET" and summary.budget is not None:
         form.amount.data = summary.budget.amount
         form.max_indemnities.data = summary.budget.max_indemnities
@@ -361,8 +368,8 @@ def commune_export(collectivite_id: int, year: int, fmt: str):
 def catalogue():
     return render_template(
         "training/catalogue.html",
-        trainings=services.trainings(),
-        bodies=services.bodies(),
+        trainings=training_sessions.trainings(),
+        bodies=training_sessions.bodies(),
         today=paris_today(),
     )
 
@@ -391,8 +398,8 @@ def edit_body(body_id: int | None):
     form = BodyForm(obj=body)
 
     def save():
-        services.save_body(
-            services.BodyInput(
+        training_sessions.save_body(
+            training_sessions.BodyInput(
                 name=form.name.data,
                 agrement_number=form.agrement_number.data,
                 agrement_from=form.agrement_from.data,
@@ -415,12 +422,13 @@ def edit_training(training_id: int | None):
         abort(404)
     form = TrainingForm(obj=training)
     form.body_id.choices = options(
-        [("", _("Choisir un organisme"))] + [(b.id, f"{b.name} ({b.agrement_number})") for b in services.bodies()]
+        [("", _("Choisir un organisme"))]
+        + [(b.id, f"{b.name} ({b.agrement_number})") for b in training_sessions.bodies()]
     )
 
     def save():
-        services.save_training(
-            services.TrainingInput(
+        training_sessions.save_training(
+            training_sessions.TrainingInput(
                 title=form.title.data,
                 body_id=form.body_id.data,
                 duration_hours=form.duration_hours.data,
@@ -436,8 +444,8 @@ def edit_training(training_id: int | None):
     return _edit(form, save, "training/edit_training.html", lambda: url_for("training.catalogue"), training=training)
 
 
-def _session_input(form: SessionForm) -> services.SessionInput:
-    return services.SessionInput(
+def _session_input(form: SessionForm) -> training_sessions.SessionInput:
+    return training_sessions.SessionInput(
         training_id=form.training_id.data,
         starts_at=to_utc(form.starts_at.data),
         ends_at=to_utc(form.ends_at.data),
@@ -458,7 +466,7 @@ def _session_form(training_session: TrainingSession | None) -> SessionForm:
         form.ends_at.data = to_paris(training_session.ends_at)
         form.registration_deadline.data = to_paris(training_session.registration_deadline)
     form.training_id.choices = options(
-        [("", _("Choisir une formation"))] + [(t.id, t.title) for t in services.trainings(active_only=True)]
+        [("", _("Choisir une formation"))] + [(t.id, t.title) for t in training_sessions.trainings(active_only=True)]
     )
     return form
 
@@ -472,7 +480,7 @@ def new_session():
     created = {}
 
     def save():
-        created["session"] = services.create_session(_session_input(form), current_user)
+        created["session"] = training_sessions.create_session(_session_input(form), current_user)
 
     return _edit(
         form,
@@ -490,7 +498,7 @@ def edit_session(session_id: int):
     form = _session_form(training_session)
 
     def save():
-        services.update_session(training_session, _session_input(form), current_user)
+        training_sessions.update_session(training_session, _session_input(form), current_user)
 
     return _edit(
         form,
@@ -509,7 +517,7 @@ def cancel_session(session_id: int):
     form = CancelSessionForm()
     if form.validate_on_submit():
         try:
-            count = services.cancel_session(training_session, current_user, form.reason.data)
+            count = training_sessions.cancel_session(training_session, current_user, form.reason.data)
         except DomainError as exc:
             db.session.rollback()
             flash(exc.message, "error")
@@ -536,7 +544,7 @@ def attendance(session_id: int):
     if form.validate_on_submit():
         present = {int(v) for v in request.form.getlist("present") if v.isdigit()}
         try:
-            services.mark_attendance(training_session, present, current_user)
+            mark_attendance(training_session, present, current_user)
         except DomainError as exc:
             db.session.rollback()
             form.form_errors.append(exc.message)
@@ -621,7 +629,7 @@ def registrations_export(fmt: str):
 @bp.route("/communes-sans-elu-forme")
 @staff_required
 def untrained():
-    statement = services.untrained_communes(cdg.departements())
+    statement = untrained_communes(cdg.departements())
     page = paginate(statement, request.args.get("page", 1, type=int), current_app.config["PORTAL_PAGE_SIZE"])
     return render_template("training/untrained.html", page=page)
 
@@ -629,9 +637,9 @@ def untrained():
 @bp.app_template_filter("session_when")
 def session_when(training_session: TrainingSession) -> str:
     """« 12/03/2027, de 09 h 00 à 17 h 00 » in Paris time."""
-    return services.describe_when(training_session)
+    return notices.describe_when(training_session)
 
 
 @bp.app_template_filter("hours_fr")
 def hours_fr(value) -> str:
-    return services.describe_hours(value)
+    return notices.describe_hours(value)
