@@ -243,7 +243,7 @@ def register(collectivite_id: int, person_id: int):
     body, mandate = _member_or_404(collectivite_id, person_id)
     form = _registration_form()
     if form.validate_on_submit():
-        session = visibility.visible_session(current_user, form.session_id.data) or abort(404)
+        session = visibility.get_visible_session_or_404(current_user, form.session_id.data)
         try:
             registration = training_registrations.register(session, mandate, current_user, form.registration_input())
         except DomainError as exc:

@@ -4,6 +4,7 @@ sessions he may see. Views and the API list and load through these queries only.
 
 from __future__ import annotations
 
+from flask import abort
 from sqlalchemy import Select, or_, select
 
 from portal.accounts.models import Mandate, Role, User
@@ -80,3 +81,24 @@ def visible_session(user, session_id: int) -> TrainingSession | None:
         .limit(1)
     )
     return session if concerned is not None else None
+
+
+# The same scopes for a page: the object, or a 404 that does not tell whether it exists ------------------------
+
+
+def get_visible_session_or_404(user, session_id: int) -> TrainingSession:
+    """The session ``user`` may see (:func:`visible_session`), else 404."""
+    return visible_session(user, session_id) or abort(404)
+
+
+def get_visible_registration_or_404(user, registration_id: int) -> Registration:
+    """The registration ``user`` may see (:func:`registrations_visible_to`), else 404."""
+    return db.session.scalar(registrations_visible_to(user).where(Registration.id == registration_id)) or abort(404)
+
+
+def get_mandate_acted_for_or_404(user, mandate_id: int) -> Mandate:
+    """The mandate of an élu ``user`` may act for (:func:`can_act_for`), else 404."""
+    mandate = db.session.get(Mandate, mandate_id)
+    if mandate is None or not can_act_for(user, mandate):
+        abort(404)
+    return mandate

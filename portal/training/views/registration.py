@@ -14,10 +14,10 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from portal.accounts.models import Mandate, Person
 from portal.common.clock import paris_today, utcnow
-from portal.common.errors import DomainError
 from portal.common.files import content_disposition
-from portal.common.forms import options, show_domain_error
+from portal.common.forms import options
 from portal.common.inputs import strip_control_characters
+from portal.common.outcomes import attempt
 from portal.common.pagination import paginate
 from portal.common.text import normalise
 from portal.extensions import db
@@ -33,17 +33,6 @@ from portal.training.forms import (
 from portal.training.models import Registration, TrainingSession
 from portal.training.rules import Status
 from portal.training.views.blueprints import bp
-
-
-def _session_or_404(session_id: int) -> TrainingSession:
-    """Staff see every session; others the published ones, and a cancelled one only if it concerned them."""
-    return visibility.visible_session(current_user, session_id) or abort(404)
-
-
-def _registration_or_404(registration_id: int) -> Registration:
-    visible = visibility.registrations_visible_to(current_user).where(Registration.id == registration_id)
-    return db.session.scalar(visible) or abort(404)
-
 
 # Sessions, registration -------------------------------------------------------------------------
 
@@ -124,7 +113,7 @@ def _registration_form(session: TrainingSession) -> RegistrationForm | None:
 @bp.route("/sessions/<int:session_id>", methods=["GET", "POST"])
 @login_required
 def session(session_id: int):
-    training_session = _session_or_404(session_id)
+    training_session = visibility.get_visible_session_or_404(current_user, session_id)
     form = _registration_form(training_session)
     if form is None and request.method == "POST":
         flash(_("Aucun élu ne peut être inscrit depuis votre compte : choisissez un élu dans la liste."), "error")
@@ -133,17 +122,16 @@ def session(session_id: int):
         mandate = form.mandates.get(form.mandate_id.data)
         if mandate is None:
             abort(404)
-        try:
+
+        def register() -> bool:
             registration = training_registrations.register(
                 training_session, mandate, current_user, form.registration_input()
             )
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-        else:
-            registered = registration.status == Status.REGISTERED  # read before the commit expires the row
-            db.session.commit()
-            if registered:
+            return registration.status == Status.REGISTERED  # read before the commit expires the row
+
+        registered = attempt(register, form)
+        if registered:
+            if registered.value:
                 flash(_("Inscription confirmée : une invitation pour l'agenda est envoyée par courriel."), "success")
             else:
                 flash(_("Session complète : inscription en liste d'attente."), "info")
@@ -186,19 +174,14 @@ def _render_session(training_session: TrainingSession, form, status: int = 200):
 
 
 def _registration_action(registration_id: int, action):
-    registration = _registration_or_404(registration_id)
+    registration = visibility.get_visible_registration_or_404(current_user, registration_id)
     form = ActionForm()
     if not form.validate_on_submit():
         flash(_("Le formulaire a expiré : rechargez la page et recommencez."), "error")
     else:
-        try:
-            message = action(registration, form)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
-            flash(message, "success")
+        done = attempt(lambda: action(registration, form))
+        if done:
+            flash(done.value, "success")
     # Only a path of this site (never another host, even written //host or /\host): no open redirect.
     target = request.form.get("next") or ""
     if not target.startswith("/") or target.startswith("//") or "\\" in target or urlsplit(target).netloc:

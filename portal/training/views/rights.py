@@ -6,13 +6,10 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from portal.accounts.models import Mandate
 from portal.common import exports
 from portal.common.clock import paris_today
-from portal.common.errors import DomainError
-from portal.common.forms import show_domain_error
 from portal.common.inputs import parse_year
-from portal.extensions import db
+from portal.common.outcomes import attempt
 from portal.registry.visibility import get_managed_collectivite_or_404
 from portal.training import exports as training_exports
 from portal.training import roster as training_roster
@@ -39,9 +36,7 @@ def mine():
 @bp.route("/elus/<int:mandate_id>")
 @login_required
 def elu(mandate_id: int):
-    mandate = db.session.get(Mandate, mandate_id)
-    if mandate is None or not visibility.can_act_for(current_user, mandate):
-        abort(404)
+    mandate = visibility.get_mandate_acted_for_or_404(current_user, mandate_id)
     rights = rights_for(mandate)
     positions = {
         r.id: training_roster.waiting_positions(r.session).get(r.id)
@@ -70,23 +65,19 @@ def commune(collectivite_id: int):
     body = get_managed_collectivite_or_404(current_user, collectivite_id)
     year = _year_arg()
     form = BudgetForm(year=year)
-    if form.validate_on_submit():
-        try:
-            save_budget(
-                body,
-                form.year.data,
-                form.amount.data,
-                form.max_indemnities.data,
-                form.deliberation_ref.data,
-                current_user,
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Budget de formation enregistré."), "success")
-            return redirect(url_for("training_commune.commune", collectivite_id=body.id, annee=form.year.data))
+    if form.validate_on_submit() and attempt(
+        lambda: save_budget(
+            body,
+            form.year.data,
+            form.amount.data,
+            form.max_indemnities.data,
+            form.deliberation_ref.data,
+            current_user,
+        ),
+        form,
+    ):
+        flash(_("Budget de formation enregistré."), "success")
+        return redirect(url_for("training_commune.commune", collectivite_id=body.id, annee=form.year.data))
     summary = commune_year(body, year)
     if request.method == "GET" and summary.budget is not None:
         form.amount.data = summary.budget.amount

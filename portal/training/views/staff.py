@@ -17,10 +17,10 @@ from portal.accounts.models import Mandate, Person
 from portal.common import cdg, exports
 from portal.common.auth import staff_required
 from portal.common.clock import PARIS, paris_today, utcnow
-from portal.common.errors import DomainError
 from portal.common.files import content_disposition
-from portal.common.forms import options, show_domain_error
+from portal.common.forms import options
 from portal.common.inputs import parse_year
+from portal.common.outcomes import attempt
 from portal.common.pagination import paginate
 from portal.common.routing import MAX_ID
 from portal.extensions import db
@@ -65,16 +65,9 @@ def catalogue():
 
 
 def _edit(form, save, template: str, redirect_to, **context):
-    if form.validate_on_submit():
-        try:
-            save()
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Modifications enregistrées."), "success")
-            return redirect(redirect_to())
+    if form.validate_on_submit() and attempt(save, form):
+        flash(_("Modifications enregistrées."), "success")
+        return redirect(redirect_to())
     return render_template(template, form=form, **context), 422 if form.errors else 200
 
 
@@ -82,9 +75,7 @@ def _edit(form, save, template: str, redirect_to, **context):
 @bp.route("/organismes/<int:body_id>/modifier", methods=["GET", "POST"])
 @staff_required
 def edit_body(body_id: int | None):
-    body = db.session.get(TrainingBody, body_id) if body_id else None
-    if body_id and body is None:
-        abort(404)
+    body = db.get_or_404(TrainingBody, body_id) if body_id else None
     form = BodyForm(obj=body)
 
     def save():
@@ -107,9 +98,7 @@ def edit_body(body_id: int | None):
 @bp.route("/catalogue/<int:training_id>/modifier", methods=["GET", "POST"])
 @staff_required
 def edit_training(training_id: int | None):
-    training = db.session.get(Training, training_id) if training_id else None
-    if training_id and training is None:
-        abort(404)
+    training = db.get_or_404(Training, training_id) if training_id else None
     form = TrainingForm(obj=training)
     form.body_id.choices = options(
         [("", _("Choisir un organisme"))]
@@ -184,7 +173,7 @@ def new_session():
 @bp.route("/sessions/<int:session_id>/modifier", methods=["GET", "POST"])
 @staff_required
 def edit_session(session_id: int):
-    training_session = db.session.get(TrainingSession, session_id) or abort(404)
+    training_session = db.get_or_404(TrainingSession, session_id)
     form = _session_form(training_session)
 
     def save():
@@ -203,21 +192,16 @@ def edit_session(session_id: int):
 @bp.route("/sessions/<int:session_id>/annuler", methods=["POST"])
 @staff_required
 def cancel_session(session_id: int):
-    training_session = db.session.get(TrainingSession, session_id) or abort(404)
+    training_session = db.get_or_404(TrainingSession, session_id)
     form = CancelSessionForm()
     if form.validate_on_submit():
-        try:
-            count = training_sessions.cancel_session(training_session, current_user, form.reason.data)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
+        cancelled = attempt(lambda: training_sessions.cancel_session(training_session, current_user, form.reason.data))
+        if cancelled:
             flash(
                 ngettext(
                     "Session annulée ; %(num)d participant prévenu.",
                     "Session annulée ; %(num)d participants prévenus.",
-                    count,
+                    cancelled.value,
                 ),
                 "success",
             )
@@ -229,17 +213,11 @@ def cancel_session(session_id: int):
 @bp.route("/sessions/<int:session_id>/emargement", methods=["GET", "POST"])
 @staff_required
 def attendance(session_id: int):
-    training_session = db.session.get(TrainingSession, session_id) or abort(404)
+    training_session = db.get_or_404(TrainingSession, session_id)
     form = AttendanceForm()
     if form.validate_on_submit():
         present = {int(v) for v in request.form.getlist("present") if v.isdigit()}
-        try:
-            mark_attendance(training_session, present, current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            form.form_errors.append(exc.message)
-        else:
-            db.session.commit()
+        if attempt(lambda: mark_attendance(training_session, present, current_user), form):
             flash(_("Émargement enregistré ; les attestations sont envoyées aux présents."), "success")
             return redirect(url_for("training.attendance", session_id=session_id))
     registrations = _attendees(training_session)
@@ -272,7 +250,7 @@ def _attendees(training_session: TrainingSession) -> list[Registration]:
 @bp.route("/sessions/<int:session_id>/emargement.pdf")
 @staff_required
 def attendance_pdf(session_id: int):
-    training_session = db.session.get(TrainingSession, session_id) or abort(404)
+    training_session = db.get_or_404(TrainingSession, session_id)
     data = sign_in_sheet_pdf(training_session, _attendees(training_session))
     return Response(
         data,
@@ -285,7 +263,7 @@ def attendance_pdf(session_id: int):
 @staff_required
 def participants_export(session_id: int, fmt: str):
     """Everyone registered to the session (waiting list and cancellations included), streamed as CSV or XLSX."""
-    training_session = db.session.get(TrainingSession, session_id) or abort(404)
+    training_session = db.get_or_404(TrainingSession, session_id)
     rows = training_exports.participants(training_session)
     return exports.response(fmt, f"participants-session-{session_id}", training_exports.PARTICIPANTS_HEADER, rows)
 
