@@ -15,6 +15,7 @@ from portal.common.auth import staff_required
 from portal.common.clock import paris_today, utcnow
 from portal.common.errors import DomainError
 from portal.common.forms import options, show_domain_error
+from portal.common.outcomes import attempt
 from portal.common.titles import agree
 from portal.extensions import db
 from portal.notifications.services import person_recipients
@@ -203,14 +204,11 @@ def member(collectivite_id: int, person_id: int):
         return _render_member(body, mandate)
     form = ContactEmailForm()
     if form.validate_on_submit():
-        try:
-            changed = services.set_contact_email(mandate.person, form.contact_email.data, current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Adresse enregistrée.") if changed else _("Adresse inchangée."), "success")
+        changed = attempt(
+            lambda: services.set_contact_email(mandate.person, form.contact_email.data, current_user), form
+        )
+        if changed:
+            flash(_("Adresse enregistrée.") if changed.value else _("Adresse inchangée."), "success")
             return redirect(url_for("councils.member", collectivite_id=body.id, person_id=person_id))
     return _render_member(body, mandate, contact_form=form, status=422)
 
