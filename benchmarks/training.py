@@ -7,7 +7,7 @@ the count of overbooked sessions (target: 0 overbooked, p99 under 200 ms)."
 1. Builds a fresh database (PostgreSQL ``portal_bench_training`` by default, created then dropped;
    ``--sqlite`` for a temporary SQLite file) with the Alembic migrations and the whole national registry
    (``web_pages.build_database``: Etalab import, synthetic headcounts, a staff account), then bulk-inserts
-   (SQLAlchemy Core, in batches, consistent with ``portal.training.services``):
+   (SQLAlchemy Core, in batches, consistent with ``portal.training.registrations``):
 
    - 50,000 élus: ``user_account`` rows (role ``elu``, all sharing ONE argon2 hash made by
      ``portal.accounts.services.hash_password``, so that every one of them can log in) and their
@@ -547,7 +547,7 @@ def check_database(url: str, plan: Plan, outcomes: list[Outcome]) -> dict:
 
     from portal.extensions import db
     from portal.notifications.models import OutboxEmail
-    from portal.training import services
+    from portal.training import roster
     from portal.training.models import Registration, TrainingSession
 
     app = benchlib.make_app(url)
@@ -571,7 +571,7 @@ def check_database(url: str, plan: Plan, outcomes: list[Outcome]) -> dict:
         ).all()
         bad_positions = 0
         for session in db.session.scalars(select(TrainingSession)):
-            positions = services.waiting_positions(session)
+            positions = roster.waiting_positions(session)
             if sorted(positions.values()) != list(range(1, counts[session.id]["waiting"] + 1)):
                 bad_positions += 1
         client_mandates = [c.mandate_id for c in plan.clients]

@@ -131,11 +131,11 @@ def training_body(
     agrement_until: date | None = None,
     actor=None,
 ):
-    from portal.training import services as training_services
+    from portal.training import sessions
 
     n = next(_counter)
-    return training_services.save_body(
-        training_services.BodyInput(
+    return sessions.save_body(
+        sessions.BodyInput(
             name=name or f"Organisme {n}",
             agrement_number=f"AGR-{n}",
             agrement_from=agrement_from or date(2020, 1, 1),
@@ -157,11 +157,11 @@ def training(
 ):
     from decimal import Decimal
 
-    from portal.training import services as training_services
+    from portal.training import sessions
 
     body = body or training_body(actor=actor)
-    return training_services.save_training(
-        training_services.TrainingInput(
+    return sessions.save_training(
+        sessions.TrainingInput(
             title=title,
             body_id=body.id,
             duration_hours=Decimal(hours if hours is not None else "7"),
@@ -190,14 +190,14 @@ def training_session(
     """A published session 30 days ahead by default (a 7-hour day starting at 09:00 UTC)."""
     from datetime import UTC, datetime
 
-    from portal.training import services as training_services
+    from portal.training import sessions
 
     training_ = training_ or training(actor=actor)
     if starts_at is None:
         day = datetime.now(UTC).date() + timedelta(days=30)
         starts_at = datetime(day.year, day.month, day.day, 7, 0, tzinfo=UTC)
-    return training_services.create_session(
-        training_services.SessionInput(
+    return sessions.create_session(
+        sessions.SessionInput(
             training_id=training_.id,
             starts_at=starts_at,
             ends_at=starts_at + timedelta(hours=hours),

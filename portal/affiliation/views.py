@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
@@ -13,8 +13,7 @@ from portal.affiliation.models import AffiliationDecision
 from portal.affiliation.rules import status_label
 from portal.common.auth import staff_required
 from portal.common.clock import paris_today
-from portal.common.errors import DomainError
-from portal.common.forms import show_domain_error
+from portal.common.outcomes import attempt
 from portal.common.pagination import paginate
 from portal.extensions import db
 from portal.registry.models import Collectivite
@@ -39,26 +38,26 @@ def queue():
 @bp.route("/decisions/<int:decision_id>", methods=["GET", "POST"])
 @staff_required
 def decision(decision_id: int):
-    found = db.session.get(AffiliationDecision, decision_id) or abort(404)
+    found = db.get_or_404(AffiliationDecision, decision_id)
     form = DecisionForm(decided_status=found.proposed_status, effective_date=paris_today())
     status = 200
-    if found.state == "open" and form.validate_on_submit():
-        try:
-            services.decide(
+    if (
+        found.state == "open"
+        and form.validate_on_submit()
+        and attempt(
+            lambda: services.decide(
                 found,
                 decided_status=form.decided_status.data,
                 effective_date=form.effective_date.data,
                 deliberation_ref=form.deliberation_ref.data,
                 note=form.note.data,
                 actor=current_user,
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-        else:
-            db.session.commit()
-            flash(_("La décision est enregistrée et figure dans l'historique de la collectivité."), "success")
-            return redirect(url_for("registry.show", collectivite_id=found.collectivite_id) + "#historique")
+            ),
+            form,
+        )
+    ):
+        flash(_("La décision est enregistrée et figure dans l'historique de la collectivité."), "success")
+        return redirect(url_for("registry.show", collectivite_id=found.collectivite_id) + "#historique")
     if form.errors or form.form_errors:
         status = 422
     evaluation = services.compute(found.collectivite, found.year or paris_today().year)
@@ -74,7 +73,7 @@ def decision(decision_id: int):
 @bp.route("/collectivites/<int:collectivite_id>/volontaire", methods=["GET", "POST"])
 @staff_required
 def voluntary(collectivite_id: int):
-    body = db.session.get(Collectivite, collectivite_id) or abort(404)
+    body = db.get_or_404(Collectivite, collectivite_id)
     form = VoluntaryForm(effective_date=paris_today())
     status = 200
     if form.validate_on_submit():
@@ -86,15 +85,10 @@ def voluntary(collectivite_id: int):
             opposing_fonctionnaires=form.opposing_fonctionnaires.data,
             note=form.note.data,
         )
-        try:
-            recorded = services.record_voluntary_decision(body, request_, current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-        else:
-            db.session.commit()
-            if recorded.decided_status == recorded.status_before:
-                flash(_("Décision enregistrée : %(note)s", note=recorded.decision_note), "warning")
+        recorded = attempt(lambda: services.record_voluntary_decision(body, request_, current_user), form)
+        if recorded:
+            if recorded.value.decided_status == recorded.value.status_before:
+                flash(_("Décision enregistrée : %(note)s", note=recorded.value.decision_note), "warning")
             else:
                 flash(_("La décision est enregistrée et figure dans l'historique de la collectivité."), "success")
             return redirect(url_for("registry.show", collectivite_id=body.id) + "#historique")

@@ -17,6 +17,7 @@ from portal.common.auth import staff_required
 from portal.common.clock import paris_instant, utcnow
 from portal.common.errors import DomainError
 from portal.common.forms import PortalForm, options, show_domain_error
+from portal.common.outcomes import attempt
 from portal.extensions import db
 
 bp = Blueprint("api_tokens", __name__)
@@ -63,13 +64,7 @@ def revoke(token_id: int):
         abort(404)
     if not PortalForm().validate_on_submit():  # the CSRF token
         abort(400)
-    try:
-        tokens.revoke_token(token, current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
+    if attempt(lambda: tokens.revoke_token(token, current_user)):
         flash(_("Le jeton « %(name)s » est révoqué : il ne permet plus aucun appel.", name=token.name), "success")
     if current_user.is_staff and token.user_id != current_user.id:
         return redirect(url_for("api_tokens.admin"))
@@ -95,20 +90,21 @@ def admin():
         if unknown:
             account_form.collectivites.errors = [_("Codes inconnus : %(codes)s.", codes=", ".join(unknown))]
         else:
-            try:
-                user = tokens.create_service_account(
+            user = attempt(
+                lambda: tokens.create_service_account(
                     email=account_form.email.data,
                     full_name=account_form.full_name.data,
                     role=account_form.role.data,
                     collectivites=bodies,
                     actor=current_user,
+                ),
+                account_form,
+            )
+            if user:
+                flash(
+                    _("Le compte de service %(email)s est créé : créez-lui un jeton.", email=user.value.email),
+                    "success",
                 )
-            except DomainError as exc:
-                db.session.rollback()
-                show_domain_error(account_form, exc)
-            else:
-                db.session.commit()
-                flash(_("Le compte de service %(email)s est créé : créez-lui un jeton.", email=user.email), "success")
                 return redirect(url_for("api_tokens.admin"))
     elif token_form.submit.data and token_form.validate_on_submit():
         user = next((u for u in tokens.service_accounts() if u.id == token_form.user_id.data), None)

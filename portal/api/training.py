@@ -1,10 +1,11 @@
 """Training of elected officials: sessions, registrations, and an élu registering, cancelling or confirming an
 offered seat through the API.
 
-The same authorisation and the same services as the web pages (``portal.training.services``): sessions through
-``sessions_visible_to`` and ``visible_session`` (staff every session, others the published ones and a cancelled
-one only if it concerned them), élus through ``mandates_for``, registrations through ``registrations_visible_to``;
-writes through ``register``, ``cancel`` and ``accept_offer``, which take the roster lock and audit them.
+The same authorisation and the same services as the web pages (``portal.training.visibility`` and
+``portal.training.registrations``): sessions through ``sessions_visible_to`` and ``visible_session`` (staff every
+session, others the published ones and a cancelled one only if it concerned them), élus through ``mandates_for``,
+registrations through ``registrations_visible_to``; writes through ``register``, ``cancel`` and ``accept_offer``,
+which take the roster lock and audit them.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ from portal.common.clock import utcnow
 from portal.common.errors import ConflictError, DomainError
 from portal.common.routing import MAX_ID
 from portal.extensions import db
-from portal.training import rules, services
+from portal.training import registrations as training_registrations
+from portal.training import roster as training_roster
+from portal.training import rules, visibility
 from portal.training.models import Registration, TrainingSession
 from portal.training.rules import FUNDING_LABELS, Funding, Status
 
@@ -212,7 +215,7 @@ class CancellationRequest(RequestModel):
 # Building the responses -------------------------------------------------------------------------
 
 
-def _session_fields(session: TrainingSession, counts: services.Roster) -> dict:
+def _session_fields(session: TrainingSession, counts: training_roster.Roster) -> dict:
     training, body = session.training, session.training.body
     return {
         "id": session.id,
@@ -284,12 +287,12 @@ def registration_model(registration: Registration, position: int | None = None) 
 def _with_position(registration: Registration) -> RegistrationModel:
     position = None
     if registration.status == Status.WAITING:
-        position = services.waiting_positions(registration.session).get(registration.id)
+        position = training_roster.waiting_positions(registration.session).get(registration.id)
     return registration_model(registration, position)
 
 
 def _visible_registration(user, registration_id: int) -> Registration:
-    statement = services.registrations_visible_to(user).where(Registration.id == registration_id)
+    statement = visibility.registrations_visible_to(user).where(Registration.id == registration_id)
     registration = db.session.scalar(statement)
     if registration is None:
         raise ApiProblem(404)
@@ -327,7 +330,7 @@ def _amount(value: float, places: int, pointer: str, errors: list[dict]) -> Deci
     "publiées et non annulées.",
 )
 def list_training_sessions(user, query: SessionQuery):
-    statement = services.sessions_visible_to(user)
+    statement = visibility.sessions_visible_to(user)
     now = utcnow()
     if query.periode == "a_venir":
         statement = statement.where(TrainingSession.starts_at >= now)
@@ -338,7 +341,9 @@ def list_training_sessions(user, query: SessionQuery):
     if query.places_libres is not None:
         seats = (
             select(func.count())
-            .where(Registration.session_id == TrainingSession.id, Registration.status.in_(services.SEAT_STATUSES))
+            .where(
+                Registration.session_id == TrainingSession.id, Registration.status.in_(training_roster.SEAT_STATUSES)
+            )
             .correlate(TrainingSession)
             .scalar_subquery()
         )
@@ -346,7 +351,7 @@ def list_training_sessions(user, query: SessionQuery):
             TrainingSession.capacity > seats if query.places_libres else TrainingSession.capacity <= seats
         )
     page = rows(statement.order_by(TrainingSession.starts_at, TrainingSession.id), query)
-    counts = services.rosters([s.id for s in page.items])
+    counts = training_roster.rosters([s.id for s in page.items])
     return TrainingSessionPage(
         items=[TrainingSessionSummary(**_session_fields(s, counts[s.id])) for s in page.items], **envelope(page)
     )
@@ -361,7 +366,7 @@ def list_training_sessions(user, query: SessionQuery):
     description="Avec les objectifs et le programme de la formation, et si l'inscription est ouverte.",
 )
 def get_training_session(user, session_id: int):
-    session = services.visible_session(user, session_id)
+    session = visibility.visible_session(user, session_id)
     if session is None:
         raise ApiProblem(404)
     closed = rules.registration_closed_reason(
@@ -372,7 +377,7 @@ def get_training_session(user, session_id: int):
         cancelled=session.cancelled_at is not None,
     )
     return TrainingSessionDetail(
-        **_session_fields(session, services.roster(session.id)),
+        **_session_fields(session, training_roster.roster(session.id)),
         objectifs=session.training.objectives or "",
         programme=session.training.programme or "",
         inscriptions_ouvertes=closed is None,
@@ -391,7 +396,7 @@ def get_training_session(user, session_id: int):
     "ses collectivités, le CDG toutes. Triées par identifiant.",
 )
 def list_training_registrations(user, query: RegistrationQuery):
-    statement = services.registrations_visible_to(user).options(
+    statement = visibility.registrations_visible_to(user).options(
         joinedload(Registration.session),
         joinedload(Registration.mandate).joinedload(Mandate.user),
         joinedload(Registration.collectivite),
@@ -401,7 +406,7 @@ def list_training_registrations(user, query: RegistrationQuery):
     if query.statut is not None:
         statement = statement.where(Registration.status == query.statut)
     page = rows(statement.order_by(Registration.id), query)
-    positions = services.waiting_positions_of({r.session for r in page.items if r.status == Status.WAITING})
+    positions = training_roster.waiting_positions_of({r.session for r in page.items if r.status == Status.WAITING})
     return RegistrationPage(items=[registration_model(r, positions.get(r.id)) for r in page.items], **envelope(page))
 
 
@@ -434,14 +439,14 @@ def get_training_registration(user, registration_id: int):
     "non publiée) ou si une donnée est refusée (financement, congé de formation au-delà de 24 jours…).",
 )
 def register_to_training_session(user, session_id: int, body: RegistrationRequest):
-    session = services.visible_session(user, session_id)
+    session = visibility.visible_session(user, session_id)
     if session is None:
         raise ApiProblem(404)
-    mandate = db.session.scalar(services.mandates_for(user).where(Mandate.id == body.mandat))
+    mandate = db.session.scalar(visibility.mandates_for(user).where(Mandate.id == body.mandat))
     if mandate is None:
         raise ApiProblem(404, "Aucun élu avec ce mandat parmi ceux que vous pouvez inscrire.")
     errors: list[dict] = []
-    data = services.RegistrationInput(
+    data = training_registrations.RegistrationInput(
         funding=body.financement,
         dife_amount=_amount(body.part_dife, 2, "/part_dife", errors),
         travel_cost=_amount(body.frais_deplacement, 2, "/frais_deplacement", errors),
@@ -450,7 +455,9 @@ def register_to_training_session(user, session_id: int, body: RegistrationReques
     if errors:
         raise ApiProblem(422, errors=errors)
     try:
-        registration = services.register(session, mandate, user, data, waiting_list_allowed=body.liste_attente)
+        registration = training_registrations.register(
+            session, mandate, user, data, waiting_list_allowed=body.liste_attente
+        )
     except DomainError as exc:
         raise _refused(exc) from None
     db.session.commit()
@@ -474,7 +481,7 @@ def cancel_training_registration(user, registration_id: int, body: CancellationR
     registration = _visible_registration(user, registration_id)
     reason = body.motif or ("Place proposée déclinée" if registration.status == Status.OFFERED else "")
     try:
-        services.cancel(registration, user, reason)
+        training_registrations.cancel(registration, user, reason)
     except DomainError as exc:
         raise _refused(exc) from None
     db.session.commit()
@@ -495,7 +502,7 @@ def cancel_training_registration(user, registration_id: int, body: CancellationR
 def confirm_training_registration(user, registration_id: int):
     registration = _visible_registration(user, registration_id)
     try:
-        services.accept_offer(registration, user)
+        training_registrations.accept_offer(registration, user)
     except DomainError as exc:
         raise _refused(exc) from None
     db.session.commit()

@@ -12,9 +12,9 @@ from portal.campaigns.models import Campaign, CampaignAnswer
 from portal.common import exports
 from portal.common.auth import staff_required
 from portal.common.clock import paris_today
-from portal.common.errors import DomainError
 from portal.common.files import content_disposition
-from portal.common.forms import options, show_domain_error
+from portal.common.forms import options
+from portal.common.outcomes import attempt
 from portal.extensions import db
 from portal.registry.kinds import label as kind_label
 
@@ -51,15 +51,10 @@ def index():
             message=form.message.data or "",
             scope_kinds=tuple(form.scope_kinds.data),
         )
-        try:
-            campaign = services.open_campaign(data, current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-        else:
-            db.session.commit()
-            flash(_("La campagne « %(title)s » est ouverte.", title=campaign.title), "success")
-            return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+        campaign = attempt(lambda: services.open_campaign(data, current_user), form)
+        if campaign:
+            flash(_("La campagne « %(title)s » est ouverte.", title=campaign.value.title), "success")
+            return redirect(url_for("campaigns.show", campaign_id=campaign.value.id))
     status = 422 if request.method == "POST" else 200
     return render_template("campaigns/index.html", form=form, campaigns=services.list_campaigns()), status
 
@@ -102,15 +97,8 @@ def missing_csv(campaign_id: int):
 @staff_required
 def close(campaign_id: int):
     campaign = _campaign_or_404(campaign_id)
-    if CloseForm().validate_on_submit():
-        try:
-            services.close(campaign, current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
-            flash(_("La campagne « %(title)s » est close.", title=campaign.title), "success")
+    if CloseForm().validate_on_submit() and attempt(lambda: services.close(campaign, current_user)):
+        flash(_("La campagne « %(title)s » est close.", title=campaign.title), "success")
     return redirect(url_for("campaigns.show", campaign_id=campaign.id))
 
 
@@ -123,16 +111,9 @@ def reopen(campaign_id: int):
     form = ReopenForm()
     if request.method == "GET" and campaign.deadline >= paris_today():
         form.deadline.data = campaign.deadline
-    if form.validate_on_submit():
-        try:
-            services.reopen(campaign, form.deadline.data, current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-        else:
-            db.session.commit()
-            flash(_("La campagne « %(title)s » est rouverte.", title=campaign.title), "success")
-            return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+    if form.validate_on_submit() and attempt(lambda: services.reopen(campaign, form.deadline.data, current_user), form):
+        flash(_("La campagne « %(title)s » est rouverte.", title=campaign.title), "success")
+        return redirect(url_for("campaigns.show", campaign_id=campaign.id))
     status = 422 if request.method == "POST" else 200
     return render_template("campaigns/reopen.html", campaign=campaign, form=form), status
 
@@ -183,29 +164,16 @@ def answer(campaign_id: int, task_id: int, step_code: str):
         form, rows = step.handler.build(task, request.form)
         if not task.campaign.is_open:
             form.form_errors.append(_("La campagne est close : elle n'attend plus de réponse."))
-        elif step.handler.validate(form, rows):
-            try:
-                step.handler.save(task, rows, current_user)
-            except DomainError as exc:
-                db.session.rollback()
-                show_domain_error(form, exc)
-            else:
-                db.session.commit()
-                flash(_("Votre réponse « %(step)s » est enregistrée.", step=step.label), "success")
-                return redirect(url_for("campaigns.task", campaign_id=campaign_id, task_id=task.id))
+        elif step.handler.validate(form, rows) and attempt(lambda: step.handler.save(task, rows, current_user), form):
+            flash(_("Votre réponse « %(step)s » est enregistrée.", step=step.label), "success")
+            return redirect(url_for("campaigns.task", campaign_id=campaign_id, task_id=task.id))
         return _render_task(task, 422, step_forms={step.code: (form, rows)})
     form = DocumentForm(prefix=step.code)
     if not task.campaign.is_open:
         form.form_errors.append(_("La campagne est close : elle n'attend plus de réponse."))
     elif form.validate_on_submit():
         upload = form.file.data
-        try:
-            services.add_document(task, step.code, upload.filename, upload.stream, current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if attempt(lambda: services.add_document(task, step.code, upload.filename, upload.stream, current_user), form):
             flash(_("Le document « %(step)s » est enregistré.", step=step.label), "success")
             return redirect(url_for("campaigns.task", campaign_id=campaign_id, task_id=task.id))
     return _render_task(task, 422, step_forms={step.code: form})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -12,8 +12,7 @@ from portal.catalogue import services
 from portal.catalogue.forms import ServiceForm, TariffForm
 from portal.catalogue.models import Service
 from portal.common.auth import staff_required
-from portal.common.errors import DomainError
-from portal.common.forms import show_domain_error
+from portal.common.outcomes import attempt
 from portal.extensions import db
 
 bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
@@ -49,15 +48,10 @@ def _data(form: ServiceForm) -> services.ServiceData:
 def create():
     form = ServiceForm()
     if form.validate_on_submit():
-        try:
-            service = services.save_service(None, _data(form), current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Le service « %(name)s » est créé.", name=service.name), "success")
-            return redirect(url_for("catalogue.edit", service_id=service.id))
+        created = attempt(lambda: services.save_service(None, _data(form), current_user), form)
+        if created:
+            flash(_("Le service « %(name)s » est créé.", name=created.value.name), "success")
+            return redirect(url_for("catalogue.edit", service_id=created.value.id))
     status = 422 if form.errors or form.form_errors else 200
     return render_template("catalogue/edit.html", form=form, tariff_form=None, service=None), status
 
@@ -65,34 +59,26 @@ def create():
 @bp.route("/<int:service_id>", methods=["GET", "POST"])
 @staff_required
 def edit(service_id: int):
-    service = db.session.get(Service, service_id) or abort(404)
+    service = db.get_or_404(Service, service_id)
     form = ServiceForm(obj=service)
     tariff_form = TariffForm(prefix="tarif")
     if form.submit.data and form.validate_on_submit():
-        try:
-            services.save_service(service, _data(form), current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if attempt(lambda: services.save_service(service, _data(form), current_user), form):
             flash(_("Le service est enregistré."), "success")
             return redirect(url_for("catalogue.edit", service_id=service.id))
     elif tariff_form.submit_tariff.data and tariff_form.validate_on_submit():
-        try:
-            services.set_tariff(
+        saved = attempt(
+            lambda: services.set_tariff(
                 service,
                 tariff_form.year.data,
                 tariff_form.unit_amount.data,
                 tariff_form.deliberation_ref.data,
                 tariff_form.deliberation_date.data,
                 current_user,
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(tariff_form, exc)
-        else:
-            db.session.commit()
+            ),
+            tariff_form,
+        )
+        if saved:
             flash(_("Le tarif %(year)s est enregistré.", year=tariff_form.year.data), "success")
             return redirect(url_for("catalogue.edit", service_id=service.id) + "#tarifs")
     failed = form.errors or form.form_errors or tariff_form.errors or tariff_form.form_errors

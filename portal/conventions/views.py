@@ -14,6 +14,7 @@ from portal.common.clock import paris_today
 from portal.common.errors import DomainError
 from portal.common.files import content_disposition
 from portal.common.forms import PortalForm, options, show_domain_error
+from portal.common.outcomes import attempt
 from portal.conventions import exports as convention_exports
 from portal.conventions import rules, services
 from portal.conventions.forms import (
@@ -257,13 +258,7 @@ def set_action_status(convention_id: int, action_id: int):
         abort(404)
     if not PortalForm().validate_on_submit():
         abort(400)
-    try:
-        services.set_action_status(action, request.form.get("status", ""), current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
+    if attempt(lambda: services.set_action_status(action, request.form.get("status", ""), current_user)):
         flash(_("L'état de l'action « %(title)s » est mis à jour.", title=action.title), "success")
     return redirect(url_for("conventions.show", convention_id=convention.id, _anchor="axes"))
 

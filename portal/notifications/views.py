@@ -129,7 +129,7 @@ def jobs():
 def retry(email_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
-    email = db.session.get(OutboxEmail, email_id) or abort(404)
+    email = db.get_or_404(OutboxEmail, email_id)
     try:
         services.retry_failed(email, current_user)
     except DomainError as exc:

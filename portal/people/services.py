@@ -28,7 +28,7 @@ from portal.common.errors import DomainError
 from portal.extensions import db
 from portal.people import importer, rules
 from portal.people.importer import ImportReport
-from portal.training import services as training
+from portal.training.rights import rights_of_many
 from portal.training.rules import RightsSummary
 
 
@@ -147,7 +147,7 @@ def council(collectivite_id: int, today: date | None = None) -> list[CouncilMemb
         if user_ids
         else {}
     )
-    rights = training.rights_of_many(mandates, today)
+    rights = rights_of_many(mandates, today)
     return [
         CouncilMember(
             mandate=m,

@@ -15,6 +15,7 @@ from portal.common.auth import staff_required
 from portal.common.clock import paris_today, utcnow
 from portal.common.errors import DomainError
 from portal.common.forms import options, show_domain_error
+from portal.common.outcomes import attempt
 from portal.common.titles import agree
 from portal.extensions import db
 from portal.notifications.services import person_recipients
@@ -29,8 +30,10 @@ from portal.people.forms import (
 from portal.people.rules import CHANGE_LABELS, RneFileError
 from portal.registry.models import Collectivite
 from portal.registry.visibility import get_managed_collectivite_or_404, visible_collectivites
-from portal.training import services as training_services
+from portal.training import notices, visibility
+from portal.training import registrations as training_registrations
 from portal.training.models import TrainingSession
+from portal.training.rights import rights_of_many
 from portal.training.rules import Status, leave_days_ceiling
 
 bp = Blueprint("people", __name__, url_prefix="/elus")
@@ -123,7 +126,7 @@ def _open_sessions() -> list[TrainingSession]:
     now = utcnow()
     return list(
         db.session.scalars(
-            training_services.sessions_visible_to(current_user)
+            visibility.sessions_visible_to(current_user)
             .where(
                 TrainingSession.published.is_(True),
                 TrainingSession.cancelled_at.is_(None),
@@ -139,7 +142,7 @@ def _registration_form() -> CouncilRegistrationForm:
     form = CouncilRegistrationForm()
     form.session_id.choices = options(
         [("", _("Choisir une session"))]
-        + [(s.id, f"{s.training.title} — {training_services.describe_when(s)}") for s in _open_sessions()]
+        + [(s.id, f"{s.training.title} — {notices.describe_when(s)}") for s in _open_sessions()]
     )
     return form
 
@@ -182,7 +185,7 @@ def _render_member(body, mandate, contact_form=None, registration_form=None, sta
             person=person,
             user=person.user,
             recipients=person_recipients(person, body.id),
-            rights=training_services.rights_of_many([mandate])[mandate.id],
+            rights=rights_of_many([mandate])[mandate.id],
             contact_form=contact_form,
             invite_form=InviteForm(),
             registration_form=registration_form or _registration_form(),
@@ -201,14 +204,11 @@ def member(collectivite_id: int, person_id: int):
         return _render_member(body, mandate)
     form = ContactEmailForm()
     if form.validate_on_submit():
-        try:
-            changed = services.set_contact_email(mandate.person, form.contact_email.data, current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Adresse enregistrée.") if changed else _("Adresse inchangée."), "success")
+        changed = attempt(
+            lambda: services.set_contact_email(mandate.person, form.contact_email.data, current_user), form
+        )
+        if changed:
+            flash(_("Adresse enregistrée.") if changed.value else _("Adresse inchangée."), "success")
             return redirect(url_for("councils.member", collectivite_id=body.id, person_id=person_id))
     return _render_member(body, mandate, contact_form=form, status=422)
 
@@ -241,9 +241,9 @@ def register(collectivite_id: int, person_id: int):
     body, mandate = _member_or_404(collectivite_id, person_id)
     form = _registration_form()
     if form.validate_on_submit():
-        session = training_services.visible_session(current_user, form.session_id.data) or abort(404)
+        session = visibility.get_visible_session_or_404(current_user, form.session_id.data)
         try:
-            registration = training_services.register(session, mandate, current_user, form.registration_input())
+            registration = training_registrations.register(session, mandate, current_user, form.registration_input())
         except DomainError as exc:
             db.session.rollback()
             show_domain_error(form, exc)

@@ -9,9 +9,8 @@ from flask_login import current_user, login_required
 from portal.affiliation import services as affiliation
 from portal.common import exports
 from portal.common.clock import paris_today
-from portal.common.errors import DomainError
-from portal.common.forms import options, show_domain_error
-from portal.extensions import db
+from portal.common.forms import options
+from portal.common.outcomes import attempt
 from portal.registry import exports as registry_exports
 from portal.registry import services
 from portal.registry.forms import FilterForm, HeadcountForm
@@ -103,15 +102,12 @@ def declare(collectivite_id: int):
             name: getattr(form, name).data
             for name in ("titulaires_temps_complet", "titulaires_temps_non_complet", "contractuels")
         }
-        try:
-            affiliation.record_declaration(
+        if attempt(
+            lambda: affiliation.record_declaration(
                 body, form.year.data, counts, current_user, comment=form.comment.data or None
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-        else:
-            db.session.commit()
+            ),
+            form,
+        ):
             flash(
                 _(
                     "La déclaration d'effectifs %(year)s de %(name)s est enregistrée.",

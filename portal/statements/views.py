@@ -14,6 +14,7 @@ from portal.common.clock import paris_today
 from portal.common.errors import DomainError
 from portal.common.files import content_disposition
 from portal.common.forms import show_domain_error
+from portal.common.outcomes import attempt
 from portal.common.pdf import DocumentError, render_pdf
 from portal.extensions import db
 from portal.registry.visibility import get_managed_collectivite_or_404
@@ -27,18 +28,14 @@ bp = Blueprint("statements", __name__)
 @staff_required
 def rates():
     form = RateForm()
-    if form.validate_on_submit():
-        try:
-            services.set_rate(
-                form.year.data, form.kind.data, form.rate_percent.data, form.deliberation_ref.data, current_user
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Le taux %(year)s est enregistré.", year=form.year.data), "success")
-            return redirect(url_for("statements.rates"))
+    if form.validate_on_submit() and attempt(
+        lambda: services.set_rate(
+            form.year.data, form.kind.data, form.rate_percent.data, form.deliberation_ref.data, current_user
+        ),
+        form,
+    ):
+        flash(_("Le taux %(year)s est enregistré.", year=form.year.data), "success")
+        return redirect(url_for("statements.rates"))
     all_rates = db.session.scalars(
         select(ContributionRate).order_by(ContributionRate.year.desc(), ContributionRate.kind)
     ).all()

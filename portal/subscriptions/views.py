@@ -14,7 +14,7 @@ from portal.common import exports
 from portal.common.clock import paris_today
 from portal.common.errors import DomainError
 from portal.common.files import content_disposition
-from portal.common.forms import show_domain_error
+from portal.common.outcomes import attempt
 from portal.common.pagination import paginate
 from portal.extensions import db
 from portal.registry.visibility import get_managed_collectivite_or_404
@@ -44,7 +44,7 @@ def catalogue(collectivite_id: int):
 @login_required
 def request_service(collectivite_id: int, code: str):
     body = get_managed_collectivite_or_404(current_user, collectivite_id)
-    service = db.session.scalar(select(Service).where(Service.code == code)) or abort(404)
+    service = db.first_or_404(select(Service).where(Service.code == code))
     form = request_form_class(service)()
     if form.validate_on_submit():
         schools = []
@@ -71,15 +71,10 @@ def request_service(collectivite_id: int, code: str):
             },
             schools=schools,
         )
-        try:
-            subscription = services.request_subscription(body, service, data, current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-        else:
-            db.session.commit()
+        subscription = attempt(lambda: services.request_subscription(body, service, data, current_user), form)
+        if subscription:
             flash(_("Votre demande est envoyée au centre de gestion. Vous serez prévenu de chaque étape."), "success")
-            return redirect(url_for("subscriptions.show", subscription_id=subscription.id))
+            return redirect(url_for("subscriptions.show", subscription_id=subscription.value.id))
     status = 422 if form.errors or form.form_errors else 200
     return render_template("subscriptions/request.html", body=body, service=service, form=form), status
 

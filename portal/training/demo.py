@@ -10,9 +10,10 @@ from portal.accounts import services as accounts
 from portal.accounts.models import Role
 from portal.common.clock import PARIS, paris_today
 from portal.extensions import db
-from portal.training import services
 from portal.training.models import Registration, TrainingSession
+from portal.training.registrations import register
 from portal.training.rules import Status
+from portal.training.sessions import BodyInput, SessionInput, TrainingInput, create_session, save_body, save_training
 
 EXTRA_ELUS = (
     ("adjointe@mairie-laroque-timbaut.example", "Martine Lafon", "47138", "adjoint", "Affaires scolaires", "F"),
@@ -42,8 +43,8 @@ def load_training(by_code: dict, users: dict, password: str, today: date | None 
                 sex=sex,
             ),
         )
-    body = services.save_body(
-        services.BodyInput(
+    body = save_body(
+        BodyInput(
             name="Institut de formation des élus (démonstration)",
             agrement_number="DEMO-AGR-2025-047",
             agrement_from=date(2025, 1, 1),
@@ -52,8 +53,8 @@ def load_training(by_code: dict, users: dict, password: str, today: date | None 
         ),
         staff,
     )
-    numerique = services.save_training(
-        services.TrainingInput(
+    numerique = save_training(
+        TrainingInput(
             title="Élu Numérique Rural : les outils numériques de la mairie",
             body_id=body.id,
             duration_hours=Decimal("7"),
@@ -64,8 +65,8 @@ def load_training(by_code: dict, users: dict, password: str, today: date | None 
         ),
         staff,
     )
-    fondamentaux = services.save_training(
-        services.TrainingInput(
+    fondamentaux = save_training(
+        TrainingInput(
             title="Les fondamentaux de l'élu local : rôle, responsabilités, budget",
             body_id=body.id,
             duration_hours=Decimal("14"),
@@ -77,8 +78,8 @@ def load_training(by_code: dict, users: dict, password: str, today: date | None 
 
     def session(training, days: int, capacity: int, place: str) -> TrainingSession:
         day = today + timedelta(days=days)
-        return services.create_session(
-            services.SessionInput(
+        return create_session(
+            SessionInput(
                 training_id=training.id,
                 starts_at=_at(day, 9),
                 ends_at=_at(day, 17),
@@ -95,11 +96,11 @@ def load_training(by_code: dict, users: dict, password: str, today: date | None 
     full = session(fondamentaux, 45, 2, "Salle des fêtes, Laroque-Timbaut")
     session(numerique, 75, 15, "Mairie de Villeneuve-sur-Lot")
     elus = {email: users[email].mandate for email in users if users[email].mandate is not None}
-    services.register(soon, elus["maire@mairie-sauvagnas.example"], users["maire@mairie-sauvagnas.example"])
+    register(soon, elus["maire@mairie-sauvagnas.example"], users["maire@mairie-sauvagnas.example"])
     secretary = users["secretariat@mairies-pays-de-serres.example"]
     for email in ("adjointe@mairie-laroque-timbaut.example", "maire@mairie-saint-sixte.example"):
-        services.register(full, elus[email], secretary)
-    services.register(full, elus["conseillere@mairie-laroque-timbaut.example"], secretary)  # waiting list
+        register(full, elus[email], secretary)
+    register(full, elus["conseillere@mairie-laroque-timbaut.example"], secretary)  # waiting list
 
     # A session held last month, with its attendance: built directly, services refuse dates in the past.
     past_day = today - timedelta(days=30)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from portal.accounts.models import Mandate
 from portal.extensions import db
-from portal.training import rules, services
+from portal.training import rights, roster, rules
 from portal.training.models import Registration, TrainingSession
 from portal.training.rules import FUNDING_LABELS
 
@@ -76,7 +76,7 @@ def _number(value: Decimal | None, places: int = 2) -> Decimal | None:
 
 def participants(session: TrainingSession) -> Iterator[tuple]:
     """Every registration of the session (cancelled ones included), in waiting-list order."""
-    positions = services.waiting_positions(session)
+    positions = roster.waiting_positions(session)
     statement = (
         select(Registration)
         .where(Registration.session_id == session.id)
@@ -123,7 +123,7 @@ def registrations_statement(filters: Filters):
         .order_by(TrainingSession.starts_at, TrainingSession.id, Registration.id)
     )
     if filters.year is not None:
-        start, end = services.year_bounds(filters.year)
+        start, end = rights.year_bounds(filters.year)
         statement = statement.where(TrainingSession.starts_at >= start, TrainingSession.starts_at < end)
     if filters.status is not None:
         statement = statement.where(Registration.status == filters.status)
@@ -191,7 +191,7 @@ COMMUNE_HEADER = (
 
 def commune_year(body_id: int, year: int) -> Iterator[tuple]:
     """The year's trainings of a commune's élus: the table annexed to the compte administratif."""
-    for r in services.year_registrations(body_id, year):
+    for r in rights.year_registrations(body_id, year):
         session, training = r.session, r.session.training
         share = rules.commune_share(
             funding=r.funding, tuition=r.tuition_cost, travel=r.travel_cost, dife_amount=r.dife_amount

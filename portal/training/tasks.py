@@ -7,7 +7,7 @@ from flask import current_app
 
 from portal.common.pdf import DocumentError
 from portal.extensions import db
-from portal.training import services
+from portal.training import attendance, notices, registrations
 from portal.training.documents import attestation_pdf
 from portal.training.models import Registration
 
@@ -15,7 +15,7 @@ from portal.training.models import Registration
 @shared_task(name="training.expire_offers", ignore_result=True)
 def expire_offers() -> int:
     """Offers not confirmed in time go to the next person on the waiting list (commits per session)."""
-    expired = services.expire_offers()
+    expired = registrations.expire_offers()
     db.session.commit()
     return expired
 
@@ -23,12 +23,12 @@ def expire_offers() -> int:
 @shared_task(name="training.reminders", ignore_result=True)
 def reminders() -> int:
     """The 7-day and 1-day reminders; each is recorded on the registration with its email, so sent once."""
-    sent = services.send_reminders()
+    sent = notices.send_reminders()
     db.session.commit()
     return sent
 
 
-@shared_task(name=services.ATTESTATIONS_TASK, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+@shared_task(name=attendance.ATTESTATIONS_TASK, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def send_attestations(session_id: int | None = None) -> int:
     """Produce and email the attestation of every present participant who has not had one yet.
 
@@ -36,8 +36,8 @@ def send_attestations(session_id: int | None = None) -> int:
     a second worker never sends one twice; a PDF that fails leaves the row unclaimed for the next run.
     """
     sent = 0
-    for registration_id in services.attestations_due(session_id):
-        if not services.claim_attestation(registration_id):
+    for registration_id in attendance.attestations_due(session_id):
+        if not attendance.claim_attestation(registration_id):
             db.session.rollback()
             continue
         registration = db.session.get(Registration, registration_id)
@@ -47,7 +47,7 @@ def send_attestations(session_id: int | None = None) -> int:
             current_app.logger.exception("Attestation %s not produced; retried by the next sweep", registration_id)
             db.session.rollback()
             continue
-        services.send_attestation(registration, pdf)
+        attendance.send_attestation(registration, pdf)
         db.session.commit()
         sent += 1
     return sent

@@ -15,9 +15,10 @@ from sqlalchemy import func, select
 
 from portal.accounts import services as accounts
 from portal.extensions import db
-from portal.training import services as training
+from portal.training import registrations, rights
 from portal.training.calendar import PARIS
 from portal.training.models import Registration
+from portal.training.sessions import BodyInput, SessionInput, TrainingInput, create_session, save_body, save_training
 from tests import factories
 from tests.conftest import TEST_PASSWORD
 from tests.e2e.conftest import AxeAudit, assert_accessible, field, login
@@ -69,8 +70,8 @@ def _elu(commune, name: str, email: str):
 
 
 def _session(training_id: int, starts: datetime, capacity: int):
-    return training.create_session(
-        training.SessionInput(
+    return create_session(
+        SessionInput(
             training_id=training_id,
             starts_at=starts,
             ends_at=starts + timedelta(hours=7),
@@ -95,21 +96,21 @@ def seed(app) -> World:
         elu = _elu(sauvagnas, "Jeanne Sauvagnas", "jeanne@sauvagnas.fr")
         _elu(sauvagnas, "Paul Laffitte", "paul@sauvagnas.fr")
         pujols_elus = [_elu(pujols, f"Élu de Pujols {n}", f"elu{n}@pujols.fr") for n in range(2)]
-        body = training.save_body(
-            training.BodyInput("Institut de formation des élus", "AGR-2024-17", date(2020, 1, 1), date(2099, 12, 31)),
+        body = save_body(
+            BodyInput("Institut de formation des élus", "AGR-2024-17", date(2020, 1, 1), date(2099, 12, 31)),
             None,
         )
-        course = training.save_training(
-            training.TrainingInput(TITLE, body.id, Decimal(7), Decimal("150.00"), "Maîtriser les outils numériques."),
+        course = save_training(
+            TrainingInput(TITLE, body.id, Decimal(7), Decimal("150.00"), "Maîtriser les outils numériques."),
             None,
         )
         session = _session(course.id, NOW + timedelta(days=30), 10)
         full = _session(course.id, NOW + timedelta(days=31), 2)
         started = _session(course.id, NOW - timedelta(hours=1), 10)
         for e in pujols_elus:
-            training.register(full, e.mandate, e, now=NOW)
-            training.register(started, e.mandate, e, now=NOW - timedelta(days=10))
-        training.save_budget(
+            registrations.register(full, e.mandate, e, now=NOW)
+            registrations.register(started, e.mandate, e, now=NOW - timedelta(days=10))
+        rights.save_budget(
             sauvagnas, NOW.astimezone(PARIS).year, Decimal("1500.00"), Decimal("20000.00"), "DEL-2026-12", staff
         )
         world = World(

@@ -32,7 +32,7 @@ from portal.conventions.demo import load_conventions
 from portal.demo.catalogue import load_catalogue
 from portal.extensions import db
 from portal.subscriptions import services as subscription_services
-from portal.training import services as training_services
+from portal.training.registrations import register
 from tests import factories
 from tests.api_helpers import token_for
 from tests.conftest import clean_tables
@@ -70,7 +70,7 @@ def build_data():
     session = factories.training_session(capacity=1)
     for name in ("Élue Une", "Élu Deux"):  # one registered, one on the waiting list
         elu = factories.elu(body, name)
-        training_services.register(session, elu.mandate, elu)
+        register(session, elu.mandate, elu)
     db.session.commit()
     return {"staff": token_for(staff), "secretary": token_for(secretary)}
 

@@ -13,8 +13,9 @@ from portal.api.models import ApiToken
 from portal.audit.models import AuditEvent
 from portal.common.clock import utcnow
 from portal.extensions import db
-from portal.training import services
+from portal.training import registrations as training_registrations
 from portal.training.models import Registration
+from portal.training.sessions import cancel_session
 from tests import factories
 from tests.api_helpers import assert_problem, bearer, token_for
 
@@ -39,9 +40,9 @@ def world(app):
     session = factories.training_session(training)
     hidden = factories.training_session(training, published=False)
     cancelled = factories.training_session(training)
-    registration_b = services.register(session, users["elu_b"].mandate, users["elu_b"])
-    services.register(cancelled, users["elu_b"].mandate, users["elu_b"])
-    services.cancel_session(cancelled, users["staff"], "Formateur indisponible")
+    registration_b = training_registrations.register(session, users["elu_b"].mandate, users["elu_b"])
+    training_registrations.register(cancelled, users["elu_b"].mandate, users["elu_b"])
+    cancel_session(cancelled, users["staff"], "Formateur indisponible")
     db.session.commit()
     return {
         "audit_mark": db.session.scalar(select(func.max(AuditEvent.id))),
@@ -426,7 +427,9 @@ def test_closed_registration_is_422(client, world):
     assert db.session.scalar(select(func.count()).select_from(Registration)) == 2
     # after the deadline an élu no longer cancels by himself; staff do, until the start
     elu = world["users"]["elu_a"]
-    seat = services.register(db.session.get(type(late), late.id), elu.mandate, elu, now=NOW - timedelta(days=5))
+    seat = training_registrations.register(
+        db.session.get(type(late), late.id), elu.mandate, elu, now=NOW - timedelta(days=5)
+    )
     db.session.commit()
     url = f"/formations/inscriptions/{seat.id}/annulation"
     refused = assert_problem(post(client, world, "elu_a", url), 422)
@@ -462,7 +465,7 @@ def test_pagination_walks_every_session_and_registration_once(client, world):
     day = NOW + timedelta(days=20)
     sessions = [factories.training_session(training, starts_at=day + timedelta(days=n % 3)) for n in range(7)]
     for session in sessions[:5]:
-        services.register(session, world["users"]["elu_a"].mandate, world["users"]["elu_a"])
+        training_registrations.register(session, world["users"]["elu_a"].mandate, world["users"]["elu_a"])
     db.session.commit()
     headers = bearer(world["tokens"]["elu_a"])
     seen = walk(client, headers, "/api/v1/formations/sessions?per_page=2")

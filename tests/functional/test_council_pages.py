@@ -76,14 +76,14 @@ def test_the_council_in_the_order_of_the_table_with_titles_accounts_and_rights(c
 
 
 def test_rights_on_the_council_page_follow_the_registrations(client, auth, world):
-    from portal.training import services as training
+    from portal.training.registrations import RegistrationInput, register
 
     maire = world["people"]["maire"]
-    training.register(
+    register(
         world["session"],
         maire.current_mandates[0],
         world["secretary"],
-        training.RegistrationInput(leave_days=Decimal("2.5")),
+        RegistrationInput(leave_days=Decimal("2.5")),
     )
     db.session.commit()
     auth.login("sec@sauvagnas.fr")
@@ -249,9 +249,9 @@ def test_a_person_of_another_council_is_404_even_for_staff(client, auth, world):
 
 
 def test_the_sign_in_sheet_lists_an_elu_without_account(client, auth, world):
-    from portal.training import services as training
+    from portal.training.registrations import register
 
-    training.register(world["session"], world["people"]["adjointe1"].current_mandates[0], world["secretary"])
+    register(world["session"], world["people"]["adjointe1"].current_mandates[0], world["secretary"])
     db.session.commit()
     auth.login("agent@cdg47.fr")
     text = text_of(client.get(f"/formations/sessions/{world['session'].id}/emargement"))

@@ -22,7 +22,7 @@ from portal.statements import services as statements
 from portal.subscriptions import documents
 from portal.subscriptions import services as subscriptions
 from portal.subscriptions.models import Subscription
-from portal.training import services as training
+from portal.training import registrations
 from tests import factories
 
 FORMULAS = [
@@ -67,7 +67,7 @@ def world(app):
     with factories.shared_password_hash():
         for body, name in zip(bodies, PEOPLE, strict=True):
             elu = factories.elu(body, name)
-            training.register(session, elu.mandate, staff, training.RegistrationInput(travel_cost=12))
+            registrations.register(session, elu.mandate, staff, registrations.RegistrationInput(travel_cost=12))
     db.session.commit()
     return {"bodies": bodies, "session": session, "conventions": conventions[: len(FORMULAS)]}
 

@@ -15,8 +15,8 @@ import pytest
 from portal.extensions import db
 from portal.registry.models import Collectivite
 from portal.training import exports as training_exports
-from portal.training import services
 from portal.training.models import TrainingSession
+from portal.training.registrations import RegistrationInput, register
 from tests import factories
 
 # The "march" session is two months ahead: within the first year of a mandate that starts today (so that a
@@ -41,8 +41,8 @@ def world(app):
     march = factories.training_session(training, starts_at=MARCH_START, capacity=2)
     june = factories.training_session(training, starts_at=datetime(NEXT + 1, 6, 2, 7, 0, tzinfo=UTC))
     for elu in (elu_a, elu_b, elu_a2):  # the third waits
-        services.register(march, elu.mandate, elu, services.RegistrationInput(travel_cost=12))
-    services.register(june, elu_b.mandate, staff)
+        register(march, elu.mandate, elu, RegistrationInput(travel_cost=12))
+    register(june, elu_b.mandate, staff)
     db.session.commit()
     return {"a": a, "b": b, "a_id": a.id, "march": march.id, "june": june.id, "staff": staff}
 
@@ -181,7 +181,7 @@ def test_export_query_count_does_not_grow(client, auth, world, count_queries):
     body = db.session.get(Collectivite, world["a_id"])
     for n in range(12):
         elu = factories.elu(body, f"Élu {n}")
-        services.register(session, elu.mandate, elu)
+        register(session, elu.mandate, elu)
     db.session.commit()
     assert measure() == few
     assert len(read_csv(client.get("/formations/inscriptions.csv"))) == 4 + 12

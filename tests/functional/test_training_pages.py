@@ -24,9 +24,18 @@ from portal.accounts.models import User
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail
 from portal.registry.models import Collectivite
-from portal.training import services
+from portal.training import registrations as training_registrations
 from portal.training.calendar import PARIS
 from portal.training.models import Registration, Training, TrainingBody, TrainingBudget, TrainingSession
+from portal.training.sessions import (
+    BodyInput,
+    SessionInput,
+    TrainingInput,
+    cancel_session,
+    create_session,
+    save_body,
+    save_training,
+)
 from tests import factories
 from tests.conftest import TEST_PASSWORD, csrf_from
 
@@ -65,15 +74,13 @@ def make_elu(commune, name: str, email: str, *, delegation: bool = False):
 
 
 def make_body(name: str = "Institut de formation des élus", *, until: date = date(2099, 12, 31)) -> TrainingBody:
-    return services.save_body(
-        services.BodyInput(name, "AGR-2024-17", date(2020, 1, 1), until, "contact@organisme.example"), None
-    )
+    return save_body(BodyInput(name, "AGR-2024-17", date(2020, 1, 1), until, "contact@organisme.example"), None)
 
 
 def make_training(body: TrainingBody | None = None, title: str = "Élu Numérique Rural") -> Training:
     body = body or make_body()
-    return services.save_training(
-        services.TrainingInput(title, body.id, Decimal("7"), Decimal("150.00"), "Maîtriser les outils numériques."),
+    return save_training(
+        TrainingInput(title, body.id, Decimal("7"), Decimal("150.00"), "Maîtriser les outils numériques."),
         None,
     )
 
@@ -88,8 +95,8 @@ def make_session(
 ) -> TrainingSession:
     """A 7-hour session (30 days ahead by default); created "earlier" so that it may also start in the past."""
     starts = starts or NOW + timedelta(days=30)
-    return services.create_session(
-        services.SessionInput(
+    return create_session(
+        SessionInput(
             training_id=training.id,
             starts_at=starts,
             ends_at=starts + timedelta(hours=7),
@@ -104,7 +111,7 @@ def make_session(
 
 
 def register(session: TrainingSession, elu, *, now: datetime | None = None) -> Registration:
-    return services.register(session, elu.mandate, elu, now=now or session.starts_at - timedelta(days=30))
+    return training_registrations.register(session, elu.mandate, elu, now=now or session.starts_at - timedelta(days=30))
 
 
 def count(model) -> int:
@@ -327,7 +334,7 @@ def test_others_cannot_cancel_accept_or_decline_elu_a_registration(client, auth,
 
 def test_secretary_of_b_cannot_register_an_elu_of_a(client, auth, world, app):
     w = world
-    services.cancel(db.session.get(Registration, w.registration_a), _staff(), "")
+    training_registrations.cancel(db.session.get(Registration, w.registration_a), _staff(), "")
     db.session.commit()
     before = count(Registration)
     auth.login(SEC_B)
@@ -930,7 +937,7 @@ def test_session_page_ids_are_unique(client, auth, world):
     seat = register(full, make_elu(b, "Élu assis", "assis@pujols.fr"))
     for e in db.session.scalars(select(User).where(User.role == "elu", User.email.in_([ELU_A, ELU_B]))):
         register(full, e)
-    services.cancel(seat, _staff(), "")  # the first waiting gets an offer: accept and decline buttons
+    training_registrations.cancel(seat, _staff(), "")  # the first waiting gets an offer: accept and decline buttons
     db.session.commit()
     auth.login(STAFF)
     page = client.get(f"/formations/sessions/{full.id}").get_data(as_text=True)
@@ -980,8 +987,8 @@ def test_staff_find_the_elus_of_a_commune_instead_of_a_list_of_every_elu(client,
 
 def test_a_cancelled_draft_stays_hidden_and_a_cancelled_session_stays_visible_to_its_participants(client, auth, world):
     draft = db.session.get(TrainingSession, world.hidden)
-    services.cancel_session(draft, _staff(), "Formateur indisponible")
-    services.cancel_session(db.session.get(TrainingSession, world.session), _staff(), "Formateur indisponible")
+    cancel_session(draft, _staff(), "Formateur indisponible")
+    cancel_session(db.session.get(TrainingSession, world.session), _staff(), "Formateur indisponible")
     db.session.commit()
     login_as(auth, ELU_A)
     assert client.get(f"/formations/sessions/{world.hidden}").status_code == 404

@@ -20,7 +20,7 @@ from portal.demo.catalogue import load_catalogue
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail, OutboxState
 from portal.subscriptions.models import Subscription
-from portal.training import services as training
+from portal.training import registrations
 from portal.training.models import Registration, TrainingSession
 from portal.workqueue import rules, services
 from portal.workqueue.rules import Kind
@@ -62,7 +62,7 @@ def _seed_one_of_each(n: int = 0) -> dict:
     )
     elu = factories.elu(body, email=f"elu{n}@mairie.fr")
     offered = factories.training_session()
-    registration = training.register(offered, elu.mandate, elu)
+    registration = registrations.register(offered, elu.mandate, elu)
     registration.status = "offered"
     registration.offered_at = now - timedelta(hours=20)
     registration.offer_expires_at = now + timedelta(hours=4)
@@ -198,12 +198,12 @@ def test_a_secretary_sees_what_waits_for_her_and_only_for_her_bodies(client, aut
         )
     elu = factories.elu(mine, "Anne Roux", email="anne@sauvagnas.fr")
     soon = factories.training_session(starts_at=now + timedelta(days=10))
-    training.register(soon, elu.mandate, elu, now=now)
+    registrations.register(soon, elu.mandate, elu, now=now)
     later = factories.training_session()
-    offered = training.register(later, elu.mandate, elu, now=now)
+    offered = registrations.register(later, elu.mandate, elu, now=now)
     offered.status, offered.offered_at, offered.offer_expires_at = "offered", now, now + timedelta(hours=40)
     other_elu = factories.elu(other, "Marc Pujols", email="marc@pujols.fr")
-    training.register(soon, other_elu.mandate, other_elu, now=now)
+    registrations.register(soon, other_elu.mandate, other_elu, now=now)
     factories.user("secretary", email="sec@sauvagnas.fr", collectivites=[mine])
     db.session.commit()
     auth.login("sec@sauvagnas.fr")

@@ -20,10 +20,14 @@ from portal.common.errors import ConflictError, DomainError
 from portal.extensions import db
 from portal.notifications import mailer
 from portal.notifications.models import Notification, OutboxAttachment, OutboxEmail
-from portal.training import rules, services
+from portal.training import notices, roster, rules, visibility
+from portal.training import registrations as training_registrations
+from portal.training.attendance import mark_attendance
 from portal.training.calendar import PARIS
 from portal.training.models import Registration, TrainingSession
+from portal.training.rights import commune_year, leave_days_booked, rights_for, save_budget, untrained_communes
 from portal.training.rules import Funding, Status
+from portal.training.sessions import SessionInput, cancel_session, create_session, update_session
 from tests import factories
 
 H = timedelta(hours=1)
@@ -60,7 +64,7 @@ def elus(commune, count: int, prefix: str = "Élu") -> list:
 
 
 def register(session, user, actor=None, **kwargs) -> Registration:
-    registration = services.register(session, user.mandate, actor or user, **kwargs)
+    registration = training_registrations.register(session, user.mandate, actor or user, **kwargs)
     db.session.commit()
     return registration
 
@@ -140,13 +144,13 @@ def test_the_eleventh_on_ten_seats_waits_and_is_told_his_position(world):
     registrations = fill(world["session"], people)
     assert [r.status for r in registrations[:10]] == [Status.REGISTERED] * 10
     assert [fresh(Registration, r.id).status for r in registrations[10:]] == [Status.WAITING] * 2
-    positions = services.waiting_positions(fresh(TrainingSession, world["session"].id))
+    positions = roster.waiting_positions(fresh(TrainingSession, world["session"].id))
     assert positions == {registrations[10].id: 1, registrations[11].id: 2}
     assert "position 1 sur la liste d'attente" in notes(people[10])[0].body
     assert "position 2 sur la liste d'attente" in notes(people[11])[0].body
     assert invitations(people[10]) == []  # no invitation for someone waiting
-    assert services.roster(world["session"].id).seats_taken == 10
-    assert services.roster(world["session"].id).waiting == 2
+    assert roster.roster(world["session"].id).seats_taken == 10
+    assert roster.roster(world["session"].id).waiting == 2
     actions = Counter(db.session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("training.%"))))
     assert actions["training.registered"] == 10 and actions["training.waiting_listed"] == 2
 
@@ -155,21 +159,21 @@ def test_cancel_offers_the_seat_to_the_first_waiting_for_48_hours_then_accept(wo
     people = elus(world["a"], 12)
     registrations = fill(world["session"], people)
     now = utcnow()
-    services.cancel(fresh(Registration, registrations[3].id), people[3], now=now)
+    training_registrations.cancel(fresh(Registration, registrations[3].id), people[3], now=now)
     db.session.commit()
     first, second = fresh(Registration, registrations[10].id), fresh(Registration, registrations[11].id)
     assert first.status == Status.OFFERED and second.status == Status.WAITING
     assert app.config["TRAINING_OFFER_HOURS"] == 48
     assert first.offer_expires_at == now + 48 * H and first.offered_at == now
-    assert services.waiting_positions(fresh(TrainingSession, world["session"].id)) == {second.id: 1}
-    assert services.roster(world["session"].id).seats_taken == 10  # an offered seat is held
+    assert roster.waiting_positions(fresh(TrainingSession, world["session"].id)) == {second.id: 1}
+    assert roster.roster(world["session"].id).seats_taken == 10  # an offered seat is held
     assert notes(people[10])[-1].title.startswith("Une place vous est proposée")
     # The cancelled élu had an invitation: he gets a CANCEL with the same UID and a higher SEQUENCE.
     (_, request_cal, request), (_, cancel_cal, cancelled) = invitations(people[3])
     assert cancel_cal["METHOD"] == "CANCEL" and str(cancelled["UID"]) == str(request["UID"])
     assert cancelled["SEQUENCE"] > request["SEQUENCE"]
 
-    services.accept_offer(first, people[10], now=now + H)
+    training_registrations.accept_offer(first, people[10], now=now + H)
     db.session.commit()
     first = fresh(Registration, first.id)
     assert first.status == Status.REGISTERED and first.offer_expires_at is None and first.registered_at == now + H
@@ -182,24 +186,24 @@ def test_an_expired_offer_is_cancelled_and_the_next_one_is_offered(world):
     people = elus(world["a"], 12)
     registrations = fill(world["session"], people)
     now = utcnow()
-    services.cancel(fresh(Registration, registrations[0].id), people[0], now=now)
+    training_registrations.cancel(fresh(Registration, registrations[0].id), people[0], now=now)
     db.session.commit()
-    assert services.expire_offers(now=now + 47 * H) == 0
+    assert training_registrations.expire_offers(now=now + 47 * H) == 0
     assert fresh(Registration, registrations[10].id).status == Status.OFFERED
     later = now + 48 * H
-    assert services.expire_offers(now=later) == 1
+    assert training_registrations.expire_offers(now=later) == 1
     db.session.commit()
     expired, nxt = fresh(Registration, registrations[10].id), fresh(Registration, registrations[11].id)
     assert expired.status == Status.CANCELLED and "non confirmée" in expired.cancel_reason
     assert nxt.status == Status.OFFERED and nxt.offer_expires_at == later + 48 * H
     assert notes(people[10])[-1].title.startswith("Offre expirée")
-    assert services.expire_offers(now=later) == 0  # safe to run twice
+    assert training_registrations.expire_offers(now=later) == 0  # safe to run twice
     with pytest.raises(ConflictError, match="Aucune place"):
-        services.accept_offer(expired, people[10], now=later)
+        training_registrations.accept_offer(expired, people[10], now=later)
     db.session.rollback()
     # Confirming once the delay is over is refused even before the job ran.
     with pytest.raises(ConflictError, match="délai"):
-        services.accept_offer(fresh(Registration, nxt.id), people[11], now=later + 48 * H)
+        training_registrations.accept_offer(fresh(Registration, nxt.id), people[11], now=later + 48 * H)
     db.session.rollback()
     assert db.session.scalar(select(func.count()).where(AuditEvent.action == "training.offer_expired")) == 1
 
@@ -207,9 +211,9 @@ def test_an_expired_offer_is_cancelled_and_the_next_one_is_offered(world):
 def test_an_offered_seat_can_be_declined_and_goes_to_the_next(world):
     people = elus(world["a"], 12)
     registrations = fill(world["session"], people)
-    services.cancel(fresh(Registration, registrations[0].id), people[0])
+    training_registrations.cancel(fresh(Registration, registrations[0].id), people[0])
     db.session.commit()
-    services.cancel(fresh(Registration, registrations[10].id), people[10])
+    training_registrations.cancel(fresh(Registration, registrations[10].id), people[10])
     db.session.commit()
     assert fresh(Registration, registrations[10].id).cancel_reason == "Place proposée déclinée"
     assert fresh(Registration, registrations[11].id).status == Status.OFFERED
@@ -221,16 +225,16 @@ def test_an_offer_made_after_the_deadline_can_still_be_declined(world):
     people = elus(world["a"], 11)
     registrations = fill(session, people)
     after_deadline = session.registration_deadline + H
-    services.cancel(fresh(Registration, registrations[0].id), world["staff"], now=after_deadline)
+    training_registrations.cancel(fresh(Registration, registrations[0].id), world["staff"], now=after_deadline)
     db.session.commit()
     offered = fresh(Registration, registrations[10].id)
     assert offered.status == Status.OFFERED
-    services.cancel(offered, people[10], now=after_deadline + H)
+    training_registrations.cancel(offered, people[10], now=after_deadline + H)
     db.session.commit()
     assert fresh(Registration, offered.id).status == Status.CANCELLED
     # A registered élu still cannot cancel himself after the deadline.
     with pytest.raises(DomainError, match="contactez le CDG"):
-        services.cancel(fresh(Registration, registrations[1].id), people[1], now=after_deadline)
+        training_registrations.cancel(fresh(Registration, registrations[1].id), people[1], now=after_deadline)
     db.session.rollback()
 
 
@@ -241,8 +245,8 @@ def _trained(commune, staff):
         factories.training("Finances locales", actor=staff), starts_at=start, actor=staff, now=start - 20 * D
     )
     (elu,) = elus(commune, 1, "Formé")
-    registration = services.register(past, elu.mandate, elu, now=start - 10 * D)
-    services.mark_attendance(past, {registration.id}, staff, now=start + 8 * H)
+    registration = training_registrations.register(past, elu.mandate, elu, now=start - 10 * D)
+    mark_attendance(past, {registration.id}, staff, now=start + 8 * H)
     db.session.commit()
     return elu
 
@@ -262,11 +266,11 @@ def test_priority_to_communes_without_a_trained_elu_when_the_setting_is_on(world
         waiting_a, waiting_b = register(session, from_a), register(session, from_b)
         session = fresh(TrainingSession, session.id)
         expected_first = waiting_b if prioritise else waiting_a
-        assert services.waiting_positions(session)[expected_first.id] == 1
-        services.cancel(fresh(Registration, seat.id), holder)
+        assert roster.waiting_positions(session)[expected_first.id] == 1
+        training_registrations.cancel(fresh(Registration, seat.id), holder)
         db.session.commit()
         assert fresh(Registration, expected_first.id).status == Status.OFFERED
-    untrained = db.session.scalars(services.untrained_communes(["47"])).all()
+    untrained = db.session.scalars(untrained_communes(["47"])).all()
     assert world["b"] in untrained and world["a"] not in untrained
 
 
@@ -279,14 +283,14 @@ def test_quota_per_collectivite(world):
     # Commune A waits at its quota; an élu of commune B still gets one of the two free seats.
     b1, b2, b3 = fill(session, from_b)
     assert [fresh(Registration, r.id).status for r in (b1, b2, b3)] == [Status.REGISTERED] * 2 + [Status.WAITING]
-    assert services.roster(session.id).seats_taken == 4
+    assert roster.roster(session.id).seats_taken == 4
     # A seat of commune B frees: A3 waits first but commune A is at its quota, B3 gets it; A3 keeps its place.
-    services.cancel(fresh(Registration, b1.id), from_b[0])
+    training_registrations.cancel(fresh(Registration, b1.id), from_b[0])
     db.session.commit()
     assert fresh(Registration, b3.id).status == Status.OFFERED
     assert fresh(Registration, a3.id).status == Status.WAITING
-    assert services.waiting_positions(fresh(TrainingSession, session.id)) == {a3.id: 1}
-    services.cancel(fresh(Registration, a1.id), from_a[0])
+    assert roster.waiting_positions(fresh(TrainingSession, session.id)) == {a3.id: 1}
+    training_registrations.cancel(fresh(Registration, a1.id), from_a[0])
     db.session.commit()
     assert fresh(Registration, a3.id).status == Status.OFFERED
 
@@ -296,10 +300,10 @@ def test_registering_twice_is_a_conflict_and_after_a_cancellation_it_is_allowed(
     first = register(world["session"], elu)
     before = counts()
     with pytest.raises(ConflictError, match="déjà inscrit"):
-        services.register(world["session"], elu.mandate, world["secretary_a"])
+        training_registrations.register(world["session"], elu.mandate, world["secretary_a"])
     assert counts() == before
     db.session.rollback()
-    services.cancel(fresh(Registration, first.id), elu)
+    training_registrations.cancel(fresh(Registration, first.id), elu)
     db.session.commit()
     second = register(fresh(TrainingSession, world["session"].id), elu)
     assert second.id != first.id and fresh(Registration, second.id).status == Status.REGISTERED
@@ -310,7 +314,7 @@ def test_a_waiting_elu_registering_again_is_a_conflict_too(world):
     people = elus(world["a"], 11)
     fill(world["session"], people)
     with pytest.raises(ConflictError, match="liste d'attente"):
-        services.register(world["session"], people[10].mandate, people[10])
+        training_registrations.register(world["session"], people[10].mandate, people[10])
     db.session.rollback()
 
 
@@ -339,12 +343,12 @@ def test_bad_requests_are_refused_in_french_and_nothing_is_written(world, case, 
     elif case == "other_commune":
         actor = world["secretary_b"]
     elif case == "leave_days":
-        data = services.RegistrationInput(leave_days=Decimal("24.5"))
+        data = training_registrations.RegistrationInput(leave_days=Decimal("24.5"))
     elif case == "funding":
-        data = services.RegistrationInput(funding=Funding.COMMUNE, dife_amount=Decimal("50"))
+        data = training_registrations.RegistrationInput(funding=Funding.COMMUNE, dife_amount=Decimal("50"))
     before = counts()
     with pytest.raises(DomainError, match=message):
-        services.register(session, elu.mandate, actor, data=data, now=now)
+        training_registrations.register(session, elu.mandate, actor, data=data, now=now)
     assert counts() == before
     db.session.rollback()
     assert counts() == before
@@ -358,24 +362,26 @@ def test_a_secretary_registers_the_elus_of_her_commune_on_their_behalf(world):
     audit = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "training.registered"))
     assert audit.actor_id == world["secretary_a"].id and "par " in audit.summary
     with pytest.raises(DomainError, match="annuler l'inscription de cet élu"):
-        services.cancel(registration, world["secretary_b"])
+        training_registrations.cancel(registration, world["secretary_b"])
     db.session.rollback()
     # An élu cannot register another élu either.
     (other,) = elus(world["a"], 1, "Autre")
     with pytest.raises(DomainError):
-        services.register(world["session"], other.mandate, elu)
+        training_registrations.register(world["session"], other.mandate, elu)
     db.session.rollback()
 
 
 def test_leave_days_count_against_24_per_mandate(world):
     (elu,) = elus(world["a"], 1)
-    register(world["session"], elu, data=services.RegistrationInput(leave_days=Decimal("23.5")))
+    register(world["session"], elu, data=training_registrations.RegistrationInput(leave_days=Decimal("23.5")))
     other = factories.training_session(world["training"], actor=world["staff"])
     db.session.commit()
     with pytest.raises(DomainError, match="il reste 0,5 jour"):
-        services.register(other, elu.mandate, elu, data=services.RegistrationInput(leave_days=Decimal("1")))
+        training_registrations.register(
+            other, elu.mandate, elu, data=training_registrations.RegistrationInput(leave_days=Decimal("1"))
+        )
     db.session.rollback()
-    registration = register(other, elu, data=services.RegistrationInput(leave_days=Decimal("0.5")))
+    registration = register(other, elu, data=training_registrations.RegistrationInput(leave_days=Decimal("0.5")))
     assert fresh(Registration, registration.id).leave_days == Decimal("0.5")
 
 
@@ -403,32 +409,34 @@ def _new_function(user, *, on: date, function: str = "adjoint", rank: int | None
 
 def test_leave_days_and_registrations_follow_the_person_into_his_new_function(world):
     (elu,) = elus(world["a"], 1)
-    first = register(world["session"], elu, data=services.RegistrationInput(leave_days=Decimal("23.5")))
+    first = register(world["session"], elu, data=training_registrations.RegistrationInput(leave_days=Decimal("23.5")))
     conseiller_id = elu.mandate.id
     adjoint = _new_function(elu, on=date.today())
     assert fresh(type(elu), elu.id).mandate.id == adjoint.id  # the login's current mandate is the new one
     other = factories.training_session(world["training"], actor=world["staff"])
     db.session.commit()
     with pytest.raises(DomainError, match="il reste 0,5 jour"):
-        services.register(other, adjoint, elu, data=services.RegistrationInput(leave_days=Decimal("1")))
+        training_registrations.register(
+            other, adjoint, elu, data=training_registrations.RegistrationInput(leave_days=Decimal("1"))
+        )
     db.session.rollback()
-    rights = services.rights_for(fresh(type(adjoint), adjoint.id))
+    rights = rights_for(fresh(type(adjoint), adjoint.id))
     assert [r.id for r in rights.registrations] == [first.id]
     assert rights.leave_days_booked == Decimal("23.5") and rights.leave_days_left == Decimal("0.5")
-    assert services.leave_days_booked(adjoint.id) == services.leave_days_booked(conseiller_id) == Decimal("23.5")
+    assert leave_days_booked(adjoint.id) == leave_days_booked(conseiller_id) == Decimal("23.5")
     # He still sees and may cancel the registration made under his former function.
     elu = fresh(type(elu), elu.id)
-    assert db.session.scalars(services.registrations_visible_to(elu)).all() == [fresh(Registration, first.id)]
-    assert services.can_act_for(elu, fresh(type(adjoint), conseiller_id))
+    assert db.session.scalars(visibility.registrations_visible_to(elu)).all() == [fresh(Registration, first.id)]
+    assert visibility.can_act_for(elu, fresh(type(adjoint), conseiller_id))
     # Only current mandates can be registered.
-    assert db.session.scalars(services.mandates_for(elu)).all() == [fresh(type(adjoint), adjoint.id)]
+    assert db.session.scalars(visibility.mandates_for(elu)).all() == [fresh(type(adjoint), adjoint.id)]
 
 
 def test_a_new_term_starts_a_new_count_of_leave_days_but_dife_follows_the_person(world):
     (elu,) = elus(world["a"], 1)  # mandate since 23 May 2020
-    register(world["session"], elu, data=services.RegistrationInput(leave_days=Decimal("23.5")))
+    register(world["session"], elu, data=training_registrations.RegistrationInput(leave_days=Decimal("23.5")))
     reelected = _new_function(elu, on=date.today() - 30 * D, function="conseiller", rank=None, new_term=True)
-    rights = services.rights_for(fresh(type(reelected), reelected.id))
+    rights = rights_for(fresh(type(reelected), reelected.id))
     assert rights.leave_days_booked == 0 and rights.leave_days_left == rules.LEAVE_DAYS_PER_MANDATE
     assert rights.registrations == []
     assert rights.dife_acquired == Decimal("800")  # per élu: credited since 2020, re-elected without a break
@@ -436,12 +444,12 @@ def test_a_new_term_starts_a_new_count_of_leave_days_but_dife_follows_the_person
     later = _new_function(fresh(type(elu), elu.id), on=date.today(), function="conseiller", rank=None, new_term=True)
     later.start_date = date.today() + D
     db.session.commit()
-    assert services.rights_for(fresh(type(later), later.id)).dife_acquired == Decimal("0")
+    assert rights_for(fresh(type(later), later.id)).dife_acquired == Decimal("0")
 
 
 def test_dife_funding_records_the_whole_cost(world):
     (elu,) = elus(world["a"], 1)
-    data = services.RegistrationInput(funding=Funding.DIFE, travel_cost=Decimal("20.00"))
+    data = training_registrations.RegistrationInput(funding=Funding.DIFE, travel_cost=Decimal("20.00"))
     registration = fresh(Registration, register(world["session"], elu, data=data).id)
     assert registration.dife_amount == Decimal("170.00")
     assert rules.commune_share(
@@ -455,7 +463,7 @@ def test_dife_funding_records_the_whole_cost(world):
 # Session changes -----------------------------------------------------------------------------------
 
 
-def session_input(session, **changes) -> services.SessionInput:
+def session_input(session, **changes) -> SessionInput:
     values = {
         "training_id": session.training_id,
         "starts_at": session.starts_at,
@@ -469,7 +477,7 @@ def session_input(session, **changes) -> services.SessionInput:
         "prioritise_untrained": session.prioritise_untrained,
     }
     values.update(changes)
-    return services.SessionInput(**values)
+    return SessionInput(**values)
 
 
 def test_capacity_below_the_seats_taken_is_a_conflict_and_nothing_changes(world):
@@ -477,10 +485,10 @@ def test_capacity_below_the_seats_taken_is_a_conflict_and_nothing_changes(world)
     fill(world["session"], people)
     session = fresh(TrainingSession, world["session"].id)
     with pytest.raises(ConflictError, match="ramener la capacité à 5 : 6 places"):
-        services.update_session(session, session_input(session, capacity=5), world["staff"])
+        update_session(session, session_input(session, capacity=5), world["staff"])
     db.session.rollback()
     assert fresh(TrainingSession, session.id).capacity == 10
-    services.update_session(session, session_input(session, capacity=6), world["staff"])
+    update_session(session, session_input(session, capacity=6), world["staff"])
     db.session.commit()
     assert fresh(TrainingSession, session.id).capacity == 6
 
@@ -489,7 +497,7 @@ def test_more_capacity_offers_the_new_seats_to_the_waiting_list(world):
     people = elus(world["a"], 13)
     registrations = fill(world["session"], people)
     session = fresh(TrainingSession, world["session"].id)
-    services.update_session(session, session_input(session, capacity=12), world["staff"])
+    update_session(session, session_input(session, capacity=12), world["staff"])
     db.session.commit()
     assert [fresh(Registration, r.id).status for r in registrations[10:]] == [
         Status.OFFERED,
@@ -506,18 +514,18 @@ def test_moving_the_session_resends_the_invitation_with_a_higher_sequence_and_th
     register(session, waiting_elu)
     session = fresh(TrainingSession, session.id)
     # Only the capacity changes: no new invitation.
-    services.update_session(session, session_input(session, place="Maison des communes, Agen"), world["staff"])
+    update_session(session, session_input(session, place="Maison des communes, Agen"), world["staff"])
     db.session.commit()
     assert fresh(TrainingSession, session.id).sequence == 0 and len(invitations(elu)) == 1
     new_start = session.starts_at + 2 * D + 2 * H
-    services.update_session(
+    update_session(
         session,
         session_input(session, starts_at=new_start, ends_at=new_start + 3 * H, place="Mairie de Layrac"),
         world["staff"],
     )
     db.session.commit()
     assert fresh(TrainingSession, session.id).sequence == 1
-    services.cancel(fresh(Registration, registration.id), elu)
+    training_registrations.cancel(fresh(Registration, registration.id), elu)
     db.session.commit()
     (type_1, cal_1, first), (type_2, cal_2, moved), (type_3, cal_3, cancelled) = invitations(elu)
     assert [cal_1["METHOD"], cal_2["METHOD"], cal_3["METHOD"]] == ["REQUEST", "REQUEST", "CANCEL"]
@@ -534,7 +542,7 @@ def test_cancelling_a_session_cancels_everyone_and_sends_cancel_invitations(worl
     people = elus(world["a"], 11)
     fill(world["session"], people)
     session = fresh(TrainingSession, world["session"].id)
-    assert services.cancel_session(session, world["staff"], "formateur indisponible") == 11
+    assert cancel_session(session, world["staff"], "formateur indisponible") == 11
     db.session.commit()
     assert set(statuses(session).values()) == {Status.CANCELLED}
     assert fresh(TrainingSession, session.id).cancelled_at is not None
@@ -542,10 +550,10 @@ def test_cancelling_a_session_cancels_everyone_and_sends_cancel_invitations(worl
     assert cal["METHOD"] == "CANCEL" and str(cancelled["UID"]) == str(request["UID"])
     assert "formateur indisponible" in notes(people[10])[-1].body
     with pytest.raises(DomainError, match="annulée"):
-        services.register(fresh(TrainingSession, session.id), people[0].mandate, people[0])
+        training_registrations.register(fresh(TrainingSession, session.id), people[0].mandate, people[0])
     db.session.rollback()
     with pytest.raises(ConflictError):
-        services.cancel_session(fresh(TrainingSession, session.id), world["staff"], "encore")
+        cancel_session(fresh(TrainingSession, session.id), world["staff"], "encore")
     db.session.rollback()
 
 
@@ -559,14 +567,14 @@ def test_reminders_seven_days_and_one_day_before_are_sent_once_each(world):
     # Registered five days before: the confirmation stands for J-7; J-1 is still owed.
     register(fresh(TrainingSession, session.id), late_elu, now=session.starts_at - 5 * D)
     j7 = session.starts_at - 7 * D + H
-    assert services.send_reminders(now=j7) == 1
+    assert notices.send_reminders(now=j7) == 1
     db.session.commit()
-    assert services.send_reminders(now=j7 + H) == 0
+    assert notices.send_reminders(now=j7 + H) == 0
     db.session.commit()
     j1 = session.starts_at - D + H
-    assert services.send_reminders(now=j1) == 2
+    assert notices.send_reminders(now=j1) == 2
     db.session.commit()
-    assert services.send_reminders(now=j1 + H) == 0
+    assert notices.send_reminders(now=j1 + H) == 0
     db.session.commit()
     assert [n.title.split(" — ")[0] for n in notes(elu)] == [
         "Inscription confirmée",
@@ -593,11 +601,11 @@ def _past_session(world, *, hours=7, mandate_start=None, delegation=True):
     absent = factories.elu(world["a"], "Paul Absent")
     db.session.commit()
     registrations = [
-        services.register(
+        training_registrations.register(
             session,
             person.mandate,
             person,
-            data=services.RegistrationInput(leave_days=Decimal("1"), travel_cost=Decimal("25.00")),
+            data=training_registrations.RegistrationInput(leave_days=Decimal("1"), travel_cost=Decimal("25.00")),
             now=start - 20 * D,
         )
         for person in (present, absent)
@@ -609,13 +617,13 @@ def _past_session(world, *, hours=7, mandate_start=None, delegation=True):
 def test_attendance_is_only_marked_once_the_session_started(world):
     session = world["session"]
     with pytest.raises(DomainError, match="une fois la session commencée"):
-        services.mark_attendance(session, set(), world["staff"])
+        mark_attendance(session, set(), world["staff"])
     db.session.rollback()
 
 
 def test_attendance_and_the_emailed_pdf_attestation(world, smtp_sink):
     session, (present, absent), (reg_present, reg_absent) = _past_session(world)
-    assert services.mark_attendance(session, {reg_present.id}, world["staff"], now=session.starts_at + 8 * H) == 2
+    assert mark_attendance(session, {reg_present.id}, world["staff"], now=session.starts_at + 8 * H) == 2
     db.session.commit()  # eager Celery: the attestations task runs after this commit
     assert fresh(Registration, reg_present.id).status == Status.PRESENT
     assert fresh(Registration, reg_absent.id).status == Status.ABSENT
@@ -645,41 +653,41 @@ def test_sign_in_sheet_pdf_lists_the_participants(world):
 
 def test_rights_of_an_elu_hours_leave_days_and_first_year(world):
     session, (present, absent), (reg_present, reg_absent) = _past_session(world, mandate_start=date.today() - 60 * D)
-    before = services.rights_for(present.mandate)
+    before = rights_for(present.mandate)
     assert before.first_year == rules.FirstYear.OWED and before.hours_trained == 0
     assert fresh(Registration, reg_present.id).first_year and fresh(Registration, reg_present.id).delegation_held
     assert before.leave_days_booked == Decimal("1") and before.leave_days_left == Decimal("23")
-    services.mark_attendance(session, {reg_present.id}, world["staff"], now=session.starts_at + 8 * H)
+    mark_attendance(session, {reg_present.id}, world["staff"], now=session.starts_at + 8 * H)
     db.session.commit()
-    present_rights = services.rights_for(fresh(type(present.mandate), present.mandate.id))
+    present_rights = rights_for(fresh(type(present.mandate), present.mandate.id))
     assert present_rights.hours_trained == Decimal("7")
     assert present_rights.first_year == rules.FirstYear.DONE
     assert present_rights.leave_days_taken == Decimal("1") and present_rights.leave_days_left == Decimal("23")
     assert present_rights.dife_acquired == Decimal("400")  # credited at the start of the first year of mandate
-    absent_rights = services.rights_for(fresh(type(absent.mandate), absent.mandate.id))
+    absent_rights = rights_for(fresh(type(absent.mandate), absent.mandate.id))
     assert absent_rights.hours_trained == 0 and absent_rights.first_year == rules.FirstYear.NOT_CONCERNED
     assert absent_rights.leave_days_taken == 0  # absent: no leave taken
     # A year and a day later without training the first-year training would be missed.
     (late,) = [factories.elu(world["a"], "Tardif", delegation=True, mandate_start=date.today() - 400 * D)]
     db.session.commit()
-    rights = services.rights_for(late.mandate)
+    rights = rights_for(late.mandate)
     assert rights.first_year == rules.FirstYear.MISSED and rights.dife_acquired == Decimal("800")  # two years begun
 
 
 def test_commune_year_spending_and_budget_bounds(world):
     session, (present, absent), (reg_present, reg_absent) = _past_session(world)
-    services.mark_attendance(session, {reg_present.id}, world["staff"], now=session.starts_at + 8 * H)
+    mark_attendance(session, {reg_present.id}, world["staff"], now=session.starts_at + 8 * H)
     (future_elu,) = elus(world["a"], 1, "Futur")
-    register(world["session"], future_elu, data=services.RegistrationInput(travel_cost=Decimal("10.00")))
+    register(world["session"], future_elu, data=training_registrations.RegistrationInput(travel_cost=Decimal("10.00")))
     year = session.starts_at.astimezone(PARIS).year
-    services.save_budget(world["a"], year, Decimal("2000.00"), Decimal("50000.00"), "DCM 2026-12", world["staff"])
+    save_budget(world["a"], year, Decimal("2000.00"), Decimal("50000.00"), "DCM 2026-12", world["staff"])
     db.session.commit()
-    summary = services.commune_year(world["a"], year)
+    summary = commune_year(world["a"], year)
     # Present and absent both count as spent (the seat is invoiced): 2 × (200 + 25).
     assert summary.spent == Decimal("450.00")
     # Registered for a coming session: committed, not spent, in the year of that session.
     future_year = world["session"].starts_at.astimezone(PARIS).year
-    assert services.commune_year(world["a"], future_year).committed == Decimal("160.00")
+    assert commune_year(world["a"], future_year).committed == Decimal("160.00")
     if future_year != year:
         assert summary.committed == 0
     assert summary.bounds == (Decimal("1000.00"), Decimal("10000.00"))
@@ -688,12 +696,12 @@ def test_commune_year_spending_and_budget_bounds(world):
     assert hours["Jeanne Présente"] == Decimal("7") and hours["Paul Absent"] == 0
     assert db.session.scalar(select(func.count()).where(AuditEvent.action == "training.budget")) == 1
     # Saving again updates the same row.
-    services.save_budget(world["a"], year, Decimal("2500.00"), None, "", world["staff"])
+    save_budget(world["a"], year, Decimal("2500.00"), None, "", world["staff"])
     db.session.commit()
-    summary = services.commune_year(world["a"], year)
+    summary = commune_year(world["a"], year)
     assert summary.budget.amount == Decimal("2500.00") and summary.bounds is None
     with pytest.raises(DomainError, match="positif"):
-        services.save_budget(world["a"], year, Decimal("-1"), None, None, world["staff"])
+        save_budget(world["a"], year, Decimal("-1"), None, None, world["staff"])
     db.session.rollback()
 
 
@@ -733,7 +741,7 @@ def test_session_input_checks(world):
     for changes, message in cases:
         values = {**base, "registration_deadline": start - D, "place": "Agen", **changes}
         with pytest.raises(DomainError, match=message):
-            services.create_session(services.SessionInput(**values), staff)
+            create_session(SessionInput(**values), staff)
         db.session.rollback()
 
 
@@ -764,7 +772,7 @@ def test_invitation_and_cancellation_emails_carry_text_calendar_with_their_metho
     assert str(event["UID"]).startswith(fresh(Registration, registration.id).uid)
     assert confirmation.get_body(("plain",)).get_content().startswith(f"Bonjour {elu.full_name}")
 
-    services.cancel(fresh(Registration, registration.id), elu)
+    training_registrations.cancel(fresh(Registration, registration.id), elu)
     db.session.commit()
     (cancellation,) = received(smtp_sink, elu, "Inscription annulée")
     part = ics_part(email.message_from_bytes(cancellation.as_bytes(), policy=email.policy.default))
@@ -780,7 +788,7 @@ def test_an_offered_seat_is_emailed(world, smtp_sink):
     people = elus(world["a"], 11)
     registrations = fill(world["session"], people)
     assert received(smtp_sink, people[10], "Inscription en liste d'attente")
-    services.cancel(fresh(Registration, registrations[0].id), people[0])
+    training_registrations.cancel(fresh(Registration, registrations[0].id), people[0])
     db.session.commit()
     (offer,) = received(smtp_sink, people[10], "Une place vous est proposée")
     text = offer.get_body(("plain",)).get_content()

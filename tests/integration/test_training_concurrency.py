@@ -20,7 +20,8 @@ from portal.accounts.models import Mandate, User
 from portal.common.errors import ConflictError
 from portal.extensions import db
 from portal.notifications.models import Notification
-from portal.training import services
+from portal.training import registrations, sessions
+from portal.training import roster as training_roster
 from portal.training.models import Registration, TrainingSession
 from portal.training.rules import Status
 from tests import factories
@@ -89,7 +90,7 @@ def register_action(session_id: int, mandate_ids: list[int]):
     def action(i: int):
         session = db.session.get(TrainingSession, session_id)
         mandate = db.session.get(Mandate, mandate_ids[i])
-        registration = services.register(session, mandate, mandate.user)
+        registration = registrations.register(session, mandate, mandate.user)
         return registration.status
 
     return action
@@ -112,7 +113,7 @@ def test_fifty_simultaneous_requests_for_ten_seats(web_app):
     assert Counter(row.status for row in rows) == {Status.REGISTERED: 10, Status.WAITING: 40}
     session = db.session.get(TrainingSession, session_id)
     assert session.roster_version == 50  # every request went through the lock
-    positions = services.waiting_positions(session)
+    positions = training_roster.waiting_positions(session)
     assert sorted(positions.values()) == list(range(1, 41))  # no gap, no duplicate
     # Each waiting élu was told the position he has on the list (the order the requests were served in).
     told = {}
@@ -143,7 +144,7 @@ def test_simultaneous_cancellations_and_registrations_never_overbook_nor_jump_th
     _staff_id, session_id, mandate_ids = make_world(communes=5, elus_per_commune=5)
     staff = db.session.scalar(select(User).where(User.email == "formation@cdg47.fr"))
     session = db.session.get(TrainingSession, session_id)
-    first = [services.register(session, db.session.get(Mandate, m), staff) for m in mandate_ids[:15]]
+    first = [registrations.register(session, db.session.get(Mandate, m), staff) for m in mandate_ids[:15]]
     db.session.commit()
     holders = [r.id for r in first[:10]]
     waiting = [r.id for r in first[10:]]
@@ -153,7 +154,7 @@ def test_simultaneous_cancellations_and_registrations_never_overbook_nor_jump_th
     def action(i: int):
         if i < 5:  # five seat-holders cancel...
             registration = db.session.get(Registration, holders[i])
-            return services.cancel(registration, registration.mandate.user).status
+            return registrations.cancel(registration, registration.mandate.user).status
         return register(i - 5)  # ...while ten newcomers register
 
     results = run_together(web_app, 15, action)
@@ -162,8 +163,8 @@ def test_simultaneous_cancellations_and_registrations_never_overbook_nor_jump_th
     db.session.expire_all()
     by_id = dict(db.session.execute(select(Registration.id, Registration.status)).all())
     assert [by_id[i] for i in waiting] == [Status.OFFERED] * 5  # the five who waited first got the seats
-    assert services.roster(session_id).seats_taken == 10
-    assert sorted(services.waiting_positions(db.session.get(TrainingSession, session_id)).values()) == list(
+    assert training_roster.roster(session_id).seats_taken == 10
+    assert sorted(training_roster.waiting_positions(db.session.get(TrainingSession, session_id)).values()) == list(
         range(1, 11)
     )
 
@@ -174,7 +175,7 @@ def test_a_capacity_lowered_by_another_request_is_seen_by_a_registration_already
     staff = db.session.get(User, staff_id)
     session = db.session.get(TrainingSession, session_id)
     for mandate_id in mandate_ids[:5]:
-        services.register(session, db.session.get(Mandate, mandate_id), staff)
+        registrations.register(session, db.session.get(Mandate, mandate_id), staff)
     db.session.commit()
 
     # This request has read the session (capacity 10) and is about to register the sixth élu...
@@ -186,7 +187,7 @@ def test_a_capacity_lowered_by_another_request_is_seen_by_a_registration_already
     def lower_capacity():
         with web_app.app_context():
             other = db.session.get(TrainingSession, session_id)
-            data = services.SessionInput(
+            data = sessions.SessionInput(
                 training_id=other.training_id,
                 starts_at=other.starts_at,
                 ends_at=other.ends_at,
@@ -195,7 +196,7 @@ def test_a_capacity_lowered_by_another_request_is_seen_by_a_registration_already
                 place=other.place,
                 published=True,
             )
-            services.update_session(other, data, db.session.get(User, staff_id))
+            sessions.update_session(other, data, db.session.get(User, staff_id))
             db.session.commit()
             db.session.remove()
 
@@ -203,10 +204,10 @@ def test_a_capacity_lowered_by_another_request_is_seen_by_a_registration_already
     thread.start()
     thread.join(timeout=30)
 
-    registration = services.register(session, mandate, staff)
+    registration = registrations.register(session, mandate, staff)
     db.session.commit()
     assert registration.status == Status.WAITING
-    assert services.roster(session_id).seats_taken == 5
+    assert training_roster.roster(session_id).seats_taken == 5
 
 
 def test_an_offer_accepted_while_staff_move_the_session_invites_to_the_new_date(web_app):
@@ -218,10 +219,10 @@ def test_an_offer_accepted_while_staff_move_the_session_invites_to_the_new_date(
     staff_id, session_id, (holder_id, waiting_id) = make_world(communes=1, elus_per_commune=2, capacity=1)
     staff = db.session.get(User, staff_id)
     session = db.session.get(TrainingSession, session_id)
-    holder = services.register(session, db.session.get(Mandate, holder_id), staff)
-    offered = services.register(session, db.session.get(Mandate, waiting_id), staff)
+    holder = registrations.register(session, db.session.get(Mandate, holder_id), staff)
+    offered = registrations.register(session, db.session.get(Mandate, waiting_id), staff)
     db.session.commit()
-    services.cancel(holder, staff)
+    registrations.cancel(holder, staff)
     db.session.commit()
 
     # The élu's request has read its offer and the session...
@@ -232,7 +233,7 @@ def test_an_offer_accepted_while_staff_move_the_session_invites_to_the_new_date(
     def move_session():  # ...when staff move the session in another request.
         with web_app.app_context():
             other = db.session.get(TrainingSession, session_id)
-            data = services.SessionInput(
+            data = sessions.SessionInput(
                 training_id=other.training_id,
                 starts_at=new_start,
                 ends_at=new_start + timedelta(hours=7),
@@ -241,7 +242,7 @@ def test_an_offer_accepted_while_staff_move_the_session_invites_to_the_new_date(
                 place=other.place,
                 published=True,
             )
-            services.update_session(other, data, db.session.get(User, staff_id))
+            sessions.update_session(other, data, db.session.get(User, staff_id))
             db.session.commit()
             db.session.remove()
 
@@ -249,7 +250,7 @@ def test_an_offer_accepted_while_staff_move_the_session_invites_to_the_new_date(
     thread.start()
     thread.join(timeout=30)
 
-    services.accept_offer(offered, offered.mandate.user)
+    registrations.accept_offer(offered, offered.mandate.user)
     db.session.commit()
     user_id = db.session.get(Mandate, waiting_id).user.id
     data = db.session.scalars(

@@ -13,7 +13,7 @@ from portal.common.errors import DomainError
 from portal.extensions import db
 from portal.notifications import services as notifications
 from portal.notifications.models import Notification, OutboxEmail
-from portal.training import services
+from portal.training import notices, registrations, sessions
 from portal.training.models import Registration, TrainingSession
 from portal.training.rules import Status
 from tests import factories
@@ -42,7 +42,7 @@ def test_a_session_cancelled_while_the_request_waits_refuses_the_registration(st
             update(TrainingSession).where(TrainingSession.id == session.id).values(cancelled_at=utcnow())
         )
     with pytest.raises(DomainError, match="annulée"):
-        services.register(session, elu.mandate, elu)
+        registrations.register(session, elu.mandate, elu)
     db.session.rollback()
     assert _registrations() == 0
 
@@ -53,10 +53,10 @@ def test_leave_days_are_counted_again_under_the_lock(staff):
     first = factories.training_session(capacity=5, actor=staff)
     second = factories.training_session(capacity=5, actor=staff)
     db.session.commit()
-    services.register(first, elu.mandate, elu, services.RegistrationInput(leave_days=Decimal("16")))
+    registrations.register(first, elu.mandate, elu, registrations.RegistrationInput(leave_days=Decimal("16")))
     db.session.commit()
     with pytest.raises(DomainError, match="Congé de formation dépassé") as refused:
-        services.register(second, elu.mandate, elu, services.RegistrationInput(leave_days=Decimal("9")))
+        registrations.register(second, elu.mandate, elu, registrations.RegistrationInput(leave_days=Decimal("9")))
     assert refused.value.field == "leave_days"
     db.session.rollback()
     assert _registrations() == 1
@@ -67,7 +67,7 @@ def test_a_reminder_already_taken_by_another_run_is_not_sent_again(staff):
     elu = factories.elu(commune)
     session = factories.training_session(capacity=5, actor=staff)
     db.session.commit()
-    registration = services.register(session, elu.mandate, elu, now=utcnow() - timedelta(days=2))
+    registration = registrations.register(session, elu.mandate, elu, now=utcnow() - timedelta(days=2))
     db.session.commit()
     seven_days_before = session.starts_at - timedelta(days=6)
     # This run's copy of the row is loaded; another run sends the J-7 reminder and commits first.
@@ -75,7 +75,7 @@ def test_a_reminder_already_taken_by_another_run_is_not_sent_again(staff):
     with db.engine.begin() as other_run:
         other_run.execute(update(Registration).where(Registration.id == registration.id).values(reminders_sent="j7"))
     before = db.session.scalar(select(func.count()).select_from(OutboxEmail))
-    assert services.send_reminders(now=seven_days_before) == 0
+    assert notices.send_reminders(now=seven_days_before) == 0
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(OutboxEmail)) == before
 
@@ -85,12 +85,12 @@ def test_moving_a_session_tells_the_waiting_list_and_keeps_offers_before_the_sta
     first, second = factories.elu(commune, "Élu Un"), factories.elu(commune, "Élu Deux")
     session = factories.training_session(capacity=1, actor=staff)
     db.session.commit()
-    services.register(session, first.mandate, first)
-    waiting = services.register(session, second.mandate, second)
+    registrations.register(session, first.mandate, first)
+    waiting = registrations.register(session, second.mandate, second)
     db.session.commit()
     assert waiting.status == Status.WAITING
     new_start = session.starts_at - timedelta(days=1)
-    data = services.SessionInput(
+    data = sessions.SessionInput(
         training_id=session.training_id,
         starts_at=new_start,
         ends_at=new_start + timedelta(hours=7),
@@ -99,7 +99,7 @@ def test_moving_a_session_tells_the_waiting_list_and_keeps_offers_before_the_sta
         place="Salle du conseil, Sauvagnas",
         published=True,
     )
-    services.update_session(session, data, staff)
+    sessions.update_session(session, data, staff)
     db.session.commit()
     titles = db.session.scalars(select(Notification.title).where(Notification.user_id == second.id)).all()
     assert any(title.startswith("Session modifiée") for title in titles)
@@ -125,7 +125,7 @@ def test_a_broker_and_database_failure_after_commit_does_not_fail_the_committed_
     celery_app = app.extensions["celery"]
     monkeypatch.setattr(celery_app.tasks[notifications.SEND_TASK], "apply_async", broker_down)
     monkeypatch.setattr(notifications, "db", type("FakeDb", (), {"engine": BrokenEngine(), "session": db.session}))
-    registration = services.register(session, elu.mandate, elu)
+    registration = registrations.register(session, elu.mandate, elu)
     db.session.commit()  # must not raise
     monkeypatch.undo()
     assert db.session.get(Registration, registration.id).status == Status.REGISTERED

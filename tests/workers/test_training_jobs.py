@@ -15,8 +15,9 @@ from portal.common.clock import utcnow
 from portal.common.pdf import DocumentError
 from portal.extensions import db
 from portal.notifications.models import Notification
-from portal.training import services, tasks
+from portal.training import attendance, tasks
 from portal.training.models import Registration
+from portal.training.registrations import cancel, register
 from portal.training.rules import Status
 from tests import factories
 from workers.schedule import build_schedule
@@ -51,9 +52,9 @@ def test_expire_offers_job_passes_the_seat_on_and_is_idempotent(staff):
     people = [factories.elu(commune) for _ in range(3)]
     session = factories.training_session(capacity=1, actor=staff)
     db.session.commit()
-    holder, first, second = (services.register(session, p.mandate, p) for p in people)
+    holder, first, second = (register(session, p.mandate, p) for p in people)
     db.session.commit()
-    services.cancel(holder, people[0])
+    cancel(holder, people[0])
     db.session.commit()
     assert fresh(first.id).status == Status.OFFERED
     assert tasks.expire_offers.apply().get() == 0  # not due yet
@@ -71,7 +72,7 @@ def test_reminders_job_sends_each_reminder_once(staff):
     starts = utcnow() + 7 * D - H  # inside the J-7 window
     session = factories.training_session(starts_at=starts, deadline=starts - D, actor=staff, now=utcnow() - 3 * D)
     db.session.commit()
-    services.register(session, elu.mandate, elu, now=utcnow() - 2 * D)
+    register(session, elu.mandate, elu, now=utcnow() - 2 * D)
     db.session.commit()
     assert tasks.reminders.apply().get() == 1
     assert tasks.reminders.apply().get() == 0
@@ -85,7 +86,7 @@ def _attended(staff, count: int = 1):
     start = utcnow() - 2 * D
     session = factories.training_session(starts_at=start, actor=staff, now=start - 10 * D)
     db.session.commit()
-    registrations = [services.register(session, p.mandate, p, now=start - 5 * D) for p in people]
+    registrations = [register(session, p.mandate, p, now=start - 5 * D) for p in people]
     db.session.commit()
     return session, registrations
 
@@ -97,11 +98,11 @@ def test_an_attestation_that_fails_is_left_for_the_next_sweep(staff, monkeypatch
         raise DocumentError("Le document PDF n'a pas pu être produit : police absente")
 
     monkeypatch.setattr(tasks, "attestation_pdf", broken)
-    services.mark_attendance(session, {registration.id}, staff, now=session.starts_at + 8 * H)
+    attendance.mark_attendance(session, {registration.id}, staff, now=session.starts_at + 8 * H)
     db.session.commit()  # the eager job fails on the PDF
     assert fresh(registration.id).status == Status.PRESENT
     assert fresh(registration.id).attestation_sent_at is None
-    assert services.attestations_due(session.id) == [registration.id]
+    assert attendance.attestations_due(session.id) == [registration.id]
     monkeypatch.undo()
     assert tasks.send_attestations.apply(args=[None]).get() == 1  # the sweep (all sessions)
     assert fresh(registration.id).attestation_sent_at is not None
@@ -118,7 +119,7 @@ def test_an_attestation_is_claimed_by_exactly_one_of_several_workers(app, staff)
     def worker():
         with app.app_context():
             barrier.wait(timeout=30)
-            claimed = services.claim_attestation(registration_id)
+            claimed = attendance.claim_attestation(registration_id)
             db.session.commit()
             results.append(claimed)
             db.session.remove()

@@ -1,0 +1,162 @@
+"""What the élus are told about their trainings: the wording of dates, places and hours, notifications
+(to the élu, with or without an account), calendar invitations and the reminders before a session.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from email.utils import parseaddr
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from portal.common.clock import PARIS, utcnow
+from portal.common.formatting import decimal_fr
+from portal.common.titles import salutation
+from portal.extensions import db
+from portal.notifications.services import notify_person, person_recipients
+from portal.training import calendar, rules
+from portal.training.models import Registration, TrainingSession
+from portal.training.rules import Status
+
+CATEGORY = "training"
+
+
+def local_time(value: datetime) -> str:
+    return value.astimezone(PARIS).strftime("%d/%m/%Y à %H h %M")
+
+
+def describe_when(session: TrainingSession) -> str:
+    start, end = session.starts_at.astimezone(PARIS), session.ends_at.astimezone(PARIS)
+    if start.date() == end.date():
+        return f"{start:%d/%m/%Y}, de {start:%H h %M} à {end:%H h %M}"
+    return f"{start:%d/%m/%Y à %H h %M} au {end:%d/%m/%Y à %H h %M}"
+
+
+def describe_place(session: TrainingSession) -> str:
+    if session.place and session.remote_url:
+        return f"{session.place} (ou à distance : {session.remote_url})"
+    return session.place or f"à distance : {session.remote_url}"
+
+
+def describe_hours(value: Decimal) -> str:
+    return f"{decimal_fr(value)}\u00a0h"
+
+
+def _link(registration: Registration) -> str:
+    # A plain path: messages are also built by workers, outside any request.
+    return f"/formations/sessions/{registration.session_id}"
+
+
+def notify(registration: Registration, title: str, body: str, attachments=()) -> None:
+    """Tell the élu, with or without an account: his account, else the contact address his secretary entered,
+    else the secretaries of his collectivité (``notifications.notify_person``)."""
+    mandate = registration.mandate
+    person = mandate.person
+    notify_person(
+        person,
+        collectivite_id=registration.collectivite_id,
+        category=CATEGORY,
+        title=f"{title} — {registration.session.training.title}",
+        body=body,
+        link=_link(registration),
+        salutation=salutation(mandate.function, person.sex, person.full_name),
+        description=f"{person.full_name}, {mandate.function_label} ({mandate.collectivite.name})",
+        attachments=list(attachments),
+    )
+
+
+def invitation_for(registration: Registration) -> calendar.Invitation:
+    session, person = registration.session, registration.mandate.person
+    sender = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
+    training = session.training
+    return calendar.Invitation(
+        uid=f"{registration.uid}@{current_app.config['MAIL_MESSAGE_ID_DOMAIN']}",
+        sequence=registration.ics_sequence,
+        summary=f"Formation des élus : {training.title}",
+        description=(
+            f"{training.title} ({describe_hours(training.duration_hours)}), par {training.body.name} "
+            f"(agrément n° {training.body.agrement_number}).\n{training.objectives}".strip()
+        ),
+        starts_at=session.starts_at,
+        ends_at=session.ends_at,
+        location=describe_place(session),
+        organizer_name=current_app.config["TRAINING_ORGANISER_NAME"],
+        organizer_email=sender,
+        attendee_name=person.full_name,
+        # His own address, else the one his messages go to (his secretary's), else the organiser's.
+        attendee_email=person_recipients(person, registration.collectivite_id).email or sender,
+        url=current_app.config["PORTAL_BASE_URL"].rstrip("/") + _link(registration),
+    )
+
+
+def send_invitation(
+    registration: Registration,
+    method: str,
+    now: datetime,
+    *,
+    updated: bool = False,
+    title: str | None = None,
+    body: str | None = None,
+) -> None:
+    session = registration.session
+    data = calendar.build(invitation_for(registration), method=method, dtstamp=now)
+    filename = "annulation.ics" if method == "CANCEL" else "invitation.ics"
+    if method == "REQUEST":
+        registration.invitation_sent = True
+        title = title or ("Session modifiée" if updated else "Inscription confirmée")
+        body = body or (
+            f"{'La session a changé : ' if updated else 'Votre inscription est confirmée : '}"
+            f"« {session.training.title} », le {describe_when(session)}, {describe_place(session)}. "
+            "L'invitation jointe s'ajoute à votre agenda."
+        )
+    notify(registration, title, body, attachments=[(filename, calendar.content_type(method), data)])
+
+
+def send_reminders(now: datetime | None = None) -> int:
+    """Reminders 7 days and 1 day before a session, each sent once (recorded with the outbox row)."""
+    now = now or utcnow()
+    registrations = db.session.scalars(
+        select(Registration)
+        .join(TrainingSession)
+        .options(joinedload(Registration.session))
+        .where(
+            Registration.status == Status.REGISTERED,
+            TrainingSession.cancelled_at.is_(None),
+            TrainingSession.starts_at > now,
+            TrainingSession.starts_at <= now + max(rules.REMINDERS.values()),
+        )
+    )
+    sent = 0
+    for registration in registrations:
+        session = registration.session
+        already = [code for code in registration.reminders_sent.split(",") if code]
+        for code in rules.due_reminders(
+            starts_at=session.starts_at,
+            registered_at=registration.registered_at or registration.created_at,
+            now=now,
+            sent=already,
+        ):
+            when = "dans une semaine" if code == "j7" else "demain"
+            sent_now = ",".join([*already, code])
+            # A guarded UPDATE: a second run at the same time (two beats, a slow run) finds the flag changed.
+            claimed = db.session.execute(
+                update(Registration)
+                .where(Registration.id == registration.id, Registration.reminders_sent == registration.reminders_sent)
+                .values(reminders_sent=sent_now)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if claimed != 1:
+                continue
+            set_committed_value(registration, "reminders_sent", sent_now)
+            notify(
+                registration,
+                f"Rappel : formation {when}",
+                f"« {session.training.title} » a lieu {when}, le {describe_when(session)}, {describe_place(session)}.",
+            )
+            sent += 1
+    db.session.flush()
+    return sent

@@ -1,0 +1,307 @@
+"""Registrations of élus to sessions: a seat or the waiting list, accepting an offered seat, cancelling,
+offers that expire. Each change takes the roster lock first (:mod:`portal.training.roster`); services
+only flush, the caller commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from portal.accounts.models import Mandate, Person, Role
+from portal.audit import services as audit
+from portal.common.clock import PARIS, paris_today, utcnow
+from portal.common.errors import ConflictError, DomainError
+from portal.common.formatting import plural_fr
+from portal.common.titles import agree
+from portal.extensions import db
+from portal.training import rules
+from portal.training.models import Registration, TrainingSession
+from portal.training.notices import describe_when, notify, send_invitation
+from portal.training.rights import leave_days_booked, rights_for
+from portal.training.roster import fill_freed_seats, lock_roster, registrations_on, roster, waiting_positions
+from portal.training.rules import Funding, Status
+from portal.training.visibility import can_act_for
+
+LIVE_STATUSES = [s.value for s in rules.ACTIVE]
+
+
+@dataclass
+class RegistrationInput:
+    funding: str = Funding.COMMUNE
+    travel_cost: Decimal = Decimal("0.00")
+    dife_amount: Decimal = Decimal("0.00")
+    leave_days: Decimal = Decimal("0.0")
+
+
+def _check_open(session: TrainingSession, now: datetime) -> None:
+    closed = rules.registration_closed_reason(
+        now=now,
+        starts_at=session.starts_at,
+        deadline=session.registration_deadline,
+        published=session.published,
+        cancelled=session.cancelled_at is not None,
+    )
+    if closed:
+        raise DomainError(closed)
+
+
+def _check_leave_days(mandate: Mandate, data: RegistrationInput) -> None:
+    problem = rules.leave_days_problem(
+        used=leave_days_booked(mandate.id),
+        requested=data.leave_days or Decimal(0),
+        ceiling=rules.leave_days_ceiling(paris_today()),
+    )
+    if problem:
+        raise DomainError(problem, "leave_days")
+
+
+def register(
+    session: TrainingSession,
+    mandate: Mandate,
+    actor,
+    data: RegistrationInput | None = None,
+    now: datetime | None = None,
+    *,
+    waiting_list_allowed: bool = True,
+) -> Registration:
+    """Register an élu to a session: a seat if one is free, else the waiting list (or, when
+    ``waiting_list_allowed`` is false, a ConflictError: the API's ``liste_attente: false``)."""
+    clock_given = now is not None
+    now = now or utcnow()
+    data = data or RegistrationInput()
+    if not can_act_for(actor, mandate):
+        raise DomainError("Vous ne pouvez inscrire que les élus de votre commune.")
+    _check_open(session, now)
+    tuition = session.training.cost_per_participant
+    dife = data.dife_amount or Decimal(0)
+    if data.funding == Funding.DIFE:
+        dife = rules.registration_cost(tuition=tuition, travel=data.travel_cost or Decimal(0))
+    problem = rules.funding_problem(
+        funding=data.funding, tuition=tuition, travel=data.travel_cost or Decimal(0), dife_amount=dife
+    )
+    if problem:
+        raise DomainError(problem, "funding")
+    if dife:
+        problem = rules.dife_problem(requested=dife, balance=rights_for(mandate).dife_estimate)
+        if problem:
+            raise DomainError(problem, "dife_amount" if data.funding == Funding.BOTH else "funding")
+    takes_leave = (data.leave_days or 0) > 0  # no leave asked: nothing to count (the usual case, kept cheap)
+    if takes_leave:
+        _check_leave_days(mandate, data)
+
+    lock_roster(session.id)
+    # The session row read before the lock may be stale (capacity or quota changed since): read it under the lock.
+    db.session.refresh(session)
+    _check_open(session, now)  # it may have been cancelled or closed while this request waited for the lock
+    # The leave days count across sessions and mandates, whose locks differ: the person row is locked too
+    # (PostgreSQL; SQLite already holds its single write lock), then the days are counted again.
+    if takes_leave:
+        db.session.execute(select(Person.id).where(Person.id == mandate.person_id).with_for_update())
+        _check_leave_days(mandate, data)
+    if not clock_given:
+        # First in, first out follows the order the lock is granted in: a request that started earlier but
+        # waited for the lock must not be stamped before one already served (its told position would be wrong).
+        now = utcnow()
+    already = db.session.scalar(
+        select(Registration).where(
+            Registration.session_id == session.id,
+            Registration.mandate_id == mandate.id,
+            Registration.status.in_(LIVE_STATUSES),
+        )
+    )
+    if already is not None:
+        raise ConflictError(
+            f"{mandate.person.full_name} est déjà {agree('inscrit', mandate.person.sex)} à cette session "
+            f"({already.status_label.lower()})."
+        )
+    counts = roster(session.id)
+    status = rules.status_for_request(
+        capacity=session.capacity,
+        seats_taken=counts.seats_taken,
+        waiting=rules.waiting_ahead(
+            waiting_by_body=counts.waiting_by_body,
+            seats_by_body=counts.seats_by_body,
+            quota=session.quota_per_collectivite,
+        ),
+        quota=session.quota_per_collectivite,
+        taken_by_body=counts.seats_by_body.get(mandate.collectivite_id, 0),
+    )
+    if status == Status.WAITING and not waiting_list_allowed:  # decided under the lock, like the seat itself
+        if counts.seats_taken < session.capacity and session.quota_per_collectivite is not None:
+            taken = counts.seats_by_body.get(mandate.collectivite_id, 0)
+            if taken >= session.quota_per_collectivite:
+                quota = plural_fr(session.quota_per_collectivite, "place", "places")
+                raise ConflictError(
+                    f"Le quota de {quota} par collectivité est atteint pour {mandate.collectivite.name} "
+                    "sur cette session."
+                )
+        raise ConflictError("La session est complète.")
+    session_day = session.starts_at.astimezone(PARIS).date()
+    registration = Registration(
+        session_id=session.id,
+        mandate_id=mandate.id,
+        collectivite_id=mandate.collectivite_id,
+        status=status,
+        waiting_since=now,
+        registered_at=now if status == Status.REGISTERED else None,
+        registered_by_id=actor.id,
+        delegation_held=mandate.has_delegation,
+        first_year=rules.is_first_year_training(
+            has_delegation=mandate.has_delegation, mandate_start=mandate.start_date, session_day=session_day
+        ),
+        funding=data.funding,
+        tuition_cost=tuition,
+        travel_cost=data.travel_cost or Decimal(0),
+        dife_amount=dife,
+        leave_days=data.leave_days or Decimal(0),
+        ics_sequence=session.sequence,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(registration)
+            db.session.flush()
+    except IntegrityError as exc:  # the unique index: a duplicate that slipped past the check
+        raise ConflictError(
+            f"{mandate.person.full_name} est déjà {agree('inscrit', mandate.person.sex)} à cette session."
+        ) from exc
+    registration.session = session
+    on_behalf = "" if mandate.person_id == actor.person_id else f" par {actor.full_name}"
+    audit.record(
+        "training.registered" if status == Status.REGISTERED else "training.waiting_listed",
+        f"{mandate.person.full_name} ({mandate.collectivite.name}) {registration.status_label.lower()} à "
+        f"« {session.training.title} » du {describe_when(session)}{on_behalf}",
+        actor=actor,
+        obj=registration,
+    )
+    if status == Status.REGISTERED:
+        send_invitation(registration, "REQUEST", now)
+    else:
+        position = waiting_positions(session).get(registration.id)
+        notify(
+            registration,
+            "Inscription en liste d'attente",
+            f"La session de « {session.training.title} » du {describe_when(session)} est complète. "
+            f"Vous êtes en position {position} sur la liste d'attente : si une place se libère, "
+            "elle vous sera proposée par courriel.",
+        )
+    return registration
+
+
+def accept_offer(registration: Registration, actor, now: datetime | None = None) -> Registration:
+    now = now or utcnow()
+    if not can_act_for(actor, registration.mandate):
+        raise DomainError("Vous ne pouvez pas répondre pour cet élu.")
+    lock_roster(registration.session_id)
+    db.session.refresh(registration)
+    db.session.refresh(registration.session)  # the invitation describes the session as it is now (moved?)
+    if registration.status != Status.OFFERED:
+        raise ConflictError("Aucune place n'est proposée pour cette inscription.")
+    if rules.offer_expired(registration.offer_expires_at, now):
+        raise ConflictError(
+            "Le délai pour confirmer cette place est dépassé : elle a été proposée à quelqu'un d'autre."
+        )
+    registration.status, registration.registered_at = Status.REGISTERED, now
+    registration.offer_expires_at = None
+    audit.record(
+        "training.offer_accepted",
+        f"Place confirmée par {actor.full_name} ({_who(registration)})",
+        actor=actor,
+        obj=registration,
+    )
+    send_invitation(registration, "REQUEST", now)
+    return registration
+
+
+def cancel(registration: Registration, actor, reason: str = "", now: datetime | None = None) -> Registration:
+    """Cancel a registration (or decline an offered seat); a freed seat goes to the waiting list."""
+    now = now or utcnow()
+    session = registration.session
+    if not can_act_for(actor, registration.mandate):
+        raise DomainError("Vous ne pouvez pas annuler l'inscription de cet élu.")
+    by_staff = actor.role == Role.STAFF
+
+    def check_window() -> None:
+        if not rules.can_cancel(
+            now=now,
+            deadline=session.registration_deadline,
+            starts_at=session.starts_at,
+            by_staff=by_staff,
+            offered=registration.status == Status.OFFERED,
+        ):
+            raise DomainError(
+                "La date limite d'inscription est passée : pour annuler, contactez le CDG."
+                if not by_staff
+                else "La session a commencé : marquez plutôt l'élu absent sur la feuille d'émargement."
+            )
+
+    check_window()
+    lock_roster(session.id)
+    db.session.refresh(registration)
+    db.session.refresh(session)
+    check_window()  # the offer may have been accepted meanwhile: a registered seat follows the deadline
+    if registration.status not in (Status.REGISTERED, Status.WAITING, Status.OFFERED):
+        raise ConflictError(f"Cette inscription ne peut plus être annulée ({registration.status_label.lower()}).")
+    held = registration.holds_seat
+    declined = registration.status == Status.OFFERED
+    who = "" if registration.mandate.person_id == actor.person_id else f" par {actor.full_name}"
+    cancel_and_tell(
+        registration,
+        now,
+        reason or ("Place proposée déclinée" if declined else f"Annulée{who}"),
+        notify_title="Place déclinée" if declined else "Inscription annulée",
+    )
+    audit.record(
+        "training.cancelled", f"Inscription annulée{who} ({_who(registration)})", actor=actor, obj=registration
+    )
+    if held:
+        fill_freed_seats(session, now)
+    return registration
+
+
+def cancel_and_tell(registration: Registration, now: datetime, reason: str, notify_title: str) -> None:
+    registration.status, registration.cancelled_at, registration.cancel_reason = Status.CANCELLED, now, reason
+    registration.offer_expires_at = None
+    session = registration.session
+    body = (
+        f"Votre inscription à « {session.training.title} » du {describe_when(session)} est annulée. Motif : {reason}."
+    )
+    if registration.invitation_sent:
+        registration.ics_sequence += 1
+        send_invitation(registration, "CANCEL", now, title=notify_title, body=body)
+    else:
+        notify(registration, notify_title, body)
+    db.session.flush()
+
+
+def expire_offers(now: datetime | None = None) -> int:
+    """Cancel the offers not confirmed in time and offer the seats to the next ones. Safe to run twice."""
+    now = now or utcnow()
+    due = db.session.execute(
+        select(Registration.id, Registration.session_id).where(
+            Registration.status == Status.OFFERED, Registration.offer_expires_at <= now
+        )
+    ).all()
+    expired = 0
+    for session_id in sorted({row.session_id for row in due}):
+        lock_roster(session_id)
+        session = db.session.get(TrainingSession, session_id, populate_existing=True)  # as it is under the lock
+        for registration in registrations_on(session_id, [Status.OFFERED]):
+            if not rules.offer_expired(registration.offer_expires_at, now):
+                continue
+            cancel_and_tell(
+                registration, now, "place proposée non confirmée dans le délai", notify_title="Offre expirée"
+            )
+            audit.record("training.offer_expired", f"Offre expirée ({_who(registration)})", obj=registration)
+            expired += 1
+        fill_freed_seats(session, now)
+        db.session.commit()  # one session at a time: the lock is held as briefly as possible
+    return expired
+
+
+def _who(registration: Registration) -> str:
+    return f"{registration.mandate.person.full_name}, session n° {registration.session_id}"
