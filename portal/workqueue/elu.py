@@ -11,7 +11,7 @@ from sqlalchemy import select
 from portal.accounts.models import Mandate
 from portal.common.clock import utcnow
 from portal.extensions import db
-from portal.training import services as training
+from portal.training import rights as training_rights
 from portal.training.models import Registration, TrainingSession
 from portal.training.rules import Status as RegistrationStatus
 from portal.workqueue.sources import registrations_described
@@ -33,7 +33,7 @@ class Engagement:
 class EluTodo:
     offers: list[Engagement]
     coming: list[Engagement]
-    rights: training.Rights | None
+    rights: training_rights.Rights | None
 
     @property
     def is_empty(self) -> bool:
@@ -71,5 +71,5 @@ def todo_for(user, now: datetime | None = None) -> EluTodo:
         else:
             coming.append(Engagement(id_, session_id, title, starts, place))
     offers.sort(key=lambda e: (e.expires_at or e.starts_at, e.registration_id))
-    rights = training.rights_for(user.mandate) if user.mandate is not None else None
+    rights = training_rights.rights_for(user.mandate) if user.mandate is not None else None
     return EluTodo(offers, coming, rights)

@@ -357,10 +357,10 @@ def test_an_elu_sees_the_seat_to_confirm_his_sessions_and_his_rights_and_confirm
     now = utcnow()
     offered_session = factories.training_session(factories.training("Finances locales"))
     coming_session = factories.training_session(factories.training("Urbanisme"))
-    offer = training.register(offered_session, me.mandate, me)
+    offer = registrations.register(offered_session, me.mandate, me)
     offer.status, offer.offered_at, offer.offer_expires_at = "offered", now, now + timedelta(hours=20)
-    training.register(coming_session, me.mandate, me)
-    training.register(coming_session, other.mandate, other)  # his neighbour's registration is not his
+    registrations.register(coming_session, me.mandate, me)
+    registrations.register(coming_session, other.mandate, other)  # his neighbour's registration is not his
     db.session.commit()
 
     auth.login("martine@mairie.fr")
