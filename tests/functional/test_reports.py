@@ -111,8 +111,8 @@ def test_training_figures_and_the_communes_with_no_trained_elu(app):
     session = factories.training_session(starts_at=start, capacity=12, actor=staff, now=start - 20 * D)
     present, absent = factories.elu(trained, "Jeanne Présente"), factories.elu(trained, "Paul Absent")
     factories.elu(untrained, "Marie Inscrite")
-    registrations = [registrations.register(session, elu.mandate, elu, now=start - 10 * D) for elu in (present, absent)]
-    attendance.mark_attendance(session, {registrations[0].id}, staff, now=start + 8 * H)
+    registered = [registrations.register(session, elu.mandate, elu, now=start - 10 * D) for elu in (present, absent)]
+    attendance.mark_attendance(session, {registered[0].id}, staff, now=start + 8 * H)
     db.session.commit()
 
     year = paris_today().year if start.year == utcnow().year else start.year
