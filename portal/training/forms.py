@@ -116,6 +116,15 @@ class SessionForm(PortalForm):
         description=_l("Laisser vide pour ne pas limiter."),
         render_kw={"inputmode": "numeric"},
     )
+    minimum_participants = IntegerField(
+        _l("Nombre minimal de participants"),
+        validators=[Optional(), NumberRange(min=1, max=1000, message=_l("Entre 1 et 1 000 participants."))],
+        description=_l(
+            "Une semaine avant, une session en dessous de ce nombre apparaît dans la liste à traiter du CDG "
+            "(maintenir, reporter ou annuler). Laisser vide pour ne pas fixer de minimum."
+        ),
+        render_kw={"inputmode": "numeric"},
+    )
     place = StringField(_l("Lieu"), validators=[Optional(), Length(max=300)])
     remote_url = StringField(
         _l("Lien de connexion à distance"),

@@ -70,6 +70,8 @@ class TrainingSession(TimestampMixin, db.Model):
     capacity: Mapped[int]
     registration_deadline: Mapped[datetime] = mapped_column(UTCDateTime)
     quota_per_collectivite: Mapped[int | None]
+    # Below this many participants a week before, the session waits for a decision on the staff's work queue.
+    minimum_participants: Mapped[int | None]
     published: Mapped[bool] = mapped_column(default=False)
     # When a seat frees, élus of communes with no trained élu get the offer first.
     prioritise_untrained: Mapped[bool] = mapped_column(default=False)

@@ -98,6 +98,7 @@ class SessionInput:
     place: str | None = None
     remote_url: str | None = None
     quota_per_collectivite: int | None = None
+    minimum_participants: int | None = None
     published: bool = False
     prioritise_untrained: bool = False
 
@@ -115,6 +116,11 @@ def _check_session(data: SessionInput, training: Training | None, now: datetime)
         raise DomainError("Le quota par collectivité doit être d'au moins une place.", "quota_per_collectivite")
     if data.quota_per_collectivite is not None and data.quota_per_collectivite > data.capacity:
         raise DomainError("Le quota par collectivité ne peut pas dépasser la capacité.", "quota_per_collectivite")
+    if data.minimum_participants is not None and not 1 <= data.minimum_participants <= data.capacity:
+        raise DomainError(
+            f"Le nombre minimal de participants doit être compris entre 1 et la capacité ({data.capacity}).",
+            "minimum_participants",
+        )
     body = training.body
     session_day = data.starts_at.astimezone(PARIS).date()
     today = now.astimezone(PARIS).date()
@@ -144,6 +150,7 @@ def create_session(data: SessionInput, actor, now: datetime | None = None) -> Tr
         place=(data.place or "").strip() or None,
         remote_url=(data.remote_url or "").strip() or None,
         quota_per_collectivite=data.quota_per_collectivite,
+        minimum_participants=data.minimum_participants,
         published=data.published,
         prioritise_untrained=data.prioritise_untrained,
     )
@@ -183,6 +190,7 @@ def update_session(session: TrainingSession, data: SessionInput, actor, now: dat
     session.place = (data.place or "").strip() or None
     session.remote_url = (data.remote_url or "").strip() or None
     session.quota_per_collectivite = data.quota_per_collectivite
+    session.minimum_participants = data.minimum_participants
     session.published, session.prioritise_untrained = data.published, data.prioritise_untrained
     if moved:
         session.sequence += 1

@@ -17,6 +17,7 @@ class Kind(StrEnum):
     ATTENDANCE_TO_RECORD = "emargement"
     CONVENTION_DEADLINE = "echeance-convention"
     IMPORT_REJECTED = "import-rejets"
+    SESSION_BELOW_MINIMUM = "session-sous-minimum"
 
 
 # Plural labels for the filter and the counts, singular for one item.
@@ -29,6 +30,7 @@ KIND_LABELS = {
     Kind.ATTENDANCE_TO_RECORD: ("Émargement à saisir", "Émargements à saisir"),
     Kind.CONVENTION_DEADLINE: ("Échéance de convention", "Échéances de conventions"),
     Kind.IMPORT_REJECTED: ("Import avec des lignes refusées", "Imports avec des lignes refusées"),
+    Kind.SESSION_BELOW_MINIMUM: ("Session sous son minimum", "Sessions sous leur minimum"),
 }
 
 # Items that no action of the portal ends (an import's refused lines are fixed in the file, then imported again):

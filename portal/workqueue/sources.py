@@ -4,7 +4,8 @@ A SQL source is a select whose first two columns are the item's id and the momen
 function that turns one row into a :class:`WorkItem`. The queue page asks each source only for (kind, id, since)
 of the items it may show, sorted and paged by the database, then for the rows of the page's items: its cost
 does not grow with the number of items. The conventions' deadlines are computed by the conventions' rules in
-Python (tens of conventions, not thousands): that source gives its items directly.
+Python (tens of conventions, not thousands), and so are the sessions of the coming week below their minimum:
+those sources give their items directly.
 """
 
 from __future__ import annotations
@@ -33,11 +34,14 @@ from portal.registry.models import Collectivite
 from portal.subscriptions.models import Subscription
 from portal.subscriptions.rules import State as SubscriptionState
 from portal.training.models import Registration, Training, TrainingSession
+from portal.training.rules import SEAT_HOLDING
 from portal.training.rules import Status as RegistrationStatus
 from portal.workqueue.models import WorkClaim
 from portal.workqueue.rules import Kind, WorkItem
 
 OFFER_WINDOW = timedelta(hours=24)
+# A session below its minimum enters the queue this long before it starts: time to maintain, move or cancel it.
+MINIMUM_WINDOW = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -209,6 +213,56 @@ def _attendance(row, now: datetime) -> WorkItem:
     )
 
 
+def _sessions_below_minimum(now: datetime) -> Select:
+    seats = (
+        select(Registration.session_id, func.count().label("taken"))
+        .where(Registration.status.in_(SEAT_HOLDING))
+        .group_by(Registration.session_id)
+        .subquery()
+    )
+    taken = func.coalesce(seats.c.taken, 0)
+    return (
+        select(
+            TrainingSession.id,
+            TrainingSession.starts_at,
+            Training.title,
+            taken,
+            TrainingSession.minimum_participants,
+        )
+        .join(Training, Training.id == TrainingSession.training_id)
+        .outerjoin(seats, seats.c.session_id == TrainingSession.id)
+        .where(
+            TrainingSession.minimum_participants.is_not(None),
+            TrainingSession.cancelled_at.is_(None),
+            TrainingSession.published.is_(True),
+            TrainingSession.starts_at > now,
+            TrainingSession.starts_at <= now + MINIMUM_WINDOW,
+            taken < TrainingSession.minimum_participants,
+        )
+    )
+
+
+def sessions_below_minimum(now: datetime) -> list[WorkItem]:
+    """Sessions of the coming week with fewer participants than their minimum. Computed whole: the item waits from
+    the day its session entered the window (a date the databases do not compute alike), and a week holds few
+    sessions."""
+    return [_session_below_minimum(row, now) for row in db.session.execute(_sessions_below_minimum(now))]
+
+
+def _session_below_minimum(row, now: datetime) -> WorkItem:
+    id_, starts, title, taken, minimum = row
+    return WorkItem(
+        Kind.SESSION_BELOW_MINIMUM,
+        id_,
+        f"{title} : {plural_fr(taken, 'inscrit', 'inscrits')} pour {minimum} au minimum",
+        # Waits from the day the session entered the window (its start, a week before).
+        min(starts - MINIMUM_WINDOW, now),
+        "training.session",
+        {"session_id": id_},
+        due=starts,
+    )
+
+
 def _imports_with_rejected_lines(now: datetime) -> Select:
     """Imports of secretaries that ended with refused lines (or stopped on an error), until an agent marks them
     dealt with."""
@@ -296,4 +350,7 @@ SQL_SOURCES = {
     )
 }
 # Sources computed in Python, whole (few items by nature).
-COMPUTED_SOURCES: dict[Kind, Callable[[datetime], list[WorkItem]]] = {Kind.CONVENTION_DEADLINE: convention_deadlines}
+COMPUTED_SOURCES: dict[Kind, Callable[[datetime], list[WorkItem]]] = {
+    Kind.CONVENTION_DEADLINE: convention_deadlines,
+    Kind.SESSION_BELOW_MINIMUM: sessions_below_minimum,
+}

@@ -82,6 +82,9 @@ def _seed_one_of_each(n: int = 0) -> dict:
             end_date=today + timedelta(days=20),
         )
     )
+    soon = factories.training_session(starts_at=now + timedelta(days=3), capacity=10)
+    soon.minimum_participants = 5
+    registrations.register(soon, elu.mandate, elu)  # one participant for five at least
     job = AccountImport(
         filename=f"secretaires-{n}.csv",
         upload_token=f"jeton-{n}",
@@ -131,7 +134,7 @@ def test_the_staff_home_page_shows_counts_filters_and_links(client, auth, app):
     db.session.commit()
     auth.login("agent@cdg47.fr")
     page = _text(client.get("/tableau-de-bord"))
-    assert "À traiter : 8 éléments" in page
+    assert "À traiter : 9 éléments" in page
     assert "Demandes d'adhésion à valider (1)" in page and "Émargements à saisir (1)" in page
     assert "Demande d'accès de Sophie Martin 0" in page and "Courriel non remis à perdu0@mairie.fr" in page
     assert "3 jours" in page  # the subscription request waits since three days
@@ -155,7 +158,7 @@ def test_the_queue_costs_the_same_number_of_queries_for_more_items(client, auth,
     db.session.commit()
     with count_queries() as many:
         page = _text(client.get("/tableau-de-bord"))
-    assert "À traiter : 48 éléments" in page
+    assert "À traiter : 54 éléments" in page
     assert len(many) == len(few), (len(few), len(many))
 
 
@@ -304,7 +307,7 @@ def test_agents_take_items_in_hand_and_filter_the_queue_by_agent(client, auth, a
     assert (
         "Courriel non remis" in nobody and "Demande d'accès de" not in nobody and "Demande d'adhésion :" not in nobody
     )
-    assert "À traiter : 8 éléments" in nobody  # the counts stay those of the whole queue
+    assert "À traiter : 9 éléments" in nobody  # the counts stay those of the whole queue
     assert client.get("/tableau-de-bord?agent=99999").status_code == 200  # an unknown agent: no filter
 
     # Taking over from a colleague says so; handing back frees the item.
@@ -443,3 +446,44 @@ def test_a_page_of_the_queue_costs_the_same_queries_for_a_hundred_or_a_thousand_
         large = _text(client.get("/tableau-de-bord?page=2"))
     assert "À traiter : 120 éléments" in small and "À traiter : 1 120 éléments" in large.replace("\u202f", " ")
     assert len(many) == len(few), (len(few), len(many))
+
+
+def test_a_session_below_its_minimum_enters_the_queue_a_week_before_and_leaves_when_full_enough(app):
+    now = utcnow()
+    body = factories.collectivite("Layrac")
+    elus = [factories.elu(body, f"Élu {n}") for n in range(3)]
+    in_five_days = factories.training_session(starts_at=now + timedelta(days=5), capacity=10)
+    in_ten_days = factories.training_session(starts_at=now + timedelta(days=10), capacity=10)
+    no_minimum = factories.training_session(starts_at=now + timedelta(days=2), capacity=10)
+    for session in (in_five_days, in_ten_days):
+        session.minimum_participants = 3
+    registrations.register(in_five_days, elus[0].mandate, elus[0])
+    db.session.commit()
+    [item] = [i for i in services.collect() if i.kind == Kind.SESSION_BELOW_MINIMUM]
+    assert item.object_id == in_five_days.id and item.title.endswith(": 1 inscrit pour 3 au minimum")
+    assert item.since == in_five_days.starts_at - timedelta(days=7)  # it entered the week two days ago
+    assert item.due == in_five_days.starts_at
+    assert no_minimum.id != item.object_id
+    for elu in elus[1:]:
+        registrations.register(in_five_days, elu.mandate, elu)
+    db.session.commit()
+    assert not [i for i in services.collect() if i.kind == Kind.SESSION_BELOW_MINIMUM]
+
+
+def test_a_minimum_above_the_capacity_is_refused_in_french(app):
+    from portal.common.errors import DomainError
+    from portal.training import sessions
+
+    staff = factories.user("staff")
+    session = factories.training_session(capacity=10)
+    data = sessions.SessionInput(
+        training_id=session.training_id,
+        starts_at=session.starts_at,
+        ends_at=session.ends_at,
+        registration_deadline=session.registration_deadline,
+        capacity=10,
+        place="Agen",
+        minimum_participants=12,
+    )
+    with pytest.raises(DomainError, match="compris entre 1 et la capacité \\(10\\)"):
+        sessions.update_session(session, data, staff)

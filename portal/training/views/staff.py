@@ -133,6 +133,7 @@ def _session_input(form: SessionForm) -> training_sessions.SessionInput:
         place=form.place.data,
         remote_url=form.remote_url.data,
         quota_per_collectivite=form.quota_per_collectivite.data,
+        minimum_participants=form.minimum_participants.data,
         published=form.published.data,
         prioritise_untrained=form.prioritise_untrained.data,
     )
