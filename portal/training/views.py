@@ -16,6 +16,7 @@ from portal.accounts.models import Mandate, Person
 from portal.common import cdg, exports
 from portal.common.auth import staff_required
 from portal.common.clock import PARIS, paris_today, utcnow
+from portal.common.confirm import confirmation_page, confirmed
 from portal.common.errors import DomainError
 from portal.common.files import content_disposition
 from portal.common.forms import options, show_domain_error
@@ -507,12 +508,12 @@ def edit_session(session_id: int):
 def cancel_session(session_id: int):
     training_session = db.session.get(TrainingSession, session_id) or abort(404)
     form = CancelSessionForm()
-    if form.validate_on_submit():
+    if confirmed() and form.validate_on_submit():
         try:
             count = services.cancel_session(training_session, current_user, form.reason.data)
         except DomainError as exc:
             db.session.rollback()
-            flash(exc.message, "error")
+            show_domain_error(form, exc)
         else:
             db.session.commit()
             flash(
@@ -523,9 +524,18 @@ def cancel_session(session_id: int):
                 ),
                 "success",
             )
-    else:
-        flash(_("Indiquez le motif de l'annulation."), "error")
-    return redirect(url_for("training.session", session_id=session_id))
+            return redirect(url_for("training.session", session_id=session_id))
+    return confirmation_page(
+        form,
+        title=_("Annuler la session du %(when)s ?", when=session_when(training_session)),
+        warning=_(
+            "Toutes les inscriptions sont annulées et chaque participant est prévenu par courriel, avec le motif."
+        ),
+        action_url=url_for("training.cancel_session", session_id=session_id),
+        back_url=url_for("training.session", session_id=session_id),
+        button=_("Confirmer l'annulation de la session"),
+        status=422 if confirmed() else 200,
+    )
 
 
 @bp.route("/sessions/<int:session_id>/emargement", methods=["GET", "POST"])

@@ -1,12 +1,14 @@
 """Subscription pages: the secretary's catalogue and request (ENT with two schools), staff validation,
 documents, and 404 for another collectivité's subscriptions on every route that takes an id."""
 
+import html
 from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 from werkzeug.http import parse_options_header
 
+from portal.audit.models import AuditEvent
 from portal.demo.catalogue import load_catalogue
 from portal.extensions import db
 from portal.subscriptions.models import Document, Subscription
@@ -102,10 +104,53 @@ def test_refusal_without_reason_is_refused_in_french(client, auth, world):
     auth.logout()
     auth.login("staff@cdg47.fr")
     page_url = f"/abonnements/{subscription.id}"
-    refused = auth.post(f"{page_url}/action", {"action": "refuse", "comment": ""}, page_url=page_url)
+    refused = auth.post(f"{page_url}/action", {"action": "refuse", "comment": "", "confirmed": "1"}, page_url=page_url)
     assert refused.status_code == 422 and "Indiquez le motif" in refused.get_data(as_text=True)
     db.session.refresh(subscription)
     assert subscription.state == "demandee"
+
+
+def test_refusal_and_termination_are_confirmed_and_their_reason_is_shown(client, auth, world):
+    a = world["a"]
+    auth.login("sec.a@mairie.fr")
+    for code in ("rgpd-dpo", "ent-ecoles"):
+        url = f"/collectivites/{a.id}/services/{code}/demande"
+        auth.post(url, ent_form() if code == "ent-ecoles" else {"start_date": START}, page_url=url)
+    rgpd, ent = db.session.scalars(select(Subscription).order_by(Subscription.id))
+    auth.logout()
+    auth.login("staff@cdg47.fr")
+
+    page_url = f"/abonnements/{rgpd.id}"
+    asked = auth.post(f"{page_url}/action", {"action": "refuse", "comment": "Hors périmètre"}, page_url=page_url)
+    text = html.unescape(asked.get_data(as_text=True))
+    assert asked.status_code == 200 and "Refuser la demande « " in text and "Confirmer le refus" in text
+    assert "Hors périmètre" in text and 'name="action" value="refuse"' in text
+    db.session.refresh(rgpd)
+    assert rgpd.state == "demandee"  # nothing before the confirmation
+    done = auth.post(
+        f"{page_url}/action", {"action": "refuse", "comment": "Hors périmètre", "confirmed": "1"}, page_url=page_url
+    )
+    assert done.status_code == 302
+    shown = html.unescape(client.get(page_url).get_data(as_text=True))
+    assert "Motif du refus" in shown and "Hors périmètre" in shown
+
+    page_url = f"/abonnements/{ent.id}"
+    auth.post(f"{page_url}/action", {"action": "validate", "effective_date": START}, page_url=page_url)
+    ending = {"action": "end", "comment": "", "effective_date": START, "confirmed": "1"}
+    missing = auth.post(f"{page_url}/action", ending, page_url=page_url)
+    text = html.unescape(missing.get_data(as_text=True))
+    assert missing.status_code == 422 and "Indiquez le motif de la résiliation" in text
+    assert "Confirmer la résiliation" in text  # still on the confirmation page
+    db.session.refresh(ent)
+    assert ent.state == "validee"
+    ended = auth.post(f"{page_url}/action", {**ending, "comment": "Fermeture de l'école"}, page_url=page_url)
+    assert ended.status_code == 302
+    db.session.refresh(ent)
+    assert ent.state == "resiliee" and ent.staff_message == "Fermeture de l'école"
+    shown = html.unescape(client.get(page_url).get_data(as_text=True))
+    assert "Motif de la résiliation" in shown and "Fermeture de l'école" in shown
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "subscription.end"))
+    assert event.details["comment"] == "Fermeture de l'école"
 
 
 def test_other_collectivites_subscriptions_are_404_on_every_route(client, auth, world):
