@@ -47,6 +47,8 @@ def request_service(collectivite_id: int, code: str):
     body = get_managed_collectivite_or_404(current_user, collectivite_id)
     service = db.session.scalar(select(Service).where(Service.code == code)) or abort(404)
     form = request_form_class(service)()
+    if hasattr(form, "schools") and request.method == "POST" and _change_school_rows(form):
+        return render_template("subscriptions/request.html", body=body, service=service, form=form)
     if form.validate_on_submit():
         schools = []
         if hasattr(form, "schools"):
@@ -83,6 +85,25 @@ def request_service(collectivite_id: int, code: str):
             return redirect(url_for("subscriptions.show", subscription_id=subscription.id))
     status = 422 if form.errors or form.form_errors else 200
     return render_template("subscriptions/request.html", body=body, service=service, form=form), status
+
+
+def _change_school_rows(form) -> bool:
+    """« Ajouter une école » or a row's « Retirer » button: the same page again with one row more or less, what was
+    typed kept and nothing checked yet. False for the form's own submit button."""
+    rows = form.schools
+    if form.add_school.data:
+        if len(rows.entries) < rows.max_entries:
+            rows.append_entry()
+        else:
+            form.form_errors.append(_("Une demande couvre %(num)d écoles au plus.", num=rows.max_entries))
+        return True
+    removed = rows.removed_row()
+    if removed is None:
+        return False
+    del rows.entries[removed]
+    if not rows.entries:
+        rows.append_entry()
+    return True
 
 
 def _state_filter() -> str:

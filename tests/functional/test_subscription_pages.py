@@ -204,3 +204,72 @@ def test_a_document_with_a_bad_stored_name_still_downloads(client, auth, world):
     header = download.headers["Content-Disposition"]
     assert "\r" not in header and "\n" not in header
     assert parse_options_header(header) == ("attachment", {"filename": "convention adhésion.pdf"})
+
+
+def test_the_ent_request_takes_any_number_of_schools_without_javascript(client, auth, world):
+    a = world["a"]
+    auth.login("sec.a@mairie.fr")
+    url = f"/collectivites/{a.id}/services/ent-ecoles/demande"
+    first = html.unescape(client.get(url).get_data(as_text=True))
+    assert first.count('class="school-row"') == 1 and "Ajouter une école" in first
+
+    added = auth.post(url, ent_form(add_school="1"))
+    page = html.unescape(added.get_data(as_text=True))
+    assert added.status_code == 200 and page.count('class="school-row"') == 3
+    assert 'value="École du Bourg"' in page and 'value="Pour la rentrée"' not in page  # a textarea
+    assert "Pour la rentrée" in page and "error-summary" not in page  # kept, and nothing checked yet
+    assert db.session.scalar(select(Subscription)) is None
+
+    removed = auth.post(url, ent_form(**{"schools-0-remove": "1"}))
+    page = html.unescape(removed.get_data(as_text=True))
+    assert removed.status_code == 200 and page.count('class="school-row"') == 1
+    assert "École Jean Jaurès" not in page and 'value="École du Bourg"' in page
+
+    many = {"start_date": START}
+    for i in range(7):
+        many |= {
+            f"schools-{i}-uai": f"047000{i}",
+            f"schools-{i}-school_name": f"École {i}",
+            f"schools-{i}-classes": "1",
+            f"schools-{i}-pupils": "20",
+        }
+    uais = [f"047000{i}" for i in range(7)]
+    letters = {}
+    from portal.catalogue.rules import uai_problem
+
+    for uai in uais:  # the right check letter, read from the rule's own message
+        wrong = uai_problem(uai + "A")
+        letters[uai] = uai + ("A" if wrong is None else wrong.split("attendue : ")[1][0])
+    for i, uai in enumerate(uais):
+        many[f"schools-{i}-uai"] = letters[uai]
+    assert auth.post(url, many).status_code == 302
+    assert len(db.session.scalar(select(Subscription)).schools) == 7
+
+
+def test_every_row_of_the_ent_request_shows_its_own_errors_at_once(client, auth, world):
+    a = world["a"]
+    auth.login("sec.a@mairie.fr")
+    url = f"/collectivites/{a.id}/services/ent-ecoles/demande"
+    data = ent_form(
+        **{
+            "schools-0-school_name": "",
+            "schools-1-uai": "0470001W",  # the first row's code again
+            "schools-1-classes": "deux",
+            "schools-2-uai": "0470002A",
+        }
+    )
+    refused = auth.post(url, data)
+    page = html.unescape(refused.get_data(as_text=True))
+    assert refused.status_code == 422
+    assert "Le formulaire contient 7 erreurs" in page  # row 3 has only its code: three fields missing
+    assert "École n° 1 — Nom de l'école : Indiquez le nom de l'école." in page
+    assert "École n° 2 — Code UAI : Ce code UAI figure déjà sur une autre ligne." in page
+    assert "École n° 2 — Nombre de classes :" in page
+    assert "École n° 3 — Code UAI : La lettre de contrôle du code UAI 0470002A est incorrecte" in page
+    assert "École n° 3 — Nombre d'élèves : Indiquez le nombre d'élèves." in page
+    for error in ("schools-0-school_name", "schools-1-uai", "schools-1-classes", "schools-2-uai"):
+        assert f'id="{error}-error"' in page, error  # each message next to its field
+    # Nothing typed is lost.
+    for value in ("0470001W", "deux", "0470002A", "Mme Martin", "92"):
+        assert f'value="{value}"' in page, value
+    assert db.session.scalar(select(Subscription)) is None
