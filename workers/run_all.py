@@ -66,11 +66,17 @@ def commands(port: str, host: str) -> dict[str, list[str]]:
             "-m",
             "portal.notifications.sink",
             "--port",
-            os.environ.get("MAIL_PORT", "8025"),
+            mail_port(),
             "--dir",
             str(instance / "mail"),
         ],
     }
+
+
+def mail_port() -> str:
+    """The port the portal sends to (MAIL_PORT, 8025 when unset or empty, as in portal.config): the local mail
+    sink listens on it."""
+    return os.environ.get("MAIL_PORT") or "8025"
 
 
 def services(port: str, host: str) -> list[Service]:
@@ -84,8 +90,14 @@ def main() -> int:
     port = os.environ.get("PORT", "5000")
     host = os.environ.get("HOST", "127.0.0.1")
     wanted = services(port, host)
+    local_mail = any(service.name == "mail" for service in wanted)
+    mail = (
+        f"courriels reçus sur smtp://127.0.0.1:{mail_port()} et rangés dans {ROOT / 'instance' / 'mail'}"
+        if local_mail
+        else f"courriels envoyés à {os.environ.get('MAIL_SERVER')}:{mail_port()}"
+    )
     print(
-        f"\nPortail CDG : http://{host}:{port}/  —  courriels reçus dans {ROOT / 'instance' / 'mail'}\n"
+        f"\nPortail CDG : http://{host}:{port}/  —  {mail}\n"
         "Le worker, beat et la boîte locale redémarrent s'ils s'arrêtent ; Ctrl-C pour tout arrêter.\n",
         flush=True,
     )

@@ -2,7 +2,7 @@
 ends (an import's rejected lines) was dealt with.
 
 Revision ID: 0018
-Revises: 0013
+Revises: 0017
 Create Date: 2026-12-07 15:40:00
 
 Written by hand.
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision = "0018"
-down_revision = "0013"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 

@@ -12,10 +12,17 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal.accounts import services
-from portal.accounts.forms import AccountActionForm, AccountCollectivitesForm, AccountFilterForm, CreateAccountForm
+from portal.accounts.forms import (
+    AccountActionForm,
+    AccountCollectivitesForm,
+    AccountFilterForm,
+    CreateAccountForm,
+    DeactivateAccountForm,
+)
 from portal.accounts.models import AccountStatus, Role, User
 from portal.audit.models import AuditEvent
 from portal.common.auth import staff_required
+from portal.common.confirm import confirmation_page, confirmed
 from portal.common.errors import DomainError
 from portal.common.forms import show_domain_error
 from portal.common.pagination import paginate
@@ -108,8 +115,21 @@ def _show(user: User, collectivites_form: AccountCollectivitesForm | None = None
         action_form=AccountActionForm(),
         history=history,
         deactivation_refusal=services.deactivation_refusal(user, current_user) if user.active else None,
+        deactivation_reason=None if user.active else _deactivation_reason(user),
         statuses=AccountStatus,
     ), status
+
+
+def _deactivation_reason(user: User) -> str | None:
+    """The reason given when the account was last switched off (kept in the audit log)."""
+    event = db.session.scalar(
+        select(AuditEvent)
+        .where(AuditEvent.object_type == "User", AuditEvent.object_id == user.id)
+        .where(AuditEvent.action == "user.deactivate")
+        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+        .limit(1)
+    )
+    return (event.details or {}).get("reason") if event else None
 
 
 @bp.get("/<int:user_id>")
@@ -164,11 +184,28 @@ def _act(user_id: int, change):
 @bp.post("/<int:user_id>/desactivation")
 @staff_required
 def deactivate(user_id: int):
-    def change(user: User) -> str:
-        revoked = services.deactivate_user(user, actor=current_user)
-        return _("Compte désactivé : toutes ses sessions sont fermées.") + " " + _revoked(revoked)
+    """The account page's button leads to a confirmation page, which asks for the reason."""
+    user = _account(user_id)
+    form = DeactivateAccountForm()
+    if confirmed() and form.validate_on_submit():
 
-    return _act(user_id, change)
+        def change(user: User) -> str:
+            revoked = services.deactivate_user(user, actor=current_user, reason=form.reason.data)
+            return _("Compte désactivé : toutes ses sessions sont fermées.") + " " + _revoked(revoked)
+
+        return _act(user_id, change)
+    return confirmation_page(
+        form,
+        title=_("Désactiver le compte de %(name)s ?", name=user.full_name),
+        warning=_(
+            "La désactivation ferme aussitôt toutes ses sessions et révoque tous ses jetons d'API. "
+            "Elle peut être annulée par une réactivation."
+        ),
+        action_url=url_for("users.deactivate", user_id=user.id),
+        back_url=url_for("users.show", user_id=user.id),
+        button=_("Confirmer la désactivation"),
+        status=422 if confirmed() else 200,
+    )
 
 
 @bp.post("/<int:user_id>/reactivation")

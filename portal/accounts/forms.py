@@ -190,5 +190,16 @@ class AccountCollectivitesForm(PortalForm):
             )
 
 
+class DeactivateAccountForm(PortalForm):
+    """The confirmation of a deactivation, with its reason (kept in the audit log, shown on the account's page)."""
+
+    reason = TextAreaField(
+        _l("Motif de la désactivation"),
+        validators=[DataRequired(_l("Indiquez le motif de la désactivation.")), Length(max=1000)],
+        description=_l("Par exemple : départ de la collectivité, fin de mandat, compte compromis."),
+        render_kw={"rows": 3},
+    )
+
+
 class AccountActionForm(PortalForm):
     """Deactivate, reactivate, resend the invitation: a button, protected against CSRF."""

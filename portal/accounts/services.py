@@ -403,17 +403,25 @@ def deactivation_refusal(user: User, actor: User | None) -> str | None:
     return rules.staff_deactivation_refusal(is_self=actor.id == user.id, other_active_staff=other_active_staff or 0)
 
 
-def deactivate_user(user: User, actor: User | None = None) -> int:
+def deactivate_user(user: User, actor: User | None = None, reason: str | None = None) -> int:
     """Switch an account off: every web session of it ends and its other credentials (API tokens) are revoked
-    at once. Returns the number of credentials revoked."""
+    at once. ``reason`` is kept in the audit log (the account's page shows it). Returns the number of credentials
+    revoked."""
     if not user.active:
         raise DomainError(f"Le compte {user.email} est déjà désactivé.")
     refusal = deactivation_refusal(user, actor)
     if refusal:
         raise DomainError(refusal)
     user.active = False
+    reason = (reason or "").strip() or None
     end_all_sessions(user)
-    audit.record("user.deactivate", f"Désactivation du compte {user.email}", actor=actor, obj=user)
+    audit.record(
+        "user.deactivate",
+        f"Désactivation du compte {user.email}" + (f" : {reason}" if reason else ""),
+        actor=actor,
+        obj=user,
+        details={"reason": reason},
+    )
     return _revoke_other_credentials(user, actor)
 
 

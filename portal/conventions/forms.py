@@ -15,7 +15,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.common.forms import IntegerField, PortalForm, PortalSubForm, options
 from portal.conventions import rules
@@ -177,5 +177,11 @@ class DocumentForm(PortalForm):
 class TerminateForm(PortalForm):
     terminated_on = DateField(
         _l("Date d'effet de la résiliation"), validators=[InputRequired(_l("Indiquez la date d'effet."))]
+    )
+    reason = TextAreaField(
+        _l("Motif de la résiliation"),
+        validators=[DataRequired(_l("Indiquez le motif de la résiliation.")), Length(max=2000)],
+        description=_l("Il figure sur la page de la convention et dans le journal."),
+        render_kw={"rows": 3},
     )
     submit = SubmitField(_l("Enregistrer la résiliation"))

@@ -85,6 +85,7 @@ class Convention(TimestampMixin, db.Model):
     renewal_months: Mapped[int | None] = mapped_column(Integer)
     notice_months: Mapped[int | None] = mapped_column(Integer)
     terminated_on: Mapped[date | None] = mapped_column(Date)
+    termination_reason: Mapped[str | None] = mapped_column(Text)
     deliberation_refs: Mapped[str | None] = mapped_column(Text)
     follow_up: Mapped[str | None] = mapped_column(Text)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("convention.id", ondelete="SET NULL"), index=True)

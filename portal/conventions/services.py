@@ -292,19 +292,21 @@ def update_terms(convention: Convention, data: ConventionInput, actor: User) -> 
     return convention
 
 
-def terminate(convention: Convention, on: date, actor: User) -> Convention:
-    """Record the termination (résiliation or dénonciation) of a convention, effective on ``on``."""
+def terminate(convention: Convention, on: date, actor: User, reason: str | None = None) -> Convention:
+    """Record the termination (résiliation or dénonciation) of a convention, effective on ``on``, with its reason."""
     if convention.terminated_on is not None:
         raise DomainError("Cette convention est déjà résiliée.")
     if convention.start_date and on < convention.start_date:
         raise DomainError("La date de résiliation ne peut pas précéder la date de début.", "terminated_on")
     convention.terminated_on = on
+    convention.termination_reason = _clean(reason)
     db.session.flush()
     audit.record(
         "convention.terminate",
         f"Résiliation de « {convention.title} » au {on.strftime('%d/%m/%Y')}",
         actor=actor,
         obj=convention,
+        details={"reason": convention.termination_reason},
     )
     return convention
 

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from portal.common import exports
 from portal.common.auth import staff_required
 from portal.common.clock import paris_today
+from portal.common.confirm import confirmation_page, confirmed
 from portal.common.errors import DomainError
 from portal.common.files import content_disposition
 from portal.common.forms import PortalForm, options, show_domain_error
@@ -318,16 +319,27 @@ def document(convention_id: int, document_id: int):
 def terminate(convention_id: int):
     convention = _convention_or_404(convention_id)
     form = TerminateForm(prefix="end")
-    if form.validate_on_submit():
+    if confirmed() and form.validate_on_submit():
         try:
-            services.terminate(convention, form.terminated_on.data, current_user)
+            services.terminate(convention, form.terminated_on.data, current_user, form.reason.data)
         except DomainError as exc:
             _fail(form, exc)
         else:
             db.session.commit()
             flash(_("La résiliation est enregistrée."), "success")
             return redirect(url_for("conventions.show", convention_id=convention.id))
-    return _render_show(convention, 422, terminate_form=form)
+    return confirmation_page(
+        form,
+        title=_("Résilier la convention « %(title)s » ?", title=convention.title),
+        warning=_(
+            "La convention cesse de produire ses effets à la date indiquée ; ses échéances ne sont plus suivies."
+        ),
+        action_url=url_for("conventions.terminate", convention_id=convention.id),
+        back_url=url_for("conventions.show", convention_id=convention.id),
+        button=_("Confirmer la résiliation"),
+        fields=["terminated_on", "reason"],
+        status=422 if confirmed() else 200,
+    )
 
 
 @bp.route("/partenaires", methods=["GET", "POST"])

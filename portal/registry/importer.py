@@ -9,6 +9,7 @@ INSERTs and UPDATEs), so a second run updates and never duplicates, and the whol
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,6 +113,7 @@ def read_dataset(directory: str | Path, departement: str | None = None) -> Datas
     regions_raw = _load_json(directory, "regions.json", required=False)
 
     epci_of_commune: dict[str, str] = {}
+    departement_of_commune = {str(c["code"]): c.get("departement") for c in communes_raw if c.get("departement")}
     dataset = Dataset()
     for entry in epci_raw:
         siren = _siren(entry.get("code"))
@@ -129,7 +131,7 @@ def read_dataset(directory: str | Path, departement: str | None = None) -> Datas
                 name=entry["nom"],
                 insee_code=None,
                 siren=siren,
-                departement_code=None,
+                departement_code=_main_departement(members, departement_of_commune),
                 population=entry.get("populationTotale"),
                 postal_codes=None,
             )
@@ -186,6 +188,16 @@ def read_dataset(directory: str | Path, departement: str | None = None) -> Datas
             )
         )
     return dataset
+
+
+def _main_departement(members: list[dict], departement_of_commune: dict[str, str]) -> str | None:
+    """The département of most of an EPCI's member communes (the first in code order on a tie): the CDG whose
+    lists (open data, registry filters) include it."""
+    counts = Counter(departement_of_commune.get(str(m.get("code"))) for m in members)
+    counts.pop(None, None)
+    if not counts:
+        return None
+    return min(counts, key=lambda code: (-counts[code], code))
 
 
 def _existing() -> dict[tuple[str, str], dict]:

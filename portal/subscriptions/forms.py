@@ -8,16 +8,17 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, FieldList, FormField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from portal.catalogue.rules import add_months
+from portal.catalogue.rules import add_months, uai_problem
 from portal.common.clock import paris_today
 from portal.common.forms import IntegerField, PortalForm, PortalSubForm
 from portal.subscriptions.services import QUANTITY_LABELS
 
-SCHOOL_ROWS = 5
+MAX_SCHOOLS = 40
 
 
 class SchoolForm(PortalSubForm):
-    """One school of an ENT request; a row left entirely empty is ignored."""
+    """One school of an ENT request; a row left entirely empty is ignored, a row begun is checked in full (each
+    problem shown on its field). ``remove`` is the row's own button: the page comes back without the row."""
 
     uai = StringField(
         _l("Code UAI"),
@@ -36,9 +37,57 @@ class SchoolForm(PortalSubForm):
         render_kw={"inputmode": "numeric"},
     )
     director = StringField(_l("Directrice ou directeur"), validators=[Optional(), Length(max=200)])
+    remove = SubmitField(_l("Retirer cette école"))
 
     def is_blank(self) -> bool:
-        return not any((self.uai.data, self.school_name.data, self.classes.data, self.pupils.data, self.director.data))
+        """Nothing typed in the row (what was typed counts, even a number that could not be read)."""
+        fields = (self.uai, self.school_name, self.classes, self.pupils, self.director)
+        return not any(
+            (field.raw_data[0].strip() if field.raw_data else field.data not in (None, "")) for field in fields
+        )
+
+    def validate(self, extra_validators=None) -> bool:
+        if self.is_blank():
+            return True
+        valid = super().validate(extra_validators)
+        missing = (
+            (self.uai, _l("Indiquez le code UAI de l'école.")),
+            (self.school_name, _l("Indiquez le nom de l'école.")),
+            (self.classes, _l("Indiquez le nombre de classes.")),
+            (self.pupils, _l("Indiquez le nombre d'élèves.")),
+        )
+        for field, message in missing:
+            if not field.errors and field.data in (None, ""):
+                field.errors.append(message)
+                valid = False
+        problem = uai_problem(self.uai.data) if self.uai.data and not self.uai.errors else None
+        if problem:
+            self.uai.errors.append(problem)
+            valid = False
+        return valid
+
+
+class SchoolRows(FieldList):
+    """The ENT's school rows: any number, one to begin with; a code UAI typed twice is shown on its second row."""
+
+    def __init__(self, **kwargs):
+        super().__init__(FormField(SchoolForm), _l("École"), min_entries=1, max_entries=MAX_SCHOOLS, **kwargs)
+
+    def validate(self, form, extra_validators=()) -> bool:
+        valid = super().validate(form, extra_validators)
+        seen = set()
+        for entry in self.entries:
+            uai = (entry.form.uai.data or "").strip().upper()
+            if uai and uai in seen and not entry.form.uai.errors:
+                entry.form.uai.errors.append(_l("Ce code UAI figure déjà sur une autre ligne."))
+                valid = False
+            seen.add(uai)
+        self.errors = [entry.errors for entry in self.entries] if not valid else []
+        return valid
+
+    def removed_row(self) -> int | None:
+        """The position of the row whose « Retirer » button was pressed, if any."""
+        return next((i for i, entry in enumerate(self.entries) if entry.form.remove.data), None)
 
 
 def first_day_of_next_month(today: date | None = None) -> date:
@@ -74,7 +123,8 @@ def request_form_class(service):
                 ),
             )
     if "ent_schools" in service.request_fields:
-        RequestForm.schools = FieldList(FormField(SchoolForm), min_entries=SCHOOL_ROWS, max_entries=40)
+        RequestForm.schools = SchoolRows()
+        RequestForm.add_school = SubmitField(_l("Ajouter une école"))
     RequestForm.message = TextAreaField(
         _l("Précisions pour le centre de gestion (facultatif)"), validators=[Optional(), Length(max=4000)]
     )

@@ -81,6 +81,12 @@ STAFF_ACTIONS = frozenset(
 )
 SECRETARY_ACTIONS = frozenset({Action.PROVIDE_INFO, Action.WITHDRAW})
 
+# Actions that end a request or a subscription: confirmed on a page of their own before they are taken, and the
+# two decisions of the CDG among them carry a reason, told to the collectivité and kept in the history.
+REQUEST_END = "request_end"  # the collectivité asks to end its subscription (with the service's notice)
+CONFIRMED_ACTIONS = frozenset({Action.REFUSE, Action.END, Action.WITHDRAW, REQUEST_END})
+REASON_REQUIRED = frozenset({Action.REFUSE, Action.END})
+
 # States in which a body holds (or is asking for) the service: a second request is refused.
 OPEN_STATES = frozenset({State.REQUESTED, State.INFO_NEEDED, State.VALIDATED, State.ACTIVE, State.SUSPENDED})
 

@@ -370,6 +370,8 @@ def transition(
     comment = (comment or "").strip() or None
     if action in (Action.REFUSE, Action.ASK_INFO) and not comment:
         raise DomainError("Indiquez le motif : il est transmis à la collectivité.", "comment")
+    if action == Action.END and actor is not None and not comment:
+        raise DomainError("Indiquez le motif de la résiliation : il est transmis à la collectivité.", "comment")
     before = subscription.state
     after = rules.next_state(before, action)
     if action == Action.VALIDATE:
@@ -378,7 +380,7 @@ def transition(
         subscription.documents_error = None
         subscription.documents_requested_at = utcnow()
         enqueue_after_commit(DOCUMENTS_TASK, subscription.id)
-    if action in (Action.REFUSE, Action.ASK_INFO):
+    if action in (Action.REFUSE, Action.ASK_INFO) or (action == Action.END and comment):
         subscription.staff_message = comment
     if action == Action.END:
         subscription.end_date = end_date or subscription.end_date or paris_today()

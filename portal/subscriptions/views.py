@@ -12,8 +12,10 @@ from sqlalchemy import select
 from portal.catalogue.models import Service
 from portal.common import exports
 from portal.common.clock import paris_today
+from portal.common.confirm import confirmation_page, confirmed
 from portal.common.errors import DomainError
 from portal.common.files import content_disposition
+from portal.common.forms import show_domain_error
 from portal.common.outcomes import attempt
 from portal.common.pagination import paginate
 from portal.extensions import db
@@ -46,6 +48,8 @@ def request_service(collectivite_id: int, code: str):
     body = get_managed_collectivite_or_404(current_user, collectivite_id)
     service = db.first_or_404(select(Service).where(Service.code == code))
     form = request_form_class(service)()
+    if hasattr(form, "schools") and request.method == "POST" and _change_school_rows(form):
+        return render_template("subscriptions/request.html", body=body, service=service, form=form)
     if form.validate_on_submit():
         schools = []
         if hasattr(form, "schools"):
@@ -77,6 +81,25 @@ def request_service(collectivite_id: int, code: str):
             return redirect(url_for("subscriptions.show", subscription_id=subscription.value.id))
     status = 422 if form.errors or form.form_errors else 200
     return render_template("subscriptions/request.html", body=body, service=service, form=form), status
+
+
+def _change_school_rows(form) -> bool:
+    """« Ajouter une école » or a row's « Retirer » button: the same page again with one row more or less, what was
+    typed kept and nothing checked yet. False for the form's own submit button."""
+    rows = form.schools
+    if form.add_school.data:
+        if len(rows.entries) < rows.max_entries:
+            rows.append_entry()
+        else:
+            form.form_errors.append(_("Une demande couvre %(num)d écoles au plus.", num=rows.max_entries))
+        return True
+    removed = rows.removed_row()
+    if removed is None:
+        return False
+    del rows.entries[removed]
+    if not rows.entries:
+        rows.append_entry()
+    return True
 
 
 def _state_filter() -> str:
@@ -139,10 +162,12 @@ def act(subscription_id: int):
     subscription = _subscription_or_404(subscription_id)
     form = ActionForm()
     action = request.form.get("action", "")
+    if action in rules.CONFIRMED_ACTIONS and not confirmed():
+        return _confirm(subscription, form, action)
     if not form.validate_on_submit():
         return _render_show(subscription, form, 422)
     try:
-        if action == "request_end":
+        if action == rules.REQUEST_END:
             end = services.request_end(subscription, current_user)
             message = _("La résiliation est demandée ; fin prévue le %(date)s.", date=end.strftime("%d/%m/%Y"))
         elif action == "retry_documents" and current_user.is_staff:
@@ -161,11 +186,61 @@ def act(subscription_id: int):
             message = _("Action enregistrée : %(action)s.", action=rules.ACTION_LABELS.get(action, action))
     except (DomainError, rules.IllegalTransition) as exc:
         db.session.rollback()
+        if action in rules.CONFIRMED_ACTIONS:
+            show_domain_error(form, exc)
+            return _confirm(subscription, form, action, 422)
         form.form_errors.append(getattr(exc, "message", str(exc)))
         return _render_show(subscription, form, 422)
     db.session.commit()
     flash(message, "success")
     return redirect(url_for("subscriptions.show", subscription_id=subscription.id))
+
+
+def _confirm(subscription, form, action: str, status: int = 200):
+    """The confirmation page of a refusal, a termination, a withdrawal or a request to end."""
+    names = {"service": subscription.service.name, "body": subscription.collectivite.name}
+    texts = {
+        rules.Action.REFUSE: (
+            _("Refuser la demande « %(service)s » de %(body)s ?", **names),
+            _("La collectivité est prévenue du refus et de son motif ; la demande ne pourra plus être validée."),
+            _("Confirmer le refus"),
+        ),
+        rules.Action.END: (
+            _("Résilier l'abonnement « %(service)s » de %(body)s ?", **names),
+            _(
+                "L'abonnement prend fin à la date indiquée (aujourd'hui si elle est vide) ; la collectivité est "
+                "prévenue de la résiliation et de son motif."
+            ),
+            _("Confirmer la résiliation"),
+        ),
+        rules.Action.WITHDRAW: (
+            _("Retirer la demande « %(service)s » ?", **names),
+            _("La demande est close ; pour obtenir ce service plus tard, il faudra en faire une nouvelle."),
+            _("Confirmer le retrait"),
+        ),
+        rules.REQUEST_END: (
+            _("Demander la résiliation de « %(service)s » ?", **names),
+            _(
+                "Le centre de gestion est prévenu ; l'abonnement prend fin au terme du préavis de %(notice)s mois.",
+                notice=subscription.service.notice_months,
+            ),
+            _("Confirmer la demande de résiliation"),
+        ),
+    }
+    title, warning, button = texts[action]
+    if action in rules.REASON_REQUIRED:
+        form.comment.flags.required = True
+    return confirmation_page(
+        form,
+        title=title,
+        warning=warning,
+        action_url=url_for("subscriptions.act", subscription_id=subscription.id),
+        back_url=url_for("subscriptions.show", subscription_id=subscription.id),
+        button=button,
+        fields={rules.Action.END: ["comment", "effective_date"], rules.REQUEST_END: []}.get(action, ["comment"]),
+        hidden={"action": action},
+        status=status,
+    )
 
 
 @bp.route("/abonnements/<int:subscription_id>/documents/<int:document_id>")

@@ -9,6 +9,7 @@ from decimal import Decimal
 from portal.accounts import services as accounts
 from portal.accounts.models import Role
 from portal.common.clock import PARIS, paris_today
+from portal.common.workdays import working_days_from
 from portal.extensions import db
 from portal.training.models import Registration, TrainingSession
 from portal.training.registrations import register
@@ -21,8 +22,17 @@ EXTRA_ELUS = (
 )
 
 
+HOURS_PER_DAY = 7  # 9 h – 17 h with an hour for lunch
+
+
 def _at(day: date, hour: int) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=PARIS).astimezone(UTC)
+
+
+def _days(training, around: date) -> list[date]:
+    """The working days a session of ``training`` takes, from ``around`` on: as many as its hours need (7 a day),
+    never on a weekend or a public holiday."""
+    return working_days_from(around, max(1, -(-int(training.duration_hours) // HOURS_PER_DAY)))
 
 
 def load_training(by_code: dict, users: dict, password: str, today: date | None = None, log=print) -> None:
@@ -77,13 +87,13 @@ def load_training(by_code: dict, users: dict, password: str, today: date | None 
     )
 
     def session(training, days: int, capacity: int, place: str) -> TrainingSession:
-        day = today + timedelta(days=days)
+        held = _days(training, today + timedelta(days=days))
         return create_session(
             SessionInput(
                 training_id=training.id,
-                starts_at=_at(day, 9),
-                ends_at=_at(day, 17),
-                registration_deadline=_at(day - timedelta(days=7), 18),
+                starts_at=_at(held[0], 9),
+                ends_at=_at(held[-1], 17),
+                registration_deadline=_at(held[0] - timedelta(days=7), 18),
                 capacity=capacity,
                 place=place,
                 published=True,
@@ -103,7 +113,7 @@ def load_training(by_code: dict, users: dict, password: str, today: date | None 
     register(full, elus["conseillere@mairie-laroque-timbaut.example"], secretary)  # waiting list
 
     # A session held last month, with its attendance: built directly, services refuse dates in the past.
-    past_day = today - timedelta(days=30)
+    past_day = _days(numerique, today - timedelta(days=30))[0]
     past = TrainingSession(
         training_id=numerique.id,
         starts_at=_at(past_day, 9),

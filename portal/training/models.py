@@ -81,6 +81,7 @@ class TrainingSession(TimestampMixin, db.Model):
     # (a row lock on PostgreSQL, the write lock on SQLite), so two requests never take the last seat.
     roster_version: Mapped[int] = mapped_column(default=0)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)  # told to the participants, shown on the session page
     attendance_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     training: Mapped[Training] = relationship(back_populates="sessions", lazy="joined")

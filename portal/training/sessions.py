@@ -229,8 +229,11 @@ def cancel_session(session: TrainingSession, actor, reason: str, now: datetime |
         raise ConflictError("Cette session est déjà annulée.")
     if session.starts_at <= now:
         raise DomainError("Une session commencée ou passée ne peut pas être annulée.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Indiquez le motif de l'annulation : il est envoyé aux participants.", "reason")
     lock_roster(session.id)
-    session.cancelled_at, session.published = now, False
+    session.cancelled_at, session.published, session.cancel_reason = now, False, reason
     count = 0
     for registration in registrations_on(session.id, [Status.REGISTERED, Status.WAITING, Status.OFFERED]):
         cancel_and_tell(
@@ -242,6 +245,7 @@ def cancel_session(session: TrainingSession, actor, reason: str, now: datetime |
         f"Session du {describe_when(session)} annulée ({count} inscriptions)",
         actor=actor,
         obj=session,
+        details={"reason": reason},
     )
     return count
 

@@ -129,11 +129,22 @@ def test_secretary_requests_the_ent_for_two_schools(page: Page, live_app):
     ent_row.get_by_role("link", name=re.compile(r"^Demander")).click()
     expect(page).to_have_url(re.compile(rf"/collectivites/{world.commune_id}/services/ent-ecoles/demande$"))
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Demande d'adhésion : {ENT}")
-    expect(page.get_by_role("group", name=re.compile(r"^École n° \d+$"))).to_have_count(5)
+    rows = page.get_by_role("group", name=re.compile(r"^École n° \d+$"))
+    expect(rows).to_have_count(1)
     assert_unique_ids(page, "formulaire de demande de l'ENT")
     field(page, "Date de début souhaitée").fill(START.isoformat())
     fill_school(page, 1, SCHOOLS[0])
+    # Any number of schools: a row added, then one more removed again, what was typed kept each time.
+    page.get_by_role("button", name="Ajouter une école").click()
+    expect(rows).to_have_count(2)
+    expect(field(school_row(page, 1), "Nom de l'école")).to_have_value(SCHOOLS[0].name)
+    expect(field(page, "Date de début souhaitée")).to_have_value(START.isoformat())
     fill_school(page, 2, subscriptions.SchoolInput(**{**vars(SCHOOLS[1]), "uai": "0470002A"}))
+    page.get_by_role("button", name="Ajouter une école").click()
+    expect(rows).to_have_count(3)
+    page.get_by_role("button", name="Retirer l'école n° 3").click()
+    expect(rows).to_have_count(2)
+    expect(field(school_row(page, 2), "Code UAI")).to_have_value("0470002A")
     field(page, "Précisions pour le centre de gestion").fill("Pour la rentrée")
 
     # A wrong check letter: refused in French, the form kept as typed, nothing saved.
@@ -143,8 +154,9 @@ def test_secretary_requests_the_ent_for_two_schools(page: Page, live_app):
     expect(summary).to_be_focused()
     expect(summary.get_by_role("heading")).to_have_text("Le formulaire contient 1 erreur")
     expect(summary).to_contain_text(
-        "École n° 2 : La lettre de contrôle du code UAI 0470002A est incorrecte (attendue : X)."
+        "École n° 2 — Code UAI : La lettre de contrôle du code UAI 0470002A est incorrecte (attendue : X)."
     )
+    expect(school_row(page, 2).locator(".error-message")).to_contain_text("lettre de contrôle du code UAI 0470002A")
     expect(field(school_row(page, 2), "Code UAI")).to_have_value("0470002A")
     expect(field(school_row(page, 1), "Nom de l'école")).to_have_value(SCHOOLS[0].name)
     assert count_rows(live_app, Subscription) == 0

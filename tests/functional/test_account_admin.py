@@ -33,6 +33,13 @@ def _button(auth, user: User, action: str):
     return auth.post(f"/comptes/{user.id}/{action}", {}, page_url=f"/comptes/{user.id}")
 
 
+def _deactivate(auth, user: User, reason: str = "Départ de la collectivité"):
+    """The account page's button, then the confirmation page's, with the reason."""
+    return auth.post(
+        f"/comptes/{user.id}/desactivation", {"confirmed": "1", "reason": reason}, page_url=f"/comptes/{user.id}"
+    )
+
+
 def test_the_list_searches_and_filters_accounts_with_status_role_and_last_login(client, agent):
     pujols = factories.collectivite("Pujols", insee="47215")
     factories.user("secretary", email="sophie@pujols.fr", collectivites=[pujols])
@@ -167,16 +174,17 @@ def test_deactivation_ends_every_session_and_revokes_every_token_and_reactivatio
     )
     assert other_browser.get("/mon-profil").status_code == 200
 
-    response = _button(auth, secretary, "desactivation")
+    response = _deactivate(auth, secretary)
     assert response.status_code == 302
     page = _text(client.get(response.headers["Location"]))
     assert "Compte désactivé : toutes ses sessions sont fermées. 1 jeton d'API révoqué." in page
+    assert "Motif de la désactivation" in page and "Départ de la collectivité" in page
     assert other_browser.get("/mon-profil").status_code == 302
     assert client.get("/api/v1/moi", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
     assert db.session.scalar(select(ApiToken.revoked_at).where(ApiToken.user_id == secretary.id)) is not None
     assert {e.action for e in db.session.scalars(select(AuditEvent))} >= {"user.deactivate", "api_token.revoke"}
 
-    again = _button(auth, secretary, "desactivation")
+    again = _deactivate(auth, secretary)
     assert again.status_code == 409 and "Le compte sophie@pujols.fr est déjà désactivé." in _text(again)
 
     back = _button(auth, secretary, "reactivation")
@@ -185,19 +193,50 @@ def test_deactivation_ends_every_session_and_revokes_every_token_and_reactivatio
     assert secretary.status == AccountStatus.ACTIVE
     assert other_browser.get("/mon-profil").status_code == 302  # the old session stays ended
     assert client.get("/api/v1/moi", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+    assert "Motif de la désactivation" not in _text(client.get(f"/comptes/{secretary.id}"))
+
+
+def test_deactivation_asks_for_confirmation_and_a_reason_kept_in_the_audit_log(client, auth, agent):
+    body = factories.collectivite()
+    secretary = factories.user("secretary", email="sophie@pujols.fr", collectivites=[body])
+    db.session.commit()
+    account_page = f"/comptes/{secretary.id}"
+
+    asked = _button(auth, secretary, "desactivation")
+    page = _text(asked)
+    assert asked.status_code == 200 and "Désactiver le compte de" in page
+    assert "Motif de la désactivation" in page and "Confirmer la désactivation" in page
+    assert 'name="confirmed" value="1"' in page and f'href="{account_page}"' in page
+    db.session.refresh(secretary)
+    assert secretary.active  # nothing happens before the confirmation
+
+    without_reason = _deactivate(auth, secretary, reason="  ")
+    assert without_reason.status_code == 422
+    assert "Indiquez le motif de la désactivation." in _text(without_reason)
+    db.session.refresh(secretary)
+    assert secretary.active
+
+    assert _deactivate(auth, secretary, reason="Fin de contrat le 30 novembre").status_code == 302
+    db.session.refresh(secretary)
+    assert not secretary.active
+    shown = _text(client.get(account_page))
+    assert "Motif de la désactivation" in shown and "Fin de contrat le 30 novembre" in shown
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user.deactivate"))
+    assert event.details["reason"] == "Fin de contrat le 30 novembre"
+    assert "Fin de contrat le 30 novembre" in event.summary
 
 
 def test_the_last_active_agent_cannot_deactivate_himself_but_can_when_another_exists(client, auth, agent):
     page = _text(client.get(f"/comptes/{agent.id}"))
     assert "Vous êtes le dernier agent du CDG dont le compte est actif" in page
-    refused = _button(auth, agent, "desactivation")
+    refused = _deactivate(auth, agent)
     assert refused.status_code == 409
     db.session.refresh(agent)
     assert agent.active
 
     factories.user("staff", email="collegue@cdg47.fr")
     db.session.commit()
-    response = _button(auth, agent, "desactivation")
+    response = _deactivate(auth, agent)
     assert response.status_code == 302
     assert client.get(response.headers["Location"]).status_code == 302  # logged out: sent to the login page
     db.session.refresh(agent)

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.http import parse_options_header
 
+from portal.audit.models import AuditEvent
 from portal.conventions import services
 from portal.conventions.demo import load_conventions
 from portal.conventions.models import Convention, ConventionDocument
@@ -373,3 +374,28 @@ def test_the_largest_allowed_upload_fits_in_a_request(client, auth, world, app):
     too_big = upload(client, auth, ent.id, "trop gros.pdf", largest + b"0")
     assert too_big.status_code == 422 and "taille maximale" in html(too_big)
     services.document_path(document).unlink()
+
+
+def test_termination_is_confirmed_with_a_reason_shown_on_the_convention(client, auth, world):
+    convention = by_title(world, "Convention ENT")
+    auth.login("staff@cdg47.fr")
+    page_url = f"/conventions/{convention.id}"
+    url = f"{page_url}/resiliation"
+    on = (TODAY + timedelta(days=30)).isoformat()
+    asked = auth.post(url, {"end-terminated_on": on, "end-reason": "Service repris par la région"}, page_url=page_url)
+    text = html(asked)
+    assert asked.status_code == 200 and "Résilier la convention « " in text and "Confirmer la résiliation" in text
+    assert "Service repris par la région" in text and on in text
+    db.session.refresh(convention)
+    assert convention.terminated_on is None
+    missing = auth.post(url, {"end-terminated_on": on, "end-reason": "", "confirmed": "1"}, page_url=page_url)
+    assert missing.status_code == 422 and "Indiquez le motif de la résiliation." in html(missing)
+    reason = "Service repris par la région"
+    done = auth.post(url, {"end-terminated_on": on, "end-reason": reason, "confirmed": "1"}, page_url=page_url)
+    assert done.status_code == 302
+    db.session.refresh(convention)
+    assert convention.terminated_on.isoformat() == on
+    shown = html(client.get(page_url))
+    assert "Motif de la résiliation" in shown and "Service repris par la région" in shown
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "convention.terminate"))
+    assert event.details == {"reason": "Service repris par la région"}

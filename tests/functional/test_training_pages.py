@@ -21,6 +21,7 @@ from sqlalchemy import func, select, update
 
 from portal.accounts import services as accounts
 from portal.accounts.models import User
+from portal.audit.models import AuditEvent
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail
 from portal.registry.models import Collectivite
@@ -568,15 +569,26 @@ def test_capacity_below_the_seats_taken_is_refused_and_nothing_changes(client, a
 def test_staff_cancels_a_session_and_every_registration(client, auth, world):
     url = f"/formations/sessions/{world.session}"
     auth.login(STAFF)
-    post(client, f"{url}/annuler", {"reason": ""}, page_url=f"{url}/modifier")
-    assert "Indiquez le motif de l'annulation." in text_of(client.get(url))
+    asked = post(client, f"{url}/annuler", {"reason": "Formateur indisponible"}, page_url=f"{url}/modifier")
+    page = text_of(asked)
+    assert asked.status_code == 200 and "Annuler la session du" in page and "Confirmer l'annulation" in page
+    assert "Formateur indisponible" in page  # what was typed is kept on the confirmation page
     assert db.session.get(TrainingSession, world.session).cancelled_at is None
-    response = post(client, f"{url}/annuler", {"reason": "Formateur indisponible"}, page_url=f"{url}/modifier")
+    empty = post(client, f"{url}/annuler", {"reason": " ", "confirmed": "1"}, page_url=f"{url}/modifier")
+    assert empty.status_code == 422 and "Indiquez le motif" in text_of(empty)
+    assert db.session.get(TrainingSession, world.session).cancelled_at is None
+    response = post(
+        client, f"{url}/annuler", {"reason": "Formateur indisponible", "confirmed": "1"}, page_url=f"{url}/modifier"
+    )
     assert response.status_code == 302
     page = text_of(client.get(url))
     assert "Session annulée ; 3 participants prévenus." in page and "Cette session a été annulée." in page
+    assert "Motif : Formateur indisponible" in page
     db.session.expire_all()
-    assert db.session.get(TrainingSession, world.session).cancelled_at is not None
+    cancelled = db.session.get(TrainingSession, world.session)
+    assert cancelled.cancelled_at is not None and cancelled.cancel_reason == "Formateur indisponible"
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "training.session_cancelled"))
+    assert event.details == {"reason": "Formateur indisponible"}
     statuses = db.session.scalars(select(Registration.status).where(Registration.session_id == world.session))
     assert set(statuses) == {"cancelled"}
     login_as(auth, ELU_A)

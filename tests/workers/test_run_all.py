@@ -219,3 +219,18 @@ def test_ctrl_c_and_sigterm_stop_every_service_and_their_children(fake, tmp_path
     assert wait_until(lambda: not any(alive(pid) for pid in pids.values()), 5), {
         name: pid for name, pid in pids.items() if alive(pid)
     }
+
+
+def test_the_mail_sink_listens_on_mail_port_and_the_start_up_says_where(monkeypatch, capsys):
+    from workers import run_all
+
+    monkeypatch.setenv("MAIL_PORT", "2526")
+    monkeypatch.setenv("MAIL_SERVER", "127.0.0.1")
+    started = {}
+    monkeypatch.setattr(run_all, "supervise", lambda wanted, backoff, cwd: started.update(wanted=wanted) or 0)
+    assert run_all.main() == 0
+    mail = next(s for s in started["wanted"] if s.name == "mail")
+    assert mail.command[mail.command.index("--port") + 1] == "2526"
+    assert "smtp://127.0.0.1:2526" in capsys.readouterr().out
+    monkeypatch.setenv("MAIL_PORT", "")
+    assert run_all.mail_port() == "8025"  # unset or empty: the portal's own default (portal.config)

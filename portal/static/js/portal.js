@@ -52,3 +52,37 @@ document.addEventListener("DOMContentLoaded", function () {
   }
   window.setTimeout(poll, 1000);
 });
+
+// Tables on a narrow screen: each cell shows its column's name (portal.css, data-label). The templates of the main
+// lists write data-label themselves (without JavaScript too); the other tables get it here, from their headers.
+document.addEventListener("DOMContentLoaded", function () {
+  function headerText(cell) {
+    var copy = cell.cloneNode(true);
+    copy.querySelectorAll(".visually-hidden, [aria-hidden=true]").forEach(function (hidden) { hidden.remove(); });
+    return copy.textContent.replace(/\s+/g, " ").trim();
+  }
+  document.querySelectorAll("table.table").forEach(function (table) {
+    var head = table.tHead;
+    if (!head || !head.rows.length) {
+      return;
+    }
+    var labels = [];
+    Array.prototype.forEach.call(head.rows[head.rows.length - 1].cells, function (cell) {
+      for (var i = 0; i < (cell.colSpan || 1); i++) {
+        labels.push(headerText(cell));
+      }
+    });
+    Array.prototype.forEach.call(table.tBodies, function (body) {
+      Array.prototype.forEach.call(body.rows, function (row) {
+        var column = 0;
+        Array.prototype.forEach.call(row.cells, function (cell) {
+          // A row's header (th scope=row) is the title of its block: it needs no label.
+          if (!cell.hasAttribute("data-label") && labels[column] && cell.getAttribute("scope") !== "row") {
+            cell.setAttribute("data-label", labels[column]);
+          }
+          column += cell.colSpan || 1;
+        });
+      });
+    });
+  });
+});

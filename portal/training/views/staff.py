@@ -17,6 +17,7 @@ from portal.accounts.models import Mandate, Person
 from portal.common import cdg, exports
 from portal.common.auth import staff_required
 from portal.common.clock import PARIS, paris_today, utcnow
+from portal.common.confirm import confirmation_page, confirmed
 from portal.common.files import content_disposition
 from portal.common.forms import options
 from portal.common.inputs import parse_year
@@ -38,7 +39,7 @@ from portal.training.forms import (
 from portal.training.models import Registration, Training, TrainingBody, TrainingSession
 from portal.training.rights import untrained_communes
 from portal.training.rules import Status
-from portal.training.views.blueprints import bp
+from portal.training.views.blueprints import bp, session_when
 
 
 def to_utc(value: datetime | None) -> datetime | None:
@@ -195,8 +196,10 @@ def edit_session(session_id: int):
 def cancel_session(session_id: int):
     training_session = db.get_or_404(TrainingSession, session_id)
     form = CancelSessionForm()
-    if form.validate_on_submit():
-        cancelled = attempt(lambda: training_sessions.cancel_session(training_session, current_user, form.reason.data))
+    if confirmed() and form.validate_on_submit():
+        cancelled = attempt(
+            lambda: training_sessions.cancel_session(training_session, current_user, form.reason.data), form
+        )
         if cancelled:
             flash(
                 ngettext(
@@ -206,9 +209,18 @@ def cancel_session(session_id: int):
                 ),
                 "success",
             )
-    else:
-        flash(_("Indiquez le motif de l'annulation."), "error")
-    return redirect(url_for("training.session", session_id=session_id))
+            return redirect(url_for("training.session", session_id=session_id))
+    return confirmation_page(
+        form,
+        title=_("Annuler la session du %(when)s ?", when=session_when(training_session)),
+        warning=_(
+            "Toutes les inscriptions sont annulées et chaque participant est prévenu par courriel, avec le motif."
+        ),
+        action_url=url_for("training.cancel_session", session_id=session_id),
+        back_url=url_for("training.session", session_id=session_id),
+        button=_("Confirmer l'annulation de la session"),
+        status=422 if confirmed() else 200,
+    )
 
 
 @bp.route("/sessions/<int:session_id>/emargement", methods=["GET", "POST"])
