@@ -1,7 +1,7 @@
 """Demonstration conventions: those of domain.md §6, from the public texts, and the planned ENT convention.
 
 Only the facts given in domain.md are used (parties, signatories, dates, durations, numbers of axes). Where the
-text of an axis is not given, the axis is named generically ("Axe 1", …). Where a start date is not given, the
+text of an axis is not given, the axis says that its title is to be copied from the signed text. Where a start date is not given, the
 signature date is used; where only a period is given ("2019–2022"), its last day is taken as the end. The local
 contract under the CNFPT–AMF agreement and its commune are illustrative and marked as such.
 """
@@ -28,9 +28,14 @@ PARTNERS = (
 )
 
 
-def _generic_axes(count: int, prefix: str = "Axe") -> list[services.AxisInput]:
-    # The axis texts are not in domain.md: generic names, on purpose.
-    return [services.AxisInput(f"{prefix} {n}") for n in range(1, count + 1)]
+TITLE_TO_COPY = "intitulé à reprendre du texte signé"
+
+
+def _generic_axes(count: int, theme: str | None = None) -> list[services.AxisInput]:
+    # The axis texts are not in domain.md: the page says so ("Axe 2 : intitulé à reprendre du texte signé"), as a
+    # CDG would while the signed text is being transcribed — never "Axe 2 : Axe 2".
+    title = f"{theme} ({TITLE_TO_COPY})" if theme else TITLE_TO_COPY[0].upper() + TITLE_TO_COPY[1:]
+    return [services.AxisInput(title) for _n in range(1, count + 1)]
 
 
 def load_conventions(by_code: dict, staff=None, log=print) -> list[Convention]:
@@ -106,7 +111,7 @@ def load_conventions(by_code: dict, staff=None, log=print) -> list[Convention]:
                     services.SignatoryInput("François Deluga", partner_id=cnfpt),
                 ],
                 # 4 axes of service offer (texts not given) and the legal and practice work.
-                axes=_generic_axes(4, "Offre de service – axe")
+                axes=_generic_axes(4, "Offre de service")
                 + [services.AxisInput("Travaux juridiques et sur les pratiques")],
             ),
             staff,

@@ -48,3 +48,11 @@ def test_the_open_data_list_includes_the_twelve_epci_of_lot_et_garonne(demo, cli
 
 def _links(page: str) -> list[str]:
     return re.findall(r'href="([^"]+)"', page)
+
+
+def test_no_convention_axis_reads_as_a_placeholder(demo):
+    from portal.conventions.models import Axis
+
+    titles = list(db.session.scalars(select(Axis.title)))
+    assert titles and not [t for t in titles if re.fullmatch(r"(Axe|Offre de service – axe) \d+", t)]
+    assert "Intitulé à reprendre du texte signé" in titles  # an axis whose text domain.md does not give says so
