@@ -1,9 +1,9 @@
 """Demonstration conventions: those of domain.md §6, from the public texts, and the planned ENT convention.
 
 Only the facts given in domain.md are used (parties, signatories, dates, durations, numbers of axes). Where the
-text of an axis is not given, the axis says that its title is to be copied from the signed text. Where a start date is not given, the
-signature date is used; where only a period is given ("2019–2022"), its last day is taken as the end. The local
-contract under the CNFPT–AMF agreement and its commune are illustrative and marked as such.
+text of an axis is not given, the axis says that its title is to be copied from the signed text. Where a start
+date is not given, the signature date is used; where only a period is given ("2019–2022"), its last day is taken as
+the end. The local contract under the CNFPT–AMF agreement and its commune are illustrative and marked as such.
 """
 
 from __future__ import annotations
