@@ -12,9 +12,8 @@ from portal.common import exports
 from portal.common.auth import staff_required
 from portal.common.clock import paris_today
 from portal.common.confirm import confirmation_page, confirmed
-from portal.common.errors import DomainError
 from portal.common.files import content_disposition
-from portal.common.forms import PortalForm, options, show_domain_error
+from portal.common.forms import PortalForm, options
 from portal.common.outcomes import attempt
 from portal.conventions import exports as convention_exports
 from portal.conventions import rules, services
@@ -46,11 +45,6 @@ def _convention_or_404(convention_id: int):
     if found is None:
         abort(404)
     return found
-
-
-def _fail(form, exc: DomainError) -> None:
-    db.session.rollback()
-    show_domain_error(form, exc)
 
 
 def _filters_from_request() -> tuple[FilterForm, services.Filters, bool]:
@@ -176,12 +170,9 @@ def new():
             for r in form.axes
             if r.form.title.data or r.form.description.data
         ]
-        try:
-            convention = services.create_convention(data, current_user)
-        except DomainError as exc:
-            _fail(form, exc)
-        else:
-            db.session.commit()
+        outcome = attempt(lambda: services.create_convention(data, current_user), form)
+        if outcome:
+            convention = outcome.value
             flash(_("La convention est enregistrée."), "success")
             return redirect(url_for("conventions.show", convention_id=convention.id))
     status = 422 if form.errors or form.form_errors else 200
@@ -196,16 +187,11 @@ def edit(convention_id: int):
     form.set_parent_choices([c for c in services.framework_candidates() if c.id != convention.id])
     if request.method == "GET" and convention.duration_months:
         form.end_date.data = None  # the end was derived from the duration: show the duration only
-    if form.validate_on_submit():
-        try:
-            services.update_terms(convention, _terms_input(form), current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            _fail(form, exc)
-        else:
-            db.session.commit()
-            flash(_("La convention est modifiée."), "success")
-            return redirect(url_for("conventions.show", convention_id=convention.id))
+    if form.validate_on_submit() and attempt(
+        lambda: services.update_terms(convention, _terms_input(form), current_user), form
+    ):
+        flash(_("La convention est modifiée."), "success")
+        return redirect(url_for("conventions.show", convention_id=convention.id))
     status = 422 if form.errors or form.form_errors else 200
     return render_template("conventions/edit.html", form=form, convention=convention), status
 
@@ -215,15 +201,11 @@ def edit(convention_id: int):
 def add_axis(convention_id: int):
     convention = _convention_or_404(convention_id)
     form = NewAxisForm(prefix="axis")
-    if form.validate_on_submit():
-        try:
-            services.add_axis(convention, form.title.data, form.description.data, current_user)
-        except DomainError as exc:
-            _fail(form, exc)
-        else:
-            db.session.commit()
-            flash(_("L'axe est ajouté."), "success")
-            return redirect(url_for("conventions.show", convention_id=convention.id, _anchor="axes"))
+    if form.validate_on_submit() and attempt(
+        lambda: services.add_axis(convention, form.title.data, form.description.data, current_user), form
+    ):
+        flash(_("L'axe est ajouté."), "success")
+        return redirect(url_for("conventions.show", convention_id=convention.id, _anchor="axes"))
     return _render_show(convention, 422, axis_form=form)
 
 
@@ -237,14 +219,12 @@ def add_action(convention_id: int):
         axis = db.session.get(Axis, form.axis_id.data)
         if axis is None or axis.convention_id != convention.id:
             abort(404)
-        try:
-            services.add_action(
+        if attempt(
+            lambda: services.add_action(
                 axis, form.title.data, form.owner.data, form.due_date.data, form.status.data, current_user
-            )
-        except DomainError as exc:
-            _fail(form, exc)
-        else:
-            db.session.commit()
+            ),
+            form,
+        ):
             flash(_("L'action est ajoutée."), "success")
             return redirect(url_for("conventions.show", convention_id=convention.id, _anchor="axes"))
     return _render_show(convention, 422, action_form=form)
@@ -269,15 +249,12 @@ def set_action_status(convention_id: int, action_id: int):
 def add_meeting(convention_id: int):
     convention = _convention_or_404(convention_id)
     form = MeetingForm(prefix="meeting")
-    if form.validate_on_submit():
-        try:
-            services.add_meeting(convention, form.held_on.data, form.title.data, form.minutes.data, current_user)
-        except DomainError as exc:
-            _fail(form, exc)
-        else:
-            db.session.commit()
-            flash(_("La réunion est enregistrée."), "success")
-            return redirect(url_for("conventions.show", convention_id=convention.id, _anchor="suivi"))
+    if form.validate_on_submit() and attempt(
+        lambda: services.add_meeting(convention, form.held_on.data, form.title.data, form.minutes.data, current_user),
+        form,
+    ):
+        flash(_("La réunion est enregistrée."), "success")
+        return redirect(url_for("conventions.show", convention_id=convention.id, _anchor="suivi"))
     return _render_show(convention, 422, meeting_form=form)
 
 
@@ -288,12 +265,9 @@ def upload(convention_id: int):
     form = DocumentForm(prefix="document")
     if form.validate_on_submit():
         upload_file = form.file.data
-        try:
-            services.add_document(convention, upload_file.filename, upload_file.stream, current_user)
-        except DomainError as exc:
-            _fail(form, exc)
-        else:
-            db.session.commit()
+        if attempt(
+            lambda: services.add_document(convention, upload_file.filename, upload_file.stream, current_user), form
+        ):
             flash(_("Le document est joint à la convention."), "success")
             return redirect(url_for("conventions.show", convention_id=convention.id, _anchor="documents"))
     return _render_show(convention, 422, document_form=form)
@@ -319,15 +293,15 @@ def document(convention_id: int, document_id: int):
 def terminate(convention_id: int):
     convention = _convention_or_404(convention_id)
     form = TerminateForm(prefix="end")
-    if confirmed() and form.validate_on_submit():
-        try:
-            services.terminate(convention, form.terminated_on.data, current_user, form.reason.data)
-        except DomainError as exc:
-            _fail(form, exc)
-        else:
-            db.session.commit()
-            flash(_("La résiliation est enregistrée."), "success")
-            return redirect(url_for("conventions.show", convention_id=convention.id))
+    if (
+        confirmed()
+        and form.validate_on_submit()
+        and attempt(
+            lambda: services.terminate(convention, form.terminated_on.data, current_user, form.reason.data), form
+        )
+    ):
+        flash(_("La résiliation est enregistrée."), "success")
+        return redirect(url_for("conventions.show", convention_id=convention.id))
     return confirmation_page(
         form,
         title=_("Résilier la convention « %(title)s » ?", title=convention.title),
@@ -350,12 +324,7 @@ def partners():
         data = services.PartnerInput(
             form.name.data, form.kind.data, form.representative_name.data, form.representative_role.data
         )
-        try:
-            services.create_partner(data, current_user)
-        except DomainError as exc:
-            _fail(form, exc)
-        else:
-            db.session.commit()
+        if attempt(lambda: services.create_partner(data, current_user), form):
             flash(_("Le partenaire est ajouté."), "success")
             return redirect(url_for("conventions.partners"))
     status = 422 if form.errors or form.form_errors else 200

@@ -63,7 +63,8 @@ def test_convention_page_shows_axes_children_and_signatories(client, auth, world
     amf = world["conventions"]["Accord-cadre CNFPT – AMF"]
     page = html(client.get(f"/conventions/{amf.id}"))
     assert "Jacques Pélissard" in page and "François Deluga" in page
-    assert "Axe 5 : Axe 5" in page and "Contrat de partenariat de formation professionnelle" in page
+    assert "Axe 5 : Intitulé à reprendre du texte signé" in page and "Axe 5 : Axe 5" not in page
+    assert "Contrat de partenariat de formation professionnelle" in page
 
 
 def convention_form(partners, **overrides):
