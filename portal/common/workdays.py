@@ -10,6 +10,12 @@ from datetime import date, timedelta
 import holidays
 
 
+def public_holidays_between(first: date, last: date) -> list[tuple[date, str]]:
+    """The public holidays from ``first`` to ``last`` included, with their French names ("Lundi de Pâques")."""
+    calendar = holidays.France(years=range(first.year, last.year + 1), language="fr")
+    return sorted((day, name) for day, name in calendar.items() if first <= day <= last)
+
+
 def is_public_holiday(day: date) -> bool:
     return day in holidays.France(years=day.year)
 

@@ -1036,3 +1036,21 @@ def test_the_attestation_is_downloaded_by_the_elu_his_secretaries_and_staff(clie
     auth.login(ELU_A)
     page = text_of(client.get(f"/formations/elus/{world.mandate_a}"))
     assert "télécharger l'attestation" in page and "envoyée par courriel" not in page
+
+
+def test_a_session_on_a_public_holiday_is_saved_with_a_warning(client, auth, world):
+    auth.login(STAFF)
+    response = auth.post(
+        "/formations/sessions/nouvelle",
+        session_form(
+            world.training,
+            starts_at=f"{NEXT}-07-14T09:00",
+            ends_at=f"{NEXT}-07-14T17:00",
+            registration_deadline=f"{NEXT}-07-01T12:00",
+        ),
+    )
+    assert response.status_code == 302
+    page = text_of(client.get(response.location))
+    assert f"Attention : la session tombe le 14 juillet {NEXT}, jour férié (Fête nationale)." in page
+    ordinary = auth.post("/formations/sessions/nouvelle", session_form(world.training))
+    assert ordinary.status_code == 302 and "jour férié" not in text_of(client.get(ordinary.location))

@@ -19,11 +19,13 @@ from portal.common.auth import staff_required
 from portal.common.clock import PARIS, paris_today, utcnow
 from portal.common.confirm import confirmation_page, confirmed
 from portal.common.files import content_disposition
+from portal.common.formatting import date_fr
 from portal.common.forms import options
 from portal.common.inputs import parse_year
 from portal.common.outcomes import attempt
 from portal.common.pagination import paginate
 from portal.common.routing import MAX_ID
+from portal.common.workdays import public_holidays_between
 from portal.extensions import db
 from portal.training import exports as training_exports
 from portal.training import sessions as training_sessions
@@ -65,9 +67,13 @@ def catalogue():
     )
 
 
-def _edit(form, save, template: str, redirect_to, **context):
-    if form.validate_on_submit() and attempt(save, form):
+def _edit(form, save, template: str, redirect_to, *, notices=None, **context):
+    """``notices(saved)``: warnings to show once the change is saved (a session on a public holiday)."""
+    saved = attempt(save, form) if form.validate_on_submit() else None
+    if saved:
         flash(_("Modifications enregistrées."), "success")
+        for notice in notices(saved.value) if notices else ():
+            flash(notice, "warning")
         return redirect(redirect_to())
     return render_template(template, form=form, **context), 422 if form.errors else 200
 
@@ -162,14 +168,25 @@ def new_session():
 
     def save():
         created["session"] = training_sessions.create_session(_session_input(form), current_user)
+        return created["session"]
 
     return _edit(
         form,
         save,
         "training/edit_session.html",
         lambda: url_for("training.session", session_id=created["session"].id),
+        notices=_holiday_notices,
         training_session=None,
     )
+
+
+def _holiday_notices(training_session: TrainingSession) -> list[str]:
+    """Allowed (the council decides when its élus train), but said: a session on a public holiday is rarely meant."""
+    first, last = to_paris(training_session.starts_at).date(), to_paris(training_session.ends_at).date()
+    return [
+        _("Attention : la session tombe le %(day)s, jour férié (%(name)s).", day=date_fr(day), name=name)
+        for day, name in public_holidays_between(first, last)
+    ]
 
 
 @bp.route("/sessions/<int:session_id>/modifier", methods=["GET", "POST"])
@@ -179,13 +196,14 @@ def edit_session(session_id: int):
     form = _session_form(training_session)
 
     def save():
-        training_sessions.update_session(training_session, _session_input(form), current_user)
+        return training_sessions.update_session(training_session, _session_input(form), current_user)
 
     return _edit(
         form,
         save,
         "training/edit_session.html",
         lambda: url_for("training.session", session_id=session_id),
+        notices=_holiday_notices,
         training_session=training_session,
         cancel_form=CancelSessionForm(),
     )
