@@ -112,10 +112,18 @@ def test_staff_pages_are_refused_to_other_roles(client, auth, world, role_email)
         "/comptes/import",
         "/comptes/import/1",
         "/comptes/import/1/etat",
+        "/statistiques/",
+        f"/statistiques/{Y}",
+        f"/statistiques/{Y}/graphiques/affiliation.svg",
+        f"/statistiques/{Y}/rapport-activite.pdf",
+        "/statistiques/campagnes/1.svg",
     ]
     codes = get_codes(client, auth, role_email, urls)
     assert codes == dict.fromkeys(urls, 403)
     profile = client.get("/mon-profil").get_data(as_text=True)
+    for url in ("/a-traiter/prendre", "/a-traiter/liberer", "/a-traiter/traite"):
+        taken = client.post(url, data={"csrf_token": csrf_from(profile), "kind": "demande-acces", "object_id": "1"})
+        assert taken.status_code == 403, url
     confirm = client.post("/elus/import/confirmer", data={"csrf_token": csrf_from(profile)})
     assert confirm.status_code == 403
     for url in ("/comptes/import", "/comptes/import/confirmer"):
