@@ -132,4 +132,9 @@ def load_training(by_code: dict, users: dict, password: str, today: date | None 
         )
     )
     db.session.flush()
+    # Laroque-Timbaut's training credits, last year's partly unused (carried over), with the base of the bounds.
+    for year, amount, deliberation in ((today.year - 1, "1300.00", "DCM n° 12"), (today.year, "1500.00", "DCM n° 9")):
+        services.save_budget(
+            by_code["47138"], year, Decimal(amount), Decimal("62400.00"), f"{deliberation} du conseil municipal", staff
+        )
     log("Formations de démonstration : 1 organisme agréé, 2 formations, 4 sessions, 5 inscriptions.")

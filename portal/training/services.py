@@ -24,7 +24,7 @@ from portal.accounts.models import Mandate, Person, Role, User
 from portal.audit import services as audit
 from portal.common.clock import PARIS, paris_today, utcnow
 from portal.common.errors import ConflictError, DomainError
-from portal.common.formatting import decimal_fr, plural_fr
+from portal.common.formatting import decimal_fr, money_fr, plural_fr
 from portal.common.inputs import year_problem
 from portal.common.jobs import enqueue_after_commit
 from portal.common.titles import agree, salutation
@@ -1149,7 +1149,9 @@ def save_budget(
     budget.deliberation_ref = (deliberation_ref or "").strip() or None
     db.session.add(budget)
     db.session.flush()
-    audit.record("training.budget", f"Crédits de formation {year} de {body.name} : {amount} €", actor=actor, obj=body)
+    audit.record(
+        "training.budget", f"Crédits de formation {year} de {body.name} : {money_fr(amount)}", actor=actor, obj=body
+    )
     return budget
 
 

@@ -29,6 +29,7 @@ from portal.training.calendar import PARIS
 from portal.training.models import Registration, Training, TrainingBody, TrainingBudget, TrainingSession
 from tests import factories
 from tests.conftest import TEST_PASSWORD, csrf_from
+from tests.functional.test_what_users_read import visible_text
 
 NOW = datetime.now(UTC).replace(second=0, microsecond=0)
 NEXT = NOW.year + 1  # sessions typed in the forms: 12 March (winter, UTC+1) and 1 July (summer, UTC+2) of next year
@@ -674,19 +675,34 @@ def test_budget_form_shows_the_bounds(client, auth, world):
     year = db.session.get(TrainingSession, world.session).starts_at.astimezone(PARIS).year
     url = f"/collectivites/{world.a}/formations?annee={year}"
     auth.login(SEC_A)
-    page = text_of(client.get(url))
-    assert "Non renseignés" in page and "Bornes légales" not in page
+
+    def read() -> str:
+        return visible_text(client.get(url).get_data(as_text=True))
+
+    page = read()
+    assert "Non renseignés" in page and "Minimum légal" not in page
+    assert "Renseignez le montant maximal des indemnités de fonction de l'année" in page
     assert "300 €" in page  # committed: two seats at 150 €
     data = {"year": str(year), "amount": "1 500,50", "max_indemnities": "20000", "deliberation_ref": "DEL-2026-12"}
     response = auth.post(url, data)
     assert response.status_code == 302
-    page = text_of(client.get(url))
+    page = read()
     assert "Budget de formation enregistré." in page
-    assert "1 500,50 € (DEL-2026-12)" in page
-    assert "entre 400 € (2 %) et 4 000 € (20 %) des indemnités maximales" in page
-    assert "sortent des bornes" not in page
+    assert f"Crédits votés pour {year} (prévision) 1 500,50 € (DEL-2026-12)" in page
+    assert "Montant maximal des indemnités de fonction 20 000 €" in page
+    assert "Minimum légal des crédits votés (2 %) 400 € — atteint" in page
+    assert "Plafond légal des dépenses réalisées (20 %) 4 000 € — respecté" in page
+    assert "notice" not in client.get(url).get_data(as_text=True).split('id="elus"')[0]
+    auth.post(url, {**data, "amount": "300", "max_indemnities": "1000"})  # floor 20 €, ceiling 200 €
+    page = read()
+    assert "Minimum légal des crédits votés (2 %) 20 € — atteint" in page
+    assert "Plafond légal des dépenses réalisées (20 %) 200 € — dépassé avec les inscriptions à venir" in page
+    assert "Avec les inscriptions à venir, les dépenses (300 €) dépasseraient le plafond légal de 20 % (200 €" in page
+    auth.post(url, {**data, "amount": "10", "max_indemnities": "1000"})
+    page = read()
+    assert "Les crédits votés (10 €) sont inférieurs au minimum légal de 2 %" in page
+    assert "Les dépenses réalisées et engagées dépassent de 290 € les crédits disponibles." in page
     auth.post(url, {**data, "amount": "5000"})
-    assert "Les crédits votés sortent des bornes de 2 % à 20 %" in text_of(client.get(url))
     refused = auth.post(url, {**data, "amount": "mille euros"})
     assert refused.status_code == 422
     assert "Crédits de formation votés (€) : Saisissez un nombre en chiffres, par exemple 12,5." in text_of(refused)
