@@ -42,6 +42,9 @@ class StatementInput:
     previous_year_cotisation: Decimal | None
     socle: ServiceInput | None = None
     services: tuple[ServiceInput, ...] = ()
+    # The board's deliberations that set the rates ("Délibération n° … du 25 novembre 2025").
+    cotisation_deliberation: str | None = None
+    socle_deliberation: str | None = None
 
 
 @dataclass
@@ -86,6 +89,7 @@ def _payroll_line(
     start: date | None,
     end: date | None,
     warnings: list[str],
+    deliberation: str | None = None,
 ) -> StatementLine:
     year = statement_input.year
     if statement_input.payroll is None:
@@ -98,6 +102,8 @@ def _payroll_line(
     yearly = money(statement_input.payroll * rate / 100)
     amount = catalogue_rules.pro_rata(yearly, year, start, end)
     basis = f"{money_fr(statement_input.payroll, cents=True)} × {percent_fr(rate)} ({_period(year, start, end)})"
+    if deliberation:
+        basis += f" — {deliberation}"
     return StatementLine(kind, label, basis, amount)
 
 
@@ -113,6 +119,7 @@ def compute_statement(data: StatementInput) -> Statement:
             data.affiliated_from,
             data.affiliated_to,
             statement.warnings,
+            data.cotisation_deliberation,
         )
         statement.lines.append(line)
         if line.amount is not None:
@@ -130,6 +137,7 @@ def compute_statement(data: StatementInput) -> Statement:
                 data.socle.start,
                 data.socle.end,
                 statement.warnings,
+                data.socle_deliberation,
             )
         )
     for service in data.services:

@@ -30,7 +30,12 @@ def rates():
     if form.validate_on_submit():
         try:
             services.set_rate(
-                form.year.data, form.kind.data, form.rate_percent.data, form.deliberation_ref.data, current_user
+                form.year.data,
+                form.kind.data,
+                form.rate_percent.data,
+                form.deliberation_ref.data,
+                current_user,
+                deliberation_date=form.deliberation_date.data,
             )
         except DomainError as exc:
             db.session.rollback()

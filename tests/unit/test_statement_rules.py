@@ -92,3 +92,10 @@ def test_affiliation_period_from_the_history():
     assert affiliation_period(left, 2027) == (None, None)
     assert affiliation_period([], 2026) == (None, None)
     assert affiliation_period([(date(2027, 1, 1), "obligatoire")], 2026) == (None, None)
+
+
+def test_the_statement_names_the_deliberation_that_set_the_rate():
+    statement = compute_statement(base(cotisation_deliberation="Délibération n° 2025-90 du 25 novembre 2025"))
+    assert statement.lines[0].basis == (
+        "500\u202f000,00\u202f€ × 0,8\u202f% (année entière) — Délibération n° 2025-90 du 25 novembre 2025"
+    )
