@@ -20,16 +20,19 @@ from pypdf import PdfReader
 from sqlalchemy import func, select, update
 
 from portal.accounts import services as accounts
-from portal.accounts.models import User
+from portal.accounts.models import Mandate, User
+from portal.common.formatting import date_fr
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail
 from portal.registry.models import Collectivite
 from portal.training import services
 from portal.training.calendar import PARIS
 from portal.training.models import Registration, Training, TrainingBody, TrainingBudget, TrainingSession
+from portal.training.rights_export import TRAININGS_HEADER
 from tests import factories
 from tests.conftest import TEST_PASSWORD, csrf_from
-from tests.functional.test_what_users_read import visible_text
+from tests.functional.test_what_users_read import problems_in, visible_text
+from tests.pdf_text import pdf_lines, pdf_text
 
 NOW = datetime.now(UTC).replace(second=0, microsecond=0)
 NEXT = NOW.year + 1  # sessions typed in the forms: 12 March (winter, UTC+1) and 1 July (summer, UTC+2) of next year
@@ -1033,3 +1036,51 @@ def test_the_attestation_is_downloaded_by_the_elu_his_secretaries_and_staff(clie
     auth.login(ELU_A)
     page = text_of(client.get(f"/formations/elus/{world.mandate_a}"))
     assert "télécharger l'attestation" in page and "envoyée par courriel" not in page
+
+
+def test_an_elus_rights_are_exported_for_his_file_by_him_his_secretaries_and_staff(client, auth, world):
+    """PDF and CSV of the élu's page: leave days out of 24, the DIFE estimate, the trainings followed; the access
+    of his attestations."""
+    mandate = db.session.get(Mandate, world.mandate_a)
+    mandate.person.sex = "F"
+    db.session.execute(
+        update(Registration)
+        .where(Registration.id == world.registration_a)
+        .values(status="present", leave_days=Decimal("1.5"), funding="both", dife_amount=Decimal("100.00"))
+    )
+    db.session.commit()
+    base = f"/formations/elus/{world.mandate_a}/droits"
+    for email, code in ((ELU_A, 200), (SEC_A, 200), (STAFF, 200), (ELU_A2, 404), (SEC_B, 404), (ELU_B, 404)):
+        login_as(auth, email)
+        for extension in ("pdf", "csv"):
+            assert client.get(f"{base}.{extension}").status_code == code, (email, extension)
+    login_as(auth, SEC_A)
+    assert f"{base}.pdf" in client.get(f"/formations/elus/{world.mandate_a}").get_data(as_text=True)
+
+    pdf = client.get(f"{base}.pdf")
+    assert pdf.mimetype == "application/pdf" and "droits-formation-elu-" in pdf.headers["Content-Disposition"]
+    lines = pdf_lines(pdf.data)
+    text = pdf_text(pdf.data)
+    assert "Droits à la formation d'un élu local" in lines
+    assert f"Madame {NAMES[ELU_A]}, Conseillère municipale, Sauvagnas, depuis le {date_fr(MANDATE_START)}." in text
+    leave = "Congé de formation (24 jours par mandat) pris : 1,5 jour ; réservés : aucun jour ; restants : 22,5 jours"
+    assert leave in text
+    assert "DIFE, solde estimé 300 € (400 € crédités, 100 € mobilisés par le portail)" in text
+    assert "Élu Numérique Rural" in text and "Présente" in text and "agrément n° AGR-2024-17" in text
+    assert not problems_in(text)
+
+    sheet = client.get(f"{base}.csv")
+    raw = sheet.get_data(as_text=True)
+    assert raw.startswith("\ufeffRubrique;Valeur\r\n")
+    rows = list(csv.reader(io.StringIO(raw.lstrip("\ufeff")), delimiter=";"))
+    values = {row[0]: row[1] for row in rows if len(row) == 2}
+    assert values["Élu"] == NAMES[ELU_A]
+    assert values["Congé de formation : jours par mandat"] == "24"
+    assert values["Congé de formation : jours pris"] == "1,5"
+    assert values["Congé de formation : jours restants"] == "22,5"
+    assert values["DIFE : crédité (€)"] == "400" and values["DIFE : solde estimé (€)"] == "300,00"
+    assert values["DIFE : mobilisé par le portail (€)"] == "100,00"
+    trainings = rows[rows.index(list(TRAININGS_HEADER)) + 1 :]
+    assert [(row[0], row[6], row[7], row[10], row[11]) for row in trainings] == [
+        ("Élu Numérique Rural", "Présente", "Budget de la commune et DIFE", "100,00", "1,5")
+    ]
