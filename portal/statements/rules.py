@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from portal.catalogue import rules as catalogue_rules
 from portal.catalogue.rules import Instalment, money
-from portal.common.formatting import money_fr, percent_fr
+from portal.common.formatting import date_range_fr, money_fr, percent_fr
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def _period(year: int, start: date | None, end: date | None) -> str:
     finish = min(last, end) if end else last
     if begin == first and finish == last:
         return "année entière"
-    return f"du {begin:%d/%m/%Y} au {finish:%d/%m/%Y}"
+    return date_range_fr(begin, finish)
 
 
 def _payroll_line(

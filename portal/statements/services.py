@@ -112,13 +112,15 @@ def set_payroll(body: Collectivite, year: int, amount: Decimal | str, actor) -> 
         raise DomainError(exc.message, "amount") from None
     if amount < 0 or amount > MAX_PAYROLL:
         raise DomainError("La masse salariale doit être un montant positif plausible.", "amount")
+    # Read before the new row is added: an expired actor reloads itself, which would flush the row half filled.
+    actor_id = getattr(actor, "id", None)
     declaration = db.session.scalar(
         select(PayrollDeclaration).where(PayrollDeclaration.collectivite_id == body.id, PayrollDeclaration.year == year)
     )
     if declaration is None:
         declaration = PayrollDeclaration(collectivite_id=body.id, year=year)
         db.session.add(declaration)
-    declaration.amount, declaration.declared_by_id = amount, getattr(actor, "id", None)
+    declaration.amount, declaration.declared_by_id = amount, actor_id
     db.session.flush()
     audit.record(
         "payroll.set",

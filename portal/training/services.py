@@ -24,7 +24,7 @@ from portal.accounts.models import Mandate, Person, Role, User
 from portal.audit import services as audit
 from portal.common.clock import PARIS, paris_today, utcnow
 from portal.common.errors import ConflictError, DomainError
-from portal.common.formatting import decimal_fr, money_fr, plural_fr
+from portal.common.formatting import decimal_fr, money_fr, period_fr, plural_fr
 from portal.common.inputs import year_problem
 from portal.common.jobs import enqueue_after_commit
 from portal.common.titles import agree, salutation
@@ -1175,10 +1175,8 @@ def _local(value: datetime) -> str:
 
 
 def _when(session: TrainingSession) -> str:
-    start, end = session.starts_at.astimezone(PARIS), session.ends_at.astimezone(PARIS)
-    if start.date() == end.date():
-        return f"{start:%d/%m/%Y}, de {start:%H h %M} à {end:%H h %M}"
-    return f"{start:%d/%m/%Y à %H h %M} au {end:%d/%m/%Y à %H h %M}"
+    """ "1er décembre 2026, 9 h – 17 h" in Paris time (:func:`period_fr`)."""
+    return period_fr(session.starts_at.astimezone(PARIS), session.ends_at.astimezone(PARIS))
 
 
 def _location(session: TrainingSession) -> str:

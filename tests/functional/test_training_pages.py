@@ -513,7 +513,7 @@ def test_staff_creates_a_body_a_training_and_a_session_in_paris_time(client, aut
     assert created.starts_at == datetime(NEXT, 3, 12, 8, 0, tzinfo=UTC)
     assert created.ends_at == datetime(NEXT, 3, 12, 16, 0, tzinfo=UTC)
     assert created.registration_deadline == datetime(NEXT, 3, 5, 11, 0, tzinfo=UTC)
-    assert f"12/03/{NEXT}, de 09 h 00 à 17 h 00" in text_of(client.get(response.location))
+    assert f"12 mars {NEXT}, 9 h – 17 h" in text_of(client.get(response.location))
     edit_url = f"/formations/sessions/{created.id}/modifier"
     assert f'value="{NEXT}-03-12T09:00"' in client.get(edit_url).get_data(as_text=True)
 

@@ -36,7 +36,7 @@ def test_mid_year_affiliation_is_pro_rata_with_the_quarter_calendar():
     statement = compute_statement(base(affiliated_from=date(2026, 7, 1), previous_year_cotisation=None))
     line = statement.lines[0]
     assert line.amount == Decimal("2016.44")  # 4000 × 184 / 365
-    assert "du 01/07/2026 au 31/12/2026" in line.basis
+    assert "du 1er juillet au 31 décembre 2026" in line.basis
     assert [(i.due, i.amount) for i in statement.instalments] == [
         (date(2026, 9, 1), Decimal("504.11")),
         (date(2027, 1, 1), Decimal("1512.33")),
