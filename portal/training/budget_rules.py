@@ -30,9 +30,10 @@ FLOOR_SHARE = Decimal("0.02")
 CEILING_SHARE = Decimal("0.20")
 LEGAL_BASIS = "CGCT, art. L2123-14"
 
-# General renewals of the municipal councils (years of the elections): 2001, 2008, 2014, 2020 (postponed to June
-# by the epidemic, still 2020), 2026 (15 and 22 March), then every six years (code électoral L227).
-PAST_RENEWALS = (2001, 2008, 2014, 2020)
+# General renewals of the municipal councils (years of the elections): every six years from 1947 to 1995, then
+# 2001, 2008, 2014, 2020 (the second round postponed to June by the epidemic), 2026 (15 and 22 March), then every
+# six years (code électoral L227). Before the first one known here, no carry-over is computed.
+PAST_RENEWALS = (1947, 1953, 1959, 1965, 1971, 1977, 1983, 1989, 1995, 2001, 2008, 2014, 2020)
 RENEWAL_CYCLE_FROM = 2020
 RENEWAL_CYCLE_YEARS = 6
 
@@ -47,19 +48,20 @@ def is_renewal_year(year: int) -> bool:
 
 
 def last_renewal_before(year: int) -> int:
-    """The latest renewal year strictly before ``year`` (2020 for 2026, 2026 for 2027)."""
-    candidate = year - 1
-    while not is_renewal_year(candidate):
-        candidate -= 1
-    return candidate
+    """The latest renewal year strictly before ``year`` (2020 for 2026, 2026 for 2027); ``year - 1`` before the
+    first renewal known (so nothing is carried over)."""
+    if year <= PAST_RENEWALS[0]:
+        return year - 1
+    if year > RENEWAL_CYCLE_FROM:
+        return year - 1 - (year - 1 - RENEWAL_CYCLE_FROM) % RENEWAL_CYCLE_YEARS
+    return max(renewal for renewal in PAST_RENEWALS if renewal < year)
 
 
 def next_renewal_from(year: int) -> int:
     """The first renewal year from ``year`` on (``year`` itself when the council is renewed that year)."""
-    candidate = year
-    while not is_renewal_year(candidate):
-        candidate += 1
-    return candidate
+    if year > RENEWAL_CYCLE_FROM:
+        return year + (RENEWAL_CYCLE_FROM - year) % RENEWAL_CYCLE_YEARS
+    return min(renewal for renewal in PAST_RENEWALS if renewal >= year) if year > PAST_RENEWALS[0] else PAST_RENEWALS[0]
 
 
 def carry_start(year: int) -> int:

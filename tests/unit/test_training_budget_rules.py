@@ -14,11 +14,23 @@ D = Decimal
 
 @pytest.mark.parametrize(
     ("year", "renewed"),
-    [(2001, True), (2008, True), (2014, True), (2019, False), (2020, True), (2021, False), (2025, False)]
+    [(1995, True), (1996, False), (2001, True), (2008, True), (2014, True), (2019, False), (2020, True)]
+    + [(2021, False), (2025, False)]
     + [(2026, True), (2027, False), (2031, False), (2032, True), (2038, True), (2035, False)],
 )
 def test_municipal_renewal_years(year, renewed):
     assert br.is_renewal_year(year) is renewed
+
+
+@pytest.mark.parametrize("year", [1900, 1946, 1947, 1950, 1995, 2000, 2001, 2019, 2020, 2026, 2027, 2077, 2099])
+def test_renewals_around_any_year_of_the_portal(year):
+    """Every year of the portal's range (1950 to today + 50) has its last renewal and the next, at once."""
+    last, following = br.last_renewal_before(year), br.next_renewal_from(year)
+    assert last < year <= following
+    assert br.is_renewal_year(following)
+    assert br.is_renewal_year(last) or year <= br.PAST_RENEWALS[0]
+    assert not any(br.is_renewal_year(y) for y in range(last + 1, year))
+    assert not any(br.is_renewal_year(y) for y in range(year, following))
 
 
 def test_last_and_next_renewal():
