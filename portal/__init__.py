@@ -95,6 +95,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.reports.views import bp as reports_bp
     from portal.statements.views import bp as statements_bp
     from portal.subscriptions.views import bp as subscriptions_bp
+    from portal.training.rights_views import bp as training_rights_bp
     from portal.training.views import bp as training_bp
     from portal.training.views import commune_bp as training_commune_bp
     from portal.workqueue.views import bp as workqueue_bp
@@ -115,6 +116,7 @@ def register_blueprints(app: Flask) -> None:
         conventions_bp,
         training_bp,
         training_commune_bp,
+        training_rights_bp,
         people_bp,
         councils_bp,
         account_import_bp,

@@ -2,7 +2,7 @@
 decision is shown (the audit log keeps them as well; an account's deactivation keeps its reason there only).
 
 Revision ID: 0017
-Revises: 0013
+Revises: 0016
 Create Date: 2026-12-10 10:00:00
 
 Written by hand.
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0013"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from portal.common.formatting import decimal_fr
+
 THRESHOLD = 350
 WITHDRAWAL_LOCK_YEARS = 6
 
@@ -44,8 +46,25 @@ STATUS_LABELS = {
 
 AFFILIATED = frozenset({Status.OBLIGATOIRE, Status.VOLONTAIRE})
 
-# Kinds that can only join voluntarily, whatever their headcount (décret n° 85-643, art. 2, 2°).
-VOLUNTARY_ONLY_KINDS = frozenset({"departement", "region"})
+# Kinds that can only join voluntarily, whatever their headcount (décret n° 85-643, art. 2, 2°): the département,
+# the région, the établissements publics départementaux or interdépartementaux (a SDIS, for instance) and the
+# syndicats mixtes made only of collectivités. Each with how the explanation names it, agreeing with it.
+VOLUNTARY_ONLY_SUBJECTS = {
+    "departement": "Le département n'est jamais affilié d'office",
+    "region": "La région n'est jamais affiliée d'office",
+    "ep_departemental": "Un établissement public départemental ou interdépartemental (un SDIS, par exemple) n'est "
+    "jamais affilié d'office",
+    "syndicat_mixte": "Un syndicat mixte composé uniquement de collectivités n'est jamais affilié d'office",
+}
+VOLUNTARY_ONLY_KINDS = frozenset(VOLUNTARY_ONLY_SUBJECTS)
+LEGAL_BASIS_VOLUNTARY_ONLY = "décret n° 85-643, art. 2, 2°"
+
+
+def voluntary_only(kind: str) -> bool:
+    """Whether a body of this kind can only join the CDG voluntarily, whatever its headcount (décret n° 85-643,
+    art. 2, 2°): the département, the région, an établissement public départemental or interdépartemental, a
+    syndicat mixte made only of collectivités. Never computed as *obligatoire*."""
+    return kind in VOLUNTARY_ONLY_KINDS
 
 
 def status_label(status: str | None) -> str:
@@ -105,7 +124,9 @@ def affiliation_status(
       (CGFP L452-13 et s.), including bodies with only part-time fonctionnaires or only contractuels;
     - 350 or more: *volontaire* if a voluntary affiliation is in force, else *non affiliée*
       (CGFP L452-13 et s.);
-    - département and région: only ever *volontaire* or *non affiliée* (décret n° 85-643, art. 2, 2°).
+    - département, région, établissements publics départementaux or interdépartementaux, syndicats mixtes made only
+      of collectivités: only ever *volontaire* or *non affiliée*, whatever their headcount (décret n° 85-643,
+      art. 2, 2°; :func:`voluntary_only`).
 
     ``counted`` is None when no declaration is in force: the status cannot be determined.
     """
@@ -116,21 +137,28 @@ def affiliation_status(
             f" Ce décompte additionne {', '.join(aggregated_with)} et s'applique à chacun ({LEGAL_BASIS_AGGREGATION})."
         )
 
-    if kind in VOLUNTARY_ONLY_KINDS:
+    if voluntary_only(kind):
+        subject = VOLUNTARY_ONLY_SUBJECTS[kind]
+        whatever = ", quel que soit son effectif"
+        if counted is not None:
+            agents = "fonctionnaires titulaires et stagiaires"
+            if counted < 2:
+                agents = "fonctionnaire titulaire ou stagiaire"
+            whatever += f" ({decimal_fr(counted)} {agents} à temps complet{year_text})"
         if voluntary_affiliation_in_force:
             return StatusResult(
                 Status.VOLONTAIRE,
                 counted,
-                "Le département et la région ne sont jamais affiliés d'office ; une affiliation volontaire est "
-                "en vigueur.",
-                "décret n° 85-643, art. 2, 2°",
+                f"{subject}{whatever} : son affiliation ne peut être que volontaire ; une affiliation volontaire "
+                "est en vigueur.",
+                LEGAL_BASIS_VOLUNTARY_ONLY,
             )
         return StatusResult(
             Status.NON_AFFILIEE,
             counted,
-            "Le département et la région ne sont jamais affiliés d'office ; ils peuvent demander une "
-            "affiliation volontaire, qui n'est pas en vigueur.",
-            "décret n° 85-643, art. 2, 2°",
+            f"{subject}{whatever} : son affiliation ne peut être que volontaire ; elle peut être demandée et n'est "
+            "pas en vigueur.",
+            LEGAL_BASIS_VOLUNTARY_ONLY,
         )
 
     if counted is None:

@@ -442,6 +442,12 @@ def decide(
         raise DomainError("La référence de la délibération ou de l'arrêté est obligatoire.", "deliberation_ref")
     body = decision.collectivite
     evaluation = compute(body, decision.year or effective_date.year)
+    if decided_status == rules.Status.OBLIGATOIRE and rules.voluntary_only(body.kind):
+        raise DomainError(
+            f"{rules.VOLUNTARY_ONLY_SUBJECTS[body.kind]}, quel que soit son effectif : l'affiliation ne peut "
+            f"pas être obligatoire ({rules.LEGAL_BASIS_VOLUNTARY_ONLY}).",
+            "decided_status",
+        )
     if decided_status == rules.Status.OBLIGATOIRE and (evaluation.result.counted or 0) >= rules.THRESHOLD:
         raise DomainError(
             f"L'effectif décompté ({evaluation.result.counted}) atteint le seuil de {rules.THRESHOLD} : "
@@ -452,7 +458,7 @@ def decide(
         decided_status != rules.Status.OBLIGATOIRE
         and evaluation.result.counted is not None
         and evaluation.result.counted < rules.THRESHOLD
-        and body.kind not in rules.VOLUNTARY_ONLY_KINDS
+        and not rules.voluntary_only(body.kind)
     ):
         raise DomainError(
             f"L'effectif décompté ({evaluation.result.counted}) est inférieur à {rules.THRESHOLD} : "
@@ -517,7 +523,7 @@ def record_voluntary_decision(body: Collectivite, request: VoluntaryRequest, act
     year = request.effective_date.year
     evaluation = compute(body, year)
     counted = evaluation.result.counted
-    if body.kind not in rules.VOLUNTARY_ONLY_KINDS and (counted is None or counted < rules.THRESHOLD):
+    if not rules.voluntary_only(body.kind) and (counted is None or counted < rules.THRESHOLD):
         raise DomainError(
             "Cette collectivité compte moins de 350 fonctionnaires à temps complet (ou n'a pas déclaré ses "
             "effectifs) : son affiliation est obligatoire, ni affiliation volontaire ni retrait ne sont possibles."

@@ -8,7 +8,13 @@ from decimal import Decimal
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.catalogue.rules import ELIGIBILITY_LABELS, GROUP_LABELS, TARIFF_LABELS, TariffModel
+from portal.catalogue.rules import (
+    ELIGIBILITY_LABELS,
+    GROUP_LABELS,
+    TARIFF_LABELS,
+    TariffModel,
+    rate_deliberation_label,
+)
 from portal.common.clock import utcnow
 from portal.common.database import TimestampMixin, UTCDateTime
 from portal.common.formatting import money_fr, percent_fr
@@ -97,7 +103,15 @@ class ContributionRate(db.Model):
     kind: Mapped[str] = mapped_column(String(20))  # cotisation, socle
     rate_percent: Mapped[Decimal] = mapped_column(Numeric(6, 4))
     deliberation_ref: Mapped[str] = mapped_column(String(200))
+    # The day the board voted it (migration 0016): no later than 30 November of the year before for the
+    # cotisation (catalogue.rules.rate_deliberation_problem). None for rates recorded before it was asked.
+    deliberation_date: Mapped[date | None] = mapped_column(Date)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def deliberation_label(self) -> str:
+        """ "Délibération n° 2025-90 du 25 novembre 2025": the reference, with its date when known."""
+        return rate_deliberation_label(self.deliberation_ref, self.deliberation_date)
 
 
 class PayrollDeclaration(db.Model):

@@ -16,7 +16,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
-from portal.common.formatting import percent_fr
+from portal.common.formatting import date_fr, percent_fr
 
 COTISATION_CAP = Decimal("0.8")  # percent of payroll
 SOCLE_CAP = Decimal("0.2")  # percent of payroll
@@ -170,6 +170,44 @@ def check_rate(kind: str, rate_percent: Decimal) -> None:
             f"Le taux {what} ne peut pas dépasser {percent_fr(cap)} de la masse salariale "
             f"(taux saisi : {percent_fr(rate_percent)})."
         )
+
+
+def rate_vote_deadline(year: int) -> date:
+    """The last day the board can vote the cotisation rate of ``year``: 30 November of the year before."""
+    return date(year - 1, 11, 30)
+
+
+def first_year_for_vote(voted_on: date) -> int:
+    """The first year a rate voted on ``voted_on`` can apply to: next year if voted by 30 November, else the one
+    after."""
+    return voted_on.year + 1 if voted_on <= date(voted_on.year, 11, 30) else voted_on.year + 2
+
+
+def rate_deliberation_problem(kind: str, year: int, voted_on: date | None, today: date) -> str | None:
+    """Why the board's deliberation dated ``voted_on`` cannot set the ``kind`` rate of ``year``, in French; None
+    when it can.
+
+    The obligatory cotisation rate is voted by the CDG's board no later than 30 November of the year before
+    (``shared/domain.md`` §2, the cotisation of loi n° 84-53 art. 22 and loi n° 85-1221 art. 20): a rate voted
+    later cannot apply from 1 January of ``year``. The socle commun contribution has no such date in the sources
+    read: its deliberation is recorded with its date, unchecked. A deliberation cannot be dated after today."""
+    if voted_on is None:
+        return "Indiquez la date de la délibération du conseil d'administration."
+    if voted_on > today:
+        return f"La délibération ne peut pas être datée après aujourd'hui ({date_fr(today)})."
+    deadline = rate_vote_deadline(year)
+    if kind == "cotisation" and voted_on > deadline:
+        return (
+            f"Une délibération du {date_fr(voted_on)} ne peut pas fixer le taux de cotisation de {year} : il doit "
+            f"être voté au plus tard le {date_fr(deadline)}. Ce taux peut s'appliquer au plus tôt en "
+            f"{first_year_for_vote(voted_on)}."
+        )
+    return None
+
+
+def rate_deliberation_label(reference: str, voted_on: date | None) -> str:
+    """The deliberation as a statement names it: "Délibération n° 2025-90 du 25 novembre 2025"."""
+    return f"{reference} du {date_fr(voted_on)}" if voted_on is not None else reference
 
 
 def days_in_year(year: int) -> int:

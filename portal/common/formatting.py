@@ -6,7 +6,7 @@ Pure functions (no request needed): the locale is the portal's, French.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
 from decimal import Decimal
 
 from babel.dates import format_date
@@ -60,3 +60,40 @@ def date_fr(value: date) -> str:
 def plural_fr(count: int, singular: str, plural: str) -> str:
     """ "0 présent", "1 présent", "2 présents": French keeps the singular for 0 and 1 (CLDR)."""
     return f"{count} {singular if abs(count) < 2 else plural}"
+
+
+def _day_month(value: date) -> str:
+    return first_of_month(format_date(value, "d MMMM", locale=LOCALE), value.day)
+
+
+def date_range_fr(start: date, end: date) -> str:
+    """A span of days as French writes it: "1er décembre 2026", "du 3 au 5 mars 2027", "du 28 février au 2 mars
+    2027", "du 30 décembre 2026 au 2 janvier 2027" (month names by Babel)."""
+    if end <= start:
+        return date_fr(start)
+    if (start.year, start.month) == (end.year, end.month):
+        day = "1er" if start.day == 1 else str(start.day)
+        return f"du {day} au {date_fr(end)}"
+    if start.year == end.year:
+        return f"du {_day_month(start)} au {date_fr(end)}"
+    return f"du {date_fr(start)} au {date_fr(end)}"
+
+
+def time_fr(value: time) -> str:
+    """A time of day: "9 h", "9 h 30", "17 h" (no leading zero, minutes only when there are some; no-break
+    spaces, so a time never wraps)."""
+    return f"{value.hour}\u00a0h" if not value.minute else f"{value.hour}\u00a0h\u00a0{value.minute:02d}"
+
+
+def hours_range_fr(start: time, end: time) -> str:
+    """ "9 h – 17 h", "9 h 30 – 12 h": an en dash between narrow no-break spaces, so it never wraps apart."""
+    return f"{time_fr(start)}{NARROW_NO_BREAK_SPACE}–{NARROW_NO_BREAK_SPACE}{time_fr(end)}"
+
+
+def period_fr(start: datetime, end: datetime) -> str:
+    """When something takes place, from local (Paris) times, written so that « le » or « du » may precede it:
+    "1er décembre 2026, 9 h – 17 h" for one day, "3 mars 2027 à 9 h – 5 mars 2027 à 17 h" over several."""
+    if start.date() == end.date():
+        return f"{date_fr(start.date())}, {hours_range_fr(start.time(), end.time())}"
+    dash = f"{NARROW_NO_BREAK_SPACE}–{NARROW_NO_BREAK_SPACE}"
+    return f"{date_fr(start.date())} à {time_fr(start.time())}{dash}{date_fr(end.date())} à {time_fr(end.time())}"

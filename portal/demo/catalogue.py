@@ -199,12 +199,14 @@ def load_catalogue(year: int) -> list[Service]:
                 kind="cotisation",
                 rate_percent=Decimal("0.80"),
                 deliberation_ref=DELIBERATION.format(year=year - 1, n=90),
+                deliberation_date=date(year - 1, 11, 25),
             ),
             ContributionRate(
                 year=year,
                 kind="socle",
                 rate_percent=Decimal("0.20"),
                 deliberation_ref=DELIBERATION.format(year=year - 1, n=91),
+                deliberation_date=date(year - 1, 11, 25),
             ),
         ]
     )

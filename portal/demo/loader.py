@@ -5,7 +5,8 @@ synthetic (real counts are not public): deterministic, derived from each body's 
 and population, and flagged ``is_synthetic`` so that the interface says so. A few
 bodies are set on purpose around the threshold: Villeneuve-sur-Lot at 349 with its
 CCAS, Marmande rising to 350 in the current year (an open decision for staff), Agen
-above 350 and voluntarily affiliated, the Département far above and not affiliated.
+above 350 and voluntarily affiliated, the Département far above and not affiliated, the SDIS under 350 yet not
+affiliated (voluntary only, whatever its headcount).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from portal.accounts.models import Role
 from portal.affiliation import rules
 from portal.affiliation import services as affiliation
 from portal.common.clock import paris_today
+from portal.common.text import normalise
 from portal.conventions.demo import load_conventions
 from portal.demo.catalogue import SERVICES, load_catalogue
 from portal.extensions import db
@@ -65,6 +67,8 @@ SPECIAL = {
     ("ccas", "47323"): {-2: (28, 6, 15), -1: (29, 6, 14), 0: (29, 6, 16)},  # 320 + 29 = 349
     ("commune", "47157"): {-2: (340, 38, 70), -1: (345, 37, 72), 0: (350, 36, 69)},  # Marmande reaches 350
     ("departement", "47"): {-2: (1402, 35, 180), -1: (1415, 33, 176), 0: (1431, 30, 182)},
+    # The SDIS: under 350, yet never affiliated by law (établissement public départemental).
+    ("ep_departemental", None): {-2: (268, 4, 31), -1: (272, 4, 30), 0: (279, 3, 33)},
 }
 
 
@@ -98,8 +102,6 @@ def _add_attached(commune: Collectivite, kind: str, name: str) -> Collectivite:
         parent=commune,
         source="demo",
     )
-    from portal.common.text import normalise
-
     body.name_normalised = normalise(name)
     db.session.add(body)
     return body
@@ -120,6 +122,16 @@ def load(current_year: int | None = None, log=print) -> ImportSummary:
         ("caisse_ecoles", "47001"): _add_attached(by_code["47001"], Kind.CAISSE_ECOLES, "Caisse des écoles d'Agen"),
         ("ccas", "47323"): _add_attached(by_code["47323"], Kind.CCAS, "CCAS de Villeneuve-sur-Lot"),
     }
+    sdis = "Service départemental d'incendie et de secours de Lot-et-Garonne (SDIS 47)"
+    db.session.add(
+        Collectivite(
+            kind=Kind.EP_DEPARTEMENTAL,
+            name=sdis,
+            name_normalised=normalise(sdis),
+            departement_code=DEPARTEMENT,
+            source="demo",
+        )
+    )
     db.session.flush()
 
     created_users = {}

@@ -16,6 +16,10 @@ class Kind(StrEnum):
     SYNDICAT = "syndicat"
     DEPARTEMENT = "departement"
     REGION = "region"
+    # Établissement public départemental or interdépartemental: a SDIS, for instance.
+    EP_DEPARTEMENTAL = "ep_departemental"
+    # Syndicat mixte made only of collectivités (and their groupements).
+    SYNDICAT_MIXTE = "syndicat_mixte"
     ETABLISSEMENT_PUBLIC = "etablissement_public"
 
 
@@ -30,6 +34,8 @@ LABELS: dict[Kind, str] = {
     Kind.SYNDICAT: "Syndicat",
     Kind.DEPARTEMENT: "Département",
     Kind.REGION: "Région",
+    Kind.EP_DEPARTEMENTAL: "Établissement public départemental ou interdépartemental (SDIS…)",
+    Kind.SYNDICAT_MIXTE: "Syndicat mixte composé uniquement de collectivités",
     Kind.ETABLISSEMENT_PUBLIC: "Autre établissement public",
 }
 

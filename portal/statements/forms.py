@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField, StringField, SubmitField
+from wtforms import DateField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from portal.common.clock import paris_today
@@ -33,6 +33,11 @@ class RateForm(PortalForm):
     deliberation_ref = StringField(
         _l("Délibération du conseil d'administration"),
         validators=[DataRequired(_l("Indiquez la référence de la délibération.")), Length(max=200)],
+    )
+    deliberation_date = DateField(
+        _l("Date de la délibération"),
+        validators=[InputRequired(_l("Indiquez la date de la délibération."))],
+        description=_l("Le taux de cotisation d'une année est voté au plus tard le 30 novembre de l'année précédente."),
     )
     submit = SubmitField(_l("Enregistrer le taux"))
 

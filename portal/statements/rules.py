@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from portal.catalogue import rules as catalogue_rules
 from portal.catalogue.rules import Instalment, money
-from portal.common.formatting import money_fr, percent_fr
+from portal.common.formatting import date_range_fr, money_fr, percent_fr
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,9 @@ class StatementInput:
     previous_year_cotisation: Decimal | None
     socle: ServiceInput | None = None
     services: tuple[ServiceInput, ...] = ()
+    # The board's deliberations that set the rates ("Délibération n° … du 25 novembre 2025").
+    cotisation_deliberation: str | None = None
+    socle_deliberation: str | None = None
 
 
 @dataclass
@@ -75,7 +78,7 @@ def _period(year: int, start: date | None, end: date | None) -> str:
     finish = min(last, end) if end else last
     if begin == first and finish == last:
         return "année entière"
-    return f"du {begin:%d/%m/%Y} au {finish:%d/%m/%Y}"
+    return date_range_fr(begin, finish)
 
 
 def _payroll_line(
@@ -86,6 +89,7 @@ def _payroll_line(
     start: date | None,
     end: date | None,
     warnings: list[str],
+    deliberation: str | None = None,
 ) -> StatementLine:
     year = statement_input.year
     if statement_input.payroll is None:
@@ -98,6 +102,8 @@ def _payroll_line(
     yearly = money(statement_input.payroll * rate / 100)
     amount = catalogue_rules.pro_rata(yearly, year, start, end)
     basis = f"{money_fr(statement_input.payroll, cents=True)} × {percent_fr(rate)} ({_period(year, start, end)})"
+    if deliberation:
+        basis += f" — {deliberation}"
     return StatementLine(kind, label, basis, amount)
 
 
@@ -113,6 +119,7 @@ def compute_statement(data: StatementInput) -> Statement:
             data.affiliated_from,
             data.affiliated_to,
             statement.warnings,
+            data.cotisation_deliberation,
         )
         statement.lines.append(line)
         if line.amount is not None:
@@ -130,6 +137,7 @@ def compute_statement(data: StatementInput) -> Statement:
                 data.socle.start,
                 data.socle.end,
                 statement.warnings,
+                data.socle_deliberation,
             )
         )
     for service in data.services:

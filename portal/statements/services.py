@@ -20,6 +20,7 @@ from portal.catalogue import rules as catalogue_rules
 from portal.catalogue.models import ContributionRate, PayrollDeclaration, Service, Tariff
 from portal.common.clock import paris_today
 from portal.common.errors import DomainError
+from portal.common.formatting import percent_fr
 from portal.common.inputs import InvalidNumber, parse_decimal, year_problem
 from portal.extensions import db
 from portal.registry.models import Collectivite
@@ -30,6 +31,7 @@ from portal.subscriptions.rules import State
 BILLED_STATES = (State.VALIDATED, State.ACTIVE, State.SUSPENDED, State.ENDED)
 MAX_PAYROLL = Decimal("10000000000")
 PAYROLL_DIGITS = 14  # PayrollDeclaration.amount: Numeric(14, 2)
+RATE_NAMES = {"cotisation": "de la cotisation obligatoire", "socle": "de la contribution au socle commun"}
 
 
 @dataclass
@@ -42,15 +44,22 @@ class BodyStatement:
 
 
 def rates(year: int) -> dict[str, Decimal]:
-    return dict(
-        db.session.execute(
-            select(ContributionRate.kind, ContributionRate.rate_percent).where(ContributionRate.year == year)
-        ).all()
-    )
+    return {kind: rate.rate_percent for kind, rate in rate_rows(year).items()}
 
 
-def set_rate(year: int, kind: str, rate_percent: Decimal, deliberation_ref: str, actor) -> ContributionRate:
-    """Record the yearly rate voted by the board; refused above the legal cap."""
+def rate_rows(year: int) -> dict[str, ContributionRate]:
+    """The rates voted for ``year`` by kind (cotisation, socle), with their deliberations."""
+    return {
+        rate.kind: rate for rate in db.session.scalars(select(ContributionRate).where(ContributionRate.year == year))
+    }
+
+
+def set_rate(
+    year: int, kind: str, rate_percent: Decimal, deliberation_ref: str, actor, *, deliberation_date: date | None
+) -> ContributionRate:
+    """Record the yearly rate voted by the board with its deliberation and the day it was voted; refused above the
+    legal cap, or for a cotisation voted after 30 November of the year before
+    (:func:`catalogue_rules.rate_deliberation_problem`)."""
     if kind not in ("cotisation", "socle"):
         raise DomainError("Type de taux inconnu.", "kind")
     problem = year_problem(year, latest=paris_today().year + 1)  # voted for next year at the latest
@@ -64,6 +73,9 @@ def set_rate(year: int, kind: str, rate_percent: Decimal, deliberation_ref: str,
         raise DomainError(str(exc), "rate_percent") from exc
     if not (deliberation_ref or "").strip():
         raise DomainError("La référence de la délibération est obligatoire.", "deliberation_ref")
+    problem = catalogue_rules.rate_deliberation_problem(kind, year, deliberation_date, paris_today())
+    if problem:
+        raise DomainError(problem, "deliberation_date")
     existing = db.session.scalar(
         select(ContributionRate).where(ContributionRate.year == year, ContributionRate.kind == kind)
     )
@@ -71,13 +83,19 @@ def set_rate(year: int, kind: str, rate_percent: Decimal, deliberation_ref: str,
         existing = ContributionRate(year=year, kind=kind)
         db.session.add(existing)
     existing.rate_percent, existing.deliberation_ref = rate_percent, deliberation_ref.strip()
+    existing.deliberation_date = deliberation_date
     db.session.flush()
     audit.record(
         "rate.set",
-        f"Taux {kind} {year} : {rate_percent} % ({deliberation_ref.strip()})",
+        f"Taux {RATE_NAMES[kind]} {year} : {percent_fr(rate_percent)} ({existing.deliberation_label})",
         actor=actor,
         obj=existing,
-        details={"year": year, "kind": kind, "rate": str(rate_percent)},
+        details={
+            "year": year,
+            "kind": kind,
+            "rate": str(rate_percent),
+            "deliberation_date": deliberation_date.isoformat(),
+        },
     )
     return existing
 
@@ -94,13 +112,15 @@ def set_payroll(body: Collectivite, year: int, amount: Decimal | str, actor) -> 
         raise DomainError(exc.message, "amount") from None
     if amount < 0 or amount > MAX_PAYROLL:
         raise DomainError("La masse salariale doit être un montant positif plausible.", "amount")
+    # Read before the new row is added: an expired actor reloads itself, which would flush the row half filled.
+    actor_id = getattr(actor, "id", None)
     declaration = db.session.scalar(
         select(PayrollDeclaration).where(PayrollDeclaration.collectivite_id == body.id, PayrollDeclaration.year == year)
     )
     if declaration is None:
         declaration = PayrollDeclaration(collectivite_id=body.id, year=year)
         db.session.add(declaration)
-    declaration.amount, declaration.declared_by_id = amount, getattr(actor, "id", None)
+    declaration.amount, declaration.declared_by_id = amount, actor_id
     db.session.flush()
     audit.record(
         "payroll.set",
@@ -140,7 +160,9 @@ def statements_for(year: int, body_ids: list[int] | None = None) -> Iterator[Bod
     def scoped(statement, column):
         return statement.where(column.in_(body_ids)) if body_ids is not None else statement
 
-    year_rates, previous_rates = rates(year), rates(year - 1)
+    voted, previous_rates = rate_rows(year), rates(year - 1)
+    year_rates = {kind: rate.rate_percent for kind, rate in voted.items()}
+    deliberations = {kind: rate.deliberation_label for kind, rate in voted.items()}
     payrolls = dict(
         db.session.execute(
             scoped(
@@ -234,6 +256,8 @@ def statements_for(year: int, body_ids: list[int] | None = None) -> Iterator[Bod
             affiliated_to=affiliated_to,
             cotisation_rate=year_rates.get("cotisation"),
             socle_rate=year_rates.get("socle"),
+            cotisation_deliberation=deliberations.get("cotisation"),
+            socle_deliberation=deliberations.get("socle"),
             previous_year_cotisation=_cotisation_only(
                 year - 1, previous_payrolls.get(body_id), history, previous_rates.get("cotisation")
             ),

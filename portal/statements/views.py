@@ -30,7 +30,12 @@ def rates():
     form = RateForm()
     if form.validate_on_submit() and attempt(
         lambda: services.set_rate(
-            form.year.data, form.kind.data, form.rate_percent.data, form.deliberation_ref.data, current_user
+            form.year.data,
+            form.kind.data,
+            form.rate_percent.data,
+            form.deliberation_ref.data,
+            current_user,
+            deliberation_date=form.deliberation_date.data,
         ),
         form,
     ):

@@ -13,6 +13,7 @@ from portal.common.workdays import working_days_from
 from portal.extensions import db
 from portal.training.models import Registration, TrainingSession
 from portal.training.registrations import register
+from portal.training.rights import save_budget
 from portal.training.rules import Status
 from portal.training.sessions import BodyInput, SessionInput, TrainingInput, create_session, save_body, save_training
 
@@ -143,4 +144,9 @@ def load_training(by_code: dict, users: dict, password: str, today: date | None 
         )
     )
     db.session.flush()
+    # Laroque-Timbaut's training credits, last year's partly unused (carried over), with the base of the bounds.
+    for year, amount, deliberation in ((today.year - 1, "1300.00", "DCM n° 12"), (today.year, "1500.00", "DCM n° 9")):
+        save_budget(
+            by_code["47138"], year, Decimal(amount), Decimal("62400.00"), f"{deliberation} du conseil municipal", staff
+        )
     log("Formations de démonstration : 1 organisme agréé, 2 formations, 4 sessions, 5 inscriptions.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from portal.common import cdg
 from portal.common.clock import PARIS, paris_today
+from portal.common.formatting import period_fr
 from portal.common.pdf import render_pdf
 from portal.training.models import Registration, TrainingSession
 
@@ -19,6 +20,7 @@ def attestation_pdf(registration: Registration) -> tuple[str, str, bytes]:
         mandate=registration.mandate,
         starts=session.starts_at.astimezone(PARIS),
         ends=session.ends_at.astimezone(PARIS),
+        when=period_fr(session.starts_at.astimezone(PARIS), session.ends_at.astimezone(PARIS)),
         today=paris_today(),
         cdg_name=cdg.name(),
     )
@@ -33,5 +35,6 @@ def sign_in_sheet_pdf(session: TrainingSession, registrations: list[Registration
         registrations=registrations,
         starts=session.starts_at.astimezone(PARIS),
         ends=session.ends_at.astimezone(PARIS),
+        when=period_fr(session.starts_at.astimezone(PARIS), session.ends_at.astimezone(PARIS)),
         cdg_name=cdg.name(),
     )

@@ -216,7 +216,10 @@ class BudgetForm(PortalForm):
         places=2,
         max_digits=12,
         validators=[Optional(), NumberRange(min=0, max=100_000_000, message=_l("Montant invalide."))],
-        description=_l("Sert à afficher les bornes légales du budget de formation : 2 % à 20 % de ce montant."),
+        description=_l(
+            "Base des bornes légales, à saisir chaque année (CGCT L2123-14) : les crédits votés doivent en "
+            "atteindre 2 %, les dépenses réalisées ne doivent pas en dépasser 20 %."
+        ),
     )
     deliberation_ref = StringField(_l("Délibération"), validators=[Optional(), Length(max=100)])
     submit = SubmitField(_l("Enregistrer le budget"))

@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.common.clock import PARIS, utcnow
-from portal.common.formatting import decimal_fr
+from portal.common.formatting import decimal_fr, period_fr
 from portal.common.titles import salutation
 from portal.extensions import db
 from portal.notifications.services import notify_person, person_recipients
@@ -30,10 +30,8 @@ def local_time(value: datetime) -> str:
 
 
 def describe_when(session: TrainingSession) -> str:
-    start, end = session.starts_at.astimezone(PARIS), session.ends_at.astimezone(PARIS)
-    if start.date() == end.date():
-        return f"{start:%d/%m/%Y}, de {start:%H h %M} à {end:%H h %M}"
-    return f"{start:%d/%m/%Y à %H h %M} au {end:%d/%m/%Y à %H h %M}"
+    """ "1er décembre 2026, 9 h – 17 h" in Paris time (:func:`period_fr`)."""
+    return period_fr(session.starts_at.astimezone(PARIS), session.ends_at.astimezone(PARIS))
 
 
 def describe_place(session: TrainingSession) -> str:

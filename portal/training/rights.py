@@ -16,6 +16,7 @@ from portal.accounts.models import Mandate, Person
 from portal.audit import services as audit
 from portal.common.clock import PARIS, paris_today
 from portal.common.errors import DomainError
+from portal.common.formatting import money_fr
 from portal.common.inputs import year_problem
 from portal.extensions import db
 from portal.registry.kinds import Kind
@@ -282,7 +283,9 @@ def save_budget(
     budget.deliberation_ref = (deliberation_ref or "").strip() or None
     db.session.add(budget)
     db.session.flush()
-    audit.record("training.budget", f"Crédits de formation {year} de {body.name} : {amount} €", actor=actor, obj=body)
+    audit.record(
+        "training.budget", f"Crédits de formation {year} de {body.name} : {money_fr(amount)}", actor=actor, obj=body
+    )
     return budget
 
 

@@ -106,6 +106,21 @@ def test_collectivite_page_explains_status_and_history(app, client, auth):
     assert "Historique du statut" in html and "Statut initial" in html
 
 
+def test_a_sdis_page_says_it_is_never_affiliated_by_law(app, client, auth):
+    import html as entities
+
+    sdis = factories.collectivite("SDIS de Lot-et-Garonne", "ep_departemental", population=None)
+    factories.declare(sdis, Y, 279)
+    factories.user("staff", email="staff@cdg47.fr")
+    db.session.commit()
+    auth.login("staff@cdg47.fr")
+    page = " ".join(entities.unescape(client.get(f"/collectivites/{sdis.id}").get_data(as_text=True)).split())
+    assert "Établissement public départemental ou interdépartemental (SDIS…)" in page
+    assert f"Statut calculé pour {Y} : Non affiliée." in page
+    assert "n'est jamais affilié d'office, quel que soit son effectif (279 fonctionnaires titulaires" in page
+    assert "Fondement : décret n° 85-643, art. 2, 2°." in page
+
+
 def test_secretary_dashboard_and_declaration(app, client, auth):
     a = factories.collectivite("Laroque-Timbaut")
     b = factories.collectivite("Sauvagnas")

@@ -1,6 +1,7 @@
 """Rates (with their legal caps), payrolls, a body's statement (HTML and PDF) and the year's CSV."""
 
 import csv
+import html
 import io
 from datetime import date, datetime
 from decimal import Decimal
@@ -87,18 +88,48 @@ def test_rate_above_the_cap_is_refused_in_french(client, auth, world):
     auth.login("staff@cdg47.fr")
     refused = auth.post(
         "/cotisations",
-        {"year": Y + 1, "kind": "cotisation", "rate_percent": "0,85", "deliberation_ref": "Délibération 2026-50"},
+        {
+            "year": Y + 1,
+            "kind": "cotisation",
+            "rate_percent": "0,85",
+            "deliberation_ref": "Délibération 2026-50",
+            "deliberation_date": f"{Y}-11-12",
+        },
     )
     assert refused.status_code == 422
     assert "ne peut pas dépasser 0,8\u202f% de la masse salariale" in refused.get_data(as_text=True)
     accepted = auth.post(
         "/cotisations",
-        {"year": Y + 1, "kind": "cotisation", "rate_percent": "0,8", "deliberation_ref": "Délibération 2026-50"},
+        {
+            "year": Y + 1,
+            "kind": "cotisation",
+            "rate_percent": "0,8",
+            "deliberation_ref": "Délibération 2026-50",
+            "deliberation_date": f"{Y}-11-12",
+        },
     )
     assert accepted.status_code == 302
-    assert db.session.scalar(select(ContributionRate.rate_percent).where(ContributionRate.year == Y + 1)) == Decimal(
-        "0.8"
+    rate = db.session.scalar(select(ContributionRate).where(ContributionRate.year == Y + 1))
+    assert rate.rate_percent == Decimal("0.8") and rate.deliberation_date == date(Y, 11, 12)
+    page = " ".join(html.unescape(client.get("/cotisations").get_data(as_text=True)).split())
+    assert "Délibération 2026-50 du 12 novembre 2026" in page
+
+
+def test_a_rate_voted_after_30_november_is_refused_for_next_year(client, auth, world):
+    auth.login("staff@cdg47.fr")
+    data = {"year": Y, "kind": "cotisation", "rate_percent": "0,7", "deliberation_ref": "Délibération 2026-51"}
+    before = db.session.scalar(select(ContributionRate.rate_percent).where(ContributionRate.year == Y))
+    refused = auth.post("/cotisations", {**data, "deliberation_date": f"{Y}-03-10"})
+    assert refused.status_code == 422
+    page = " ".join(html.unescape(refused.get_data(as_text=True)).split())
+    assert (
+        "Une délibération du 10 mars 2026 ne peut pas fixer le taux de cotisation de 2026 : il doit être voté au plus "
+        "tard le 30 novembre 2025. Ce taux peut s'appliquer au plus tôt en 2027." in page
     )
+    missing = auth.post("/cotisations", data)
+    assert missing.status_code == 422 and "Indiquez la date de la délibération." in missing.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.scalar(select(ContributionRate.rate_percent).where(ContributionRate.year == Y)) == before
 
 
 def test_statement_page_pdf_and_payroll_form(client, auth, world):
@@ -120,7 +151,8 @@ def test_statement_page_pdf_and_payroll_form(client, auth, world):
         .split()
     )
     assert f"Relevé {Y} : Sauvagnas" in text
-    assert "300 000,00 € × 0,8 % (année entière) 2 400,00 €" in text
+    deliberation = "Délibération fictive n° 2025-DEMO-90 du conseil d'administration du 25 novembre 2025"
+    assert f"300 000,00 € × 0,8 % (année entière) — {deliberation} 2 400,00 €" in text
 
 
 def test_year_csv_is_streamed_for_staff_only(client, auth, world):

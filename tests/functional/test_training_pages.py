@@ -20,14 +20,16 @@ from pypdf import PdfReader
 from sqlalchemy import func, select, update
 
 from portal.accounts import services as accounts
-from portal.accounts.models import User
+from portal.accounts.models import Mandate, User
 from portal.audit.models import AuditEvent
+from portal.common.formatting import date_fr
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail
 from portal.registry.models import Collectivite
 from portal.training import registrations as training_registrations
 from portal.training.calendar import PARIS
 from portal.training.models import Registration, Training, TrainingBody, TrainingBudget, TrainingSession
+from portal.training.rights_export import TRAININGS_HEADER
 from portal.training.sessions import (
     BodyInput,
     SessionInput,
@@ -39,6 +41,8 @@ from portal.training.sessions import (
 )
 from tests import factories
 from tests.conftest import TEST_PASSWORD, csrf_from
+from tests.functional.test_what_users_read import problems_in, visible_text
+from tests.pdf_text import pdf_lines, pdf_text
 
 NOW = datetime.now(UTC).replace(second=0, microsecond=0)
 NEXT = NOW.year + 1  # sessions typed in the forms: 12 March (winter, UTC+1) and 1 July (summer, UTC+2) of next year
@@ -517,7 +521,7 @@ def test_staff_creates_a_body_a_training_and_a_session_in_paris_time(client, aut
     assert created.starts_at == datetime(NEXT, 3, 12, 8, 0, tzinfo=UTC)
     assert created.ends_at == datetime(NEXT, 3, 12, 16, 0, tzinfo=UTC)
     assert created.registration_deadline == datetime(NEXT, 3, 5, 11, 0, tzinfo=UTC)
-    assert f"12/03/{NEXT}, de 09 h 00 à 17 h 00" in text_of(client.get(response.location))
+    assert f"12 mars {NEXT}, 9 h – 17 h" in text_of(client.get(response.location))
     edit_url = f"/formations/sessions/{created.id}/modifier"
     assert f'value="{NEXT}-03-12T09:00"' in client.get(edit_url).get_data(as_text=True)
 
@@ -693,19 +697,34 @@ def test_budget_form_shows_the_bounds(client, auth, world):
     year = db.session.get(TrainingSession, world.session).starts_at.astimezone(PARIS).year
     url = f"/collectivites/{world.a}/formations?annee={year}"
     auth.login(SEC_A)
-    page = text_of(client.get(url))
-    assert "Non renseignés" in page and "Bornes légales" not in page
+
+    def read() -> str:
+        return visible_text(client.get(url).get_data(as_text=True))
+
+    page = read()
+    assert "Non renseignés" in page and "Minimum légal" not in page
+    assert "Renseignez le montant maximal des indemnités de fonction de l'année" in page
     assert "300 €" in page  # committed: two seats at 150 €
     data = {"year": str(year), "amount": "1 500,50", "max_indemnities": "20000", "deliberation_ref": "DEL-2026-12"}
     response = auth.post(url, data)
     assert response.status_code == 302
-    page = text_of(client.get(url))
+    page = read()
     assert "Budget de formation enregistré." in page
-    assert "1 500,50 € (DEL-2026-12)" in page
-    assert "entre 400 € (2 %) et 4 000 € (20 %) des indemnités maximales" in page
-    assert "sortent des bornes" not in page
+    assert f"Crédits votés pour {year} (prévision) 1 500,50 € (DEL-2026-12)" in page
+    assert "Montant maximal des indemnités de fonction 20 000 €" in page
+    assert "Minimum légal des crédits votés (2 %) 400 € — atteint" in page
+    assert "Plafond légal des dépenses réalisées (20 %) 4 000 € — respecté" in page
+    assert "notice" not in client.get(url).get_data(as_text=True).split('id="elus"')[0]
+    auth.post(url, {**data, "amount": "300", "max_indemnities": "1000"})  # floor 20 €, ceiling 200 €
+    page = read()
+    assert "Minimum légal des crédits votés (2 %) 20 € — atteint" in page
+    assert "Plafond légal des dépenses réalisées (20 %) 200 € — dépassé avec les inscriptions à venir" in page
+    assert "Avec les inscriptions à venir, les dépenses (300 €) dépasseraient le plafond légal de 20 % (200 €" in page
+    auth.post(url, {**data, "amount": "10", "max_indemnities": "1000"})
+    page = read()
+    assert "Les crédits votés (10 €) sont inférieurs au minimum légal de 2 %" in page
+    assert "Les dépenses réalisées et engagées dépassent de 290 € les crédits disponibles." in page
     auth.post(url, {**data, "amount": "5000"})
-    assert "Les crédits votés sortent des bornes de 2 % à 20 %" in text_of(client.get(url))
     refused = auth.post(url, {**data, "amount": "mille euros"})
     assert refused.status_code == 422
     assert "Crédits de formation votés (€) : Saisissez un nombre en chiffres, par exemple 12,5." in text_of(refused)
@@ -1054,3 +1073,51 @@ def test_a_session_on_a_public_holiday_is_saved_with_a_warning(client, auth, wor
     assert f"Attention : la session tombe le 14 juillet {NEXT}, jour férié (Fête nationale)." in page
     ordinary = auth.post("/formations/sessions/nouvelle", session_form(world.training))
     assert ordinary.status_code == 302 and "jour férié" not in text_of(client.get(ordinary.location))
+
+
+def test_an_elus_rights_are_exported_for_his_file_by_him_his_secretaries_and_staff(client, auth, world):
+    """PDF and CSV of the élu's page: leave days out of 24, the DIFE estimate, the trainings followed; the access
+    of his attestations."""
+    mandate = db.session.get(Mandate, world.mandate_a)
+    mandate.person.sex = "F"
+    db.session.execute(
+        update(Registration)
+        .where(Registration.id == world.registration_a)
+        .values(status="present", leave_days=Decimal("1.5"), funding="both", dife_amount=Decimal("100.00"))
+    )
+    db.session.commit()
+    base = f"/formations/elus/{world.mandate_a}/droits"
+    for email, code in ((ELU_A, 200), (SEC_A, 200), (STAFF, 200), (ELU_A2, 404), (SEC_B, 404), (ELU_B, 404)):
+        login_as(auth, email)
+        for extension in ("pdf", "csv"):
+            assert client.get(f"{base}.{extension}").status_code == code, (email, extension)
+    login_as(auth, SEC_A)
+    assert f"{base}.pdf" in client.get(f"/formations/elus/{world.mandate_a}").get_data(as_text=True)
+
+    pdf = client.get(f"{base}.pdf")
+    assert pdf.mimetype == "application/pdf" and "droits-formation-elu-" in pdf.headers["Content-Disposition"]
+    lines = pdf_lines(pdf.data)
+    text = pdf_text(pdf.data)
+    assert "Droits à la formation d'un élu local" in lines
+    assert f"Madame {NAMES[ELU_A]}, Conseillère municipale, Sauvagnas, depuis le {date_fr(MANDATE_START)}." in text
+    leave = "Congé de formation (24 jours par mandat) pris : 1,5 jour ; réservés : aucun jour ; restants : 22,5 jours"
+    assert leave in text
+    assert "DIFE, solde estimé 300 € (400 € crédités, 100 € mobilisés par le portail)" in text
+    assert "Élu Numérique Rural" in text and "Présente" in text and "agrément n° AGR-2024-17" in text
+    assert not problems_in(text)
+
+    sheet = client.get(f"{base}.csv")
+    raw = sheet.get_data(as_text=True)
+    assert raw.startswith("\ufeffRubrique;Valeur\r\n")
+    rows = list(csv.reader(io.StringIO(raw.lstrip("\ufeff")), delimiter=";"))
+    values = {row[0]: row[1] for row in rows if len(row) == 2}
+    assert values["Élu"] == NAMES[ELU_A]
+    assert values["Congé de formation : jours par mandat"] == "24"
+    assert values["Congé de formation : jours pris"] == "1,5"
+    assert values["Congé de formation : jours restants"] == "22,5"
+    assert values["DIFE : crédité (€)"] == "400" and values["DIFE : solde estimé (€)"] == "300,00"
+    assert values["DIFE : mobilisé par le portail (€)"] == "100,00"
+    trainings = rows[rows.index(list(TRAININGS_HEADER)) + 1 :]
+    assert [(row[0], row[6], row[7], row[10], row[11]) for row in trainings] == [
+        ("Élu Numérique Rural", "Présente", "Budget de la commune et DIFE", "100,00", "1,5")
+    ]

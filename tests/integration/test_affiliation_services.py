@@ -135,6 +135,46 @@ def test_staff_decision_changes_the_status_from_its_effective_date(app):
         )
 
 
+def test_a_sdis_under_350_is_not_affiliated_by_law_and_staff_cannot_make_it_compulsory(app):
+    staff = factories.user("staff")
+    sdis = factories.collectivite("SDIS de Lot-et-Garonne", "ep_departemental", population=None)
+    factories.declare(sdis, Y - 1, 279)
+    db.session.commit()
+    assert sdis.affiliation_status == "non_affiliee" and open_decisions(sdis) == []
+    result = services.compute(sdis, Y - 1).result
+    assert result.counted == 279 and "jamais affilié d'office" in result.explanation
+    # Its voluntary affiliation is possible below 350, unlike a commune's.
+    decision = services.record_voluntary_decision(
+        sdis,
+        services.VoluntaryRequest(
+            kind="voluntary_affiliation",
+            effective_date=date.today(),
+            deliberation_ref="Délib. SDIS 2026-3",
+            opposing_bodies=0,
+            opposing_fonctionnaires=0,
+        ),
+        staff,
+    )
+    db.session.commit()
+    assert decision.state == "decided" and sdis.affiliation_status == "volontaire"
+    # A decision can never make it compulsory.
+    crossing = AffiliationDecision(
+        collectivite_id=sdis.id, year=Y, kind="threshold_crossing", status_before="volontaire", reason="Test"
+    )
+    db.session.add(crossing)
+    db.session.flush()
+    with pytest.raises(DomainError, match="ne peut pas être obligatoire"):
+        services.decide(
+            crossing,
+            decided_status="obligatoire",
+            effective_date=date.today(),
+            deliberation_ref="D-2",
+            note=None,
+            actor=staff,
+        )
+    db.session.rollback()
+
+
 def test_bad_declarations_are_refused_with_french_messages_and_nothing_saved(app):
     commune = factories.collectivite()
     for counts, message in [

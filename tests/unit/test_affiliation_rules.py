@@ -58,10 +58,43 @@ def test_bodies_with_only_part_time_or_contractuels_are_mandatory_and_say_why():
     assert contract_only.status == Status.OBLIGATOIRE and "contractuels" in contract_only.explanation
 
 
-@pytest.mark.parametrize("kind", ["departement", "region"])
-def test_departement_and_region_are_never_affiliated_by_law(kind):
-    assert rules.affiliation_status(kind, 10, False).status == Status.NON_AFFILIEE
-    assert rules.affiliation_status(kind, 10, True).status == Status.VOLONTAIRE
+VOLUNTARY_ONLY = ["departement", "region", "ep_departemental", "syndicat_mixte"]
+
+
+@pytest.mark.parametrize("kind", VOLUNTARY_ONLY)
+@pytest.mark.parametrize("counted", [0, 12, 349, 350, 351, 1431, None])
+def test_voluntary_only_kinds_are_never_affiliated_by_law_whatever_their_headcount(kind, counted):
+    """Décret n° 85-643, art. 2, 2°: département, région, EPA départementaux or interdépartementaux (a SDIS),
+    syndicats mixtes made only of collectivités."""
+    assert rules.voluntary_only(kind)
+    alone = rules.affiliation_status(kind, counted, False, year=2026)
+    assert alone.status == Status.NON_AFFILIEE and alone.legal_basis == "décret n° 85-643, art. 2, 2°"
+    assert "jamais affilié" in alone.explanation and "quel que soit son effectif" in alone.explanation
+    assert rules.affiliation_status(kind, counted, True).status == Status.VOLONTAIRE
+
+
+@pytest.mark.parametrize("kind", ["commune", "ccas", "caisse_ecoles", "cc", "syndicat", "etablissement_public"])
+def test_other_kinds_follow_the_350_threshold(kind):
+    assert not rules.voluntary_only(kind)
+    assert rules.affiliation_status(kind, 349, False).status == Status.OBLIGATOIRE
+    assert rules.affiliation_status(kind, 350, False).status == Status.NON_AFFILIEE
+
+
+def test_voluntary_only_explanations_read_in_french_and_agree():
+    sdis = rules.affiliation_status("ep_departemental", 279, False, year=2026)
+    assert sdis.explanation == (
+        "Un établissement public départemental ou interdépartemental (un SDIS, par exemple) n'est jamais affilié "
+        "d'office, quel que soit son effectif (279 fonctionnaires titulaires et stagiaires à temps complet en 2026) : "
+        "son affiliation ne peut être que volontaire ; elle peut être demandée et n'est pas en vigueur."
+    )
+    region = rules.affiliation_status("region", 1431, True, year=2026)
+    assert region.explanation.startswith(
+        "La région n'est jamais affiliée d'office, quel que soit son effectif (1\u202f431 fonctionnaires"
+    )
+    assert region.explanation.endswith("une affiliation volontaire est en vigueur.")
+    one = rules.affiliation_status("syndicat_mixte", 1, False).explanation
+    assert "(1 fonctionnaire titulaire ou stagiaire à temps complet)" in one
+    assert "(un SDIS" not in rules.affiliation_status("departement", None, False).explanation
 
 
 def test_no_declaration_gives_an_undetermined_status():

@@ -136,3 +136,48 @@ def test_uai_keys():
     assert "7 chiffres" in rules.uai_problem("04700X1W")
     # The alphabet has no I, O or Q.
     assert set(rules.UAI_LETTERS).isdisjoint("IOQ") and len(rules.UAI_LETTERS) == 23
+
+
+# The deliberation that sets a cotisation rate: no later than 30 November of the year before (domain.md §2) -----
+
+
+@pytest.mark.parametrize(
+    ("voted_on", "accepted"),
+    [(date(2026, 11, 29), True), (date(2026, 11, 30), True), (date(2026, 12, 1), False), (date(2025, 6, 1), True)],
+)
+def test_a_cotisation_rate_is_voted_by_30_november_of_the_year_before(voted_on, accepted):
+    problem = rules.rate_deliberation_problem("cotisation", 2027, voted_on, today=date(2026, 12, 2))
+    assert (problem is None) is accepted
+
+
+def test_a_late_deliberation_is_refused_in_french_with_the_first_year_it_can_apply_to():
+    problem = rules.rate_deliberation_problem("cotisation", 2027, date(2026, 12, 1), today=date(2026, 12, 2))
+    assert problem == (
+        "Une délibération du 1er décembre 2026 ne peut pas fixer le taux de cotisation de 2027 : il doit être voté au "
+        "plus tard le 30 novembre 2026. Ce taux peut s'appliquer au plus tôt en 2028."
+    )
+    # A vote of the year itself is late too.
+    assert "au plus tôt en 2027" in rules.rate_deliberation_problem(
+        "cotisation", 2026, date(2026, 3, 12), today=date(2026, 12, 2)
+    )
+    assert rules.first_year_for_vote(date(2026, 11, 30)) == 2027
+    assert rules.first_year_for_vote(date(2026, 12, 31)) == 2028
+
+
+def test_the_deliberation_date_is_required_and_not_in_the_future():
+    today = date(2026, 11, 15)
+    assert rules.rate_deliberation_problem("cotisation", 2027, None, today) == (
+        "Indiquez la date de la délibération du conseil d'administration."
+    )
+    assert rules.rate_deliberation_problem("cotisation", 2027, date(2026, 11, 16), today) == (
+        "La délibération ne peut pas être datée après aujourd'hui (15 novembre 2026)."
+    )
+    # The socle's deliberation is recorded with its date, with no deadline found in the sources.
+    assert rules.rate_deliberation_problem("socle", 2026, date(2026, 3, 1), today) is None
+
+
+def test_deliberation_label():
+    assert rules.rate_deliberation_label("Délibération n° 2025-90", date(2025, 11, 1)) == (
+        "Délibération n° 2025-90 du 1er novembre 2025"
+    )
+    assert rules.rate_deliberation_label("Délibération n° 12", None) == "Délibération n° 12"

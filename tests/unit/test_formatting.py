@@ -1,5 +1,6 @@
 """French formatting of numbers, amounts and quantities (portal.common.formatting)."""
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -47,3 +48,27 @@ def test_the_first_of_the_month_is_an_ordinal():
     assert date_fr(date(2026, 12, 1)) == "1er décembre 2026"
     assert date_fr(date(2027, 3, 2)) == "2 mars 2027"
     assert date_fr(date(2027, 1, 11)) == "11 janvier 2027"  # not a first
+
+
+def test_date_ranges_read_as_french_writes_them():
+    from portal.common.formatting import date_range_fr
+
+    assert date_range_fr(date(2026, 12, 1), date(2026, 12, 1)) == "1er décembre 2026"
+    assert date_range_fr(date(2027, 3, 3), date(2027, 3, 5)) == "du 3 au 5 mars 2027"
+    assert date_range_fr(date(2027, 3, 1), date(2027, 3, 2)) == "du 1er au 2 mars 2027"
+    assert date_range_fr(date(2027, 2, 28), date(2027, 3, 1)) == "du 28 février au 1er mars 2027"
+    assert date_range_fr(date(2026, 12, 30), date(2027, 1, 2)) == "du 30 décembre 2026 au 2 janvier 2027"
+
+
+def test_hours_and_periods():
+    from datetime import datetime, time
+
+    from portal.common.formatting import hours_range_fr, period_fr, time_fr
+
+    nbsp, narrow = "\u00a0", "\u202f"
+    assert time_fr(time(9, 0)) == f"9{nbsp}h" and time_fr(time(9, 5)) == f"9{nbsp}h{nbsp}05"
+    assert hours_range_fr(time(9), time(17)) == f"9{nbsp}h{narrow}–{narrow}17{nbsp}h"
+    one_day = period_fr(datetime(2026, 12, 1, 9), datetime(2026, 12, 1, 17))
+    assert one_day.replace(nbsp, " ").replace(narrow, " ") == "1er décembre 2026, 9 h – 17 h"
+    days = period_fr(datetime(2027, 3, 3, 9, 30), datetime(2027, 3, 5, 12))
+    assert days.replace(nbsp, " ").replace(narrow, " ") == "3 mars 2027 à 9 h 30 – 5 mars 2027 à 12 h"

@@ -36,7 +36,7 @@ def test_mid_year_affiliation_is_pro_rata_with_the_quarter_calendar():
     statement = compute_statement(base(affiliated_from=date(2026, 7, 1), previous_year_cotisation=None))
     line = statement.lines[0]
     assert line.amount == Decimal("2016.44")  # 4000 × 184 / 365
-    assert "du 01/07/2026 au 31/12/2026" in line.basis
+    assert "du 1er juillet au 31 décembre 2026" in line.basis
     assert [(i.due, i.amount) for i in statement.instalments] == [
         (date(2026, 9, 1), Decimal("504.11")),
         (date(2027, 1, 1), Decimal("1512.33")),
@@ -92,3 +92,10 @@ def test_affiliation_period_from_the_history():
     assert affiliation_period(left, 2027) == (None, None)
     assert affiliation_period([], 2026) == (None, None)
     assert affiliation_period([(date(2027, 1, 1), "obligatoire")], 2026) == (None, None)
+
+
+def test_the_statement_names_the_deliberation_that_set_the_rate():
+    statement = compute_statement(base(cotisation_deliberation="Délibération n° 2025-90 du 25 novembre 2025"))
+    assert statement.lines[0].basis == (
+        "500\u202f000,00\u202f€ × 0,8\u202f% (année entière) — Délibération n° 2025-90 du 25 novembre 2025"
+    )

@@ -11,6 +11,7 @@ from portal.common.clock import paris_today
 from portal.common.inputs import parse_year
 from portal.common.outcomes import attempt
 from portal.registry.visibility import get_managed_collectivite_or_404
+from portal.training import budget as training_budget
 from portal.training import exports as training_exports
 from portal.training import roster as training_roster
 from portal.training import visibility
@@ -84,7 +85,9 @@ def commune(collectivite_id: int):
         form.max_indemnities.data = summary.budget.max_indemnities
         form.deliberation_ref.data = summary.budget.deliberation_ref
     status = 422 if form.errors else 200
-    return render_template("training/commune.html", body=body, summary=summary, form=form, year=year), status
+    budget = training_budget.commune_budget(body.id, year)
+    page = render_template("training/commune.html", body=body, summary=summary, form=form, year=year, budget=budget)
+    return page, status
 
 
 @commune_bp.route("/collectivites/<int:collectivite_id>/formations/<year:year>.<any(csv, xlsx):fmt>")

@@ -1,0 +1,106 @@
+"""One élu's training rights, for his file: a PDF and a CSV (French headers, ``;``, UTF-8 BOM) of what the élu's
+page shows — leave days taken, booked and left out of the ceiling, the DIFE estimate, the trainings followed.
+
+The figures are those of :func:`portal.training.rights.rights_for` (per élu, whatever his mandates: CGCT
+L2123-13), written by the ground floor's PDF renderer and CSV exporter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+from portal.common import cdg
+from portal.common.clock import PARIS
+from portal.common.formatting import date_fr
+from portal.common.pdf import render_pdf
+from portal.training.rights import Rights
+from portal.training.rules import FUNDING_LABELS, Funding, Status
+
+MON_COMPTE_ELU = "https://www.moncompteformation.gouv.fr/espace-public/mon-compte-elu"
+# Registrations that belong in the élu's file: followed, missed or still to come (not cancelled ones, nor the
+# waiting list).
+LISTED = (Status.PRESENT, Status.ABSENT, Status.REGISTERED, Status.OFFERED)
+
+HEADER = ("Rubrique", "Valeur")
+TRAININGS_HEADER = (
+    "Formation",
+    "Organisme",
+    "Agrément",
+    "Début",
+    "Fin",
+    "Heures",
+    "Statut",
+    "Financement",
+    "Coût pédagogique (€)",
+    "Frais (€)",
+    "Part DIFE (€)",
+    "Jours de congé",
+)
+
+
+def listed(rights: Rights) -> list:
+    """The registrations the file lists, oldest first."""
+    return sorted((r for r in rights.registrations if r.status in LISTED), key=lambda r: (r.session.starts_at, r.id))
+
+
+def filename(rights: Rights, today: date, extension: str) -> str:
+    return f"droits-formation-elu-{rights.mandate.id}-{today:%Y-%m-%d}.{extension}"
+
+
+def summary(rights: Rights, today: date) -> list[tuple[str, object]]:
+    """(label, value) of the élu's rights, the same lines in the PDF and the CSV; numbers stay numbers."""
+    mandate, person = rights.mandate, rights.mandate.person
+    return [
+        ("Élu", person.full_name),
+        ("Mandat", f"{mandate.function_label}, {mandate.collectivite.name}, depuis le {date_fr(mandate.start_date)}"),
+        ("Délégation", mandate.delegation_subject or ("Oui" if mandate.has_delegation else "Non")),
+        ("Situation au", today),
+        ("Heures de formation suivies", rights.hours_trained),
+        ("Formation de première année de mandat", rights.first_year_label),
+        ("Congé de formation : jours par mandat", rights.leave_days_ceiling),
+        ("Congé de formation : jours pris", rights.leave_days_taken),
+        ("Congé de formation : jours réservés", rights.leave_days_booked),
+        ("Congé de formation : jours restants", rights.leave_days_left),
+        ("DIFE : crédité (€)", rights.dife_acquired),
+        ("DIFE : mobilisé par le portail (€)", rights.dife_used),
+        ("DIFE : solde estimé (€)", rights.dife_estimate),
+        ("DIFE : solde exact", f"Mon Compte Élu, {MON_COMPTE_ELU}"),
+    ]
+
+
+def csv_rows(rights: Rights, today: date) -> Iterator[tuple]:
+    """The rows under :data:`HEADER`: the summary, an empty row, then the trainings with their own header."""
+    yield from summary(rights, today)
+    yield ()
+    yield TRAININGS_HEADER
+    for r in listed(rights):
+        session, training = r.session, r.session.training
+        yield (
+            training.title,
+            training.body.name,
+            training.body.agrement_number,
+            session.starts_at.astimezone(PARIS),
+            session.ends_at.astimezone(PARIS),
+            session.hours,
+            r.status_label,
+            FUNDING_LABELS.get(Funding(r.funding), r.funding),
+            r.tuition_cost,
+            r.travel_cost,
+            r.dife_amount,
+            r.leave_days,
+        )
+
+
+def pdf(rights: Rights, today: date) -> bytes:
+    return render_pdf(
+        "training/pdf/rights.html",
+        rights=rights,
+        mandate=rights.mandate,
+        elu=rights.mandate.person,
+        registrations=listed(rights),
+        today=today,
+        cdg_name=cdg.name(),
+        mon_compte_elu=MON_COMPTE_ELU,
+        paris=PARIS,
+    )
