@@ -51,7 +51,7 @@ def register_extensions(app: Flask) -> None:
     )
     login_manager.init_app(app)
     with app.app_context():
-        configure_engine_events(db.engine)
+        configure_engine_events(db.engine, app.config["DATABASE_IDLE_PING_SECONDS"])
     # Beat's crontab hours (the daily jobs at 00:30) are Paris hours.
     app.config["CELERY"].setdefault("timezone", PARIS_TIMEZONE)
     celery_init_app(app)

@@ -205,7 +205,10 @@ def build_config(instance_path: str | os.PathLike, environ=None) -> dict:
         "TESTING": env == "testing",
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # No ping on every checkout (a round trip per request): a connection is checked only when it comes back
+        # after DATABASE_IDLE_PING_SECONDS unused, and one found dead is replaced (portal.common.database).
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": False},
+        "DATABASE_IDLE_PING_SECONDS": _non_negative(environ, "DATABASE_IDLE_PING_SECONDS", 30),
         "SQLALCHEMY_RECORD_QUERIES": False,
         "BABEL_DEFAULT_LOCALE": "fr",
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,
