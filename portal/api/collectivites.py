@@ -13,7 +13,7 @@ from pydantic import Field
 
 from portal.affiliation import services as affiliation
 from portal.affiliation.rules import status_label
-from portal.api.paging import envelope, ids_only
+from portal.api.paging import envelope, past_the_end
 from portal.api.problems import ApiProblem
 from portal.api.schemas import DeclarableYear, PageModel, PageQuery, RequestModel, ResponseModel
 from portal.api.spec import operation, raw_json_response
@@ -181,9 +181,8 @@ def filters_from(query: CollectiviteQuery) -> registry.ListFilters:
 )
 def list_collectivites(user, query: CollectiviteQuery):
     filters = filters_from(query)
-    statement = registry.filtered_statement(user, filters)
-    page = ids_only(statement, Collectivite, query, count_key=registry.count_key(user, filters))
-    items = [summary_fields(row, _epci(row.epci_id, row.epci_name)) for row in registry.summary_rows(page.items)]
+    page = past_the_end(registry.list_collectivites(user, filters, query.per_page), query)
+    items = [summary_fields(row, _epci(row.epci_id, row.epci_name)) for row in page.items]
     return raw_json_response({"items": items, **envelope(page)})
 
 

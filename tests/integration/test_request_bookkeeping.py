@@ -249,3 +249,69 @@ def test_a_connection_cut_while_idle_is_replaced_before_the_request_uses_it(app_
         assert db.session.scalar(text("SELECT 1")) == 1
         assert db.session.scalar(text("SELECT pg_backend_pid()")) != first
 
+
+# Forms and templates ------------------------------------------------------------------------------------------
+
+
+def test_wtforms_messages_stay_french_and_are_read_once(app, monkeypatch):
+    from babel import support
+
+    from portal.common import forms
+    from portal.registry.forms import FilterForm
+
+    forms._wtforms_translations.clear()
+    loads = []
+    real_load = support.Translations.load
+    monkeypatch.setattr(
+        support.Translations, "load", lambda *args, **kwargs: loads.append(args) or real_load(*args, **kwargs)
+    )
+    for _ in range(2):
+        with app.test_request_context("/collectivites?kind=inconnu"):
+            form = FilterForm(request_args())
+            form.epci.choices = []
+            assert not form.validate()
+            assert form.kind.errors == ["N'est pas un choix valide."]
+    assert len(loads) == 1
+
+
+def request_args():
+    from flask import request
+
+    return request.args
+
+
+def test_the_quick_select_writes_what_wtforms_writes(app):
+    from wtforms import Form, SelectField
+    from wtforms.widgets import Select
+
+    from portal.common.forms import QuickSelect, options
+
+    choices = options([("", "Tous"), ("a&b", "L'« A » & <B>"), (3, "Trois")])
+
+    class Both(Form):
+        quick = SelectField("Choix", choices=choices, widget=QuickSelect())
+        plain = SelectField("Choix", choices=choices, widget=Select())
+
+    for value in ("", "a&b", "3"):
+        form = Both(data={"quick": value, "plain": value})
+        assert form.quick().replace("quick", "x") == form.plain().replace("plain", "x")
+
+
+def test_templates_use_null_translations_until_a_catalogue_exists(app, tmp_path):
+    from flask import Flask
+    from flask_babel import Babel
+
+    from portal.common.templating import has_catalogue
+
+    assert not has_catalogue(app)
+    with app.test_request_context("/"):
+        template = app.jinja_env.from_string(
+            "{% trans count=n %}{{ count }} résultat{% pluralize %}{{ count }} résultats{% endtrans %} {{ _('Page') }}"
+        )
+        assert template.render(n=2) == "2 résultats Page"
+    (tmp_path / "fr" / "LC_MESSAGES").mkdir(parents=True)
+    (tmp_path / "fr" / "LC_MESSAGES" / "messages.mo").write_bytes(b"")
+    translated = Flask(__name__)
+    translated.config["BABEL_TRANSLATION_DIRECTORIES"] = str(tmp_path)
+    Babel(translated)
+    assert has_catalogue(translated)
