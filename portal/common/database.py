@@ -77,5 +77,6 @@ def ping_idle_connections(engine: Engine, idle_seconds: float) -> None:
                 cursor.execute("SELECT 1")
             finally:
                 cursor.close()
+            dbapi_connection.rollback()  # the ping opened a transaction: leave the connection idle, as it came
         except Exception as error:  # any failure of the ping means the connection is unusable
             raise exc.DisconnectionError(f"connexion à la base perdue : {error}") from error

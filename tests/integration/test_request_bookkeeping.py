@@ -243,9 +243,11 @@ def test_a_connection_cut_while_idle_is_replaced_before_the_request_uses_it(app_
             pytest.skip("SQLite has no server to cut the connection")
         first = db.session.scalar(text("SELECT pg_backend_pid()"))
         db.session.remove()  # the connection goes back to the pool
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as other:
-            # The pool gives back its last connection first: ``other`` is a new one, which cuts the pooled one.
-            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+        import psycopg
+
+        url = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        with psycopg.connect(url, autocommit=True) as other:  # the database cuts the pooled connection
+            other.execute("SELECT pg_terminate_backend(%s)", (first,))
         assert db.session.scalar(text("SELECT 1")) == 1
         assert db.session.scalar(text("SELECT pg_backend_pid()")) != first
 
