@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy.orm import joinedload
 
 from portal.affiliation import services as affiliation
-from portal.common import exports
+from portal.common import exports, page_cache
 from portal.common.clock import paris_today
 from portal.common.errors import DomainError
 from portal.common.forms import options, show_domain_error
@@ -53,9 +54,19 @@ def _filters_from_request() -> tuple[FilterForm, services.ListFilters]:
 @bp.route("/collectivites")
 @login_required
 def index():
+    per_page = current_app.config["PORTAL_PAGE_SIZE"]
+    if current_user.is_staff:  # staff read the same list: kept under the registry's version (page_cache)
+        content = page_cache.cached("registry.index", "staff", lambda: _list_content(per_page), extra=(per_page,))
+    else:
+        content = _list_content(per_page)
+    return render_template("registry/index.html", content=Markup(content))  # noqa: S704 - rendered by Jinja
+
+
+def _list_content(per_page: int) -> str:
+    """The list under the page's title: filters, counts, rows and pagination (the same for every agent)."""
     form, filters = _filters_from_request()
-    page = services.list_collectivites(current_user, filters, current_app.config["PORTAL_PAGE_SIZE"])
-    return render_template("registry/index.html", form=form, page=page, filters=filters)
+    page = services.list_collectivites(current_user, filters, per_page)
+    return render_template("registry/_list.html", form=form, page=page, filters=filters)
 
 
 @bp.route("/collectivites/export.<any(csv, xlsx):fmt>")
