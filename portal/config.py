@@ -154,7 +154,7 @@ def _response_cache(environ) -> dict:
     if raw.lower() == "off":
         return {"RESPONSE_CACHE_ENABLED": False, "CACHE_TYPE": "NullCache"}
     if raw.lower() == "simple":
-        return {"RESPONSE_CACHE_ENABLED": True, "CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 2000}
+        return {"RESPONSE_CACHE_ENABLED": True, "CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 500}
     if raw.startswith(("redis://", "rediss://", "unix://")):
         return {"RESPONSE_CACHE_ENABLED": True, "CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": raw}
     raise ConfigurationError(
