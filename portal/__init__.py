@@ -41,17 +41,18 @@ def create_app(overrides: dict | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     from portal.common.clock import PARIS_TIMEZONE
     from portal.common.database import configure_engine_events
-    from portal.extensions import babel, celery_init_app, csrf, db, login_manager, migrate
+    from portal.extensions import babel, cache, celery_init_app, csrf, db, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), compare_type=True, render_as_batch=True)
     csrf.init_app(app)
+    cache.init_app(app)
     babel.init_app(
         app, locale_selector=lambda: "fr", default_timezone=PARIS_TIMEZONE, timezone_selector=lambda: PARIS_TIMEZONE
     )
     login_manager.init_app(app)
     with app.app_context():
-        configure_engine_events(db.engine)
+        configure_engine_events(db.engine, app.config["DATABASE_IDLE_PING_SECONDS"])
     # Beat's crontab hours (the daily jobs at 00:30) are Paris hours.
     app.config["CELERY"].setdefault("timezone", PARIS_TIMEZONE)
     celery_init_app(app)

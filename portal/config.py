@@ -146,6 +146,22 @@ def _campaign_reminders(environ) -> tuple[str, ...]:
     return codes
 
 
+def _response_cache(environ) -> dict:
+    """``RESPONSE_CACHE``: where the pages everyone reads the same way are kept (portal.common.page_cache): ``simple``
+    (the default: in each process, the embedded mode), a ``redis://`` URL (shared by every process and machine of a
+    scale-out), or ``off``. Anything else stops start-up."""
+    raw = (environ.get("RESPONSE_CACHE") or "simple").strip()
+    if raw.lower() == "off":
+        return {"RESPONSE_CACHE_ENABLED": False, "CACHE_TYPE": "NullCache"}
+    if raw.lower() == "simple":
+        return {"RESPONSE_CACHE_ENABLED": True, "CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 500}
+    if raw.startswith(("redis://", "rediss://", "unix://")):
+        return {"RESPONSE_CACHE_ENABLED": True, "CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": raw}
+    raise ConfigurationError(
+        f"RESPONSE_CACHE doit valoir simple, off ou l'URL d'un Redis (redis://…) ; reçu : {raw!r}."
+    )
+
+
 def normalise_database_url(url: str) -> str:
     """Accept the usual ``postgres://`` and ``postgresql://`` spellings and use psycopg 3."""
     if url.startswith("postgres://"):
@@ -205,7 +221,10 @@ def build_config(instance_path: str | os.PathLike, environ=None) -> dict:
         "TESTING": env == "testing",
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # No ping on every checkout (a round trip per request): a connection is checked only when it comes back
+        # after DATABASE_IDLE_PING_SECONDS unused, and one found dead is replaced (portal.common.database).
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": False},
+        "DATABASE_IDLE_PING_SECONDS": _non_negative(environ, "DATABASE_IDLE_PING_SECONDS", 30),
         "SQLALCHEMY_RECORD_QUERIES": False,
         "BABEL_DEFAULT_LOCALE": "fr",
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,
@@ -284,6 +303,11 @@ def build_config(instance_path: str | os.PathLike, environ=None) -> dict:
         "OUTBOX_SWEEP_SECONDS": _positive_int(environ, "OUTBOX_SWEEP_SECONDS", 60),
         # ProConnect login (README, « ProConnect »): client id and secret given by ProConnect, discovery URL.
         **_proconnect(environ, env),
+        # Response cache (portal.common.page_cache): entries are keyed by the data's version token, so a change
+        # never serves an old page; the timeout only frees the memory of entries no longer asked for.
+        **_response_cache(environ),
+        "CACHE_DEFAULT_TIMEOUT": _positive_int(environ, "RESPONSE_CACHE_SECONDS", 600),
+        "CACHE_KEY_PREFIX": "portal-page:",
         "CELERY": {
             "broker_url": broker_url,
             # Celery lets CELERY_BROKER_URL in the environment override broker_url; read and write URLs

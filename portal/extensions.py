@@ -6,6 +6,7 @@ from authlib.integrations.flask_client import OAuth
 from celery import Celery, Task
 from flask import Flask
 from flask_babel import Babel
+from flask_caching import Cache
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -26,6 +27,8 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+# The response cache of the pages everyone reads the same way (portal.common.page_cache).
+cache = Cache()
 # OpenID Connect clients (ProConnect): registered in portal.accounts.proconnect.init_app when configured.
 oauth = OAuth()
 

@@ -2,7 +2,7 @@
 year before for the obligatory cotisation). Nullable: rates recorded before keep their reference alone.
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-07 15:00:00
 
 Written by hand.
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

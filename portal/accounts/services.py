@@ -13,7 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from blinker import Namespace
 from flask import current_app
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
 from portal.accounts import counters, links, rules
 from portal.accounts.models import (
@@ -282,9 +282,21 @@ def load_user_from_session(session_id: str) -> User | None:
     user_id, _, token = session_id.partition(":")
     if not user_id.isdigit() or not token:
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.active or user.session_token != token:
+    from portal.notifications import services as notifications
+
+    # One statement per page: the user with his unread count (the header's), without the joins of his current
+    # mandate (read only by the pages of an élu, when they need it).
+    row = db.session.execute(
+        select(User, notifications.unread_count_column(User.id))
+        .options(lazyload(User.mandate))
+        .where(User.id == int(user_id))
+    ).first()
+    if row is None:
         return None
+    user, unread = row
+    if not user.active or user.session_token != token:
+        return None
+    notifications.remember_unread_count(user.id, unread)
     return user
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from portal.accounts.models import Role, User
 from portal.affiliation import rules
@@ -203,10 +204,25 @@ def reference_date(year: int) -> date:
 def compute(collectivite: Collectivite, year: int) -> Evaluation:
     """The status the law gives ``collectivite`` for ``year``, from the declarations in force."""
     family = affected_bodies(collectivite)
+    ids = [collectivite.id] + [body.id for body in family if body.id != collectivite.id]
+    in_force = {body_id: declaration_in_force(body_id, year) for body_id in ids}
+    voluntary = voluntary_affiliation_in_force(collectivite.id, reference_date(year))
+    return _evaluate(collectivite, year, family, in_force, voluntary)
+
+
+def _evaluate(
+    collectivite: Collectivite,
+    year: int,
+    family: list[Collectivite],
+    in_force: dict[int, HeadcountDeclaration | None],
+    voluntary: bool,
+) -> Evaluation:
+    """:func:`compute` once its facts are read: the bodies sharing the headcount (:func:`affected_bodies`), the
+    declaration in force of each (and of ``collectivite``), and whether a voluntary affiliation is in force."""
     commune = family[0] if collectivite.kind in ({Kind.COMMUNE} | COMMUNE_ATTACHED_KINDS) and len(family) else None
-    own_declaration = declaration_in_force(collectivite.id, year)
+    own_declaration = in_force.get(collectivite.id)
     if commune is not None and commune.kind == Kind.COMMUNE:
-        declarations = {body.id: declaration_in_force(body.id, year) for body in family}
+        declarations = {body.id: in_force.get(body.id) for body in family}
         commune_declaration = declarations[commune.id]
         if commune_declaration is None:
             counted = None
@@ -223,14 +239,68 @@ def compute(collectivite: Collectivite, year: int) -> Evaluation:
         aggregated_with = ()
         own = _headcount(own_declaration)
     result = rules.affiliation_status(
-        collectivite.kind,
-        counted,
-        voluntary_affiliation_in_force(collectivite.id, reference_date(year)),
-        own=own,
-        aggregated_with=aggregated_with,
-        year=year,
+        collectivite.kind, counted, voluntary, own=own, aggregated_with=aggregated_with, year=year
     )
     return Evaluation(collectivite, year, result, own_declaration)
+
+
+@dataclass
+class BodyFacts:
+    """What the page of a collectivité shows of its headcounts and status."""
+
+    evaluation: Evaluation
+    declarations: list[HeadcountDeclaration]  # the body's own, newest first, their declarant loaded
+    history: list[AffiliationStatusChange]  # newest first
+    attached: list[Collectivite]  # a commune's CCAS, caisse des écoles…, by name (empty for any other body)
+
+
+def body_facts(collectivite: Collectivite, year: int) -> BodyFacts:
+    """:func:`compute` and the lists of the page in three queries, whatever the family: the bodies attached to the
+    commune, every declaration of the bodies sharing the headcount, the history of statuses (``collectivite``'s
+    ``parent`` loaded by the caller for a CCAS)."""
+    commune = None
+    if collectivite.kind == Kind.COMMUNE:
+        commune = collectivite
+    elif collectivite.kind in COMMUNE_ATTACHED_KINDS and collectivite.parent is not None:
+        commune = collectivite.parent
+    children: list[Collectivite] = []
+    family = [collectivite]
+    if commune is not None:
+        children = list(
+            db.session.scalars(
+                select(Collectivite).where(Collectivite.parent_id == commune.id).order_by(Collectivite.name_normalised)
+            )
+        )
+        # affected_bodies's order: the commune, then its attached bodies by kind and name.
+        attached = [c for c in children if c.kind in COMMUNE_ATTACHED_KINDS]
+        family = [commune, *sorted(attached, key=lambda c: (c.kind, c.name))]
+    ids = {body.id for body in family} | {collectivite.id}
+    declarations = list(
+        db.session.scalars(
+            select(HeadcountDeclaration)
+            .options(joinedload(HeadcountDeclaration.declared_by))
+            .where(HeadcountDeclaration.collectivite_id.in_(ids))
+            .order_by(
+                HeadcountDeclaration.year.desc(),
+                HeadcountDeclaration.declared_at.desc(),
+                HeadcountDeclaration.id.desc(),
+            )
+        )
+    )
+    in_force: dict[int, HeadcountDeclaration | None] = {}
+    for declaration in declarations:  # declaration_in_force: the latest of the year or of the latest year before
+        if declaration.year <= year:
+            in_force.setdefault(declaration.collectivite_id, declaration)
+    changes = history(collectivite.id)
+    on = reference_date(year)
+    latest = next((change.status for change in changes if change.effective_date <= on), None)
+    evaluation = _evaluate(collectivite, year, family, in_force, latest == rules.Status.VOLONTAIRE)
+    return BodyFacts(
+        evaluation=evaluation,
+        declarations=[d for d in declarations if d.collectivite_id == collectivite.id],
+        history=changes,
+        attached=children if collectivite.kind == Kind.COMMUNE else [],
+    )
 
 
 def _open_decision(collectivite_id: int, kind: str) -> AffiliationDecision | None:

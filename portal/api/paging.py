@@ -7,7 +7,7 @@ from math import ceil
 from flask import request, url_for
 
 from portal.api.schemas import PageQuery
-from portal.common.pagination import Page, ids_page, paginate, paginate_ids_first
+from portal.common.pagination import Page, paginate, paginate_ids_first
 
 
 def ids_first(statement, entity, query: PageQuery, *options, count_key: tuple | None = None) -> Page:
@@ -19,9 +19,8 @@ def ids_first(statement, entity, query: PageQuery, *options, count_key: tuple | 
     return page
 
 
-def ids_only(statement, entity, query: PageQuery, *, count_key: tuple | None = None) -> Page:
-    """A page of the primary keys of ``statement`` and its total; empty past the last page."""
-    page = ids_page(statement, entity, query.page, query.per_page, count_key=count_key)
+def past_the_end(page: Page, query: PageQuery) -> Page:
+    """``page`` as the API shows it: no items when the query asked for a page past the last one."""
     if page.page != query.page:
         return Page(items=[], page=query.page, per_page=query.per_page, total=page.total)
     return page

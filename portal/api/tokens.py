@@ -1,16 +1,23 @@
 """Token use cases: create (for oneself, or by staff for a service account), revoke, authenticate.
 
 Services only ``flush()``; the caller commits. Creation and revocation are audited.
+
+A token recognised by a process is kept by it for :data:`CACHE_SECONDS` (five seconds): the calls that follow
+cost no query to authenticate. Any change to a token (revoked, deleted) or to a user (deactivated, role changed)
+empties this process's copies at once, at the flush and again at the commit; another process may still accept a
+revoked token, or the token of a deactivated account, for at most :data:`CACHE_SECONDS` (README, « API »).
 """
 
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.accounts import services as accounts
 from portal.accounts.models import Role, User
@@ -161,14 +168,30 @@ def create_service_account(
     return user
 
 
+# How long a process keeps a token it recognised (seconds): the longest a revocation made elsewhere takes to apply.
+CACHE_SECONDS = 5.0
+# The clock of that delay (monotonic: unaffected by the test clock).
+monotonic = time.monotonic
+# hash of the secret -> (when it was read, the token's columns, its user's columns)
+_recent: dict[str, tuple[float, dict, dict]] = {}
+
+
 def authenticate(secret: str, now: datetime | None = None) -> ApiToken:
-    """The active token for ``secret``, its user loaded, in one indexed query; InvalidToken otherwise.
+    """The active token for ``secret``, its user loaded, in one indexed query (none when this process recognised
+    it less than :data:`CACHE_SECONDS` ago); InvalidToken otherwise.
 
     The last use is recorded at most once a minute (the caller commits)."""
     now = now or utcnow()
-    token = db.session.scalar(
-        select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.token_hash == rules.hash_secret(secret))
-    )
+    digest = rules.hash_secret(secret)
+    recent = _recent.get(digest)
+    if recent is not None and monotonic() - recent[0] < CACHE_SECONDS:
+        read_at, token_values, user_values = recent
+        if token_values["expires_at"] > now and not rules.should_touch(token_values["last_used_at"], now):
+            user = _persistent(User, user_values)
+            token = _persistent(ApiToken, token_values)
+            set_committed_value(token, "user", user)
+            return token
+    token = db.session.scalar(select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.token_hash == digest))
     if token is None:
         raise InvalidToken("unknown")
     if token.revoked_at is not None:
@@ -179,4 +202,61 @@ def authenticate(secret: str, now: datetime | None = None) -> ApiToken:
         raise InvalidToken("inactive")
     if rules.should_touch(token.last_used_at, now):
         token.last_used_at = now
+    _recent[digest] = (monotonic(), _columns(token), _columns(token.user))
     return token
+
+
+def _columns(instance) -> dict:
+    """The column values of a loaded instance (without loading anything)."""
+    loaded = inspect(instance).dict
+    return {column.key: loaded[column.key] for column in inspect(type(instance)).column_attrs if column.key in loaded}
+
+
+def _persistent(model, values: dict):
+    """The instance of ``model`` with these column values, in the current session without a query: the one the
+    session already holds, or one built from the values (as if it had just been loaded)."""
+    found = db.session.identity_map.get(db.session.identity_key(model, values["id"]))
+    if found is not None:
+        return found
+    instance = model()
+    for key, value in values.items():
+        set_committed_value(instance, key, value)
+    make_transient_to_detached(instance)
+    db.session.add(instance)
+    return instance
+
+
+def forget_recent_tokens() -> None:
+    """Empty this process's copies of the tokens it recognised."""
+    _recent.clear()
+
+
+# Changes that must end the copies: a token revoked or deleted, a user changed (deactivated, role) or deleted.
+_TOKEN_COLUMNS_KEPT = frozenset({"last_used_at"})  # recording the last use changes nothing of the token's rights
+
+
+@event.listens_for(Session, "before_flush")
+def _forget_on_change(session, _flush_context, _instances):
+    deleted = any(isinstance(instance, (User, ApiToken)) for instance in session.deleted)
+    if deleted or any(
+        isinstance(instance, User) or (isinstance(instance, ApiToken) and _rights_changed(instance))
+        for instance in session.dirty
+    ):
+        forget_recent_tokens()
+        session.info["api_tokens_changed"] = True
+
+
+def _rights_changed(token: ApiToken) -> bool:
+    return any(
+        attribute.history.has_changes()
+        for attribute in inspect(token).attrs
+        if attribute.key not in _TOKEN_COLUMNS_KEPT
+    )
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_after_commit(session):
+    """Again once the change is visible: another request of this process may have read the token meanwhile."""
+    if session.info.pop("api_tokens_changed", False):
+        forget_recent_tokens()

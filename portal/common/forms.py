@@ -17,12 +17,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from babel import support
+from flask_babel import get_locale
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from wtforms import DateTimeField, DecimalField, Form, PasswordField, StringField
 from wtforms import IntegerField as WTFormsIntegerField
 from wtforms.fields.choices import SelectChoice
+from wtforms.i18n import messages_path
 from wtforms.validators import ValidationError
-from wtforms.widgets import TextInput
+from wtforms.widgets import Select, TextInput
 
 from portal.common.clock import paris_today
 from portal.common.inputs import InvalidNumber, date_problem, parse_decimal, parse_integer, strip_control_characters
@@ -32,6 +36,19 @@ from portal.common.inputs import year_problem as _year_problem
 def options(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:
     """Select options from (value, label) pairs."""
     return [SelectChoice(str(value), label) for value, label in pairs]
+
+
+class QuickSelect(Select):
+    """WTForms' ``<select>``, its plain options (a text value, no attributes of their own) written by one f-string
+    instead of ``html_params``: the same HTML, for the filters whose lists run to tens of options on every page."""
+
+    @classmethod
+    def render_option(cls, choice, **kwargs):
+        if kwargs or choice.render_kw or not isinstance(choice.value, str):
+            return super().render_option(choice, **kwargs)
+        selected = "selected " if choice.selected else ""
+        value, label = escape(choice.value), escape(choice.label or choice.value)
+        return Markup(f'<option {selected}value="{value}">{label}</option>')  # noqa: S704 - both escaped
 
 
 def show_domain_error(form, exc) -> None:
@@ -76,11 +93,26 @@ class InputMeta:
         return field
 
 
+# WTForms' own messages ("Not a valid choice.") in French, read once per process and locale: Flask-WTF reads and
+# parses the catalogue from disk again on every request.
+_wtforms_translations: dict[str, support.Translations] = {}
+
+
+def wtforms_translations() -> support.Translations:
+    locale = str(get_locale() or "fr")
+    found = _wtforms_translations.get(locale)
+    if found is None:
+        found = _wtforms_translations[locale] = support.Translations.load(messages_path(), [locale], domain="wtforms")
+    return found
+
+
 class PortalForm(FlaskForm):
-    """The base of every form of the portal (CSRF from Flask-WTF, bounds from :class:`InputMeta`)."""
+    """The base of every form of the portal (CSRF from Flask-WTF, bounds from :class:`InputMeta`, WTForms' messages
+    in French from :func:`wtforms_translations`)."""
 
     class Meta(InputMeta):
-        pass
+        def get_translations(self, form):
+            return wtforms_translations()
 
 
 class PortalSubForm(Form):

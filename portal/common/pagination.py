@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from math import ceil
 
@@ -53,9 +54,32 @@ def ids_page(statement: Select, entity, page: int, per_page: int, *, count_key: 
     """A page of the primary keys of ``statement`` (an index-only scan, even deep in the list) and its total.
 
     With ``count_key`` (what identifies the filtered set: the caller's visibility and the filters), the total is
-    taken from the registry's count cache while the registry's version token is unchanged (one primary-key read
-    instead of a COUNT over the whole country)."""
+    taken from the registry's count cache while the registry's version token is unchanged (no COUNT over the
+    whole country)."""
     ids_statement = statement.with_only_columns(entity.id)
+    total, page = _total_and_page(ids_statement, page, per_page, count_key)
+    ids = list(db.session.scalars(ids_statement.limit(per_page).offset((page - 1) * per_page)))
+    return Page(items=ids, page=page, per_page=per_page, total=total)
+
+
+def paginate_rows(
+    statement: Select, entity, page: int, per_page: int, rows: Callable, *, count_key: tuple | None = None
+) -> Page:
+    """A page of plain rows (no ORM objects) in one statement: ``rows(ids)`` is the select of the columns shown,
+    joined to ``ids`` (the subquery of the page's primary keys, an index-only scan even deep in the list) and in
+    ``statement``'s order. Plus the COUNT, unless ``count_key`` finds it in the count cache (:func:`ids_page`)."""
+    ids_statement = statement.with_only_columns(entity.id)
+    total, page = _total_and_page(ids_statement, page, per_page, count_key)
+    items = []
+    if total:
+        ids = ids_statement.limit(per_page).offset((page - 1) * per_page).subquery()
+        items = list(db.session.execute(rows(ids)))
+    return Page(items=items, page=page, per_page=per_page, total=total)
+
+
+def _total_and_page(ids_statement: Select, page: int, per_page: int, count_key: tuple | None) -> tuple[int, int]:
+    """The total of ``ids_statement`` (from the count cache when ``count_key`` is given) and ``page`` brought
+    within the pages."""
     total = None
     if count_key is not None:
         token = versions.current(versions.REGISTRY)
@@ -65,9 +89,7 @@ def ids_page(statement: Select, entity, page: int, per_page: int, *, count_key: 
         if count_key is not None:
             versions.counts.put(count_key, token, total)
     last_page = max(1, ceil(total / per_page))
-    page = min(max(1, page), last_page)
-    ids = list(db.session.scalars(ids_statement.limit(per_page).offset((page - 1) * per_page)))
-    return Page(items=ids, page=page, per_page=per_page, total=total)
+    return total, min(max(1, page), last_page)
 
 
 def paginate_ids_first(

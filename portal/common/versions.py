@@ -5,13 +5,19 @@ Counts are cached per process under the registry's version token: any change to 
 the ORM (caught at flush) or by the importer's bulk statements (which call :func:`bump`), replaces the
 token, so a cached count is never served for data that changed since. The token is random rather than
 a counter: emptied tables (tests) or a restored backup can never bring an old token back.
+
+Reading the token is itself a round trip on every request: each process keeps the token it read for at most
+:data:`TOKEN_TTL_SECONDS` (one second). A change made by this process forgets its copy at once (at the bump and
+again at the commit or rollback); a change made by another process is seen within that second.
 """
 
 from __future__ import annotations
 
 import secrets
+import time
 from collections import OrderedDict
 
+from flask import current_app, has_app_context
 from sqlalchemy import String, event, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -19,6 +25,10 @@ from portal.extensions import db
 
 REGISTRY = "registry"
 _CACHE_SIZE = 512
+# How long a process trusts the token it read (seconds): the delay before a change made by another process shows.
+TOKEN_TTL_SECONDS = 1.0
+# The clock of that delay (monotonic: unaffected by the test clock or a change of the system time).
+monotonic = time.monotonic
 
 
 class DataVersion(db.Model):
@@ -28,14 +38,43 @@ class DataVersion(db.Model):
     token: Mapped[str] = mapped_column(String(32))
 
 
+def _read_tokens() -> dict[str, tuple[str | None, float]]:
+    """This app's copies of the tokens it read: name -> (token, when it was read)."""
+    return current_app.extensions.setdefault("portal_data_versions", {})
+
+
 def current(name: str) -> str | None:
-    """The version token of ``name``; None when it was never recorded (then nothing may be cached)."""
-    return db.session.scalar(select(DataVersion.token).where(DataVersion.name == name))
+    """The version token of ``name``; None when it was never recorded (then nothing may be cached).
+
+    Read from the database at most once a second per process (see the module's docstring)."""
+    if name in db.session.info.get("bumped_versions", ()):
+        # Changed by this transaction, not yet committed: read it, but keep no copy other requests could use.
+        return db.session.scalar(select(DataVersion.token).where(DataVersion.name == name))
+    tokens = _read_tokens()
+    now = monotonic()
+    entry = tokens.get(name)
+    if entry is not None and now - entry[1] < TOKEN_TTL_SECONDS:
+        return entry[0]
+    token = db.session.scalar(select(DataVersion.token).where(DataVersion.name == name))
+    tokens[name] = (token, now)
+    return token
+
+
+def forget(names=None) -> None:
+    """Drop this process's copies of the tokens ``names`` (all by default): the next read goes to the database."""
+    if not has_app_context():
+        return
+    tokens = _read_tokens()
+    for name in list(tokens) if names is None else names:
+        tokens.pop(name, None)
 
 
 def bump(name: str, session: Session | None = None) -> None:
-    """Give ``name`` a new token, in the current transaction."""
+    """Give ``name`` a new token, in the current transaction (this process forgets its copy now and at the end of
+    the transaction, so that no other request of the process keeps serving the old one)."""
     session = session or db.session
+    forget([name])
+    session.info.setdefault("bumped_versions", set()).add(name)
     token = secrets.token_hex(16)
     changed = session.execute(
         update(DataVersion)
@@ -100,3 +139,12 @@ def _bump_on_change(session, _flush_context, _instances):
             changed.add(name)
     for name in sorted(changed):
         bump(name, session)
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_bumped(session):
+    """The new token is now visible (or gone): another request of this process may have read the old one meanwhile."""
+    bumped = session.info.pop("bumped_versions", None)
+    if bumped:
+        forget(bumped)

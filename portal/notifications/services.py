@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from flask import current_app
+from flask import current_app, g, has_app_context
 from sqlalchemy import and_, func, or_, select, update
 
 from portal.accounts.models import Role, User, secretary_collectivite
@@ -162,6 +162,7 @@ def notify(
     )
     db.session.add(notification)
     db.session.flush()
+    forget_unread_counts()
     return notification
 
 
@@ -284,6 +285,34 @@ def email_enabled(user_id: int, category: str) -> bool:
         return True
     preference = db.session.get(NotificationPreference, (user_id, category))
     return True if preference is None else preference.email_enabled
+
+
+def unread_count_column(user_id_column):
+    """The unread count of a user as a scalar subquery: folded into the loading of the logged-in user, so that the
+    header's count costs no round trip of its own (:func:`header_unread_count`)."""
+    return (
+        select(func.count(Notification.id))
+        .where(Notification.user_id == user_id_column, Notification.read_at.is_(None))
+        .scalar_subquery()
+    )
+
+
+def remember_unread_count(user_id: int, count: int) -> None:
+    """The unread count read with the user at the start of the request (forgotten when a notification is made)."""
+    g.unread_notifications = (user_id, count)
+
+
+def forget_unread_counts() -> None:
+    if has_app_context():
+        g.pop("unread_notifications", None)
+
+
+def header_unread_count(user_id: int) -> int:
+    """The count in the header: the one read with the user, unless notifications changed since."""
+    known = g.get("unread_notifications")
+    if known is not None and known[0] == user_id:
+        return known[1]
+    return unread_count(user_id)
 
 
 def unread_count(user_id: int) -> int:

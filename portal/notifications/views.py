@@ -24,7 +24,7 @@ def inject_unread_count():
     """The count of unread notifications in the header of every page of a logged-in user."""
     if not getattr(current_user, "is_authenticated", False):
         return {}
-    return {"unread_notifications": services.unread_count(current_user.id)}
+    return {"unread_notifications": services.header_unread_count(current_user.id)}
 
 
 STATE_LABELS = {
@@ -69,6 +69,7 @@ def mark_read(notification_id: int):
     if found.read_at is None:
         found.read_at = utcnow()
         db.session.commit()
+        services.forget_unread_counts()
     if found.link and request.form.get("ouvrir"):
         return redirect(found.link)
     return redirect(url_for("notifications.index"))
@@ -85,6 +86,7 @@ def mark_all_read():
         .values(read_at=utcnow())
     )
     db.session.commit()
+    services.forget_unread_counts()
     flash("Toutes les notifications sont marquées comme lues.", "success")
     return redirect(url_for("notifications.index"))
 

@@ -7,7 +7,7 @@ from wtforms import SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from portal.affiliation.rules import STATUS_LABELS, Status
-from portal.common.forms import IntegerField, PortalForm, YearInRange, options
+from portal.common.forms import IntegerField, PortalForm, QuickSelect, YearInRange, options
 from portal.registry.kinds import LABELS
 
 
@@ -24,8 +24,14 @@ class FilterForm(PortalForm):
             [("", _l("Tous les types")), ("epci", _l("Tous les EPCI"))] + [(k.value, v) for k, v in LABELS.items()]
         ),
         validators=[Optional()],
+        widget=QuickSelect(),
     )
-    epci = SelectField(_l("EPCI"), coerce=lambda v: int(v) if v not in (None, "") else None, validators=[Optional()])
+    epci = SelectField(
+        _l("EPCI"),
+        coerce=lambda v: int(v) if v not in (None, "") else None,
+        validators=[Optional()],
+        widget=QuickSelect(),
+    )
     status = SelectField(
         _l("Statut d'affiliation"),
         choices=options(
@@ -34,6 +40,7 @@ class FilterForm(PortalForm):
             + [("aucun", _l("Non déterminé"))]
         ),
         validators=[Optional()],
+        widget=QuickSelect(),
     )
 
 

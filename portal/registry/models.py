@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.common import versions
@@ -23,6 +23,15 @@ class Collectivite(TimestampMixin, db.Model):
         # Sorting by name and paginating on ids: an index-only scan, even deep in the list.
         Index("ix_collectivite_name_normalised_id", "name_normalised", "id"),
         Index("ix_collectivite_kind_status", "kind", "affiliation_status"),
+        # The bodies attached to a commune, by name (its page): a few hundred rows, where SQLite's statistics on the
+        # almost-all-NULL parent_id would otherwise send it through the name index over the whole registry.
+        Index(
+            "ix_collectivite_parent_id_name",
+            "parent_id",
+            "name_normalised",
+            sqlite_where=text("parent_id IS NOT NULL"),
+            postgresql_where=text("parent_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

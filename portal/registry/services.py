@@ -8,8 +8,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased, joinedload
 
 from portal.accounts.models import Mandate, Role, User, secretary_collectivite
-from portal.common import cdg
-from portal.common.pagination import Page, paginate_ids_first
+from portal.common import cdg, versions
+from portal.common.pagination import Page, paginate_rows
 from portal.common.text import normalise
 from portal.extensions import db
 from portal.registry.kinds import EPCI_KINDS
@@ -38,13 +38,15 @@ class ListFilters:
 
 
 def list_collectivites(user, filters: ListFilters, per_page: int) -> Page:
-    """One COUNT, one SELECT of ids and one of rows (EPCI joined), whatever the number of rows shown."""
-    return paginate_ids_first(
+    """The page of the list as plain rows (:func:`summary_statement`'s columns): one statement for the page's ids
+    and its rows, plus a COUNT unless the count cache has it, whatever the number of rows shown."""
+    order = list_order(filters)
+    return paginate_rows(
         filtered_statement(user, filters),
         Collectivite,
         filters.page,
         per_page,
-        joinedload(Collectivite.epci),
+        lambda ids: summary_statement().join(ids, ids.c.id == Collectivite.id).order_by(*order),
         count_key=count_key(user, filters),
     )
 
@@ -84,15 +86,39 @@ def filtered_statement(user, filters: ListFilters):
         statement = statement.where(Collectivite.affiliation_status.is_(None))
     elif filters.status:
         statement = statement.where(Collectivite.affiliation_status == filters.status)
+    return statement.order_by(*list_order(filters))
+
+
+def list_order(filters: ListFilters) -> list:
+    """The order of the list: the sort chosen, then the id (stable from one page to the next)."""
     columns = SORTS.get(filters.sort, SORTS["nom"])
     order = [c.desc().nulls_last() if filters.descending else c.asc().nulls_last() for c in columns]
-    return statement.order_by(*order, Collectivite.id)
+    return [*order, Collectivite.id]
+
+
+# The EPCI options of the list's filter, per process, under the registry's version token: (départements) ->
+# (token, options). Any change to a collectivité replaces the token (portal.common.versions).
+_epci_options: dict[tuple[str, ...], tuple[str, list[tuple[int, str]]]] = {}
 
 
 def epci_choices(departements: list[str] | None = None) -> list[tuple[int, str]]:
-    """The EPCI of the CDG's départements (``CDG_DEPARTEMENTS``; every EPCI when it is empty), for the filter."""
+    """The EPCI of the CDG's départements (``CDG_DEPARTEMENTS``; every EPCI when it is empty), for the filter.
+
+    Read once per process and registry version (the same 30 to 1,300 options on every list page)."""
     if departements is None:
         departements = cdg.departements()
+    key = tuple(departements)
+    token = versions.current(versions.REGISTRY)
+    cached = _epci_options.get(key)
+    if token is not None and cached is not None and cached[0] == token:
+        return cached[1]
+    choices = _read_epci_choices(departements)
+    if token is not None:
+        _epci_options[key] = (token, choices)
+    return choices
+
+
+def _read_epci_choices(departements: list[str]) -> list[tuple[int, str]]:
     statement = select(Collectivite.id, Collectivite.name).where(Collectivite.kind.in_([k.value for k in EPCI_KINDS]))
     if departements:
         members = select(Collectivite.epci_id).where(Collectivite.departement_code.in_(departements))
@@ -146,26 +172,18 @@ def parent_alias():
 SUMMARY_EPCI = aliased(Collectivite)
 
 
-def summary_rows(ids: list[int]) -> list:
-    """The list columns of the collectivités ``ids``, in that order, as plain rows (no ORM objects: the API's
-    list builds them by the thousand per second)."""
-    if not ids:
-        return []
-    statement = (
-        select(
-            Collectivite.id,
-            Collectivite.name,
-            Collectivite.kind,
-            Collectivite.insee_code,
-            Collectivite.siren,
-            Collectivite.departement_code,
-            Collectivite.population,
-            Collectivite.affiliation_status,
-            SUMMARY_EPCI.id.label("epci_id"),
-            SUMMARY_EPCI.name.label("epci_name"),
-        )
-        .outerjoin(SUMMARY_EPCI, SUMMARY_EPCI.id == Collectivite.epci_id)
-        .where(Collectivite.id.in_(ids))
-    )
-    rows = {row.id: row for row in db.session.execute(statement)}
-    return [rows[i] for i in ids if i in rows]
+def summary_statement():
+    """The list columns of the collectivités as plain rows (no ORM objects: the lists build them by the thousand
+    per second), the EPCI's id and name joined."""
+    return select(
+        Collectivite.id,
+        Collectivite.name,
+        Collectivite.kind,
+        Collectivite.insee_code,
+        Collectivite.siren,
+        Collectivite.departement_code,
+        Collectivite.population,
+        Collectivite.affiliation_status,
+        SUMMARY_EPCI.id.label("epci_id"),
+        SUMMARY_EPCI.name.label("epci_name"),
+    ).outerjoin(SUMMARY_EPCI, SUMMARY_EPCI.id == Collectivite.epci_id)

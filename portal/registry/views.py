@@ -5,9 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
+from sqlalchemy.orm import joinedload
 
 from portal.affiliation import services as affiliation
-from portal.common import exports
+from portal.common import exports, page_cache
 from portal.common.clock import paris_today
 from portal.common.forms import options
 from portal.common.outcomes import attempt
@@ -15,7 +17,8 @@ from portal.registry import exports as registry_exports
 from portal.registry import services
 from portal.registry.forms import FilterForm, HeadcountForm
 from portal.registry.kinds import label as kind_label
-from portal.registry.visibility import can_manage_collectivite, get_visible_collectivite_or_404
+from portal.registry.models import Collectivite
+from portal.registry.visibility import can_manage_visible_collectivite, get_visible_collectivite_or_404
 
 bp = Blueprint("registry", __name__)
 # The label of a kind of collectivité, on every page (``{{ body.kind | kind_label }}``).
@@ -50,9 +53,19 @@ def _filters_from_request() -> tuple[FilterForm, services.ListFilters]:
 @bp.route("/collectivites")
 @login_required
 def index():
+    per_page = current_app.config["PORTAL_PAGE_SIZE"]
+    if current_user.is_staff:  # staff read the same list: kept under the registry's version (page_cache)
+        content = page_cache.cached("registry.index", "staff", lambda: _list_content(per_page), extra=(per_page,))
+    else:
+        content = _list_content(per_page)
+    return render_template("registry/index.html", content=Markup(content))  # noqa: S704 - rendered by Jinja
+
+
+def _list_content(per_page: int) -> str:
+    """The list under the page's title: filters, counts, rows and pagination (the same for every agent)."""
     form, filters = _filters_from_request()
-    page = services.list_collectivites(current_user, filters, current_app.config["PORTAL_PAGE_SIZE"])
-    return render_template("registry/index.html", form=form, page=page, filters=filters)
+    page = services.list_collectivites(current_user, filters, per_page)
+    return render_template("registry/_list.html", form=form, page=page, filters=filters)
 
 
 @bp.route("/collectivites/export.<any(csv, xlsx):fmt>")
@@ -63,29 +76,36 @@ def export(fmt: str):
     return exports.response(fmt, "collectivites", registry_exports.HEADER, registry_exports.rows(current_user, filters))
 
 
+def _visible_body_or_404(collectivite_id: int):
+    """The collectivité of the page, its EPCI and commune of attachment loaded with it."""
+    return get_visible_collectivite_or_404(
+        current_user, collectivite_id, joinedload(Collectivite.epci), joinedload(Collectivite.parent)
+    )
+
+
 @bp.route("/collectivites/<int:collectivite_id>")
 @login_required
 def show(collectivite_id: int):
-    body = get_visible_collectivite_or_404(current_user, collectivite_id)
-    form = HeadcountForm(year=paris_today().year) if can_manage_collectivite(current_user, body) else None
+    body = _visible_body_or_404(collectivite_id)
+    form = HeadcountForm(year=paris_today().year) if can_manage_visible_collectivite(current_user) else None
     return _render_show(body, form)
 
 
 def _render_show(body, form, status: int = 200):
     year = paris_today().year
-    evaluation = affiliation.compute(body, year)
-    declarations = services.declarations(body.id)
+    facts = affiliation.body_facts(body, year)
     context = {
         "body": body,
         "form": form,
         "year": year,
-        "evaluation": evaluation,
-        "declarations": declarations,
-        "history": affiliation.history(body.id),
-        "members": services.members(body) if body.is_epci or body.is_commune else [],
+        "evaluation": facts.evaluation,
+        "declarations": facts.declarations,
+        "history": facts.history,
+        # A commune's members are its attached bodies, already read; an EPCI's are its communes.
+        "members": facts.attached if body.is_commune else services.members(body) if body.is_epci else [],
         "decisions": affiliation.decisions_for(body.id),
         "users": services.attached_users(body.id) if current_user.is_staff else [],
-        "synthetic": any(d.is_synthetic for d in declarations),
+        "synthetic": any(d.is_synthetic for d in facts.declarations),
     }
     return render_template("registry/show.html", **context), status
 
@@ -93,8 +113,8 @@ def _render_show(body, form, status: int = 200):
 @bp.route("/collectivites/<int:collectivite_id>/effectifs", methods=["POST"])
 @login_required
 def declare(collectivite_id: int):
-    body = get_visible_collectivite_or_404(current_user, collectivite_id)
-    if not can_manage_collectivite(current_user, body):
+    body = _visible_body_or_404(collectivite_id)
+    if not can_manage_visible_collectivite(current_user):
         abort(403)
     form = HeadcountForm()
     if form.validate_on_submit():

@@ -36,9 +36,11 @@ def visible_collectivites(user, statement: Select | None = None) -> Select:
     return statement.where(Collectivite.id.is_(None))
 
 
-def get_visible_collectivite_or_404(user, collectivite_id: int) -> Collectivite:
-    """The collectivité if ``user`` may see it; 404 otherwise (never 403: do not reveal that it exists)."""
-    found = db.session.scalar(visible_collectivites(user).where(Collectivite.id == collectivite_id))
+def get_visible_collectivite_or_404(user, collectivite_id: int, *options) -> Collectivite:
+    """The collectivité if ``user`` may see it (with the loader ``options`` given); 404 otherwise (never 403: do not
+    reveal that it exists)."""
+    statement = visible_collectivites(user).where(Collectivite.id == collectivite_id)
+    found = db.session.scalar(statement.options(*options) if options else statement)
     if found is None:
         abort(404)
     return found
@@ -49,6 +51,12 @@ def can_manage_collectivite(user, collectivite: Collectivite) -> bool:
     if user.role == Role.STAFF:
         return True
     return user.role == Role.SECRETARY and any(c.id == collectivite.id for c in user.collectivites)
+
+
+def can_manage_visible_collectivite(user) -> bool:
+    """:func:`can_manage_collectivite` for a collectivité found through :func:`visible_collectivites`, without
+    reading her attachments again: a secretary sees exactly the collectivités she manages."""
+    return user.role in (Role.STAFF, Role.SECRETARY)
 
 
 def get_managed_collectivite_or_404(user, collectivite_id: int) -> Collectivite:

@@ -268,3 +268,35 @@ class TestVoluntary:
         db.session.commit()
         with pytest.raises(DomainError, match="obligatoire"):
             services.record_voluntary_decision(small, self.request(), staff)
+
+
+def test_the_page_facts_give_the_status_compute_gives(app):
+    """body_facts (the collectivité's page, in three queries) and compute (one query per body and question) agree,
+    for a commune whose headcount is shared, its CCAS, an EPCI, a voluntary affiliation and a later year's figure."""
+    staff = factories.user("staff")
+    epci = factories.collectivite("CC du Confluent", "cc", insee=None, siren="200000001")
+    commune = factories.collectivite("Aiguillon", epci=epci)
+    ccas = factories.collectivite("CCAS d'Aiguillon", "ccas", insee=None, parent=commune)
+    caisse = factories.collectivite("Caisse des écoles d'Aiguillon", "caisse_ecoles", insee=None, parent=commune)
+    big = factories.collectivite("Agen")
+    for body, count in ((commune, 300), (ccas, 40), (caisse, 20), (epci, 60), (big, 400)):
+        factories.declare(body, Y - 1, count)
+    factories.declare(commune, Y, 320)
+    factories.declare(commune, Y + 1, 10)  # next year's: not in force for this year
+    for body in (factories.collectivite() for _ in range(3)):
+        factories.declare(body, Y, 100)
+    db.session.commit()
+    services.record_voluntary_decision(big, TestVoluntary().request(), staff)
+    db.session.commit()
+    for body in (commune, ccas, caisse, epci, big):
+        for year in (Y - 1, Y):
+            facts = services.body_facts(body, year)
+            expected = services.compute(body, year)
+            assert facts.evaluation.result == expected.result, (body.name, year)
+            assert facts.evaluation.declaration is expected.declaration
+        assert [d.collectivite_id for d in facts.declarations] == [body.id] * len(facts.declarations)
+    assert [c.name for c in services.body_facts(commune, Y).attached] == [
+        "Caisse des écoles d'Aiguillon",
+        "CCAS d'Aiguillon",
+    ]
+    assert services.body_facts(big, Y).evaluation.result.status == "volontaire"

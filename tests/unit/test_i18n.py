@@ -68,7 +68,7 @@ EXPECTED = {
         'À faire<span class="visually-hidden"> pour %(name)s</span>',
         ("Vous gérez %(count)s collectivité.", "Vous gérez %(count)s collectivités."),
     ],
-    "templates/registry/index.html": [
+    "templates/registry/_list.html": [
         ("%(total)s résultat, %(first)s à %(last)s affichés.", "%(total)s résultats, %(first)s à %(last)s affichés."),
         "Aucune collectivité ne correspond à ces critères.",
     ],
