@@ -1,5 +1,6 @@
 """Convention forms: filters of the list, a new convention with its parties, signatories and axes, a partner,
-and the follow-up forms of a convention's page (action, meeting, document, termination)."""
+the parties and signatories of a recorded convention, and the follow-up forms of a convention's page (axis, action,
+meeting, document and its withdrawal, termination)."""
 
 from __future__ import annotations
 
@@ -111,20 +112,48 @@ class ConventionTermsForm(PortalForm):
         self.parent_id.choices = options([("", "—")] + [(c.id, c.title) for c in frameworks])
 
 
+MAX_PARTIES = 20
+MAX_SIGNATORIES = 20
+BLANK_ROWS = 2
+
+
+def _set_partner_choices(form, partners) -> None:
+    partner_choices = options([("", "—")] + [(p.id, p.name) for p in partners])
+    for row in form.parties:
+        row.form.partner.choices = partner_choices
+    for row in form.signatories:
+        row.form.partner.choices = partner_choices
+
+
 class ConventionForm(ConventionTermsForm):
     """A new convention: its terms, its parties, signatories and axes."""
 
-    parties = FieldList(FormField(PartyForm), min_entries=PARTY_ROWS, max_entries=20)
-    signatories = FieldList(FormField(SignatoryForm), min_entries=SIGNATORY_ROWS, max_entries=20)
+    parties = FieldList(FormField(PartyForm), min_entries=PARTY_ROWS, max_entries=MAX_PARTIES)
+    signatories = FieldList(FormField(SignatoryForm), min_entries=SIGNATORY_ROWS, max_entries=MAX_SIGNATORIES)
     axes = FieldList(FormField(AxisForm), min_entries=AXIS_ROWS, max_entries=30)
 
     def set_choices(self, partners, frameworks) -> None:
-        partner_choices = options([("", "—")] + [(p.id, p.name) for p in partners])
-        for row in self.parties:
-            row.form.partner.choices = partner_choices
-        for row in self.signatories:
-            row.form.partner.choices = partner_choices
+        _set_partner_choices(self, partners)
         self.set_parent_choices(frameworks)
+
+
+class PartiesForm(PortalForm):
+    """The parties and signatories of a recorded convention, the same rows as at creation; an emptied row is
+    removed."""
+
+    parties = FieldList(FormField(PartyForm), min_entries=PARTY_ROWS, max_entries=MAX_PARTIES)
+    signatories = FieldList(FormField(SignatoryForm), min_entries=SIGNATORY_ROWS, max_entries=MAX_SIGNATORIES)
+    submit = SubmitField(_l("Enregistrer les parties et les signataires"))
+
+    def add_blank_rows(self) -> None:
+        """Room for a new party and a new signatory below the recorded ones."""
+        for rows, limit in ((self.parties, MAX_PARTIES), (self.signatories, MAX_SIGNATORIES)):
+            filled = sum(1 for row in rows if any(row.form.data.values()))
+            while len(rows) < min(filled + BLANK_ROWS, limit):
+                rows.append_entry()
+
+    def set_choices(self, partners) -> None:
+        _set_partner_choices(self, partners)
 
 
 class PartnerForm(PortalForm):
@@ -154,6 +183,10 @@ class NewAxisForm(PortalForm):
     submit = SubmitField(_l("Ajouter l'axe"))
 
 
+class AxisEditForm(NewAxisForm):
+    submit = SubmitField(_l("Enregistrer l'axe"))
+
+
 class MeetingForm(PortalForm):
     held_on = DateField(_l("Date de la réunion"), validators=[InputRequired(_l("Indiquez la date de la réunion."))])
     title = StringField(
@@ -172,6 +205,16 @@ class DocumentForm(PortalForm):
         description=_l("PDF, ODT, ODS, DOC, DOCX, XLS ou XLSX."),
     )
     submit = SubmitField(_l("Joindre le document"))
+
+
+class WithdrawDocumentForm(PortalForm):
+    reason = TextAreaField(
+        _l("Motif du retrait"),
+        validators=[DataRequired(_l("Indiquez le motif du retrait.")), Length(max=2000)],
+        description=_l("Il figure dans la liste des documents retirés et dans le journal."),
+        render_kw={"rows": 3},
+    )
+    submit = SubmitField(_l("Retirer"))
 
 
 class TerminateForm(PortalForm):

@@ -110,6 +110,15 @@ class Convention(TimestampMixin, db.Model):
     )
 
     @property
+    def offered_documents(self) -> list[ConventionDocument]:
+        """The documents shown and downloadable: those not withdrawn."""
+        return [d for d in self.documents if d.withdrawn_at is None]
+
+    @property
+    def withdrawn_documents(self) -> list[ConventionDocument]:
+        return [d for d in self.documents if d.withdrawn_at is not None]
+
+    @property
     def terms(self) -> rules.Terms:
         return rules.Terms(
             signed_on=self.signed_on,
@@ -219,8 +228,17 @@ class ConventionDocument(db.Model):
     size: Mapped[int] = mapped_column(Integer)
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    # A wrong document is withdrawn, never deleted: no longer offered, its file kept as evidence.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
 
     convention: Mapped[Convention] = relationship(back_populates="documents")
+    withdrawn_by = relationship("User", foreign_keys=[withdrawn_by_id])
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
 
 
 class ConventionAlert(db.Model):

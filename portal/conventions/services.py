@@ -19,9 +19,10 @@ from sqlalchemy.orm import selectinload
 from portal.accounts.models import Role, User
 from portal.audit import services as audit
 from portal.common import stored_files
-from portal.common.clock import paris_today
+from portal.common.clock import paris_today, utcnow
 from portal.common.errors import DomainError
 from portal.common.files import clean_upload_name
+from portal.common.formatting import plural_fr
 from portal.common.text import normalise
 from portal.conventions import rules
 from portal.conventions.models import (
@@ -171,21 +172,7 @@ def _validate(data: ConventionInput) -> tuple[list[Partner], Convention | None]:
         raise DomainError("Choisissez le type de convention.", "kind")
     for name, message in rules.date_problems(data.terms()):
         raise DomainError(message, name)
-    partner_ids = [p.partner_id for p in data.parties]
-    if len(set(partner_ids)) != len(partner_ids):
-        raise DomainError("Un même partenaire figure deux fois parmi les parties.", "parties")
-    if rules.too_few_parties(len(partner_ids)):
-        raise DomainError("Une convention lie au moins deux parties : choisissez-en au moins deux.", "parties")
-    partners = {p.id: p for p in db.session.scalars(select(Partner).where(Partner.id.in_(partner_ids)))}
-    if len(partners) != len(partner_ids):
-        raise DomainError("Un des partenaires choisis n'existe pas.", "parties")
-    for index, signatory in enumerate(data.signatories, start=1):
-        if not _clean(signatory.name):
-            raise DomainError(f"Signataire n° {index} : indiquez son nom.", "signatories")
-        if signatory.partner_id is not None and signatory.partner_id not in partners:
-            raise DomainError(
-                f"Signataire n° {index} : la partie qu'il représente doit figurer parmi les parties.", "signatories"
-            )
+    partners = _validate_parties(data.parties, data.signatories)
     for index, axis in enumerate(data.axes, start=1):
         if not _clean(axis.title):
             raise DomainError(f"Axe n° {index} : indiquez son intitulé.", "axes")
@@ -200,7 +187,35 @@ def _validate(data: ConventionInput) -> tuple[list[Partner], Convention | None]:
                 f"(« {parent.title} », {_period(parent)}).",
                 "parent_id",
             )
-    return [partners[i] for i in partner_ids], parent
+    return partners, parent
+
+
+def _validate_parties(
+    parties: list[PartyInput], signatories: list[SignatoryInput], dropped_partner_ids: frozenset[int] = frozenset()
+) -> list[Partner]:
+    """The partners of ``parties``, in their order. Refused: fewer than two, one twice, an unknown one, a signatory
+    without a name or for a partner that is not a party (those of ``dropped_partner_ids`` excepted: they leave
+    with their party)."""
+    partner_ids = [p.partner_id for p in parties]
+    if len(set(partner_ids)) != len(partner_ids):
+        raise DomainError("Un même partenaire figure deux fois parmi les parties.", "parties")
+    if rules.too_few_parties(len(partner_ids)):
+        raise DomainError("Une convention lie au moins deux parties : choisissez-en au moins deux.", "parties")
+    partners = {p.id: p for p in db.session.scalars(select(Partner).where(Partner.id.in_(partner_ids)))}
+    if len(partners) != len(partner_ids):
+        raise DomainError("Un des partenaires choisis n'existe pas.", "parties")
+    for index, signatory in enumerate(signatories, start=1):
+        if not _clean(signatory.name):
+            raise DomainError(f"Signataire n° {index} : indiquez son nom.", "signatories")
+        if (
+            signatory.partner_id is not None
+            and signatory.partner_id not in partners
+            and signatory.partner_id not in dropped_partner_ids
+        ):
+            raise DomainError(
+                f"Signataire n° {index} : la partie qu'il représente doit figurer parmi les parties.", "signatories"
+            )
+    return [partners[i] for i in partner_ids]
 
 
 def _period(convention: Convention) -> str:
@@ -292,6 +307,137 @@ def update_terms(convention: Convention, data: ConventionInput, actor: User) -> 
     return convention
 
 
+@dataclass
+class PartiesChange:
+    """What an edit of a convention's parties and signatories would change, computed before anything is written:
+    the confirmation page shows it, the audit entry records it."""
+
+    partners: list[Partner]
+    parties: list[PartyInput]
+    signatories: list[SignatoryInput]
+    added: list[str]
+    removed: list[str]
+    amended: list[str]
+    dropped_signatories: list[str]
+    hidden_from: list[str]
+    signatories_before: list[str]
+    signatories_after: list[str]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.removed or self.amended or self.signatories_before != self.signatories_after)
+
+
+def _signatory_label(name: str, role: str | None, party: str | None) -> str:
+    label = f"{name} ({role})" if role else name
+    return f"{label} – {party}" if party else label
+
+
+def preview_parties(
+    convention: Convention, parties: list[PartyInput], signatories: list[SignatoryInput]
+) -> PartiesChange:
+    """What replacing the parties and signatories of ``convention`` by these would change; writes nothing.
+    Refused as at creation: fewer than two parties, a partner twice, a signatory without a name or for a partner
+    that is not a party. A signatory still attached to a party being removed leaves with it
+    (``dropped_signatories``, to be confirmed)."""
+    current = {party.partner_id: party for party in convention.parties}
+    removed_ids = frozenset(current) - {p.partner_id for p in parties}
+    partners = _validate_parties(parties, signatories, removed_ids)
+    names = {partner.id: partner.name for partner in partners} | {i: p.partner.name for i, p in current.items()}
+    kept = [s for s in signatories if s.partner_id not in removed_ids]
+    leaving = [party for party in convention.parties if party.partner_id in removed_ids]
+    amended = [
+        names[p.partner_id]
+        for p in parties
+        if p.partner_id in current
+        and (
+            (_clean(p.representative), _clean(p.deliberation_ref))
+            != (current[p.partner_id].representative, current[p.partner_id].deliberation_ref)
+        )
+    ]
+    return PartiesChange(
+        partners=partners,
+        parties=parties,
+        signatories=kept,
+        added=[partner.name for partner in partners if partner.id not in current],
+        removed=[party.partner.name for party in leaving],
+        amended=amended,
+        dropped_signatories=[
+            _signatory_label(s.name.strip(), _clean(s.role), names[s.partner_id])
+            for s in signatories
+            if s.partner_id in removed_ids
+        ],
+        hidden_from=[party.partner.name for party in leaving if party.partner.collectivite_id is not None],
+        signatories_before=[
+            _signatory_label(s.name, s.role, s.party.partner.name if s.party else None) for s in convention.signatories
+        ],
+        signatories_after=[
+            _signatory_label(s.name.strip(), _clean(s.role), names.get(s.partner_id) if s.partner_id else None)
+            for s in kept
+        ],
+    )
+
+
+def update_parties(
+    convention: Convention, parties: list[PartyInput], signatories: list[SignatoryInput], actor: User
+) -> PartiesChange:
+    """Replace the parties and signatories of ``convention`` (see :func:`preview_parties` for the refusals, raised
+    before anything is written). A kept party keeps its row, with its representative and délibération as given;
+    a removed party goes with the signatories still attached to it; the signatories are replaced by those given.
+    The audit entry says which parties were added, removed or amended and the signatories before and after;
+    nothing is recorded when nothing changes."""
+    change = preview_parties(convention, parties, signatories)
+    if not change.changed:
+        return change
+    wanted = {p.partner_id for p in parties}
+    convention.signatories.clear()
+    for party in [p for p in convention.parties if p.partner_id not in wanted]:
+        convention.parties.remove(party)
+    by_partner = {party.partner_id: party for party in convention.parties}
+    for party_input, partner in zip(parties, change.partners, strict=True):
+        party = by_partner.get(partner.id)
+        representative = _clean(party_input.representative)
+        if party is None:  # a new party: its partner's representative by default, as at creation
+            party = ConventionParty(partner=partner)
+            representative = representative or partner.representative_name
+            convention.parties.append(party)
+            by_partner[partner.id] = party
+        party.representative, party.deliberation_ref = representative, _clean(party_input.deliberation_ref)
+    for signatory in change.signatories:
+        convention.signatories.append(
+            Signatory(
+                name=signatory.name.strip(), role=_clean(signatory.role), party=by_partner.get(signatory.partner_id)
+            )
+        )
+    db.session.flush()
+    parts = []
+    if change.added:
+        parts.append("parties ajoutées : " + ", ".join(change.added))
+    if change.removed:
+        parts.append("parties retirées : " + ", ".join(change.removed))
+    if change.amended:
+        parts.append("représentant ou délibération modifiés : " + ", ".join(change.amended))
+    if change.signatories_before != change.signatories_after:
+        parts.append(
+            f"signataires avant : {', '.join(change.signatories_before) or 'aucun'} ; "
+            f"après : {', '.join(change.signatories_after) or 'aucun'}"
+        )
+    audit.record(
+        "convention.parties_update",
+        f"Parties et signataires de « {convention.title} » modifiés — " + " ; ".join(parts),
+        actor=actor,
+        obj=convention,
+        details={
+            "parties_added": change.added,
+            "parties_removed": change.removed,
+            "parties_amended": change.amended,
+            "signatories_before": change.signatories_before,
+            "signatories_after": change.signatories_after,
+        },
+    )
+    return change
+
+
 def terminate(convention: Convention, on: date, actor: User, reason: str | None = None) -> Convention:
     """Record the termination (résiliation or dénonciation) of a convention, effective on ``on``, with its reason."""
     if convention.terminated_on is not None:
@@ -332,6 +478,58 @@ def add_axis(convention: Convention, title: str, description: str | None, actor:
         obj=convention,
     )
     return axis
+
+
+def update_axis(axis: Axis, title: str, description: str | None, actor: User) -> Axis:
+    """Correct an axis's title and description (its number and actions stay). Refused: an empty title."""
+    if not _clean(title):
+        raise DomainError("Indiquez l'intitulé de l'axe.", "title")
+    before = (axis.title, axis.description)
+    axis.title, axis.description = title.strip(), _clean(description)
+    if (axis.title, axis.description) == before:
+        return axis
+    db.session.flush()
+    audit.record(
+        "convention.axis_update",
+        f"Axe {axis.position} de « {axis.convention.title} » modifié (avant : {before[0]} ; après : {axis.title})",
+        actor=actor,
+        obj=axis.convention,
+        details={"axis_id": axis.id, "title_before": before[0], "description_before": before[1]},
+    )
+    return axis
+
+
+def axis_removal_problem(axis: Axis) -> str | None:
+    """Why ``axis`` cannot be removed, in French, or None: an axis with follow-up actions keeps its history."""
+    if axis.actions:
+        actions = plural_fr(len(axis.actions), "action de suivi", "actions de suivi")
+        return (
+            f"L'axe « {axis.title} » a {actions} : il ne peut pas être supprimé. "
+            "Modifiez son intitulé si l'axe a changé."
+        )
+    return None
+
+
+def remove_axis(axis: Axis, actor: User) -> Convention:
+    """Remove an axis entered by mistake; the axes after it are numbered again from 1. Refused (nothing changed):
+    an axis with follow-up actions (:func:`axis_removal_problem`)."""
+    problem = axis_removal_problem(axis)
+    if problem:
+        raise DomainError(problem)
+    convention = axis.convention
+    position, title = axis.position, axis.title
+    convention.axes.remove(axis)
+    for number, remaining in enumerate(sorted(convention.axes, key=lambda a: a.position), start=1):
+        remaining.position = number
+    db.session.flush()
+    audit.record(
+        "convention.axis_remove",
+        f"Axe {position} de « {convention.title} » supprimé : {title}",
+        actor=actor,
+        obj=convention,
+        details={"position": position, "title": title},
+    )
+    return convention
 
 
 def add_action(
@@ -431,6 +629,29 @@ def add_document(convention: Convention, filename: str, stream, actor: User) -> 
         actor=actor,
         obj=convention,
         details={"size": len(data)},
+    )
+    return document
+
+
+def withdraw_document(document: ConventionDocument, reason: str | None, actor: User) -> ConventionDocument:
+    """Withdraw a wrong document: it is no longer offered on the convention's page nor downloadable by
+    secretaries; staff still see it, with when, by whom and why. Its row and its file are kept (evidence).
+    Refused: no reason, a document already withdrawn."""
+    if document.withdrawn_at is not None:
+        raise DomainError("Ce document est déjà retiré.")
+    reason = _clean(reason)
+    if not reason:
+        raise DomainError("Indiquez le motif du retrait.", "reason")
+    document.withdrawn_at = utcnow()
+    document.withdrawn_by_id = getattr(actor, "id", None)
+    document.withdrawal_reason = reason
+    db.session.flush()
+    audit.record(
+        "convention.document_withdraw",
+        f"Document « {document.filename} » retiré de « {document.convention.title} » : {reason}",
+        actor=actor,
+        obj=document.convention,
+        details={"document_id": document.id, "filename": document.filename, "reason": reason},
     )
     return document
 

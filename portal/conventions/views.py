@@ -1,4 +1,5 @@
-"""Convention pages: the list with its filters, the timeline, a convention's page, staff forms, documents."""
+"""Convention pages: the list with its filters, the timeline, a convention's page, staff forms (terms, parties and
+signatories, axes, actions, meetings, termination), documents and their withdrawal."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from flask_login import current_user, login_required
 from portal.common import exports
 from portal.common.auth import staff_required
 from portal.common.clock import paris_today
-from portal.common.confirm import confirmation_page, confirmed
+from portal.common.confirm import CONFIRMED, confirmation_page, confirmed
 from portal.common.files import content_disposition
 from portal.common.forms import PortalForm, options
 from portal.common.outcomes import attempt
@@ -19,14 +20,17 @@ from portal.conventions import exports as convention_exports
 from portal.conventions import rules, services
 from portal.conventions.forms import (
     ActionForm,
+    AxisEditForm,
     ConventionForm,
     ConventionTermsForm,
     DocumentForm,
     FilterForm,
     MeetingForm,
     NewAxisForm,
+    PartiesForm,
     PartnerForm,
     TerminateForm,
+    WithdrawDocumentForm,
 )
 from portal.conventions.models import ACTION_STATUS_LABELS, Axis, AxisAction, ConventionDocument
 from portal.extensions import db
@@ -148,6 +152,24 @@ def _terms_input(form) -> services.ConventionInput:
     )
 
 
+def _party_inputs(form) -> list[services.PartyInput]:
+    """The filled party rows of a form (a row without a partner is ignored)."""
+    return [
+        services.PartyInput(r.form.partner.data, r.form.representative.data, r.form.deliberation_ref.data)
+        for r in form.parties
+        if r.form.partner.data
+    ]
+
+
+def _signatory_inputs(form) -> list[services.SignatoryInput]:
+    """The filled signatory rows of a form (a row without a name nor a role is ignored)."""
+    return [
+        services.SignatoryInput(r.form.name.data, r.form.role.data, r.form.partner.data)
+        for r in form.signatories
+        if r.form.name.data or r.form.role.data
+    ]
+
+
 @bp.route("/nouvelle", methods=["GET", "POST"])
 @staff_required
 def new():
@@ -155,16 +177,7 @@ def new():
     form.set_choices(services.all_partners(), services.framework_candidates())
     if form.validate_on_submit():
         data = _terms_input(form)
-        data.parties = [
-            services.PartyInput(r.form.partner.data, r.form.representative.data, r.form.deliberation_ref.data)
-            for r in form.parties
-            if r.form.partner.data
-        ]
-        data.signatories = [
-            services.SignatoryInput(r.form.name.data, r.form.role.data, r.form.partner.data)
-            for r in form.signatories
-            if r.form.name.data or r.form.role.data
-        ]
+        data.parties, data.signatories = _party_inputs(form), _signatory_inputs(form)
         data.axes = [
             services.AxisInput(r.form.title.data, r.form.description.data)
             for r in form.axes
@@ -196,6 +209,67 @@ def edit(convention_id: int):
     return render_template("conventions/edit.html", form=form, convention=convention), status
 
 
+@bp.route("/<int:convention_id>/parties", methods=["GET", "POST"])
+@staff_required
+def edit_parties(convention_id: int):
+    """The parties and signatories, prefilled; removing a party is confirmed first, saying which signatories
+    leave with it."""
+    convention = _convention_or_404(convention_id)
+    if request.method == "POST":
+        form = PartiesForm()
+    else:
+        form = PartiesForm(data=_parties_data(convention))
+        form.add_blank_rows()
+    form.set_choices(services.all_partners())
+    if form.validate_on_submit():
+        parties, signatories = _party_inputs(form), _signatory_inputs(form)
+        preview = attempt(lambda: services.preview_parties(convention, parties, signatories), form)
+        if preview and preview.value.removed and not confirmed():
+            return _confirm_parties_removal(convention, form, preview.value)
+        if preview and attempt(lambda: services.update_parties(convention, parties, signatories, current_user), form):
+            flash(_("Les parties et les signataires sont enregistrés."), "success")
+            return redirect(url_for("conventions.show", convention_id=convention.id))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("conventions/parties.html", form=form, convention=convention), status
+
+
+def _parties_data(convention) -> dict:
+    return {
+        "parties": [
+            {"partner": p.partner_id, "representative": p.representative, "deliberation_ref": p.deliberation_ref}
+            for p in convention.parties
+        ],
+        "signatories": [
+            {"name": s.name, "role": s.role, "partner": s.party.partner_id if s.party else None}
+            for s in convention.signatories
+        ],
+    }
+
+
+def _confirm_parties_removal(convention, form, change: services.PartiesChange):
+    """The confirmation page of an edit that removes parties: the rows typed are posted again as they came."""
+    warning = [_("Parties retirées de la convention : %(names)s.", names=", ".join(change.removed))]
+    if change.dropped_signatories:
+        warning.append(
+            _("Leurs signataires sont retirés avec elles : %(names)s.", names=", ".join(change.dropped_signatories))
+        )
+    if change.hidden_from:
+        warning.append(
+            _("Les secrétaires de %(names)s ne verront plus cette convention.", names=", ".join(change.hidden_from))
+        )
+    url = url_for("conventions.edit_parties", convention_id=convention.id)
+    return confirmation_page(
+        form,
+        title=_("Retirer des parties de la convention « %(title)s » ?", title=convention.title),
+        warning=" ".join(warning),
+        action_url=url,
+        back_url=url_for("conventions.show", convention_id=convention.id),
+        button=_("Confirmer le retrait"),
+        fields=[],
+        hidden={k: v for k, v in request.form.items() if k not in ("csrf_token", CONFIRMED)},
+    )
+
+
 @bp.route("/<int:convention_id>/axes", methods=["POST"])
 @staff_required
 def add_axis(convention_id: int):
@@ -207,6 +281,60 @@ def add_axis(convention_id: int):
         flash(_("L'axe est ajouté."), "success")
         return redirect(url_for("conventions.show", convention_id=convention.id, _anchor="axes"))
     return _render_show(convention, 422, axis_form=form)
+
+
+def _axis_or_404(convention, axis_id: int) -> Axis:
+    axis = db.session.get(Axis, axis_id)
+    if axis is None or axis.convention_id != convention.id:
+        abort(404)
+    return axis
+
+
+@bp.route("/<int:convention_id>/axes/<int:axis_id>/modifier", methods=["GET", "POST"])
+@staff_required
+def edit_axis(convention_id: int, axis_id: int):
+    """An axis's title and description; its removal, when it has no action, from the same page."""
+    convention = _convention_or_404(convention_id)
+    axis = _axis_or_404(convention, axis_id)
+    form = AxisEditForm(obj=axis)
+    if form.validate_on_submit() and attempt(
+        lambda: services.update_axis(axis, form.title.data, form.description.data, current_user), form
+    ):
+        flash(_("L'axe est modifié."), "success")
+        return redirect(url_for("conventions.show", convention_id=convention.id, _anchor="axes"))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template(
+        "conventions/axis.html",
+        form=form,
+        convention=convention,
+        axis=axis,
+        removal_problem=services.axis_removal_problem(axis),
+        remove_form=PortalForm(),
+    ), status
+
+
+@bp.route("/<int:convention_id>/axes/<int:axis_id>/suppression", methods=["POST"])
+@staff_required
+def remove_axis(convention_id: int, axis_id: int):
+    convention = _convention_or_404(convention_id)
+    axis = _axis_or_404(convention, axis_id)
+    form = PortalForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if confirmed() or services.axis_removal_problem(axis):
+        if attempt(lambda: services.remove_axis(axis, current_user)):
+            flash(_("L'axe est supprimé ; les axes suivants sont renumérotés."), "success")
+            return redirect(url_for("conventions.show", convention_id=convention.id, _anchor="axes"))
+        return redirect(url_for("conventions.edit_axis", convention_id=convention.id, axis_id=axis.id))
+    return confirmation_page(
+        form,
+        title=_("Supprimer l'axe %(n)s « %(title)s » ?", n=axis.position, title=axis.title),
+        warning=_("L'axe est supprimé de la convention ; les axes suivants sont renumérotés."),
+        action_url=url_for("conventions.remove_axis", convention_id=convention.id, axis_id=axis.id),
+        back_url=url_for("conventions.edit_axis", convention_id=convention.id, axis_id=axis.id),
+        button=_("Confirmer la suppression"),
+        fields=[],
+    )
 
 
 @bp.route("/<int:convention_id>/actions", methods=["POST"])
@@ -277,8 +405,8 @@ def upload(convention_id: int):
 @login_required
 def document(convention_id: int, document_id: int):
     convention = _convention_or_404(convention_id)
-    found = db.session.get(ConventionDocument, document_id)
-    if found is None or found.convention_id != convention.id:
+    found = _document_or_404(convention, document_id)
+    if found.withdrawn and not current_user.is_staff:
         abort(404)
     path = services.document_path(found)
     if not path.is_file():
@@ -286,6 +414,43 @@ def document(convention_id: int, document_id: int):
     response = send_file(path, mimetype=found.content_type)
     response.headers["Content-Disposition"] = content_disposition(found.filename)
     return response
+
+
+def _document_or_404(convention, document_id: int) -> ConventionDocument:
+    found = db.session.get(ConventionDocument, document_id)
+    if found is None or found.convention_id != convention.id:
+        abort(404)
+    return found
+
+
+@bp.route("/<int:convention_id>/documents/<int:document_id>/retrait", methods=["POST"])
+@staff_required
+def withdraw_document(convention_id: int, document_id: int):
+    """A wrong document withdrawn, after a confirmation page that asks for the reason."""
+    convention = _convention_or_404(convention_id)
+    found = _document_or_404(convention, document_id)
+    form = WithdrawDocumentForm(prefix="withdraw")
+    if (
+        confirmed()
+        and form.validate_on_submit()
+        and attempt(lambda: services.withdraw_document(found, form.reason.data, current_user), form)
+    ):
+        flash(_("Le document « %(name)s » est retiré.", name=found.filename), "success")
+        return redirect(url_for("conventions.show", convention_id=convention.id, _anchor="documents"))
+    return confirmation_page(
+        form,
+        title=_("Retirer le document « %(name)s » ?", name=found.filename),
+        warning=_(
+            "Le document n'est plus proposé sur la page de la convention ni téléchargeable par les secrétaires. "
+            "Il reste conservé, avec le motif du retrait, dans la liste des documents retirés que voient les agents "
+            "du CDG."
+        ),
+        action_url=url_for("conventions.withdraw_document", convention_id=convention.id, document_id=found.id),
+        back_url=url_for("conventions.show", convention_id=convention.id, _anchor="documents"),
+        button=_("Confirmer le retrait"),
+        fields=["reason"],
+        status=422 if confirmed() else 200,
+    )
 
 
 @bp.route("/<int:convention_id>/resiliation", methods=["POST"])

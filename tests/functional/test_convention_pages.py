@@ -2,6 +2,7 @@
 secretaries see only their collectivités' conventions (404 otherwise, documents included); elected officials
 have no access to the area."""
 
+import io
 import re
 from datetime import date, timedelta
 
@@ -400,3 +401,202 @@ def test_termination_is_confirmed_with_a_reason_shown_on_the_convention(client, 
     assert "Motif de la résiliation" in shown and "Service repris par la région" in shown
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "convention.terminate"))
     assert event.details == {"reason": "Service repris par la région"}
+
+
+# Corrections after creation -------------------------------------------------------------------------------------
+
+
+def parties_form(parties, signatories) -> dict:
+    """The parties page's rows as posted: ``parties`` of (partner id, representative), ``signatories`` of
+    (name, role, partner id)."""
+    data = {}
+    for index, (partner_id, representative) in enumerate(parties):
+        data[f"parties-{index}-partner"] = str(partner_id)
+        data[f"parties-{index}-representative"] = representative
+        data[f"parties-{index}-deliberation_ref"] = ""
+    for index, (name, role, partner_id) in enumerate(signatories):
+        data[f"signatories-{index}-name"] = name
+        data[f"signatories-{index}-role"] = role
+        data[f"signatories-{index}-partner"] = str(partner_id)
+    return data
+
+
+def partner_named(name: str):
+    return next(p for p in services.all_partners() if p.name == name)
+
+
+def test_staff_edit_parties_and_signatories_and_confirm_a_removal(client, auth, world):
+    amf = world["conventions"]["Accord-cadre CNFPT – AMF"]
+    amf_partner, cnfpt = partner_named("Association des maires de France (AMF)"), partner_named("CNFPT")
+    prefon = partner_named("Préfon")
+    page_url, url = f"/conventions/{amf.id}", f"/conventions/{amf.id}/parties"
+    auth.login("staff@cdg47.fr")
+    assert "Modifier les parties et les signataires" in html(client.get(page_url))
+    form_page = client.get(url)
+    text = html(form_page)
+    assert form_page.status_code == 200 and 'value="Jacques Pélissard"' in text and 'value="François Deluga"' in text
+    assert re.search(rf'<option selected value="{cnfpt.id}">CNFPT</option>', text)
+    assert "parties-3-partner" in text  # room for new rows
+
+    one_party = auth.post(url, parties_form([(amf_partner.id, "")], []))
+    assert one_party.status_code == 422 and "au moins deux parties" in html(one_party)
+    foreign = auth.post(
+        url,
+        parties_form([(amf_partner.id, ""), (cnfpt.id, "")], [("Mme Préfon", "Présidente", prefon.id)]),
+    )
+    assert foreign.status_code == 422 and "doit figurer parmi les parties" in html(foreign)
+    db.session.refresh(amf)
+    assert len(amf.parties) == 2 and len(amf.signatories) == 2
+
+    kept_signatories = [("Jacques Pélissard", "Président", amf_partner.id), ("François Deluga", "", cnfpt.id)]
+    added = auth.post(
+        url,
+        parties_form(
+            [(amf_partner.id, "Jacques Pélissard"), (cnfpt.id, "François Deluga"), (prefon.id, "")], kept_signatories
+        ),
+    )
+    assert added.status_code == 302  # nothing removed: no confirmation
+    db.session.refresh(amf)
+    assert [p.partner.name for p in amf.parties][-1] == "Préfon"
+    assert amf.signatories[0].role == "Président"
+
+    without_cnfpt = parties_form([(amf_partner.id, "Jacques Pélissard"), (prefon.id, "")], kept_signatories)
+    asked = auth.post(url, without_cnfpt)
+    text = html(asked)
+    assert asked.status_code == 200 and "Retirer des parties de la convention « Accord-cadre CNFPT – AMF » ?" in text
+    assert "Parties retirées de la convention : CNFPT." in text
+    assert "Leurs signataires sont retirés avec elles : François Deluga – CNFPT." in text
+    assert 'name="parties-1-partner"' in text and 'name="confirmed"' in text  # the rows are posted again
+    db.session.refresh(amf)
+    assert "CNFPT" in [p.partner.name for p in amf.parties]
+    done = auth.post(url, {**without_cnfpt, "confirmed": "1"})
+    assert done.status_code == 302
+    db.session.refresh(amf)
+    assert [p.partner.name for p in amf.parties] == ["Association des maires de France (AMF)", "Préfon"]
+    assert [s.name for s in amf.signatories] == ["Jacques Pélissard"]
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "convention.parties_update").order_by(AuditEvent.id)
+    ).all()
+    assert [e.details["parties_removed"] for e in events] == [[], ["CNFPT"]]
+    assert events[1].details["signatories_after"] == [
+        "Jacques Pélissard (Président) – Association des maires de France (AMF)"
+    ]
+    journal = html(client.get("/journal"))
+    assert "Parties et signataires d'une convention modifiés" in journal and "parties retirées : CNFPT" in journal
+
+
+def test_removing_a_commune_warns_that_its_secretaries_lose_the_convention(client, auth, world):
+    ent = by_title(world, "Convention ENT")
+    auth.login("staff@cdg47.fr")
+    url = f"/conventions/{ent.id}/parties"
+    rows = [(p.partner_id, p.representative or "") for p in ent.parties if p.partner.collectivite_id is None]
+    asked = auth.post(url, parties_form(rows, []))
+    assert asked.status_code == 200 and "Les secrétaires de Laroque-Timbaut ne verront plus cette convention." in html(
+        asked
+    )
+
+
+def test_staff_edit_an_axis_and_remove_one_without_actions(client, auth, world):
+    amf = world["conventions"]["Accord-cadre CNFPT – AMF"]
+    first, second = amf.axes[0], amf.axes[1]
+    services.add_action(first, "Session 2025", None, None, "planned", world["staff"])
+    db.session.commit()
+    page_url = f"/conventions/{amf.id}"
+    auth.login("staff@cdg47.fr")
+    edit_url = f"{page_url}/axes/{second.id}/modifier"
+    assert edit_url in html(client.get(page_url))
+    empty = auth.post(edit_url, {"title": " ", "description": ""})
+    assert empty.status_code == 422 and "Indiquez l'intitulé de l'axe." in html(empty)
+    done = auth.post(edit_url, {"title": "Formation des secrétaires généraux de mairie", "description": "Sessions"})
+    assert done.status_code == 302
+    assert "Axe 2 : Formation des secrétaires généraux de mairie" in html(client.get(page_url))
+
+    # An axis with actions: the page says why it cannot be removed, and a forced request changes nothing.
+    first_url = f"{page_url}/axes/{first.id}/modifier"
+    first_page = html(client.get(first_url))
+    assert "a 1 action de suivi : il ne peut pas être supprimé" in first_page
+    assert f"/axes/{first.id}/suppression" not in first_page
+    forced = auth.post(f"{page_url}/axes/{first.id}/suppression", {"confirmed": "1"}, page_url=first_url)
+    assert forced.status_code == 302
+    assert "il ne peut pas être supprimé" in html(client.get(forced.headers["Location"]))
+    db.session.refresh(amf)
+    assert len(amf.axes) == 5
+
+    remove_url = f"{page_url}/axes/{second.id}/suppression"
+    asked = auth.post(remove_url, {}, page_url=edit_url)
+    text = html(asked)
+    assert asked.status_code == 200 and "Supprimer l'axe 2 « Formation des secrétaires généraux de mairie » ?" in text
+    db.session.refresh(amf)
+    assert len(amf.axes) == 5
+    assert auth.post(remove_url, {"confirmed": "1"}, page_url=edit_url).status_code == 302
+    db.session.expire_all()
+    assert [a.position for a in amf.axes] == [1, 2, 3, 4]
+    assert second.id not in [a.id for a in amf.axes]
+    assert "Axe d'une convention supprimé" in html(client.get("/journal"))
+
+
+def test_staff_withdraw_a_document_which_secretaries_no_longer_get(client, auth, world):
+    ent = world["conventions"]["Convention ENT des écoles – DASEN, CDG 47 et communes"]
+    page_url = f"/conventions/{ent.id}"
+    auth.login("staff@cdg47.fr")
+    assert upload(client, auth, ent.id, "projet ENT.pdf", b"%PDF-1.7 projet").status_code == 302
+    assert upload(client, auth, ent.id, "convention signée.pdf", b"%PDF-1.7 signee").status_code == 302
+    wrong, right = db.session.scalars(select(ConventionDocument).order_by(ConventionDocument.id)).all()
+    url = f"{page_url}/documents/{wrong.id}/retrait"
+    assert url in html(client.get(page_url))
+    asked = auth.post(url, {}, page_url=page_url)
+    text = html(asked)
+    assert (
+        asked.status_code == 200 and "Retirer le document « projet ENT.pdf » ?" in text and "Motif du retrait" in text
+    )
+    missing = auth.post(url, {"withdraw-reason": " ", "confirmed": "1"}, page_url=page_url)
+    assert missing.status_code == 422 and "Indiquez le motif du retrait." in html(missing)
+    db.session.refresh(wrong)
+    assert wrong.withdrawn_at is None
+    done = auth.post(url, {"withdraw-reason": "Projet non signé", "confirmed": "1"}, page_url=page_url)
+    assert done.status_code == 302
+    db.session.refresh(wrong)
+    assert wrong.withdrawn and wrong.withdrawal_reason == "Projet non signé"
+    page = html(client.get(page_url))
+    withdrawn_part = page.split("Documents retirés", 1)[1]
+    assert "projet ENT.pdf" in withdrawn_part and "Projet non signé" in withdrawn_part
+    assert world["staff"].full_name in withdrawn_part
+    assert "projet ENT.pdf" not in page.split("Documents retirés", 1)[0].split('id="documents"', 1)[1]
+    assert url not in page  # no second withdrawal offered
+    assert client.get(f"{page_url}/documents/{wrong.id}").data == b"%PDF-1.7 projet"  # staff still can
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "convention.document_withdraw"))
+    assert event.details["reason"] == "Projet non signé"
+    assert services.document_path(wrong).is_file()  # evidence: the file stays
+    auth.logout()
+
+    auth.login("sec@laroque.fr")
+    page = html(client.get(page_url))
+    assert "convention signée.pdf" in page and "projet ENT.pdf" not in page and "Documents retirés" not in page
+    assert client.get(f"{page_url}/documents/{wrong.id}").status_code == 404
+    assert client.get(f"{page_url}/documents/{right.id}").status_code == 200
+    for document in (wrong, right):
+        services.document_path(document).unlink()
+
+
+def test_secretaries_cannot_reach_the_correction_pages(client, auth, world):
+    ent = by_title(world, "Convention ENT")
+    axis = services.add_axis(ent, "Déploiement dans les écoles", None, world["staff"])
+    services.add_document(ent, "a.pdf", io.BytesIO(b"%PDF-1.7 a"), world["staff"])
+    db.session.commit()
+    document = ent.documents[0]
+    base = f"/conventions/{ent.id}"
+    auth.login("sec@laroque.fr")
+    page = html(client.get(base))
+    assert "Modifier les parties" not in page and "Modifier ou supprimer" not in page and "/retrait" not in page
+    assert client.get(f"{base}/parties").status_code == 403
+    assert client.get(f"{base}/axes/{axis.id}/modifier").status_code == 403
+    for url, data in [
+        (f"{base}/parties", {"parties-0-partner": "1", "confirmed": "1"}),
+        (f"{base}/axes/{axis.id}/modifier", {"title": "Piraté"}),
+        (f"{base}/axes/{axis.id}/suppression", {"confirmed": "1"}),
+        (f"{base}/documents/{document.id}/retrait", {"withdraw-reason": "Piraté", "confirmed": "1"}),
+    ]:
+        assert auth.post(url, data, page_url=base).status_code == 403
+    db.session.refresh(ent)
+    assert axis in ent.axes and axis.title != "Piraté" and document.withdrawn_at is None and len(ent.parties) >= 2
+    services.document_path(document).unlink()

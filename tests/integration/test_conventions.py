@@ -265,3 +265,163 @@ def test_demo_conventions(world):
     seen = {r.convention.title for r in services.search(world["secretary"], services.Filters())}
     assert seen == {amf.children[0].title, "Convention ENT des écoles – DASEN, CDG 47 et communes"}
     assert db.session.scalar(select(func.count()).select_from(Partner)) >= 10
+
+
+# Corrections after creation -------------------------------------------------------------------------------
+
+
+def audit_events(action: str) -> list[AuditEvent]:
+    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)))
+
+
+def test_parties_and_signatories_are_replaced_and_the_change_is_audited(world):
+    convention = services.create_convention(data(world), world["staff"])
+    db.session.commit()
+    amf, cnfpt, local = world["amf"], world["cnfpt"], world["local"]
+    amf_row = convention.parties[0]
+    parties = [
+        services.PartyInput(amf.id, "Jacques Pélissard", "Délibération du bureau du 3 avril 2012"),
+        services.PartyInput(local.id),
+    ]
+    signatories = [
+        services.SignatoryInput("Jacques Pélissard", "Président", amf.id),
+        services.SignatoryInput("Françoise Laroque", "Maire", local.id),
+        services.SignatoryInput("François Deluga", partner_id=cnfpt.id),  # still attached to the removed party
+    ]
+    preview = services.preview_parties(convention, parties, signatories)
+    assert preview.added == ["Laroque-Timbaut"] and preview.removed == ["CNFPT"] and preview.amended == ["AMF"]
+    assert preview.dropped_signatories == ["François Deluga – CNFPT"]
+    assert preview.hidden_from == []
+    assert [p.partner.name for p in convention.parties] == ["AMF", "CNFPT"]  # a preview writes nothing
+
+    change = services.update_parties(convention, parties, signatories, world["staff"])
+    db.session.commit()
+    db.session.expire_all()
+    assert [p.partner.name for p in convention.parties] == ["AMF", "Laroque-Timbaut"]
+    assert convention.parties[0].id == amf_row.id  # a kept party keeps its row
+    assert convention.parties[0].deliberation_ref == "Délibération du bureau du 3 avril 2012"
+    assert [(s.name, s.role, s.party.partner.name) for s in convention.signatories] == [
+        ("Jacques Pélissard", "Président", "AMF"),
+        ("Françoise Laroque", "Maire", "Laroque-Timbaut"),
+    ]
+    assert count(ConventionParty) == 2
+    (event,) = audit_events("convention.parties_update")
+    assert event.details == {
+        "parties_added": ["Laroque-Timbaut"],
+        "parties_removed": ["CNFPT"],
+        "parties_amended": ["AMF"],
+        "signatories_before": ["Jacques Pélissard – AMF", "François Deluga – CNFPT"],
+        "signatories_after": ["Jacques Pélissard (Président) – AMF", "Françoise Laroque (Maire) – Laroque-Timbaut"],
+    }
+    assert "parties ajoutées : Laroque-Timbaut ; parties retirées : CNFPT" in event.summary
+    assert change.changed
+    # The secretary of the commune now sees the convention; removing the commune again says she will not.
+    assert services.get_visible(world["secretary"], convention.id) is convention
+    back = [services.PartyInput(amf.id), services.PartyInput(cnfpt.id)]
+    assert services.preview_parties(convention, back, []).hidden_from == ["Laroque-Timbaut"]
+
+
+def test_saving_the_same_parties_records_nothing(world):
+    convention = services.create_convention(data(world), world["staff"])
+    db.session.commit()
+    same_parties = [services.PartyInput(p.partner_id, p.representative, p.deliberation_ref) for p in convention.parties]
+    same_signatories = [services.SignatoryInput(s.name, s.role, s.party.partner_id) for s in convention.signatories]
+    change = services.update_parties(convention, same_parties, same_signatories, world["staff"])
+    assert not change.changed and audit_events("convention.parties_update") == []
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("one_party", "au moins deux parties"),
+        ("same_party_twice", "figure deux fois"),
+        ("foreign_signatory", "doit figurer parmi les parties"),
+        ("nameless_signatory", "Signataire n° 1 : indiquez son nom."),
+        ("unknown_partner", "n'existe pas"),
+    ],
+)
+def test_bad_parties_change_nothing(world, case, message):
+    convention = services.create_convention(data(world), world["staff"])
+    db.session.commit()
+    amf, cnfpt = world["amf"].id, world["cnfpt"].id
+    parties = [services.PartyInput(amf), services.PartyInput(cnfpt)]
+    signatories = []
+    if case == "one_party":
+        parties = [services.PartyInput(amf)]
+    elif case == "same_party_twice":
+        parties = [services.PartyInput(amf), services.PartyInput(amf)]
+    elif case == "foreign_signatory":
+        signatories = [services.SignatoryInput("Mme Laroque", partner_id=world["local"].id)]
+    elif case == "nameless_signatory":
+        signatories = [services.SignatoryInput(" ", "Maire", amf)]
+    elif case == "unknown_partner":
+        parties = [services.PartyInput(amf), services.PartyInput(987654)]
+    with pytest.raises(DomainError, match=message):
+        services.update_parties(convention, parties, signatories, world["staff"])
+    db.session.rollback()
+    assert [p.partner.name for p in convention.parties] == ["AMF", "CNFPT"]
+    assert [s.name for s in convention.signatories] == ["Jacques Pélissard", "François Deluga"]
+    assert audit_events("convention.parties_update") == []
+
+
+def test_an_axis_is_corrected_and_one_without_actions_removed(world):
+    convention = services.create_convention(
+        data(world, axes=[services.AxisInput(f"Axe {n}") for n in (1, 2, 3)]), world["staff"]
+    )
+    first, second, third = convention.axes
+    services.add_action(first, "Session 2025", None, None, "planned", world["staff"])
+    db.session.commit()
+    with pytest.raises(DomainError, match="Indiquez l'intitulé de l'axe."):
+        services.update_axis(second, "  ", "", world["staff"])
+    db.session.rollback()
+    assert second.title == "Axe 2"
+    services.update_axis(second, "Formation des secrétaires généraux de mairie", "Sessions départementales", None)
+    db.session.commit()
+    assert (second.title, second.description) == (
+        "Formation des secrétaires généraux de mairie",
+        "Sessions départementales",
+    )
+    (updated,) = audit_events("convention.axis_update")
+    assert "avant : Axe 2 ; après : Formation des secrétaires généraux de mairie" in updated.summary
+
+    with pytest.raises(DomainError, match="L'axe « Axe 1 » a 1 action de suivi : il ne peut pas être supprimé."):
+        services.remove_axis(first, world["staff"])
+    db.session.rollback()
+    assert len(convention.axes) == 3 and audit_events("convention.axis_remove") == []
+
+    services.remove_axis(second, world["staff"])
+    db.session.commit()
+    db.session.expire_all()
+    assert [(a.position, a.title) for a in convention.axes] == [(1, "Axe 1"), (2, "Axe 3")]
+    assert first.actions[0].title == "Session 2025"
+    (removed,) = audit_events("convention.axis_remove")
+    assert removed.details == {"position": 2, "title": "Formation des secrétaires généraux de mairie"}
+    assert third.position == 2
+
+
+def test_a_withdrawn_document_is_kept_on_disk_with_its_reason(world):
+    convention = services.create_convention(data(world), world["staff"])
+    document = services.add_document(convention, "mauvaise version.pdf", io.BytesIO(b"%PDF-1.7 v1"), world["staff"])
+    db.session.commit()
+    with pytest.raises(DomainError, match="Indiquez le motif du retrait."):
+        services.withdraw_document(document, "   ", world["staff"])
+    db.session.rollback()
+    assert document.withdrawn_at is None and audit_events("convention.document_withdraw") == []
+
+    services.withdraw_document(document, "Version non signée, remplacée", world["other_staff"])
+    db.session.commit()
+    assert document.withdrawn and document.withdrawn_by.email == "staff2@cdg47.fr"
+    assert document.withdrawal_reason == "Version non signée, remplacée"
+    assert convention.offered_documents == [] and convention.withdrawn_documents == [document]
+    assert services.document_path(document).read_bytes() == b"%PDF-1.7 v1"  # evidence: the file stays
+    (event,) = audit_events("convention.document_withdraw")
+    assert event.details == {
+        "document_id": document.id,
+        "filename": "mauvaise version.pdf",
+        "reason": "Version non signée, remplacée",
+    }
+    assert event.actor_email == "staff2@cdg47.fr"
+    with pytest.raises(DomainError, match="déjà retiré"):
+        services.withdraw_document(document, "Encore", world["staff"])
+    db.session.rollback()
+    services.document_path(document).unlink()
