@@ -38,7 +38,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import benchlib
@@ -137,8 +137,13 @@ def build_database(url: str, data: Path, analyze: bool = True) -> dict:
                 db.session.commit()
             timings["analyze"] = time.perf_counter() - started
 
-        create_user(email=STAFF_EMAIL, role="staff", password=STAFF_PASSWORD, full_name="Agent du banc d'essai")
+        staff = create_user(
+            email=STAFF_EMAIL, role="staff", password=STAFF_PASSWORD, full_name="Agent du banc d'essai"
+        )
         db.session.commit()
+        started = time.perf_counter()
+        queue_items = seed_work_queue([row[0] for row in bodies], staff)
+        timings["work_queue"] = time.perf_counter() - started
         # A commune of middle size with an EPCI: Agen (47001) if present, else the first commune with an EPCI.
         commune = db.session.scalar(
             select(Collectivite).where(Collectivite.kind == "commune", Collectivite.insee_code == "47001")
@@ -148,6 +153,7 @@ def build_database(url: str, data: Path, analyze: bool = True) -> dict:
                 select(Collectivite).where(Collectivite.kind == "commune", Collectivite.epci_id.is_not(None)).limit(1)
             )
         facts = {
+            "queue_items": queue_items,
             "created": summary.created,
             "declarations": len(declarations),
             "statuses": {k: len(v) for k, v in sorted(by_status.items())},
@@ -158,6 +164,77 @@ def build_database(url: str, data: Path, analyze: bool = True) -> dict:
         db.session.remove()
         db.engine.dispose()
     return facts
+
+
+QUEUE_SUBSCRIPTIONS, QUEUE_EMAILS, QUEUE_ACCESS = 3000, 1000, 1000  # 5,000 open items on the staff home
+
+
+def seed_work_queue(body_ids: list[int], staff) -> int:
+    """What the staff home shows on a busy day of a large CDG (issue 16): the headcount campaign of next year in
+    progress for the CDG's département, and 5,000 open items — subscription requests, failed emails, access
+    requests — inserted in bulk. Returns the number of items."""
+    from sqlalchemy import insert
+
+    from portal.access.models import AccessRequest
+    from portal.campaigns import services as campaigns
+    from portal.common.clock import paris_today, utcnow
+    from portal.demo.catalogue import load_catalogue
+    from portal.extensions import db
+    from portal.notifications.models import OutboxEmail, OutboxState
+    from portal.subscriptions.models import Subscription
+
+    today = paris_today()
+    campaigns.open_campaign(
+        campaigns.OpenInput(kind="effectifs", year=today.year + 1, deadline=date(today.year + 1, 3, 31)), staff
+    )
+    services = load_catalogue(today.year)
+    now = utcnow()
+    db.session.execute(
+        insert(Subscription),
+        [
+            {
+                "collectivite_id": body_ids[n % len(body_ids)],
+                "service_id": services[n % len(services)].id,
+                "state": "demandee",
+                "requested_at": now - timedelta(minutes=n),
+                "details": {},
+                "created_at": now,
+                "updated_at": now,
+            }
+            for n in range(QUEUE_SUBSCRIPTIONS)
+        ],
+    )
+    db.session.execute(
+        insert(OutboxEmail),
+        [
+            {
+                "message_id": f"<banc-{n}@bench.invalid>",
+                "category": "account",
+                "to_address": f"perdu{n}@mairie.invalid",
+                "template": "invitation",
+                "context": {},
+                "state": OutboxState.FAILED,
+                "created_at": now - timedelta(minutes=n),
+            }
+            for n in range(QUEUE_EMAILS)
+        ],
+    )
+    db.session.execute(
+        insert(AccessRequest),
+        [
+            {
+                "full_name": f"Secrétaire {n}",
+                "email": f"demande{n}@mairie.invalid",
+                "job_title": "Secrétaire générale de mairie",
+                "collectivites_text": "Commune du banc d'essai",
+                "state": "pending",
+                "created_at": now - timedelta(minutes=n),
+            }
+            for n in range(QUEUE_ACCESS)
+        ],
+    )
+    db.session.commit()
+    return QUEUE_SUBSCRIPTIONS + QUEUE_EMAILS + QUEUE_ACCESS
 
 
 # Servers --------------------------------------------------------------------------------------
@@ -589,6 +666,18 @@ def main() -> int:
                 f"/collectivites/{facts['commune_id']} ({facts['commune_name']})",
                 f"{portal.base}/collectivites/{facts['commune_id']}",
                 facts["commune_name"],
+            ),
+            (
+                f"/tableau-de-bord (accueil des agents : {facts['queue_items']:,} éléments à traiter)".replace(
+                    ",", "\u202f"
+                ),
+                f"{portal.base}/tableau-de-bord",
+                "À traiter",
+            ),
+            (
+                "/tableau-de-bord?page=50 (liste à traiter, page 50)",
+                f"{portal.base}/tableau-de-bord?page=50",
+                "À traiter",
             ),
             ("application Flask nue (hello)", f"{bare.base}/", "Hello, World!"),
         ]
