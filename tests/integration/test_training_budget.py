@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from portal.extensions import db
-from portal.training import budget, services
+from portal.training import attendance, budget, registrations, rights
 from portal.training.rules import Funding
 from tests import factories
 
@@ -31,15 +31,15 @@ def attended(world, commune, day: date, *, present: bool = True, **data) -> None
     session = factories.training_session(world["training"], starts_at=start, actor=world["staff"], now=start - 40 * D)
     person = factories.elu(commune)
     db.session.commit()
-    registration = services.register(
-        session, person.mandate, person, data=services.RegistrationInput(**data), now=start - 30 * D
+    registration = registrations.register(
+        session, person.mandate, person, data=registrations.RegistrationInput(**data), now=start - 30 * D
     )
-    services.mark_attendance(session, {registration.id} if present else set(), world["staff"], now=start + D)
+    attendance.mark_attendance(session, {registration.id} if present else set(), world["staff"], now=start + D)
     db.session.commit()
 
 
 def vote(world, year: int, amount: str, base: str | None = "30000") -> None:
-    services.save_budget(
+    rights.save_budget(
         world["a"], year, Decimal(amount), Decimal(base) if base else None, f"DCM {year}-04", world["staff"]
     )
     db.session.commit()
