@@ -235,7 +235,7 @@ def test_staff_training_pages_are_accessible(page: Page, live_app, axe_audit: Ax
         (
             f"/collectivites/{world.commune_id}/formations?annee={year}",
             f"Formation des élus de Sauvagnas en {year}",
-            "entre 400\u202f€ (2 %) et 4\u202f000\u202f€ (20 %) des indemnités maximales",
+            "Minimum légal des crédits votés (2\u202f%)400\u202f€",
         ),
         ("/formations/communes-sans-elu-forme", "Communes sans élu formé", "Pujols"),
     ]
