@@ -144,10 +144,12 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
+    from portal.common.page_cache import remember_write
     from portal.common.security import set_security_headers, trust_proxies
 
     trust_proxies(app)
     app.after_request(set_security_headers)
+    app.after_request(remember_write)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -308,6 +308,10 @@ def build_config(instance_path: str | os.PathLike, environ=None) -> dict:
         **_response_cache(environ),
         "CACHE_DEFAULT_TIMEOUT": _positive_int(environ, "RESPONSE_CACHE_SECONDS", 600),
         "CACHE_KEY_PREFIX": "portal-page:",
+        # The staff home's work queue is kept this many seconds per agent (page_cache.cached_for): a change made by
+        # someone else shows within that delay, the agent's own at once. 0 keeps nothing (the tests' default: they
+        # change data behind the pages' back; the cache has its own tests).
+        "WORK_QUEUE_CACHE_SECONDS": _non_negative(environ, "WORK_QUEUE_CACHE_SECONDS", 0 if env == "testing" else 15),
         "CELERY": {
             "broker_url": broker_url,
             # Celery lets CELERY_BROKER_URL in the environment override broker_url; read and write URLs

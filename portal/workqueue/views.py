@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from math import ceil
 
-from flask import Blueprint, flash, redirect, request
+from flask import Blueprint, current_app, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 
+from portal.common import page_cache
 from portal.common.auth import staff_required
 from portal.common.clock import utcnow
 from portal.common.errors import DomainError
@@ -18,6 +21,8 @@ from portal.extensions import db
 from portal.workqueue import rules, services
 
 PER_PAGE = 50
+# Where the kept HTML of the queue takes the reader's CSRF token (no text of the database holds a NUL character).
+CSRF_SLOT = "\x00csrf-token\x00"
 
 bp = Blueprint("workqueue", __name__, url_prefix="/a-traiter")
 
@@ -65,6 +70,22 @@ def queue_context() -> dict:
         "now": now,
         "age_in_days": rules.age_in_days,
     }
+
+
+def queue_section() -> Markup:
+    """The queue's section of the staff home, rendered: kept per agent and address for WORK_QUEUE_CACHE_SECONDS
+    (page_cache.cached_for: others' changes show within that delay, the agent's own at once) — counting, sorting
+    and describing thousands of items is most of the page's cost. The CSRF token of the forms is put in at each
+    request, so that a kept section never carries another request's token."""
+
+    def render() -> str:
+        return render_template("workqueue/_queue.html", **queue_context(), queue_csrf=CSRF_SLOT)
+
+    html = page_cache.cached_for(
+        "work-queue", str(current_user.id), render, seconds=current_app.config["WORK_QUEUE_CACHE_SECONDS"]
+    )
+    # Output of an autoescaped template; the token is URL-safe text.
+    return Markup(html.replace(CSRF_SLOT, generate_csrf()))  # noqa: S704
 
 
 def _item_from_form() -> tuple[rules.Kind, int] | None:
