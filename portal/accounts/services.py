@@ -5,6 +5,7 @@ Services only ``flush()``; the caller (a view, a command, a task) commits once.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -12,7 +13,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from blinker import Namespace
 from flask import current_app
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import lazyload, selectinload
 
 from portal.accounts import counters, links, rules
@@ -284,13 +285,7 @@ def load_user_from_session(session_id: str) -> User | None:
         return None
     from portal.notifications import services as notifications
 
-    # One statement per page: the user with his unread count (the header's), without the joins of his current
-    # mandate (read only by the pages of an élu, when they need it).
-    row = db.session.execute(
-        select(User, notifications.unread_count_column(User.id))
-        .options(lazyload(User.mandate))
-        .where(User.id == int(user_id))
-    ).first()
+    row = db.session.execute(_signed_in_user_statement(), {"user_id": int(user_id)}).first()
     if row is None:
         return None
     user, unread = row
@@ -298,6 +293,20 @@ def load_user_from_session(session_id: str) -> User | None:
         return None
     notifications.remember_unread_count(user.id, unread)
     return user
+
+
+@functools.cache
+def _signed_in_user_statement():
+    """One statement per page: the user with his unread count (the header's), without the joins of his current
+    mandate (read only by the pages of an élu, when they need it). Built once per process: building it costs more
+    than running it."""
+    from portal.notifications import services as notifications
+
+    return (
+        select(User, notifications.unread_count_column(User.id))
+        .options(lazyload(User.mandate))
+        .where(User.id == bindparam("user_id"))
+    )
 
 
 def end_all_sessions(user: User) -> None:
