@@ -245,6 +245,11 @@ def build_config(instance_path: str | os.PathLike, environ=None) -> dict:
         "TRUSTED_PROXY_COUNT": _non_negative(environ, "TRUSTED_PROXY_COUNT", 0),
         # The CDG's full name, as it heads its documents (portal.common.cdg).
         "CDG_NAME": environ.get("CDG_NAME") or DEFAULT_CDG_NAME,
+        # Its territory as French writes it after a noun, preposition included ("de Lot-et-Garonne", "du Gers",
+        # "de l'Ain"): « les collectivités de Lot-et-Garonne », « le CDG du Gers ».
+        "CDG_TERRITORY": (environ.get("CDG_TERRITORY") or "de Lot-et-Garonne").strip(),
+        # The short name people use ("CDG 47"): the portal's title, « Portail CDG 47 ».
+        "CDG_ACRONYM": (environ.get("CDG_ACRONYM") or "CDG 47").strip(),
         # The départements the CDG serves (INSEE codes, comma-separated): the EPCI filter lists their EPCI.
         # Empty: every département (a national federation).
         "CDG_DEPARTEMENTS": [c.strip() for c in (environ.get("CDG_DEPARTEMENTS", "47") or "").split(",") if c.strip()],

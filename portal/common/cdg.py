@@ -1,9 +1,35 @@
-"""The CDG that runs the portal: its name and the départements it serves, read from configuration in one place
-(``CDG_NAME``, ``CDG_DEPARTEMENTS``: see portal/config.py and .env.example)."""
+"""The CDG that runs the portal: its names, its territory and the départements it serves, read from configuration
+in one place (``CDG_NAME``, ``CDG_ACRONYM``, ``CDG_TERRITORY``, ``CDG_DEPARTEMENTS``: see portal/config.py and
+.env.example). Pages, emails and documents name the CDG through :func:`identity` (the ``cdg`` of templates), never
+by a name written in them."""
 
 from __future__ import annotations
 
-from flask import current_app
+from dataclasses import dataclass
+
+from flask import Flask, current_app
+
+
+@dataclass(frozen=True)
+class Identity:
+    name: str  # « Centre de gestion de la fonction publique territoriale de Lot-et-Garonne »
+    acronym: str  # « CDG 47 »
+    territory: str  # « de Lot-et-Garonne », preposition included (« du Gers », « de l'Ain »)
+
+    @property
+    def short_name(self) -> str:
+        """« CDG de Lot-et-Garonne »: reads after « du » or « le » in a sentence."""
+        return f"CDG {self.territory}"
+
+    @property
+    def portal_name(self) -> str:
+        """« Portail CDG 47 »: the title of every page and the signature of every email."""
+        return f"Portail {self.acronym}"
+
+
+def identity(app: Flask | None = None) -> Identity:
+    config = (app or current_app).config
+    return Identity(name=config["CDG_NAME"], acronym=config["CDG_ACRONYM"], territory=config["CDG_TERRITORY"])
 
 
 def name() -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask, request, url_for
 from flask_babel import format_date, format_datetime
 
-from portal.common import formatting, titles
+from portal.common import cdg, formatting, titles
 
 
 def _date(value: date | datetime | None, fmt: str = "long") -> str:
@@ -87,6 +87,8 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["salutation"] = titles.salutation
     app.jinja_env.globals["export_url"] = export_url
     app.jinja_env.globals["portal_env"] = app.config["PORTAL_ENV"]
+    # The CDG's names and territory, from configuration (portal.common.cdg): no page names the CDG by itself.
+    app.jinja_env.globals["cdg"] = cdg.identity(app)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     if not has_catalogue(app):

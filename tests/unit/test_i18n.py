@@ -42,7 +42,7 @@ def _files_by_msgid(catalog) -> dict:
 
 EXPECTED = {
     "templates/base.html": [
-        "Portail CDG 47",
+        "Aller au contenu",
         "Tableau de bord",
         "Environnement de démonstration : les effectifs affichés sont fictifs.",
         (
