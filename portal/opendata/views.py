@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from flask import Blueprint, Response, render_template, stream_with_context
 from flask_babel import gettext as _
 
-from portal.common import exports
+from portal.common import exports, page_cache
 from portal.common.clock import paris_today
 from portal.common.files import content_disposition
 from portal.opendata import services
@@ -29,9 +29,9 @@ def index():
         ("departement", _("Code du département"), []),
         ("affiliation", _("Affiliation au centre de gestion"), ["obligatoire", "volontaire"]),
     ]
-    return render_template(
-        "opendata/index.html", counts=services.counts(), labels=services.status_labels(), fields=fields
-    )
+    # Counting the affiliated bodies reads the whole registry: kept under its version token (page_cache).
+    counts = page_cache.cached("opendata.counts", "public", services.counts)
+    return render_template("opendata/index.html", counts=counts, labels=services.status_labels(), fields=fields)
 
 
 @bp.route(f"/{FILENAME}.csv")

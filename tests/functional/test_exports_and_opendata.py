@@ -118,8 +118,14 @@ def test_open_data_is_public_and_lists_affiliated_bodies_only(client, world):
     assert "@" not in text and "sec@mairie.fr" not in text  # nothing personal
 
 
-def test_open_data_counts_voluntary_affiliation(client, world):
+def test_open_data_counts_voluntary_affiliation(client, world, count_queries):
+    page = client.get("/donnees-ouvertes/").get_data(as_text=True)
+    assert "Affiliation volontaire : 0" in page
+    with count_queries() as statements:
+        client.get("/donnees-ouvertes/")
+    assert not any("FROM collectivite" in s for s in statements)  # the counts are kept under the registry's token
     world["big"].affiliation_status = "volontaire"
     db.session.commit()
+    assert "Affiliation volontaire : 1" in client.get("/donnees-ouvertes/").get_data(as_text=True)  # and never stale
     rows = read_csv(client.get("/donnees-ouvertes/collectivites-affiliees.csv"))
     assert ("Grande Ville", "volontaire") in [(r[2], r[6]) for r in rows[1:]]
