@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import Field
+from sqlalchemy.orm import joinedload
 
 from portal.affiliation import services as affiliation
 from portal.affiliation.rules import status_label
@@ -202,10 +203,14 @@ def _list(user, query: CollectiviteQuery) -> dict:
     response=CollectiviteDetail,
 )
 def get_collectivite(user, collectivite_id: int):
-    body = get_visible_collectivite_or_404(user, collectivite_id)
+    # As the web page: the body with its EPCI and commune, then body_facts (attached bodies, the declarations of the
+    # bodies sharing its headcount, its history) — four queries, each row read once.
+    body = get_visible_collectivite_or_404(
+        user, collectivite_id, joinedload(Collectivite.epci), joinedload(Collectivite.parent)
+    )
     year = paris_today().year
-    evaluation = affiliation.compute(body, year)
-    result = evaluation.result
+    facts = affiliation.body_facts(body, year)
+    result = facts.evaluation.result
     return CollectiviteDetail(
         **summary_fields(body, _epci(body.epci_id, body.epci.name if body.epci else None)),
         postal_codes=(body.postal_codes or "").split(),
@@ -226,9 +231,9 @@ def get_collectivite(user, collectivite_id: int):
                 explication=change.explanation,
                 deliberation=change.deliberation_ref,
             )
-            for change in affiliation.history(body.id)
+            for change in facts.history
         ],
-        declarations=[declaration_model(d) for d in registry.declarations(body.id)],
+        declarations=[declaration_model(d) for d in facts.declarations],
     )
 
 

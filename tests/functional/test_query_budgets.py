@@ -108,3 +108,11 @@ def test_registry_list_for_staff_from_the_response_cache(app, client, auth, worl
 def test_api_list_from_the_response_cache(app, client, world, count_queries):
     app.config["RESPONSE_CACHE_ENABLED"] = True
     _within(_statements(client, count_queries, "/api/v1/collectivites?page=1", bearer(world["token"])), 0)
+
+
+@pytest.mark.parametrize("body", ["commune", "ccas", "epci"])
+def test_api_detail_with_a_token(client, world, count_queries, body):
+    # The token recognised less than five seconds ago: no query to authenticate. The body (EPCI and commune joined),
+    # the bodies attached to its commune, the declarations of the bodies sharing its headcount, its history.
+    statements = _statements(client, count_queries, f"/api/v1/collectivites/{world[body].id}", bearer(world["token"]))
+    _within(statements, 4)
