@@ -27,7 +27,7 @@ from datetime import timedelta
 from typing import BinaryIO
 
 from flask import current_app
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, exists, or_, select
 
 from portal.accounts import import_rules as rules
 from portal.accounts import services as accounts
@@ -35,6 +35,7 @@ from portal.accounts.import_models import AccountImport, AccountImportResult, Im
 from portal.accounts.import_rules import AccountRef, CollectiviteRef, Decision, ImportLine, Outcome
 from portal.accounts.models import User, secretary_collectivite
 from portal.audit import services as audit
+from portal.common.claims import claim_row
 from portal.common.clock import utcnow
 from portal.common.errors import DomainError
 from portal.common.files import clean_upload_name
@@ -222,19 +223,18 @@ def claim(import_id: int) -> str | None:
     one wins."""
     now = utcnow()
     token = secrets.token_urlsafe(24)
-    result = db.session.execute(
-        update(AccountImport)
-        .where(
-            AccountImport.id == import_id,
-            or_(
-                AccountImport.status == ImportStatus.PENDING,
-                and_(AccountImport.status == ImportStatus.RUNNING, AccountImport.heartbeat_at < now - _lease()),
-            ),
-        )
-        .values(status=ImportStatus.RUNNING, claim_token=token, heartbeat_at=now)
-        .execution_options(synchronize_session=False)
+    taken = claim_row(
+        AccountImport,
+        AccountImport.id == import_id,
+        or_(
+            AccountImport.status == ImportStatus.PENDING,
+            and_(AccountImport.status == ImportStatus.RUNNING, AccountImport.heartbeat_at < now - _lease()),
+        ),
+        status=ImportStatus.RUNNING,
+        claim_token=token,
+        heartbeat_at=now,
     )
-    return token if result.rowcount == 1 else None
+    return token if taken else None
 
 
 def remaining_lines(import_id: int) -> list[dict]:
@@ -247,17 +247,14 @@ def remaining_lines(import_id: int) -> list[dict]:
 def _hold(import_id: int, token: str, **values) -> bool:
     """Renew the heartbeat (and set ``values``) if the job is still this worker's; on PostgreSQL the row stays
     locked until the commit, so that another worker waits, then finds the claim gone."""
-    result = db.session.execute(
-        update(AccountImport)
-        .where(
-            AccountImport.id == import_id,
-            AccountImport.claim_token == token,
-            AccountImport.status == ImportStatus.RUNNING,
-        )
-        .values(heartbeat_at=utcnow(), **values)
-        .execution_options(synchronize_session=False)
+    return claim_row(
+        AccountImport,
+        AccountImport.id == import_id,
+        AccountImport.claim_token == token,
+        AccountImport.status == ImportStatus.RUNNING,
+        heartbeat_at=utcnow(),
+        **values,
     )
-    return result.rowcount == 1
 
 
 def apply_line(import_id: int, token: str, entry: dict, departements: list[str]) -> bool:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 
 from portal.accounts.models import AccountLink, LinkPurpose, User
+from portal.common.claims import claim_row
 from portal.common.clock import utcnow
 from portal.common.errors import DomainError
 from portal.extensions import db
@@ -91,12 +92,12 @@ def check(secret: str, purpose: LinkPurpose, now: datetime | None = None) -> Acc
 
 def use(link: AccountLink) -> None:
     """Mark the link used; :class:`LinkRefused` if another request used or replaced it in the meantime."""
-    used = db.session.execute(
-        update(AccountLink)
-        .where(AccountLink.id == link.id, AccountLink.used_at.is_(None), AccountLink.replaced_at.is_(None))
-        .values(used_at=utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if used != 1:
+    if not claim_row(
+        AccountLink,
+        AccountLink.id == link.id,
+        AccountLink.used_at.is_(None),
+        AccountLink.replaced_at.is_(None),
+        used_at=utcnow(),
+    ):
         raise LinkRefused(f"{_NOUNS[LinkPurpose(link.purpose)]} a déjà été utilisé : il ne sert qu'une fois.")
     db.session.refresh(link)

@@ -18,6 +18,7 @@ from sqlalchemy import and_, func, or_, select, update
 
 from portal.accounts.models import Role, User, secretary_collectivite
 from portal.common.after_commit import channel, publish_after_commit
+from portal.common.claims import claim_row
 from portal.common.clock import utcnow
 from portal.extensions import db
 from portal.notifications.categories import is_mandatory
@@ -382,14 +383,9 @@ def renew_claim(email_ids: list[int], token: str, now: datetime | None = None) -
 
 def _finish(email_id: int, token: str, **values) -> bool:
     """Record the outcome of a send, if this claim still holds the row (else another worker does: it decides)."""
-    result = db.session.execute(
-        update(OutboxEmail)
-        .where(OutboxEmail.id == email_id, OutboxEmail.claim_token == token)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
+    finished = claim_row(OutboxEmail, OutboxEmail.id == email_id, OutboxEmail.claim_token == token, **values)
     db.session.commit()
-    return result.rowcount == 1
+    return finished
 
 
 def mark_sent(email_id: int, token: str) -> bool:

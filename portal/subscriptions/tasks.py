@@ -6,8 +6,9 @@ from datetime import timedelta
 
 from celery import shared_task
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select
 
+from portal.common.claims import claim_row
 from portal.common.clock import utcnow
 from portal.common.pdf import DocumentError
 from portal.extensions import db
@@ -19,20 +20,18 @@ from portal.subscriptions.models import Document, Subscription
 def _claim(subscription_id: int) -> bool:
     now = utcnow()
     lease = timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
-    result = db.session.execute(
-        update(Subscription)
-        .where(
-            Subscription.id == subscription_id,
-            or_(
-                Subscription.documents_state == "pending",
-                and_(Subscription.documents_state == "running", Subscription.documents_requested_at < now - lease),
-            ),
-        )
-        .values(documents_state="running", documents_requested_at=now)
-        .execution_options(synchronize_session=False)
+    taken = claim_row(
+        Subscription,
+        Subscription.id == subscription_id,
+        or_(
+            Subscription.documents_state == "pending",
+            and_(Subscription.documents_state == "running", Subscription.documents_requested_at < now - lease),
+        ),
+        documents_state="running",
+        documents_requested_at=now,
     )
     db.session.commit()
-    return result.rowcount == 1
+    return taken
 
 
 @shared_task(name=services.DOCUMENTS_TASK, acks_late=True, reject_on_worker_lost=True, ignore_result=True)

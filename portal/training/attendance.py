@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from portal.audit import services as audit
+from portal.common.claims import claim_row
 from portal.common.clock import utcnow
 from portal.common.errors import DomainError
 from portal.common.formatting import plural_fr
@@ -51,17 +52,13 @@ def mark_attendance(session: TrainingSession, present_ids: set[int], actor, now:
 
 def claim_attestation(registration_id: int, now: datetime | None = None) -> bool:
     """Take the right to send one attestation (a guarded UPDATE: two workers never both send it)."""
-    result = db.session.execute(
-        update(Registration)
-        .where(
-            Registration.id == registration_id,
-            Registration.status == Status.PRESENT,
-            Registration.attestation_sent_at.is_(None),
-        )
-        .values(attestation_sent_at=now or utcnow())
-        .execution_options(synchronize_session=False)
+    return claim_row(
+        Registration,
+        Registration.id == registration_id,
+        Registration.status == Status.PRESENT,
+        Registration.attestation_sent_at.is_(None),
+        attestation_sent_at=now or utcnow(),
     )
-    return result.rowcount == 1
 
 
 def attestations_due(session_id: int | None = None) -> list[int]:

@@ -9,10 +9,11 @@ from decimal import Decimal
 from email.utils import parseaddr
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from portal.common.claims import claim_row
 from portal.common.clock import PARIS, utcnow
 from portal.common.formatting import decimal_fr, period_fr
 from portal.common.titles import salutation
@@ -141,13 +142,12 @@ def send_reminders(now: datetime | None = None) -> int:
             when = "dans une semaine" if code == "j7" else "demain"
             sent_now = ",".join([*already, code])
             # A guarded UPDATE: a second run at the same time (two beats, a slow run) finds the flag changed.
-            claimed = db.session.execute(
-                update(Registration)
-                .where(Registration.id == registration.id, Registration.reminders_sent == registration.reminders_sent)
-                .values(reminders_sent=sent_now)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            if claimed != 1:
+            if not claim_row(
+                Registration,
+                Registration.id == registration.id,
+                Registration.reminders_sent == registration.reminders_sent,
+                reminders_sent=sent_now,
+            ):
                 continue
             set_committed_value(registration, "reminders_sent", sent_now)
             notify(
