@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import io
+import re
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -793,6 +794,10 @@ def test_an_offered_seat_is_emailed(world, smtp_sink):
     (offer,) = received(smtp_sink, people[10], "Une place vous est proposée")
     text = offer.get_body(("plain",)).get_content()
     assert "Confirmez-la avant le" in text and "Élu Numérique Rural" in text
+    expires = fresh(Registration, registrations[10].id).offer_expires_at
+    flat = " ".join(text.split())  # every kind of space as one
+    assert f"Confirmez-la avant le {' '.join(notices.local_time(expires).split())} ;" in flat
+    assert re.search(r"avant le (1er|\d{1,2}) \w+ \d{4} à \d{1,2} h", flat), "a long French date, not 01/12/2026"
     assert not [p for p in offer.iter_attachments() if p.get_content_type() == "text/calendar"]
 
 
