@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from portal.audit.models import AuditEvent
 from portal.common.clock import utcnow
 from portal.common.errors import ConflictError, DomainError
+from portal.common.formatting import date_fr
 from portal.extensions import db
 from portal.notifications import mailer
 from portal.notifications.models import Notification, OutboxAttachment, OutboxEmail
@@ -656,6 +657,7 @@ def test_rights_of_an_elu_hours_leave_days_and_first_year(world):
     session, (present, absent), (reg_present, reg_absent) = _past_session(world, mandate_start=date.today() - 60 * D)
     before = rights_for(present.mandate)
     assert before.first_year == rules.FirstYear.OWED and before.hours_trained == 0
+    assert before.first_year_label == f"Due : formation à suivre avant le {date_fr(before.first_year_deadline)}"
     assert fresh(Registration, reg_present.id).first_year and fresh(Registration, reg_present.id).delegation_held
     assert before.leave_days_booked == Decimal("1") and before.leave_days_left == Decimal("23")
     mark_attendance(session, {reg_present.id}, world["staff"], now=session.starts_at + 8 * H)
