@@ -138,7 +138,7 @@ def users_invite(email):
 @click.option("--dry-run", is_flag=True, help="Montre ce que ferait chaque ligne, sans rien enregistrer ni envoyer.")
 @click.option("--yes", is_flag=True, help="Importe sans demander confirmation quand des lignes sont en erreur.")
 def users_import(path: str, dry_run: bool, yes: bool):
-    """Importe des secrétaires de mairie depuis un fichier CSV ou XLSX (adresse, nom, codes INSEE ou SIREN) :
+    """Importe des secrétaires généraux de mairie depuis un fichier CSV ou XLSX (adresse, nom, codes INSEE ou SIREN) :
     les nouvelles sont invitées par courriel, les autres rattachées aux collectivités qui leur manquent."""
     from pathlib import Path
 

@@ -33,7 +33,7 @@ class AccessRequestForm(PortalForm):
     )
     job_title = StringField(
         _l("Fonction"),
-        description=_l("Par exemple : secrétaire de mairie, secrétaire générale, agente d'accueil."),
+        description=_l("Par exemple : secrétaire générale de mairie, agent d'accueil, rédactrice."),
         filters=[_strip],
         validators=[DataRequired(_l("Indiquez votre fonction.")), Length(max=120)],
         render_kw={"autocomplete": "organization-title"},

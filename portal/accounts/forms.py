@@ -108,7 +108,7 @@ class AcceptInvitationForm(ResetPasswordForm):
 
 # Staff management of accounts ------------------------------------------------------------------------------
 
-ROLE_CHOICES = [("secretary", _l("Secrétaire de mairie")), ("staff", _l("Agent du CDG"))]
+ROLE_CHOICES = [("secretary", _l("Secrétaire général de mairie")), ("staff", _l("Agent du CDG"))]
 STATUS_CHOICES = [("invited", _l("Invitation en attente")), ("active", _l("Actif")), ("deactivated", _l("Désactivé"))]
 COLLECTIVITES_DESCRIPTION = _l(
     "Codes INSEE (communes : 5 caractères, par exemple 47001) ou numéros SIREN (9 chiffres), séparés par des "
@@ -125,7 +125,7 @@ class AccountFilterForm(PortalForm):
     q = StringField(_l("Nom ou adresse électronique"), validators=[Optional(), Length(max=100)])
     role = SelectField(
         _l("Rôle"),
-        choices=options([("", _l("Tous les rôles")), *ROLE_CHOICES, ("elu", _l("Élu ou élue"))]),
+        choices=options([("", _l("Tous les rôles")), *ROLE_CHOICES, ("elu", _l("Élu"))]),
         validators=[Optional()],
     )
     status = SelectField(
@@ -152,7 +152,7 @@ class CreateAccountForm(PortalForm):
         render_kw={"autocomplete": "off"},
     )
     collectivites = TextAreaField(
-        _l("Collectivités (pour une secrétaire de mairie)"),
+        _l("Collectivités (pour un secrétaire général de mairie)"),
         description=COLLECTIVITES_DESCRIPTION,
         validators=[Length(max=2000)],
         render_kw={"rows": 3},
@@ -161,7 +161,7 @@ class CreateAccountForm(PortalForm):
 
     def validate_collectivites(self, field):
         if self.role.data == "secretary" and not (field.data or "").strip():
-            raise ValidationError(_l("Indiquez au moins une collectivité pour une secrétaire de mairie."))
+            raise ValidationError(_l("Indiquez au moins une collectivité pour un secrétaire général de mairie."))
         if self.role.data == "staff" and (field.data or "").strip():
             raise ValidationError(_l("Un agent du CDG n'est rattaché à aucune collectivité : laissez ce champ vide."))
 

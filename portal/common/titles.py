@@ -4,8 +4,13 @@
 shown to a person (pages, PDFs, emails) comes from the tables below, never from a label written by hand.
 
 ``sex`` is ``"F"``, ``"M"`` or unknown (``None``). When it is unknown the masculine form is used, the legal
-default, except where an épicène form exists ("Secrétaire de mairie"). The secretary's title follows the loi
-n° 2023-1380 (secrétaire général(e) de mairie). Pure functions: no Flask, no database.
+default, except where a true épicène form exists (none of the titles below has one today). The secretary's title
+follows the loi n° 2023-1380, which renamed the job: "Secrétaire générale de mairie" / "Secrétaire général de
+mairie"; the former "secrétaire de mairie" is not an épicène of it and is no longer written, nor is the "(e)" of
+the law's text. The same rule holds for texts written by hand: a choice list names the role in the masculine
+("Secrétaire général de mairie", "Agent du CDG", "Élu") and a sentence about a group uses the masculine plural,
+as it does for the agents and the élus ("les secrétaires généraux de mairie"). Pure functions: no Flask, no
+database.
 """
 
 from __future__ import annotations
@@ -44,7 +49,7 @@ FUNCTION_TITLES = {
 # Roles of accounts (``User.role``).
 ROLE_TITLES = {
     "staff": Title("Agent du CDG", "Agente du CDG"),
-    "secretary": Title("Secrétaire général de mairie", "Secrétaire générale de mairie", "Secrétaire de mairie"),
+    "secretary": Title("Secrétaire général de mairie", "Secrétaire générale de mairie"),
     "elu": Title("Élu", "Élue"),
 }
 

@@ -143,6 +143,13 @@ class PartiesForm(PortalForm):
 
     parties = FieldList(FormField(PartyForm), min_entries=PARTY_ROWS, max_entries=MAX_PARTIES)
     signatories = FieldList(FormField(SignatoryForm), min_entries=SIGNATORY_ROWS, max_entries=MAX_SIGNATORIES)
+    # Asked on the confirmation page of a removal only; the service refuses a removal without it.
+    reason = TextAreaField(
+        _l("Motif du retrait"),
+        validators=[Optional(), Length(max=1000)],
+        description=_l("Il figure dans l'historique de la convention et dans le journal."),
+        render_kw={"rows": 3},
+    )
     submit = SubmitField(_l("Enregistrer les parties et les signataires"))
 
     def add_blank_rows(self) -> None:

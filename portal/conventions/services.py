@@ -379,16 +379,24 @@ def preview_parties(
 
 
 def update_parties(
-    convention: Convention, parties: list[PartyInput], signatories: list[SignatoryInput], actor: User
+    convention: Convention,
+    parties: list[PartyInput],
+    signatories: list[SignatoryInput],
+    actor: User,
+    reason: str | None = None,
 ) -> PartiesChange:
     """Replace the parties and signatories of ``convention`` (see :func:`preview_parties` for the refusals, raised
     before anything is written). A kept party keeps its row, with its representative and délibération as given;
     a removed party goes with the signatories still attached to it; the signatories are replaced by those given.
-    The audit entry says which parties were added, removed or amended and the signatories before and after;
-    nothing is recorded when nothing changes."""
+    Removing a party needs its ``reason`` (refused without one), kept in the audit entry, which says which parties
+    were added, removed or amended and the signatories before and after; nothing is recorded when nothing
+    changes."""
     change = preview_parties(convention, parties, signatories)
     if not change.changed:
         return change
+    reason = _clean(reason) if change.removed else None
+    if change.removed and not reason:
+        raise DomainError("Indiquez le motif du retrait.", "reason")
     wanted = {p.partner_id for p in parties}
     convention.signatories.clear()
     for party in [p for p in convention.parties if p.partner_id not in wanted]:
@@ -415,6 +423,7 @@ def update_parties(
         parts.append("parties ajoutées : " + ", ".join(change.added))
     if change.removed:
         parts.append("parties retirées : " + ", ".join(change.removed))
+        parts.append(f"motif : {reason}")
     if change.amended:
         parts.append("représentant ou délibération modifiés : " + ", ".join(change.amended))
     if change.signatories_before != change.signatories_after:
@@ -433,6 +442,7 @@ def update_parties(
             "parties_amended": change.amended,
             "signatories_before": change.signatories_before,
             "signatories_after": change.signatories_after,
+            "reason": reason,
         },
     )
     return change

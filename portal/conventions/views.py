@@ -8,7 +8,10 @@ from datetime import date
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
+from portal.audit.labels import action_label
+from portal.audit.models import AuditEvent
 from portal.common import exports
 from portal.common.auth import staff_required
 from portal.common.clock import paris_today
@@ -36,6 +39,7 @@ from portal.conventions.models import ACTION_STATUS_LABELS, Axis, AxisAction, Co
 from portal.extensions import db
 
 bp = Blueprint("conventions", __name__, url_prefix="/conventions")
+HISTORY_LENGTH = 30
 
 
 def _reader_required() -> None:
@@ -131,7 +135,19 @@ def _render_show(convention, status=200, **forms):
         max_mb=services.max_upload_bytes() // (1024 * 1024),
         deadline_labels=rules.DEADLINE_LABELS,
         action_statuses=ACTION_STATUS_LABELS,
+        history=_history(convention) if current_user.is_staff else [],
+        action_label=action_label,
     ), status
+
+
+def _history(convention) -> list[AuditEvent]:
+    """What was done to the convention, most recent first, from the audit log (staff only)."""
+    return db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.object_type == "Convention", AuditEvent.object_id == convention.id)
+        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+        .limit(HISTORY_LENGTH)
+    ).all()
 
 
 def _terms_input(form) -> services.ConventionInput:
@@ -213,7 +229,7 @@ def edit(convention_id: int):
 @staff_required
 def edit_parties(convention_id: int):
     """The parties and signatories, prefilled; removing a party is confirmed first, saying which signatories
-    leave with it."""
+    leave with it, and asks for its reason (kept in the audit log, shown in the convention's history)."""
     convention = _convention_or_404(convention_id)
     if request.method == "POST":
         form = PartiesForm()
@@ -221,14 +237,20 @@ def edit_parties(convention_id: int):
         form = PartiesForm(data=_parties_data(convention))
         form.add_blank_rows()
     form.set_choices(services.all_partners())
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    # A confirmed removal whose only fault is its reason (too long) is asked again, like one without a reason.
+    if valid or (confirmed() and set(form.errors) == {"reason"}):
         parties, signatories = _party_inputs(form), _signatory_inputs(form)
         preview = attempt(lambda: services.preview_parties(convention, parties, signatories), form)
-        if preview and preview.value.removed and not confirmed():
-            return _confirm_parties_removal(convention, form, preview.value)
-        if preview and attempt(lambda: services.update_parties(convention, parties, signatories, current_user), form):
+        if preview and preview.value.removed and not (confirmed() and valid):
+            return _confirm_parties_removal(convention, form, preview.value, status=422 if confirmed() else 200)
+        if preview and attempt(
+            lambda: services.update_parties(convention, parties, signatories, current_user, form.reason.data), form
+        ):
             flash(_("Les parties et les signataires sont enregistrés."), "success")
             return redirect(url_for("conventions.show", convention_id=convention.id))
+        if preview and form.reason.errors:  # the service refused a removal without its reason: asked again
+            return _confirm_parties_removal(convention, form, preview.value, status=422)
     status = 422 if form.errors or form.form_errors else 200
     return render_template("conventions/parties.html", form=form, convention=convention), status
 
@@ -246,8 +268,9 @@ def _parties_data(convention) -> dict:
     }
 
 
-def _confirm_parties_removal(convention, form, change: services.PartiesChange):
-    """The confirmation page of an edit that removes parties: the rows typed are posted again as they came."""
+def _confirm_parties_removal(convention, form, change: services.PartiesChange, status: int = 200):
+    """The confirmation page of an edit that removes parties, asking for the reason: the rows typed are posted
+    again as they came."""
     warning = [_("Parties retirées de la convention : %(names)s.", names=", ".join(change.removed))]
     if change.dropped_signatories:
         warning.append(
@@ -258,6 +281,7 @@ def _confirm_parties_removal(convention, form, change: services.PartiesChange):
             _("Les secrétaires de %(names)s ne verront plus cette convention.", names=", ".join(change.hidden_from))
         )
     url = url_for("conventions.edit_parties", convention_id=convention.id)
+    form.reason.flags.required = True  # asked here only, and required here (the service refuses without it)
     return confirmation_page(
         form,
         title=_("Retirer des parties de la convention « %(title)s » ?", title=convention.title),
@@ -265,8 +289,9 @@ def _confirm_parties_removal(convention, form, change: services.PartiesChange):
         action_url=url,
         back_url=url_for("conventions.show", convention_id=convention.id),
         button=_("Confirmer le retrait"),
-        fields=[],
-        hidden={k: v for k, v in request.form.items() if k not in ("csrf_token", CONFIRMED)},
+        fields=["reason"],
+        hidden={k: v for k, v in request.form.items() if k not in ("csrf_token", CONFIRMED, "reason")},
+        status=status,
     )
 
 

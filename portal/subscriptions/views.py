@@ -15,6 +15,7 @@ from portal.common.clock import paris_today
 from portal.common.confirm import confirmation_page, confirmed
 from portal.common.errors import DomainError
 from portal.common.files import content_disposition
+from portal.common.formatting import date_fr
 from portal.common.forms import show_domain_error
 from portal.common.outcomes import attempt
 from portal.common.pagination import paginate
@@ -169,7 +170,7 @@ def act(subscription_id: int):
     try:
         if action == rules.REQUEST_END:
             end = services.request_end(subscription, current_user)
-            message = _("La résiliation est demandée ; fin prévue le %(date)s.", date=end.strftime("%d/%m/%Y"))
+            message = _("La résiliation est demandée ; fin prévue le %(date)s.", date=date_fr(end))
         elif action == "retry_documents" and current_user.is_staff:
             services.retry_documents(subscription, current_user)
             message = _("La génération des documents est relancée.")

@@ -15,7 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.common.claims import claim_row
 from portal.common.clock import PARIS, utcnow
-from portal.common.formatting import decimal_fr, period_fr
+from portal.common.formatting import date_fr, decimal_fr, period_fr, time_fr
 from portal.common.titles import salutation
 from portal.extensions import db
 from portal.notifications.services import notify_person, person_recipients
@@ -27,7 +27,9 @@ CATEGORY = "training"
 
 
 def local_time(value: datetime) -> str:
-    return value.astimezone(PARIS).strftime("%d/%m/%Y à %H h %M")
+    """ "1er décembre 2026 à 9 h 30" in Paris time."""
+    local = value.astimezone(PARIS)
+    return f"{date_fr(local.date())} à {time_fr(local.time())}"
 
 
 def describe_when(session: TrainingSession) -> str:

@@ -16,7 +16,7 @@ from portal.accounts.models import Mandate, Person
 from portal.audit import services as audit
 from portal.common.clock import PARIS, paris_today
 from portal.common.errors import DomainError
-from portal.common.formatting import money_fr
+from portal.common.formatting import date_fr, money_fr
 from portal.common.inputs import year_problem
 from portal.extensions import db
 from portal.registry.kinds import Kind
@@ -73,7 +73,7 @@ class Rights:
 
     @property
     def first_year_label(self) -> str:
-        return rules.FIRST_YEAR_LABELS[self.first_year].format(deadline=f"{self.first_year_deadline:%d/%m/%Y}")
+        return rules.FIRST_YEAR_LABELS[self.first_year].format(deadline=date_fr(self.first_year_deadline))
 
 
 def _facts(registration: Registration) -> rules.RegistrationFacts:

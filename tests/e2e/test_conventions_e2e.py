@@ -111,8 +111,13 @@ def test_staff_correct_parties_an_axis_and_withdraw_a_document(
     ).to_be_visible()
     axe_audit.check(page, "confirmation du retrait d'une partie")
     page.get_by_role("button", name="Confirmer le retrait").click()
+    expect(page.get_by_role("alert")).to_contain_text("Indiquez le motif du retrait.")
+    field(page, "Motif du retrait").fill("Le CNFPT se retire de la convention")
+    page.get_by_role("button", name="Confirmer le retrait").click()
     expect(page.get_by_role("status")).to_contain_text("Les parties et les signataires sont enregistrés.")
     expect(page.get_by_role("rowheader", name="CNFPT", exact=True)).to_have_count(0)
+    history = page.get_by_role("table", name=re.compile("Historique de la convention"))
+    expect(history).to_contain_text("motif : Le CNFPT se retire de la convention")
 
     page.get_by_role("link", name="Modifier ou supprimer l'axe 1").click()
     axe_audit.check(page, "axe")

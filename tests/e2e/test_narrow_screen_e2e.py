@@ -16,7 +16,7 @@ pytestmark = pytest.mark.e2e
 PHONE = {"width": 390, "height": 844}
 ACCOUNTS = {
     "agent du CDG": "agent@cdg47.example",
-    "secrétaire de mairie": "secretariat@mairies-pays-de-serres.example",
+    "secrétaire général de mairie": "secretariat@mairies-pays-de-serres.example",
     "élu": "maire@mairie-sauvagnas.example",
 }
 

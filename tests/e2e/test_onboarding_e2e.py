@@ -60,15 +60,15 @@ def test_an_agent_creates_a_secretary_who_activates_her_account(
     page.get_by_role("link", name="Créer un compte").click()
     axe_audit.check(page, "création d'un compte")
 
-    page.get_by_role("radio", name="Secrétaire de mairie").check()
+    page.get_by_role("radio", name="Secrétaire général de mairie").check()
     field(page, "Prénom et nom").fill("Sophie Martin")
     field(page, "Adresse électronique").fill("sophie@mairie-pujols.fr")
-    field(page, "Collectivités (pour une secrétaire de mairie)").fill("47215, 47999")
+    field(page, "Collectivités (pour un secrétaire général de mairie)").fill("47215, 47999")
     page.get_by_role("button", name="Créer le compte et envoyer l'invitation").click()
     expect(page.get_by_role("alert")).to_contain_text("Aucune collectivité ne porte ce code : 47999.")
     axe_audit.check(page, "création refusée")
     expect(field(page, "Prénom et nom")).to_have_value("Sophie Martin")  # nothing typed is lost
-    field(page, "Collectivités (pour une secrétaire de mairie)").fill("47215, 47137")
+    field(page, "Collectivités (pour un secrétaire général de mairie)").fill("47215, 47137")
     page.get_by_role("button", name="Créer le compte et envoyer l'invitation").click()
 
     expect(page.get_by_role("status")).to_contain_text(
@@ -93,7 +93,7 @@ def test_a_secretary_asks_for_access_and_the_agent_accepts(
     axe_audit.check(page, "demande d'accès")
     field(page, "Prénom et nom").fill("Alain Dupuy")
     field(page, "Adresse électronique professionnelle").fill("alain@laroque-timbaut.fr")
-    field(page, "Fonction").fill("Secrétaire de mairie")
+    field(page, "Fonction").fill("Secrétaire générale de mairie")
     field(page, "Collectivités pour lesquelles vous travaillez").fill("Mairie de Laroque-Timbaut")
     page.get_by_role("button", name="Envoyer ma demande").click()
     expect(page.get_by_role("heading", name="Demande envoyée")).to_be_visible()

@@ -37,7 +37,7 @@ def _ask(client, url="/demande-d-acces", **fields):
     data = {
         "full_name": "Sophie Martin",
         "email": "sophie@mairie-pujols.fr",
-        "job_title": "Secrétaire de mairie",
+        "job_title": "Secrétaire générale de mairie",
         "collectivites": "Mairie de Pujols\n47137",
         "message": "",
         **fields,

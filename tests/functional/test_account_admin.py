@@ -51,7 +51,7 @@ def test_the_list_searches_and_filters_accounts_with_status_role_and_last_login(
 
     page = _text(client.get("/comptes/"))
     assert "4 comptes." in page
-    assert "Secrétaire de mairie" in page and "Agent du CDG" in page
+    assert "Secrétaire général de mairie" in page and "Agent du CDG" in page
     assert "Invitation en attente" in page and "Désactivé" in page and "Jamais" in page
 
     found = _text(client.get("/comptes/?q=PUJOLS.FR"))
@@ -109,7 +109,7 @@ def test_creation_errors_are_french_and_name_every_problem(client, auth, agent):
 
     missing = auth.post("/comptes/nouveau", {"role": "secretary", "full_name": "A B", "email": "a@b.fr"})
     assert missing.status_code == 422
-    assert "Indiquez au moins une collectivité pour une secrétaire de mairie." in _text(missing)
+    assert "Indiquez au moins une collectivité pour un secrétaire général de mairie." in _text(missing)
 
     unknown = auth.post(
         "/comptes/nouveau",

@@ -69,7 +69,7 @@ def count(model) -> int:
 def test_dry_run_then_job_then_same_file_again(client, auth, world, smtp_sink):
     auth.login("staff@cdg47.fr")
     page = _text(client.get("/comptes/import"))
-    assert "Importer des secrétaires de mairie" in page and "(47)" in page and "Codes INSEE" in page
+    assert "Importer des secrétaires généraux de mairie" in page and "(47)" in page and "Codes INSEE" in page
 
     preview = upload(client, SAMPLE.read_bytes(), "secretaires-20-communes.csv")
     text = _text(preview)

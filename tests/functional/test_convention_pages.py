@@ -467,9 +467,31 @@ def test_staff_edit_parties_and_signatories_and_confirm_a_removal(client, auth, 
     assert "Parties retirées de la convention : CNFPT." in text
     assert "Leurs signataires sont retirés avec elles : François Deluga – CNFPT." in text
     assert 'name="parties-1-partner"' in text and 'name="confirmed"' in text  # the rows are posted again
+    assert '<label for="reason">Motif du retrait <span class="required">(obligatoire)</span></label>' in text
+    assert 'id="reason-error"' not in text  # not refused before it is asked
     db.session.refresh(amf)
     assert "CNFPT" in [p.partner.name for p in amf.parties]
-    done = auth.post(url, {**without_cnfpt, "confirmed": "1"})
+
+    # Confirmed without a reason (or with spaces only): refused next to the field, asked again, nothing lost.
+    for blank in ("", "   "):
+        refused = auth.post(url, {**without_cnfpt, "reason": blank, "confirmed": "1"})
+        text = html(refused)
+        assert refused.status_code == 422
+        assert re.search(
+            r'id="reason-error"><span class="visually-hidden">Erreur : </span>Indiquez le motif du retrait.', text
+        )
+        assert 'name="parties-1-partner"' in text and "Parties retirées de la convention : CNFPT." in text
+        db.session.refresh(amf)
+        assert [p.partner.name for p in amf.parties] == ["Association des maires de France (AMF)", "CNFPT", "Préfon"]
+        assert [s.name for s in amf.signatories] == ["Jacques Pélissard", "François Deluga"]
+    # Too long: the same, the text typed kept.
+    too_long = auth.post(url, {**without_cnfpt, "reason": "x" * 1001, "confirmed": "1"})
+    assert too_long.status_code == 422 and 'id="reason-error"' in html(too_long) and "x" * 1001 in html(too_long)
+    db.session.refresh(amf)
+    assert "CNFPT" in [p.partner.name for p in amf.parties]
+
+    reason = "Le CNFPT se retire de l'accord-cadre (courrier du 2 mars)."
+    done = auth.post(url, {**without_cnfpt, "reason": f"  {reason} ", "confirmed": "1"})
     assert done.status_code == 302
     db.session.refresh(amf)
     assert [p.partner.name for p in amf.parties] == ["Association des maires de France (AMF)", "Préfon"]
@@ -478,11 +500,19 @@ def test_staff_edit_parties_and_signatories_and_confirm_a_removal(client, auth, 
         select(AuditEvent).where(AuditEvent.action == "convention.parties_update").order_by(AuditEvent.id)
     ).all()
     assert [e.details["parties_removed"] for e in events] == [[], ["CNFPT"]]
+    assert [e.details["reason"] for e in events] == [None, reason]
     assert events[1].details["signatories_after"] == [
         "Jacques Pélissard (Président) – Association des maires de France (AMF)"
     ]
     journal = html(client.get("/journal"))
     assert "Parties et signataires d'une convention modifiés" in journal and "parties retirées : CNFPT" in journal
+    assert f"parties retirées : CNFPT ; motif : {reason}" in journal
+    # The convention's history says who removed the party, when and why.
+    page = html(client.get(page_url))
+    history = page[page.index('<h2 id="historique">') :]
+    assert "Parties et signataires d'une convention modifiés" in history and "staff@cdg47.fr" in history
+    assert f"parties retirées : CNFPT ; motif : {reason}" in history
+    assert history.index("parties retirées : CNFPT") < history.index("parties ajoutées : Préfon")  # newest first
 
 
 def test_removing_a_commune_warns_that_its_secretaries_lose_the_convention(client, auth, world):

@@ -1,6 +1,7 @@
-"""Golden tests on what a reader sees in the documents people sign, file or receive: the training attestation and
-the cotisation statement (PDF, as pypdf extracts their text) and the convocation to a training (the email of a
-confirmed registration: the portal sends it as an email with an invitation for the calendar, not as a PDF).
+"""Golden tests on what a reader sees in the documents people sign, file or receive: the training attestation, the
+sign-in sheet of a session and the cotisation statement (PDF, as pypdf extracts their text) and the convocation to
+a training (the email of a confirmed registration: the portal sends it as an email with an invitation for the
+calendar, not as a PDF).
 
 Names with titles agreeing with the person, dates with « 1er », amounts as « 1 234,50 € » (narrow no-break
 spaces): the exact lines, not only the HTML. The clock stands on 1 December 2026 in Paris.
@@ -99,6 +100,47 @@ def test_training_attestation(world):
         "1 / 1",
     ]
     assert not problems_in(" ".join(lines))
+
+
+def test_training_sign_in_sheet(client, auth, world):
+    start = datetime(2026, 12, 1, 9, 0, tzinfo=PARIS)  # today: the sheet is printed on the morning of the session
+    session = session_on(world, start, created=datetime(2026, 10, 1, tzinfo=PARIS))
+    sauvagnas = factories.collectivite("Sauvagnas")
+    paul = factories.person(sauvagnas, "Paul", "Laffitte", sex="M", function="maire")
+    anne = factories.person(sauvagnas, "Anne", "Roux", sex="F", function="conseiller")
+    jean = factories.person(sauvagnas, "Jean", "Bru", sex="M", function="adjoint", rank=2)
+    cancelled = factories.person(sauvagnas, "Lucie", "Cazes", sex="F", function="conseiller")
+    booked = datetime(2026, 10, 2, tzinfo=PARIS)
+    for person in (world["martine"], paul, anne, jean, cancelled):
+        registrations.register(session, person.mandates[0], world["staff"], now=booked)
+    db.session.commit()
+    (gone,) = [r for r in session.registrations if r.mandate.person is cancelled]
+    registrations.cancel(gone, world["staff"], now=datetime(2026, 11, 2, tzinfo=PARIS))
+    db.session.commit()
+
+    auth.login("staff@cdg47.fr")
+    response = client.get(f"/formations/sessions/{session.id}/emargement.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    lines = pdf_lines(response.data)
+    assert lines == [
+        CDG,
+        "Portail des services mutualisés",
+        "Feuille d'émargement",
+        "Élu Numérique Rural — Institut de formation des élus (agrément n° AGR-2024-17)",
+        f"1er décembre 2026, 9{NN}h{N}–{N}16{NN}h — Centre de gestion, 14 rue Paul Bert, Agen",
+        "Élu Collectivité Fonction Signature",
+        # By family name: the signature column stays empty for the pen; the cancelled registration is not listed.
+        "Jean Bru Sauvagnas 2e adjoint au maire",
+        "Paul Laffitte Sauvagnas Maire",
+        "Martine Lafon Laroque-Timbaut 1re adjointe au maire",
+        "Anne Roux Sauvagnas Conseillère municipale",
+        "4 participants inscrits.",
+        "Le formateur Pour le centre de gestion",
+        "1 / 1",
+    ]
+    text = " ".join(lines)
+    assert "Lucie Cazes" not in text and "(e)" not in text
+    assert not problems_in(text)
 
 
 def test_cotisation_statement(client, auth, world):

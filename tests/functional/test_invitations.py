@@ -57,7 +57,7 @@ def test_an_account_created_without_password_is_invited_and_activated_through_it
     assert message["To"].addresses[0].addr_spec == "secretariat@mairie-pujols.fr"
     assert message["Subject"] == "Votre accès au portail du CDG de Lot-et-Garonne — Portail CDG 47"
     text = message.get_body(("plain",)).get_content()
-    assert "Bonjour Sophie Martin" in text and "Secrétaire de mairie" in text and "Pujols" in text
+    assert "Bonjour Sophie Martin" in text and "Secrétaire général de mairie" in text and "Pujols" in text
     assert "valable 7 jours" in text
     assert app.config["PORTAL_BASE_URL"] + "/invitation/" in text, "links are built on the public address"
     path = _invitation_path(message)

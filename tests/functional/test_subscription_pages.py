@@ -9,6 +9,7 @@ from sqlalchemy import select
 from werkzeug.http import parse_options_header
 
 from portal.audit.models import AuditEvent
+from portal.common.formatting import date_fr
 from portal.demo.catalogue import load_catalogue
 from portal.extensions import db
 from portal.subscriptions.models import Document, Subscription
@@ -273,3 +274,24 @@ def test_every_row_of_the_ent_request_shows_its_own_errors_at_once(client, auth,
     for value in ("0470001W", "deux", "0470002A", "Mme Martin", "92"):
         assert f'value="{value}"' in page, value
     assert db.session.scalar(select(Subscription)) is None
+
+
+def test_the_end_a_secretary_requests_is_dated_in_words(client, auth, world):
+    a = world["a"]
+    auth.login("sec.a@mairie.fr")
+    url = f"/collectivites/{a.id}/services/rgpd-dpo/demande"
+    auth.post(url, {"start_date": START}, page_url=url)
+    subscription = db.session.scalar(select(Subscription))
+    auth.logout()
+    auth.login("staff@cdg47.fr")
+    page_url = f"/abonnements/{subscription.id}"
+    auth.post(f"{page_url}/action", {"action": "validate", "effective_date": START}, page_url=page_url)
+    auth.logout()
+
+    auth.login("sec.a@mairie.fr")
+    done = auth.post(f"{page_url}/action", {"action": "request_end", "confirmed": "1"}, page_url=page_url)
+    assert done.status_code == 302
+    db.session.refresh(subscription)
+    text = html.unescape(client.get(page_url).get_data(as_text=True))
+    assert f"La résiliation est demandée ; fin prévue le {date_fr(subscription.end_date)}." in text
+    assert f"fin prévue le {subscription.end_date:%d/%m/%Y}" not in text

@@ -22,7 +22,7 @@ from tests.conftest import csrf_from
 
 ACCOUNTS = {
     "agent du CDG": "agent@cdg47.example",
-    "secrétaire de mairie": "secretariat@mairies-pays-de-serres.example",
+    "secrétaire général de mairie": "secretariat@mairies-pays-de-serres.example",
     "élu": "maire@mairie-sauvagnas.example",
 }
 PER_SHAPE = 3

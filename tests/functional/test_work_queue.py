@@ -45,7 +45,7 @@ def _seed_one_of_each(n: int = 0) -> dict:
         AccessRequest(
             full_name=f"Sophie Martin {n}",
             email=f"sophie{n}@mairie.fr",
-            job_title="Secrétaire de mairie",
+            job_title="Secrétaire générale de mairie",
             collectivites_text="Pujols",
             state="pending",
         )

@@ -294,7 +294,15 @@ def test_parties_and_signatories_are_replaced_and_the_change_is_audited(world):
     assert preview.hidden_from == []
     assert [p.partner.name for p in convention.parties] == ["AMF", "CNFPT"]  # a preview writes nothing
 
-    change = services.update_parties(convention, parties, signatories, world["staff"])
+    with pytest.raises(DomainError, match="Indiquez le motif du retrait.") as refused:
+        services.update_parties(convention, parties, signatories, world["staff"], reason="  ")
+    assert refused.value.field == "reason"
+    db.session.rollback()
+    assert [p.partner.name for p in convention.parties] == ["AMF", "CNFPT"] and audit_events(
+        "convention.parties_update"
+    ) == []
+
+    change = services.update_parties(convention, parties, signatories, world["staff"], reason="Le CNFPT se retire.")
     db.session.commit()
     db.session.expire_all()
     assert [p.partner.name for p in convention.parties] == ["AMF", "Laroque-Timbaut"]
@@ -312,8 +320,11 @@ def test_parties_and_signatories_are_replaced_and_the_change_is_audited(world):
         "parties_amended": ["AMF"],
         "signatories_before": ["Jacques Pélissard – AMF", "François Deluga – CNFPT"],
         "signatories_after": ["Jacques Pélissard (Président) – AMF", "Françoise Laroque (Maire) – Laroque-Timbaut"],
+        "reason": "Le CNFPT se retire.",
     }
-    assert "parties ajoutées : Laroque-Timbaut ; parties retirées : CNFPT" in event.summary
+    assert (
+        "parties ajoutées : Laroque-Timbaut ; parties retirées : CNFPT ; motif : Le CNFPT se retire." in event.summary
+    )
     assert change.changed
     # The secretary of the commune now sees the convention; removing the commune again says she will not.
     assert services.get_visible(world["secretary"], convention.id) is convention

@@ -1,6 +1,7 @@
 """Subscriptions on the database: requests, eligibility, duplicates, ENT schools, transitions, documents, activation."""
 
 import io
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -9,6 +10,7 @@ from sqlalchemy import select
 
 from portal.catalogue.rules import add_months
 from portal.common.errors import DomainError
+from portal.common.formatting import date_fr
 from portal.demo.catalogue import load_catalogue
 from portal.extensions import db
 from portal.notifications.models import Notification, OutboxEmail
@@ -140,6 +142,11 @@ def test_validation_generates_the_documents_and_emails_the_convention(world, smt
     assert "Sauvagnas" in convention_text and "IA-DASEN" in convention_text
     annex_text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(kinds["ent_annex"].data)).pages)
     assert "0470001W" in annex_text and "École du Bourg" in annex_text
+    # Dates as people read them: « 1er décembre 2026 », never 01/12/2026.
+    start = date_fr(subscription.start_date)
+    assert f"prend effet le {start}" in " ".join(convention_text.split())
+    assert " ".join(annex_text.split()).count(start) == 2  # the adhesion date of each school
+    assert not re.search(r"\d{2}/\d{2}/\d{4}", convention_text + annex_text)
     csv_text = kinds["ent_export"].data.decode("utf-8-sig")
     assert csv_text.splitlines()[0].startswith("code_uai;nom_ecole;commune;code_insee")
     assert "0470002X;École du Bourg;Sauvagnas" in csv_text

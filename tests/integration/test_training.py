@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import io
+import re
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -17,6 +18,7 @@ from sqlalchemy import func, select
 from portal.audit.models import AuditEvent
 from portal.common.clock import utcnow
 from portal.common.errors import ConflictError, DomainError
+from portal.common.formatting import date_fr
 from portal.extensions import db
 from portal.notifications import mailer
 from portal.notifications.models import Notification, OutboxAttachment, OutboxEmail
@@ -655,6 +657,7 @@ def test_rights_of_an_elu_hours_leave_days_and_first_year(world):
     session, (present, absent), (reg_present, reg_absent) = _past_session(world, mandate_start=date.today() - 60 * D)
     before = rights_for(present.mandate)
     assert before.first_year == rules.FirstYear.OWED and before.hours_trained == 0
+    assert before.first_year_label == f"Due : formation à suivre avant le {date_fr(before.first_year_deadline)}"
     assert fresh(Registration, reg_present.id).first_year and fresh(Registration, reg_present.id).delegation_held
     assert before.leave_days_booked == Decimal("1") and before.leave_days_left == Decimal("23")
     mark_attendance(session, {reg_present.id}, world["staff"], now=session.starts_at + 8 * H)
@@ -793,6 +796,10 @@ def test_an_offered_seat_is_emailed(world, smtp_sink):
     (offer,) = received(smtp_sink, people[10], "Une place vous est proposée")
     text = offer.get_body(("plain",)).get_content()
     assert "Confirmez-la avant le" in text and "Élu Numérique Rural" in text
+    expires = fresh(Registration, registrations[10].id).offer_expires_at
+    flat = " ".join(text.split())  # every kind of space as one
+    assert f"Confirmez-la avant le {' '.join(notices.local_time(expires).split())} ;" in flat
+    assert re.search(r"avant le (1er|\d{1,2}) \w+ \d{4} à \d{1,2} h", flat), "a long French date, not 01/12/2026"
     assert not [p for p in offer.iter_attachments() if p.get_content_type() == "text/calendar"]
 
 

@@ -13,7 +13,7 @@ from portal.common import titles
         ("staff", None, "Agent du CDG"),
         ("secretary", "F", "Secrétaire générale de mairie"),
         ("secretary", "M", "Secrétaire général de mairie"),
-        ("secretary", None, "Secrétaire de mairie"),
+        ("secretary", None, "Secrétaire général de mairie"),
         ("elu", "F", "Élue"),
         ("elu", "M", "Élu"),
         ("elu", None, "Élu"),
