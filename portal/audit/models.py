@@ -14,7 +14,11 @@ from portal.extensions import db
 
 class AuditEvent(db.Model):
     __tablename__ = "audit_event"
-    __table_args__ = (Index("ix_audit_event_occurred_at", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_audit_event_occurred_at", "occurred_at"),
+        # The history of one object (an account, a convention), newest first, without reading the whole journal.
+        Index("ix_audit_event_object", "object_type", "object_id", "occurred_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
