@@ -675,6 +675,9 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=SEED, help="graine des données synthétiques")
     parser.add_argument("--redis-url", default=REDIS_URL, help="broker Celery des exécutions PostgreSQL")
     parser.add_argument("--data", type=Path, default=benchlib.DEFAULT_DATA, help="dossier du découpage administratif")
+    parser.add_argument(
+        "--pg-database", default=PG_DATABASE, help="base PostgreSQL créée puis supprimée (une par exécution simultanée)"
+    )
     parser.add_argument("--pg-admin-url", default=benchlib.DEFAULT_PG_ADMIN_URL, help="base de maintenance PostgreSQL")
     parser.add_argument("--keep", action="store_true", help="garder la base (et les journaux gunicorn) à la fin")
     args = parser.parse_args()
@@ -694,8 +697,8 @@ def main() -> int:
                 url, engine = f"sqlite:///{tmp / 'bench.sqlite3'}", f"SQLite (fichier {tmp / 'bench.sqlite3'})"
                 broker = f"sqla+sqlite:///{tmp / 'celery-broker.sqlite3'}"
             else:
-                url = benchlib.create_database(args.pg_admin_url, PG_DATABASE)
-                created_pg, engine = True, f"PostgreSQL (base {PG_DATABASE})"
+                url = benchlib.create_database(args.pg_admin_url, args.pg_database)
+                created_pg, engine = True, f"PostgreSQL (base {args.pg_database})"
                 broker = stack.enter_context(redis_broker(args.redis_url))
             print(benchlib.machine_line())
             print(benchlib.code_line())
@@ -749,7 +752,7 @@ def main() -> int:
             else:
                 random.Random(args.seed).shuffle(clients)
             pg_admin = None if args.sqlite else args.pg_admin_url
-            probe = web_pages.CpuProbe(server, pg_admin, PG_DATABASE)
+            probe = web_pages.CpuProbe(server, pg_admin, args.pg_database)
             load_before = os.getloadavg()[0]
             print(
                 f"\nRafale : {len(clients)} POST /formations/sessions/<id> ({len(plan.targets)} sessions), "
@@ -841,7 +844,7 @@ def main() -> int:
             if server is not None:
                 server.stop()
             if created_pg and not args.keep:
-                benchlib.drop_database(args.pg_admin_url, PG_DATABASE)
+                benchlib.drop_database(args.pg_admin_url, args.pg_database)
             if not args.keep:
                 shutil.rmtree(tmp, ignore_errors=True)
     return 1 if failed else 0
