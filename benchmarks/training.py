@@ -122,7 +122,7 @@ def build_database(url: str, data: Path, args) -> Plan:
     """Registry (web_pages.build_database), then élus, sessions and registrations in bulk; ANALYZE."""
     from sqlalchemy import func, insert, select, text
 
-    from portal.accounts.models import Mandate, User, new_session_token
+    from portal.accounts.models import Mandate, Person, User, new_session_token
     from portal.accounts.services import hash_password
     from portal.extensions import db
     from portal.registry.models import Collectivite
@@ -144,6 +144,25 @@ def build_database(url: str, data: Path, args) -> Plan:
         )
         rng.shuffle(communes)
         password_hash = hash_password(ELU_PASSWORD)  # one argon2 hash shared by every élu
+        # Each élu is a person (the mandates are his) with a login attached to him.
+        people = [
+            {
+                "given_name": "Élu",
+                "family_name": f"{n:05d} du banc d'essai",
+                "source": "manual",
+                "source_key": f"banc-formation-{n:05d}",
+                "created_at": now,
+                "updated_at": now,
+            }
+            for n in range(args.elus)
+        ]
+        for chunk in _chunks(people):
+            db.session.execute(insert(Person.__table__), chunk)
+        person_ids = dict(
+            db.session.execute(
+                select(Person.source_key, Person.id).where(Person.source_key.like("banc-formation-%"))
+            ).all()
+        )
         users = [
             {
                 "email": ELU_EMAIL.format(n),
@@ -153,6 +172,7 @@ def build_database(url: str, data: Path, args) -> Plan:
                 "active": True,
                 "session_token": new_session_token(),
                 "password_changed_at": now,
+                "person_id": person_ids[f"banc-formation-{n:05d}"],
                 "created_at": now,
                 "updated_at": now,
             }
@@ -160,7 +180,6 @@ def build_database(url: str, data: Path, args) -> Plan:
         ]
         for chunk in _chunks(users):
             db.session.execute(insert(User.__table__), chunk)
-        user_ids = dict(db.session.execute(select(User.email, User.id).where(User.role == "elu")).all())
         mandate_start = (now - timedelta(days=240)).date()
         mandates, seen_communes = [], set()
         for n in range(args.elus):
@@ -170,7 +189,7 @@ def build_database(url: str, data: Path, args) -> Plan:
             function = "maire" if first else rng.choice(("adjoint", "conseiller", "conseiller"))
             mandates.append(
                 {
-                    "user_id": user_ids[ELU_EMAIL.format(n)],
+                    "person_id": person_ids[f"banc-formation-{n:05d}"],
                     "collectivite_id": commune,
                     "function": function,
                     "has_delegation": function != "conseiller",
@@ -181,7 +200,9 @@ def build_database(url: str, data: Path, args) -> Plan:
         for chunk in _chunks(mandates):
             db.session.execute(insert(Mandate.__table__), chunk)
         rows = db.session.execute(
-            select(User.email, Mandate.id, Mandate.collectivite_id, Mandate.user_id).join(Mandate.user)
+            select(User.email, Mandate.id, Mandate.collectivite_id, User.id.label("user_id")).join(
+                User, User.person_id == Mandate.person_id
+            )
         ).all()
         by_email = {row.email: row for row in rows}
         elus = [by_email[ELU_EMAIL.format(n)] for n in range(args.elus)]  # index n → (email, mandate id, …)
