@@ -338,6 +338,7 @@ def build_database(url: str, data: Path, args) -> Plan:
                         "uid": uuid.uuid4().hex,
                         "ics_sequence": 0,
                         "invitation_sent": seated,
+                        "waiting_notice_sent_at": None if seated else since,  # every élu already told
                         "reminders_sent": "",
                         "attendance_marked_at": None,
                         "attestation_sent_at": None,
@@ -564,12 +565,12 @@ def max_overlap(intervals: list[tuple[float, float]]) -> int:
 
 
 def check_database(url: str, plan: Plan, outcomes: list[Outcome]) -> dict:
-    from sqlalchemy import func, select
+    from sqlalchemy import func, select, text
 
     from portal.extensions import db
     from portal.notifications.models import OutboxEmail
     from portal.training import roster
-    from portal.training.models import Registration, TrainingSession
+    from portal.training.models import NOTICE_DUE_SQL, Registration, TrainingSession
 
     app = benchlib.make_app(url)
     with app.app_context():
@@ -596,7 +597,7 @@ def check_database(url: str, plan: Plan, outcomes: list[Outcome]) -> dict:
             if sorted(positions.values()) != list(range(1, counts[session.id]["waiting"] + 1)):
                 bad_positions += 1
         client_mandates = [c.mandate_id for c in plan.clients]
-        created = Counter()
+        created, notices_due = Counter(), 0
         for chunk in _chunks(client_mandates, 500):
             for status, count in db.session.execute(
                 select(Registration.status, func.count())
@@ -604,6 +605,9 @@ def check_database(url: str, plan: Plan, outcomes: list[Outcome]) -> dict:
                 .group_by(Registration.status)
             ):
                 created[status] += count
+            notices_due += db.session.scalar(
+                select(func.count()).where(Registration.mandate_id.in_(chunk), text(NOTICE_DUE_SQL))
+            )
         emails = db.session.scalar(select(func.count()).select_from(OutboxEmail))
         db.session.remove()
         db.engine.dispose()
@@ -630,6 +634,7 @@ def check_database(url: str, plan: Plan, outcomes: list[Outcome]) -> dict:
         "contested": contested,
         "created": created,
         "emails": emails,
+        "notices_due": notices_due,
         "seats": sum(seats.values()),
         "capacity": sum(capacity.values()),
     }
@@ -842,7 +847,11 @@ def main() -> int:
             print(
                 f"  inscriptions créées par la rafale : {sum(created.values())} pour {len(ok)} réussies ("
                 + ", ".join(f"{k} {v}" for k, v in sorted(created.items()))
-                + f") ; courriels dans l'outbox : {checks['emails']} (une par inscription, rafale + une à une)"
+                + f") ; courriels dans l'outbox : {checks['emails']}"
+            )
+            print(
+                f"  avis d'inscription (invitation, position d'attente) laissés au job Celery, sans worker ici : "
+                f"{checks['notices_due']} sur {len(ok)}"
             )
             print(f"  places prises / capacité totale : {checks['seats']} / {checks['capacity']}")
             failed = bool(
