@@ -606,7 +606,7 @@ def check_database(url: str, plan: Plan, outcomes: list[Outcome]) -> dict:
             ):
                 created[status] += count
             notices_due += db.session.scalar(
-                select(func.count()).where(Registration.mandate_id.in_(chunk), text(NOTICE_DUE_SQL))
+                select(func.count()).where(Registration.mandate_id.in_(chunk), text(f"({NOTICE_DUE_SQL})"))
             )
         emails = db.session.scalar(select(func.count()).select_from(OutboxEmail))
         db.session.remove()
