@@ -94,9 +94,11 @@ class TrainingSession(TimestampMixin, db.Model):
         return self.training.duration_hours
 
 
-# A registration whose notice is due: a seat without its invitation, a waiting élu not yet told his position.
+# A registration whose notice is due: a seat without its invitation, a waiting élu not yet told his position,
+# a seat offered and not yet announced.
 NOTICE_DUE_SQL = (
     "(status = 'registered' AND NOT invitation_sent) OR (status = 'waiting' AND waiting_notice_sent_at IS NULL)"
+    " OR (status = 'offered' AND offer_notice_sent_at IS NULL)"
 )
 
 
@@ -154,6 +156,8 @@ class Registration(TimestampMixin, db.Model):
     invitation_sent: Mapped[bool] = mapped_column(default=False)
     # When the élu was told his position on the waiting list (by the notice task, once).
     waiting_notice_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the élu was told a seat is offered to him (by the notice task, once).
+    offer_notice_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reminders_sent: Mapped[str] = mapped_column(String(20), default="")
     attendance_marked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attestation_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -2,11 +2,11 @@
 offers that expire. Each change takes the roster lock first (:mod:`portal.training.roster`); services
 only flush, the caller commits.
 
-Only the seat decision is taken under the lock. The notice that follows a registration or an accepted offer
-(the invitation of a confirmed seat, with its iCalendar file, or the position on the waiting list) is built by
-a job published after the commit (:data:`NOTICE_TASK`, :func:`send_notice`): the other requests of the session
-do not wait for it. The registration row says whether its notice is still due, so a lost publication is
-caught up by the sweep (:func:`notices_due`) and a job run twice sends nothing twice.
+Only the seat decision is taken under the lock. The notice that follows a registration, an accepted offer or a
+freed seat (the invitation of a confirmed seat, with its iCalendar file, the position on the waiting list, the
+seat offered) is built by a job published after the commit (``NOTICE_TASK``, :func:`send_notice`): the other
+requests of the session do not wait for it. The registration row says whether its notice is still due, so a
+lost publication is caught up by the sweep (:func:`notices_due`) and a job run twice sends nothing twice.
 """
 
 from __future__ import annotations
@@ -28,14 +28,20 @@ from portal.common.titles import agree
 from portal.extensions import db
 from portal.training import rules
 from portal.training.models import Registration, TrainingSession
-from portal.training.notices import describe_when, notify, send_invitation
+from portal.training.notices import describe_when, local_time, notify, send_invitation
 from portal.training.rights import leave_days_booked, rights_for
-from portal.training.roster import fill_freed_seats, lock_roster, registrations_on, roster, waiting_positions
+from portal.training.roster import (
+    NOTICE_TASK,
+    fill_freed_seats,
+    lock_roster,
+    registrations_on,
+    roster,
+    waiting_positions,
+)
 from portal.training.rules import Funding, Status
 from portal.training.visibility import can_act_for
 
 LIVE_STATUSES = [s.value for s in rules.ACTIVE]
-NOTICE_TASK = "training.registration_notice"
 
 
 @dataclass
@@ -286,60 +292,64 @@ def settle_notice(registration: Registration) -> None:
     db.session.refresh(registration, ["invitation_sent", "ics_sequence"], with_for_update=True)
 
 
+def _claim_notice(registration_id: int, now: datetime) -> str | None:
+    """Take the notice due for the registration's state (a guarded UPDATE of its flag): the state, or None."""
+    claims = (
+        (Status.REGISTERED, Registration.invitation_sent.is_(False), {"invitation_sent": True}),
+        (Status.WAITING, Registration.waiting_notice_sent_at.is_(None), {"waiting_notice_sent_at": now}),
+        (Status.OFFERED, Registration.offer_notice_sent_at.is_(None), {"offer_notice_sent_at": now}),
+    )
+    for status, not_sent, sent in claims:
+        claimed = db.session.execute(
+            update(Registration)
+            .where(Registration.id == registration_id, Registration.status == status, not_sent)
+            .values(**sent)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed:
+            return status
+    return None
+
+
 def send_notice(registration_id: int, now: datetime | None = None) -> str | None:
     """Tell the élu what is due for his registration's current state, once: the invitation of a confirmed seat
-    (``invitation_sent``), or his position on the waiting list (``waiting_notice_sent_at``). Nothing for any
-    other state (offered, cancelled…: those notices are sent with the change). Returns what was sent.
+    (``invitation_sent``), his position on the waiting list (``waiting_notice_sent_at``), the seat offered to him
+    (``offer_notice_sent_at``). Nothing for a cancellation (told with the change). Returns the state told.
 
     The notice is claimed by a guarded UPDATE and committed by the caller with its outbox email: a second run,
     at the same time or later (a retry, the sweep), finds it claimed and sends nothing.
     """
     now = now or utcnow()
-    seat = db.session.execute(
-        update(Registration)
-        .where(
-            Registration.id == registration_id,
-            Registration.status == Status.REGISTERED,
-            Registration.invitation_sent.is_(False),
-        )
-        .values(invitation_sent=True)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    waiting = (
-        0
-        if seat
-        else db.session.execute(
-            update(Registration)
-            .where(
-                Registration.id == registration_id,
-                Registration.status == Status.WAITING,
-                Registration.waiting_notice_sent_at.is_(None),
-            )
-            .values(waiting_notice_sent_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-    )
-    if not (seat or waiting):
+    status = _claim_notice(registration_id, now)
+    if status is None:
         return None
     registration = db.session.get(Registration, registration_id, populate_existing=True)
     session = registration.session
-    if seat:
+    if status == Status.REGISTERED:
         send_invitation(registration, "REQUEST", now)
-        return "invitation"
-    position = waiting_positions(session).get(registration.id)
-    notify(
-        registration,
-        "Inscription en liste d'attente",
-        f"La session de « {session.training.title} » du {describe_when(session)} est complète. "
-        f"Vous êtes en position {position} sur la liste d'attente : si une place se libère, "
-        "elle vous sera proposée par courriel.",
-    )
-    return "waiting"
+    elif status == Status.WAITING:
+        position = waiting_positions(session).get(registration.id)
+        notify(
+            registration,
+            "Inscription en liste d'attente",
+            f"La session de « {session.training.title} » du {describe_when(session)} est complète. "
+            f"Vous êtes en position {position} sur la liste d'attente : si une place se libère, "
+            "elle vous sera proposée par courriel.",
+        )
+    else:
+        notify(
+            registration,
+            "Une place vous est proposée",
+            f"Une place s'est libérée pour « {session.training.title} » du {describe_when(session)}. "
+            f"Confirmez-la avant le {local_time(registration.offer_expires_at)} ; sans réponse, elle sera proposée "
+            "à la personne suivante.",
+        )
+    return status
 
 
 def notices_due(now: datetime | None = None, grace: timedelta = timedelta(0)) -> list[int]:
-    """The registrations whose notice is still due (its job lost: broker down at commit time), registered or
-    put on the waiting list at least ``grace`` ago, for sessions not begun nor cancelled."""
+    """The registrations whose notice is still due (its job lost: broker down at commit time), registered, put on
+    the waiting list or offered a seat at least ``grace`` ago, for sessions not begun nor cancelled."""
     now = now or utcnow()
     since = now - grace
     return list(
@@ -357,6 +367,11 @@ def notices_due(now: datetime | None = None, grace: timedelta = timedelta(0)) ->
                         Registration.status == Status.WAITING,
                         Registration.waiting_notice_sent_at.is_(None),
                         Registration.waiting_since <= since,
+                    ),
+                    and_(
+                        Registration.status == Status.OFFERED,
+                        Registration.offer_notice_sent_at.is_(None),
+                        Registration.offered_at <= since,
                     ),
                 ),
                 TrainingSession.starts_at > now,

@@ -96,7 +96,7 @@ def test_the_notice_of_a_registration_is_sent_by_a_job_after_the_commit_and_once
     assert len(emails_of(seated)) == len(emails_of(waiting)) == 1
 
 
-def test_an_accepted_offer_gets_its_invitation_from_the_job(staff):
+def test_an_offered_seat_and_its_acceptance_are_told_by_the_job(staff):
     commune = factories.collectivite("Layrac")
     holder, next_one = factories.elu(commune, "Claire Partante"), factories.elu(commune, "Denis Suivant")
     session = factories.training_session(capacity=1, actor=staff)
@@ -105,8 +105,10 @@ def test_an_accepted_offer_gets_its_invitation_from_the_job(staff):
     second = register(session, next_one.mandate, next_one)
     db.session.commit()
     cancel(first, holder)
+    assert after_commit.pending(jobs.CHANNEL)[-1] == (registrations.NOTICE_TASK, (second.id,))  # the offer
     db.session.commit()
     assert fresh(second.id).status == Status.OFFERED and not fresh(second.id).invitation_sent
+    assert fresh(second.id).offer_notice_sent_at is not None
     accept_offer(fresh(second.id), next_one)
     assert after_commit.pending(jobs.CHANNEL) == [(registrations.NOTICE_TASK, (second.id,))]
     db.session.commit()
@@ -144,14 +146,19 @@ def test_a_notice_job_claimed_by_several_workers_at_once_is_sent_by_one(app, sta
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    assert sorted(results, key=str) == [None] * 5 + ["invitation"]
+    assert results.count(Status.REGISTERED) == 1 and results.count(None) == 5
     assert len(emails_of(elu)) == 1
 
 
 def test_notices_lost_with_the_broker_are_sent_by_the_sweep_once(app, staff, monkeypatch):
     commune = factories.collectivite("Astaffort")
-    seated, waiting, gone = (factories.elu(commune, name) for name in ("Fanny Sweep", "Gilles Sweep", "Hugo Parti"))
-    full, other = factories.training_session(capacity=1, actor=staff), factories.training_session(actor=staff)
+    seated, waiting, gone, next_one = (
+        factories.elu(commune, name) for name in ("Fanny Sweep", "Gilles Sweep", "Hugo Parti", "Inès Suivante")
+    )
+    full, other = (
+        factories.training_session(capacity=1, actor=staff),
+        factories.training_session(capacity=1, actor=staff),
+    )
     db.session.commit()
     notice_task = app.extensions["celery"].tasks[registrations.NOTICE_TASK]
 
@@ -161,22 +168,26 @@ def test_notices_lost_with_the_broker_are_sent_by_the_sweep_once(app, staff, mon
     monkeypatch.setattr(notice_task, "apply_async", broker_down)
     earlier = utcnow() - 10 * timedelta(minutes=1)  # older than the sweep's grace
     seat, queued = (register(full, p.mandate, p, now=earlier) for p in (seated, waiting))
-    cancelled = register(other, gone.mandate, gone, now=earlier)
+    cancelled, offered = (register(other, p.mandate, p, now=earlier) for p in (gone, next_one))
     db.session.commit()  # the request succeeds; its notices are not published
-    cancel(cancelled, gone)  # cancelled before its invitation went out: nothing is due for it any more
+    # Cancelled before its invitation went out: nothing is due for it any more. The freed seat is offered to the
+    # next élu, whose waiting-list notice was never sent: only the offer is due for him now.
+    cancel(cancelled, gone, now=earlier + timedelta(minutes=1))
     db.session.commit()
     monkeypatch.undo()
     assert not fresh(seat.id).invitation_sent and fresh(queued.id).waiting_notice_sent_at is None
-    assert titles_of(seated) == [] and titles_of(waiting) == []
-    assert registrations.notices_due() == [seat.id, queued.id]
+    assert fresh(offered.id).status == Status.OFFERED and fresh(offered.id).offer_notice_sent_at is None
+    assert titles_of(seated) == titles_of(waiting) == titles_of(next_one) == []
+    assert registrations.notices_due() == [seat.id, queued.id, offered.id]
     assert registrations.notices_due(grace=timedelta(hours=1)) == []  # a fresh one is left to its own job
 
-    assert tasks.sweep_notices.apply().get() == 2
+    assert tasks.sweep_notices.apply().get() == 3
     assert [t.split(" — ")[0] for t in titles_of(seated)] == ["Inscription confirmée"]
     assert [t.split(" — ")[0] for t in titles_of(waiting)] == ["Inscription en liste d'attente"]
+    assert [t.split(" — ")[0] for t in titles_of(next_one)] == ["Une place vous est proposée"]
     assert "Inscription confirmée" not in {t.split(" — ")[0] for t in titles_of(gone)}
     assert tasks.sweep_notices.apply().get() == 0
-    assert len(emails_of(seated)) == len(emails_of(waiting)) == 1
+    assert len(emails_of(seated)) == len(emails_of(waiting)) == len(emails_of(next_one)) == 1
 
 
 def test_expire_offers_job_passes_the_seat_on_and_is_idempotent(staff):
