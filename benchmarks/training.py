@@ -122,7 +122,7 @@ def build_database(url: str, data: Path, args) -> Plan:
     """Registry (web_pages.build_database), then élus, sessions and registrations in bulk; ANALYZE."""
     from sqlalchemy import func, insert, select, text
 
-    from portal.accounts.models import Mandate, User, new_session_token
+    from portal.accounts.models import Mandate, Person, User, new_session_token
     from portal.accounts.services import hash_password
     from portal.extensions import db
     from portal.registry.models import Collectivite
@@ -144,6 +144,25 @@ def build_database(url: str, data: Path, args) -> Plan:
         )
         rng.shuffle(communes)
         password_hash = hash_password(ELU_PASSWORD)  # one argon2 hash shared by every élu
+        # Each élu is a person (the mandates are his) with a login attached to him.
+        people = [
+            {
+                "given_name": "Élu",
+                "family_name": f"{n:05d} du banc d'essai",
+                "source": "manual",
+                "source_key": f"banc-formation-{n:05d}",
+                "created_at": now,
+                "updated_at": now,
+            }
+            for n in range(args.elus)
+        ]
+        for chunk in _chunks(people):
+            db.session.execute(insert(Person.__table__), chunk)
+        person_ids = dict(
+            db.session.execute(
+                select(Person.source_key, Person.id).where(Person.source_key.like("banc-formation-%"))
+            ).all()
+        )
         users = [
             {
                 "email": ELU_EMAIL.format(n),
@@ -153,6 +172,7 @@ def build_database(url: str, data: Path, args) -> Plan:
                 "active": True,
                 "session_token": new_session_token(),
                 "password_changed_at": now,
+                "person_id": person_ids[f"banc-formation-{n:05d}"],
                 "created_at": now,
                 "updated_at": now,
             }
@@ -160,7 +180,6 @@ def build_database(url: str, data: Path, args) -> Plan:
         ]
         for chunk in _chunks(users):
             db.session.execute(insert(User.__table__), chunk)
-        user_ids = dict(db.session.execute(select(User.email, User.id).where(User.role == "elu")).all())
         mandate_start = (now - timedelta(days=240)).date()
         mandates, seen_communes = [], set()
         for n in range(args.elus):
@@ -170,7 +189,7 @@ def build_database(url: str, data: Path, args) -> Plan:
             function = "maire" if first else rng.choice(("adjoint", "conseiller", "conseiller"))
             mandates.append(
                 {
-                    "user_id": user_ids[ELU_EMAIL.format(n)],
+                    "person_id": person_ids[f"banc-formation-{n:05d}"],
                     "collectivite_id": commune,
                     "function": function,
                     "has_delegation": function != "conseiller",
@@ -181,7 +200,9 @@ def build_database(url: str, data: Path, args) -> Plan:
         for chunk in _chunks(mandates):
             db.session.execute(insert(Mandate.__table__), chunk)
         rows = db.session.execute(
-            select(User.email, Mandate.id, Mandate.collectivite_id, Mandate.user_id).join(Mandate.user)
+            select(User.email, Mandate.id, Mandate.collectivite_id, User.id.label("user_id")).join(
+                User, User.person_id == Mandate.person_id
+            )
         ).all()
         by_email = {row.email: row for row in rows}
         elus = [by_email[ELU_EMAIL.format(n)] for n in range(args.elus)]  # index n → (email, mandate id, …)
@@ -317,6 +338,7 @@ def build_database(url: str, data: Path, args) -> Plan:
                         "uid": uuid.uuid4().hex,
                         "ics_sequence": 0,
                         "invitation_sent": seated,
+                        "waiting_notice_sent_at": None if seated else since,  # every élu already told
                         "reminders_sent": "",
                         "attendance_marked_at": None,
                         "attestation_sent_at": None,
@@ -543,12 +565,12 @@ def max_overlap(intervals: list[tuple[float, float]]) -> int:
 
 
 def check_database(url: str, plan: Plan, outcomes: list[Outcome]) -> dict:
-    from sqlalchemy import func, select
+    from sqlalchemy import func, select, text
 
     from portal.extensions import db
     from portal.notifications.models import OutboxEmail
     from portal.training import roster
-    from portal.training.models import Registration, TrainingSession
+    from portal.training.models import NOTICE_DUE_SQL, Registration, TrainingSession
 
     app = benchlib.make_app(url)
     with app.app_context():
@@ -575,7 +597,7 @@ def check_database(url: str, plan: Plan, outcomes: list[Outcome]) -> dict:
             if sorted(positions.values()) != list(range(1, counts[session.id]["waiting"] + 1)):
                 bad_positions += 1
         client_mandates = [c.mandate_id for c in plan.clients]
-        created = Counter()
+        created, notices_due = Counter(), 0
         for chunk in _chunks(client_mandates, 500):
             for status, count in db.session.execute(
                 select(Registration.status, func.count())
@@ -583,6 +605,9 @@ def check_database(url: str, plan: Plan, outcomes: list[Outcome]) -> dict:
                 .group_by(Registration.status)
             ):
                 created[status] += count
+            notices_due += db.session.scalar(
+                select(func.count()).where(Registration.mandate_id.in_(chunk), text(f"({NOTICE_DUE_SQL})"))
+            )
         emails = db.session.scalar(select(func.count()).select_from(OutboxEmail))
         db.session.remove()
         db.engine.dispose()
@@ -609,6 +634,7 @@ def check_database(url: str, plan: Plan, outcomes: list[Outcome]) -> dict:
         "contested": contested,
         "created": created,
         "emails": emails,
+        "notices_due": notices_due,
         "seats": sum(seats.values()),
         "capacity": sum(capacity.values()),
     }
@@ -675,6 +701,9 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=SEED, help="graine des données synthétiques")
     parser.add_argument("--redis-url", default=REDIS_URL, help="broker Celery des exécutions PostgreSQL")
     parser.add_argument("--data", type=Path, default=benchlib.DEFAULT_DATA, help="dossier du découpage administratif")
+    parser.add_argument(
+        "--pg-database", default=PG_DATABASE, help="base PostgreSQL créée puis supprimée (une par exécution simultanée)"
+    )
     parser.add_argument("--pg-admin-url", default=benchlib.DEFAULT_PG_ADMIN_URL, help="base de maintenance PostgreSQL")
     parser.add_argument("--keep", action="store_true", help="garder la base (et les journaux gunicorn) à la fin")
     args = parser.parse_args()
@@ -694,8 +723,8 @@ def main() -> int:
                 url, engine = f"sqlite:///{tmp / 'bench.sqlite3'}", f"SQLite (fichier {tmp / 'bench.sqlite3'})"
                 broker = f"sqla+sqlite:///{tmp / 'celery-broker.sqlite3'}"
             else:
-                url = benchlib.create_database(args.pg_admin_url, PG_DATABASE)
-                created_pg, engine = True, f"PostgreSQL (base {PG_DATABASE})"
+                url = benchlib.create_database(args.pg_admin_url, args.pg_database)
+                created_pg, engine = True, f"PostgreSQL (base {args.pg_database})"
                 broker = stack.enter_context(redis_broker(args.redis_url))
             print(benchlib.machine_line())
             print(benchlib.code_line())
@@ -749,7 +778,7 @@ def main() -> int:
             else:
                 random.Random(args.seed).shuffle(clients)
             pg_admin = None if args.sqlite else args.pg_admin_url
-            probe = web_pages.CpuProbe(server, pg_admin, PG_DATABASE)
+            probe = web_pages.CpuProbe(server, pg_admin, args.pg_database)
             load_before = os.getloadavg()[0]
             print(
                 f"\nRafale : {len(clients)} POST /formations/sessions/<id> ({len(plan.targets)} sessions), "
@@ -818,7 +847,11 @@ def main() -> int:
             print(
                 f"  inscriptions créées par la rafale : {sum(created.values())} pour {len(ok)} réussies ("
                 + ", ".join(f"{k} {v}" for k, v in sorted(created.items()))
-                + f") ; courriels dans l'outbox : {checks['emails']} (une par inscription, rafale + une à une)"
+                + f") ; courriels dans l'outbox : {checks['emails']}"
+            )
+            print(
+                f"  avis d'inscription (invitation, position d'attente) laissés au job Celery, sans worker ici : "
+                f"{checks['notices_due']} sur {len(ok)}"
             )
             print(f"  places prises / capacité totale : {checks['seats']} / {checks['capacity']}")
             failed = bool(
@@ -841,7 +874,7 @@ def main() -> int:
             if server is not None:
                 server.stop()
             if created_pg and not args.keep:
-                benchlib.drop_database(args.pg_admin_url, PG_DATABASE)
+                benchlib.drop_database(args.pg_admin_url, args.pg_database)
             if not args.keep:
                 shutil.rmtree(tmp, ignore_errors=True)
     return 1 if failed else 0

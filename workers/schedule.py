@@ -1,8 +1,8 @@
 """The one beat schedule of the portal. Every periodic job is safe if two beats run by mistake:
 each is idempotent (the outbox sweep takes rows with SKIP LOCKED and the send claims them; document
 jobs are claimed by a guarded UPDATE; the daily subscription job moves only what is due; applying due
-statuses recomputes them from the history; training offers, reminders
-and attestations are guarded by the registration's own state; purging expired throttle counters skips
+statuses recomputes them from the history; training notices, offers,
+reminders and attestations are guarded by the registration's own state; purging expired throttle counters skips
 the rows a login holds; imports of secretaries are claimed by a guarded UPDATE; each campaign reminder is
 recorded under a unique (task, reminder) key before its email is queued)."""
 
@@ -37,6 +37,11 @@ def build_schedule(config) -> dict:
         "training-reminders": {
             "task": "training.reminders",
             "schedule": crontab(minute=5),
+        },
+        # Registration notices (invitation, waiting position) whose job was lost; each is claimed, so sent once.
+        "training-notices-sweep": {
+            "task": "training.sweep_notices",
+            "schedule": float(config["OUTBOX_SWEEP_SECONDS"]),
         },
         # Attestations whose job was lost (broker down at commit time); each is claimed, so sent once.
         "training-attestations-sweep": {

@@ -94,6 +94,14 @@ class TrainingSession(TimestampMixin, db.Model):
         return self.training.duration_hours
 
 
+# A registration whose notice is due: a seat without its invitation, a waiting élu not yet told his position,
+# a seat offered and not yet announced.
+NOTICE_DUE_SQL = (
+    "(status = 'registered' AND NOT invitation_sent) OR (status = 'waiting' AND waiting_notice_sent_at IS NULL)"
+    " OR (status = 'offered' AND offer_notice_sent_at IS NULL)"
+)
+
+
 class Registration(TimestampMixin, db.Model):
     """One élu's registration to a session, with what the law asks to record (domain.md §4)."""
 
@@ -110,6 +118,13 @@ class Registration(TimestampMixin, db.Model):
         ),
         Index("ix_training_registration_session_status", "session_id", "status"),
         Index("ix_training_registration_status_expiry", "status", "offer_expires_at"),
+        # The registrations whose notice is still due (the sweep's query): a handful of rows at any time.
+        Index(
+            "ix_training_registration_notice_due",
+            "id",
+            sqlite_where=text(NOTICE_DUE_SQL),
+            postgresql_where=text(NOTICE_DUE_SQL),
+        ),
         UniqueConstraint("uid", name="uq_training_registration_uid"),
         CheckConstraint("leave_days >= 0", name="leave_days_positive"),
     )
@@ -139,6 +154,10 @@ class Registration(TimestampMixin, db.Model):
     uid: Mapped[str] = mapped_column(String(80), default=lambda: uuid.uuid4().hex)
     ics_sequence: Mapped[int] = mapped_column(default=0)
     invitation_sent: Mapped[bool] = mapped_column(default=False)
+    # When the élu was told his position on the waiting list (by the notice task, once).
+    waiting_notice_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the élu was told a seat is offered to him (by the notice task, once).
+    offer_notice_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reminders_sent: Mapped[str] = mapped_column(String(20), default="")
     attendance_marked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attestation_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,15 +1,21 @@
 """Registrations of élus to sessions: a seat or the waiting list, accepting an offered seat, cancelling,
 offers that expire. Each change takes the roster lock first (:mod:`portal.training.roster`); services
 only flush, the caller commits.
+
+Only the seat decision is taken under the lock. The notice that follows a registration, an accepted offer or a
+freed seat (the invitation of a confirmed seat, with its iCalendar file, the position on the waiting list, the
+seat offered) is built by a job published after the commit (``NOTICE_TASK``, :func:`send_notice`): the other
+requests of the session do not wait for it. The registration row says whether its notice is still due, so a
+lost publication is caught up by the sweep (:func:`notices_due`) and a job run twice sends nothing twice.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.models import Mandate, Person, Role
@@ -17,13 +23,21 @@ from portal.audit import services as audit
 from portal.common.clock import PARIS, paris_today, utcnow
 from portal.common.errors import ConflictError, DomainError
 from portal.common.formatting import plural_fr
+from portal.common.jobs import enqueue_after_commit
 from portal.common.titles import agree
 from portal.extensions import db
 from portal.training import rules
 from portal.training.models import Registration, TrainingSession
-from portal.training.notices import describe_when, notify, send_invitation
+from portal.training.notices import describe_when, local_time, notify, send_invitation
 from portal.training.rights import leave_days_booked, rights_for
-from portal.training.roster import fill_freed_seats, lock_roster, registrations_on, roster, waiting_positions
+from portal.training.roster import (
+    NOTICE_TASK,
+    fill_freed_seats,
+    lock_roster,
+    registrations_on,
+    roster,
+    waiting_positions,
+)
 from portal.training.rules import Funding, Status
 from portal.training.visibility import can_act_for
 
@@ -178,17 +192,7 @@ def register(
         actor=actor,
         obj=registration,
     )
-    if status == Status.REGISTERED:
-        send_invitation(registration, "REQUEST", now)
-    else:
-        position = waiting_positions(session).get(registration.id)
-        notify(
-            registration,
-            "Inscription en liste d'attente",
-            f"La session de « {session.training.title} » du {describe_when(session)} est complète. "
-            f"Vous êtes en position {position} sur la liste d'attente : si une place se libère, "
-            "elle vous sera proposée par courriel.",
-        )
+    enqueue_after_commit(NOTICE_TASK, registration.id)  # the invitation or the waiting position, after the commit
     return registration
 
 
@@ -198,7 +202,6 @@ def accept_offer(registration: Registration, actor, now: datetime | None = None)
         raise DomainError("Vous ne pouvez pas répondre pour cet élu.")
     lock_roster(registration.session_id)
     db.session.refresh(registration)
-    db.session.refresh(registration.session)  # the invitation describes the session as it is now (moved?)
     if registration.status != Status.OFFERED:
         raise ConflictError("Aucune place n'est proposée pour cette inscription.")
     if rules.offer_expired(registration.offer_expires_at, now):
@@ -213,7 +216,7 @@ def accept_offer(registration: Registration, actor, now: datetime | None = None)
         actor=actor,
         obj=registration,
     )
-    send_invitation(registration, "REQUEST", now)
+    enqueue_after_commit(NOTICE_TASK, registration.id)  # the invitation, built after the commit
     return registration
 
 
@@ -264,6 +267,7 @@ def cancel(registration: Registration, actor, reason: str = "", now: datetime | 
 
 
 def cancel_and_tell(registration: Registration, now: datetime, reason: str, notify_title: str) -> None:
+    settle_notice(registration)  # an invitation being sent right now is cancelled with METHOD:CANCEL
     registration.status, registration.cancelled_at, registration.cancel_reason = Status.CANCELLED, now, reason
     registration.offer_expires_at = None
     session = registration.session
@@ -276,6 +280,106 @@ def cancel_and_tell(registration: Registration, now: datetime, reason: str, noti
     else:
         notify(registration, notify_title, body)
     db.session.flush()
+
+
+def settle_notice(registration: Registration) -> None:
+    """Read whether the invitation of ``registration`` was sent, waiting for a notice job that is sending it.
+
+    The job claims the notice by an UPDATE of the row (:func:`send_notice`), which holds the row until it
+    commits with the email: locking the row here waits for that job, then reads what it did. A job that comes
+    after finds the registration as this transaction leaves it (cancelled: nothing due; moved: the new times).
+    """
+    db.session.refresh(registration, ["invitation_sent", "ics_sequence"], with_for_update=True)
+
+
+def _claim_notice(registration_id: int, now: datetime) -> str | None:
+    """Take the notice due for the registration's state (a guarded UPDATE of its flag): the state, or None."""
+    claims = (
+        (Status.REGISTERED, Registration.invitation_sent.is_(False), {"invitation_sent": True}),
+        (Status.WAITING, Registration.waiting_notice_sent_at.is_(None), {"waiting_notice_sent_at": now}),
+        (Status.OFFERED, Registration.offer_notice_sent_at.is_(None), {"offer_notice_sent_at": now}),
+    )
+    for status, not_sent, sent in claims:
+        claimed = db.session.execute(
+            update(Registration)
+            .where(Registration.id == registration_id, Registration.status == status, not_sent)
+            .values(**sent)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed:
+            return status
+    return None
+
+
+def send_notice(registration_id: int, now: datetime | None = None) -> str | None:
+    """Tell the élu what is due for his registration's current state, once: the invitation of a confirmed seat
+    (``invitation_sent``), his position on the waiting list (``waiting_notice_sent_at``), the seat offered to him
+    (``offer_notice_sent_at``). Nothing for a cancellation (told with the change). Returns the state told.
+
+    The notice is claimed by a guarded UPDATE and committed by the caller with its outbox email: a second run,
+    at the same time or later (a retry, the sweep), finds it claimed and sends nothing.
+    """
+    now = now or utcnow()
+    status = _claim_notice(registration_id, now)
+    if status is None:
+        return None
+    registration = db.session.get(Registration, registration_id, populate_existing=True)
+    session = registration.session
+    if status == Status.REGISTERED:
+        send_invitation(registration, "REQUEST", now)
+    elif status == Status.WAITING:
+        position = waiting_positions(session).get(registration.id)
+        notify(
+            registration,
+            "Inscription en liste d'attente",
+            f"La session de « {session.training.title} » du {describe_when(session)} est complète. "
+            f"Vous êtes en position {position} sur la liste d'attente : si une place se libère, "
+            "elle vous sera proposée par courriel.",
+        )
+    else:
+        notify(
+            registration,
+            "Une place vous est proposée",
+            f"Une place s'est libérée pour « {session.training.title} » du {describe_when(session)}. "
+            f"Confirmez-la avant le {local_time(registration.offer_expires_at)} ; sans réponse, elle sera proposée "
+            "à la personne suivante.",
+        )
+    return status
+
+
+def notices_due(now: datetime | None = None, grace: timedelta = timedelta(0)) -> list[int]:
+    """The registrations whose notice is still due (its job lost: broker down at commit time), registered, put on
+    the waiting list or offered a seat at least ``grace`` ago, for sessions not begun nor cancelled."""
+    now = now or utcnow()
+    since = now - grace
+    return list(
+        db.session.scalars(
+            select(Registration.id)
+            .join(TrainingSession, TrainingSession.id == Registration.session_id)
+            .where(
+                or_(
+                    and_(
+                        Registration.status == Status.REGISTERED,
+                        ~Registration.invitation_sent,  # as the partial index says it
+                        Registration.registered_at <= since,
+                    ),
+                    and_(
+                        Registration.status == Status.WAITING,
+                        Registration.waiting_notice_sent_at.is_(None),
+                        Registration.waiting_since <= since,
+                    ),
+                    and_(
+                        Registration.status == Status.OFFERED,
+                        Registration.offer_notice_sent_at.is_(None),
+                        Registration.offered_at <= since,
+                    ),
+                ),
+                TrainingSession.starts_at > now,
+                TrainingSession.cancelled_at.is_(None),
+            )
+            .order_by(Registration.id)
+        )
+    )
 
 
 def expire_offers(now: datetime | None = None) -> int:

@@ -16,13 +16,15 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from portal.common.clock import utcnow
+from portal.common.jobs import enqueue_after_commit
 from portal.extensions import db
 from portal.training import rules
 from portal.training.models import Registration, TrainingSession
-from portal.training.notices import describe_when, local_time, notify
 from portal.training.rules import Status
 
 SEAT_STATUSES = [s.value for s in rules.SEAT_HOLDING]
+# The job that tells the élu what his registration's new state is, after the commit (registrations.send_notice).
+NOTICE_TASK = "training.registration_notice"
 
 
 def lock_roster(session_id: int) -> None:
@@ -177,11 +179,6 @@ def fill_freed_seats(session: TrainingSession, now: datetime | None = None) -> l
         registration = db.session.get(Registration, registration_id)
         registration.status, registration.offered_at, registration.offer_expires_at = Status.OFFERED, now, expires
         offered.append(registration)
-        notify(
-            registration,
-            "Une place vous est proposée",
-            f"Une place s'est libérée pour « {session.training.title} » du {describe_when(session)}. "
-            f"Confirmez-la avant le {local_time(expires)} ; sans réponse, elle sera proposée à la personne suivante.",
-        )
+        enqueue_after_commit(NOTICE_TASK, registration.id)  # the offer is announced after the commit
     db.session.flush()
     return offered

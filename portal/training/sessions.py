@@ -17,7 +17,7 @@ from portal.extensions import db
 from portal.training import rules
 from portal.training.models import Training, TrainingBody, TrainingSession
 from portal.training.notices import describe_place, describe_when, notify, send_invitation
-from portal.training.registrations import cancel_and_tell
+from portal.training.registrations import cancel_and_tell, settle_notice
 from portal.training.roster import fill_freed_seats, lock_roster, registrations_on, roster
 from portal.training.rules import Status
 
@@ -203,6 +203,8 @@ def update_session(session: TrainingSession, data: SessionInput, actor, now: dat
     )
     if moved:
         for registration in registrations_on(session.id, [Status.REGISTERED, Status.OFFERED, Status.WAITING]):
+            if registration.status == Status.REGISTERED:
+                settle_notice(registration)  # its invitation may be in the making: moved with it, or built after
             if registration.status == Status.REGISTERED and registration.invitation_sent:
                 registration.ics_sequence = max(registration.ics_sequence + 1, session.sequence)
                 send_invitation(registration, "REQUEST", now, updated=True)

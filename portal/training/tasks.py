@@ -1,6 +1,9 @@
-"""Training jobs: offers that expire, reminders, attestations. Thin and idempotent."""
+"""Training jobs: the notice of a registration, offers that expire, reminders, attestations. Thin and
+idempotent."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from celery import shared_task
 from flask import current_app
@@ -10,6 +13,26 @@ from portal.extensions import db
 from portal.training import attendance, notices, registrations
 from portal.training.documents import attestation_pdf
 from portal.training.models import Registration
+
+
+@shared_task(name=registrations.NOTICE_TASK, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def registration_notice(registration_id: int) -> str | None:
+    """The invitation of a confirmed seat, the position on the waiting list or the seat offered, built after
+    the change committed; claimed on the registration and committed with its email, so sent once."""
+    sent = registrations.send_notice(registration_id)
+    db.session.commit()
+    return sent
+
+
+@shared_task(name="training.sweep_notices", ignore_result=True)
+def sweep_notices() -> int:
+    """Republish the notices whose job was lost (broker down at commit time). Safe to run twice: each job
+    claims its notice."""
+    ids = registrations.notices_due(grace=timedelta(seconds=current_app.config["OUTBOX_SWEEP_SECONDS"]))
+    db.session.commit()
+    for registration_id in ids:
+        registration_notice.apply_async(args=[registration_id])
+    return len(ids)
 
 
 @shared_task(name="training.expire_offers", ignore_result=True)

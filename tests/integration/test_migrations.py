@@ -204,3 +204,36 @@ def test_accounts_links_keep_every_account_active_and_refuse_to_go_back_over_an_
             assert "account_link" not in inspect(connection).get_table_names()
         db.session.remove()
         db.engine.dispose()
+
+
+def test_registration_notices_upgrade_counts_the_waiting_lists_as_already_told(scratch_database_url):
+    """Before 0022 the waiting-list notice was sent with the registration: the upgrade records it as sent, so
+    the sweep of the notices still due does not tell those élus their position a second time."""
+    from portal import create_app
+    from portal.demo.loader import load
+    from portal.training.registrations import notices_due
+    from tests.conftest import make_environ
+
+    app = create_app({"ENVIRON": make_environ(scratch_database_url)})
+    with app.app_context():
+        upgrade()
+        load(log=lambda message: None)
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="0020")
+        with db.engine.begin() as connection:
+            statuses = dict(connection.execute(text("SELECT id, status FROM training_registration")).all())
+            waiting = [ident for ident, status in statuses.items() if status == "waiting"]
+            assert waiting, "the demo has an élu on a waiting list"
+        upgrade()
+        with db.engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT id, status, waiting_since, waiting_notice_sent_at FROM training_registration")
+            ).all()
+        for row in rows:
+            told = row.waiting_notice_sent_at is not None
+            assert told == (row.status == "waiting"), row
+            if told:
+                assert str(row.waiting_notice_sent_at) == str(row.waiting_since)
+        assert not set(waiting) & set(notices_due())
+        db.session.remove()

@@ -20,7 +20,7 @@ from portal.accounts.models import Mandate, User
 from portal.common.errors import ConflictError
 from portal.extensions import db
 from portal.notifications.models import Notification
-from portal.training import registrations, sessions
+from portal.training import registrations, sessions, tasks
 from portal.training import roster as training_roster
 from portal.training.models import Registration, TrainingSession
 from portal.training.rules import Status
@@ -86,6 +86,13 @@ def run_together(app, count: int, action) -> list:
         return list(pool.map(request, range(count)))
 
 
+def run_notice_jobs() -> None:
+    """Run the registration notices published after the commits, as the worker does (this app is not eager)."""
+    for registration_id in registrations.notices_due():
+        tasks.registration_notice.apply(args=[registration_id])
+    db.session.expire_all()
+
+
 def register_action(session_id: int, mandate_ids: list[int]):
     def action(i: int):
         session = db.session.get(TrainingSession, session_id)
@@ -115,7 +122,9 @@ def test_fifty_simultaneous_requests_for_ten_seats(web_app):
     assert session.roster_version == 50  # every request went through the lock
     positions = training_roster.waiting_positions(session)
     assert sorted(positions.values()) == list(range(1, 41))  # no gap, no duplicate
-    # Each waiting élu was told the position he has on the list (the order the requests were served in).
+    # Each waiting élu is told, by the notice job after the commits, the position he has on the list (the order
+    # the requests were served in).
+    run_notice_jobs()
     told = {}
     for registration_id, mandate_id, status in rows:
         if status == Status.WAITING:
@@ -211,7 +220,8 @@ def test_a_capacity_lowered_by_another_request_is_seen_by_a_registration_already
 
 
 def test_an_offer_accepted_while_staff_move_the_session_invites_to_the_new_date(web_app):
-    """The invitation sent on acceptance describes the session as it is under the lock, not as first read."""
+    """The invitation sent on acceptance describes the session as it is when the notice job builds it, not as
+    the élu's request first read it."""
     import icalendar
 
     from portal.notifications.models import OutboxAttachment, OutboxEmail
@@ -252,6 +262,7 @@ def test_an_offer_accepted_while_staff_move_the_session_invites_to_the_new_date(
 
     registrations.accept_offer(offered, offered.mandate.user)
     db.session.commit()
+    run_notice_jobs()
     user_id = db.session.get(Mandate, waiting_id).user.id
     data = db.session.scalars(
         select(OutboxAttachment.data).join(OutboxEmail).where(OutboxEmail.recipient_id == user_id)

@@ -1,4 +1,5 @@
-"""Training jobs run in the test process (Celery eager): offers that expire, reminders, attestations.
+"""Training jobs run in the test process (Celery eager): the notice of a registration, offers that expire,
+reminders, attestations.
 
 Each job reads the real clock, so the rows are placed around it; each must be safe to run twice.
 """
@@ -11,13 +12,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from portal.common import after_commit, jobs
 from portal.common.clock import utcnow
 from portal.common.pdf import DocumentError
 from portal.extensions import db
-from portal.notifications.models import Notification
-from portal.training import attendance, tasks
+from portal.notifications.models import Notification, OutboxEmail
+from portal.training import attendance, registrations, tasks
 from portal.training.models import Registration
-from portal.training.registrations import cancel, register
+from portal.training.registrations import accept_offer, cancel, register
 from portal.training.rules import Status
 from tests import factories
 from workers.schedule import build_schedule
@@ -42,9 +44,150 @@ def fresh(ident) -> Registration:
 def test_the_beat_schedule_runs_registered_training_tasks(app):
     schedule = build_schedule(app.config)
     names = {entry["task"] for entry in schedule.values()}
-    assert {"training.expire_offers", "training.reminders", "training.send_attestations"} <= names
+    assert {
+        "training.expire_offers",
+        "training.reminders",
+        "training.send_attestations",
+        "training.sweep_notices",
+    } <= names
     registered = app.extensions["celery"].tasks
     assert all(name in registered for name in names if name.startswith("training."))
+
+
+def titles_of(person) -> list[str]:
+    return list(
+        db.session.scalars(
+            select(Notification.title).where(Notification.user_id == person.id).order_by(Notification.id)
+        )
+    )
+
+
+def emails_of(person) -> list[OutboxEmail]:
+    return list(db.session.scalars(select(OutboxEmail).where(OutboxEmail.recipient_id == person.id)))
+
+
+def test_the_notice_of_a_registration_is_sent_by_a_job_after_the_commit_and_once(staff):
+    commune = factories.collectivite("Sauvagnas")
+    seated, waiting = factories.elu(commune, "Anne Place"), factories.elu(commune, "Bruno Attente")
+    session = factories.training_session(capacity=1, actor=staff)
+    db.session.commit()
+    seat = register(session, seated.mandate, seated)
+    db.session.flush()
+    # Under the roster lock only the seat is decided: the notice waits for the commit, as a job.
+    assert after_commit.pending(jobs.CHANNEL) == [(registrations.NOTICE_TASK, (seat.id,))]
+    assert titles_of(seated) == [] and emails_of(seated) == []
+    db.session.commit()
+    assert fresh(seat.id).invitation_sent
+    assert [t.split(" — ")[0] for t in titles_of(seated)] == ["Inscription confirmée"]
+    (email,) = emails_of(seated)
+    assert "invitation.ics" in {a.filename for a in email.attachments}
+
+    queued = register(session, waiting.mandate, waiting)
+    db.session.commit()
+    assert fresh(queued.id).status == Status.WAITING and fresh(queued.id).waiting_notice_sent_at is not None
+    assert [t.split(" — ")[0] for t in titles_of(waiting)] == ["Inscription en liste d'attente"]
+    body = db.session.scalar(select(Notification.body).where(Notification.user_id == waiting.id))
+    assert "position 1 sur la liste d'attente" in body
+
+    # A second run (a retry, the sweep, a duplicate message) sends nothing again.
+    for registration in (seat, queued):
+        assert tasks.registration_notice.apply(args=[registration.id]).get() is None
+    assert len(titles_of(seated)) == len(titles_of(waiting)) == 1
+    assert len(emails_of(seated)) == len(emails_of(waiting)) == 1
+
+
+def test_an_offered_seat_and_its_acceptance_are_told_by_the_job(staff):
+    commune = factories.collectivite("Layrac")
+    holder, next_one = factories.elu(commune, "Claire Partante"), factories.elu(commune, "Denis Suivant")
+    session = factories.training_session(capacity=1, actor=staff)
+    db.session.commit()
+    first = register(session, holder.mandate, holder)
+    second = register(session, next_one.mandate, next_one)
+    db.session.commit()
+    cancel(first, holder)
+    assert after_commit.pending(jobs.CHANNEL)[-1] == (registrations.NOTICE_TASK, (second.id,))  # the offer
+    db.session.commit()
+    assert fresh(second.id).status == Status.OFFERED and not fresh(second.id).invitation_sent
+    assert fresh(second.id).offer_notice_sent_at is not None
+    accept_offer(fresh(second.id), next_one)
+    assert after_commit.pending(jobs.CHANNEL) == [(registrations.NOTICE_TASK, (second.id,))]
+    db.session.commit()
+    assert fresh(second.id).invitation_sent
+    assert [t.split(" — ")[0] for t in titles_of(next_one)] == [
+        "Inscription en liste d'attente",
+        "Une place vous est proposée",
+        "Inscription confirmée",
+    ]
+    assert tasks.registration_notice.apply(args=[second.id]).get() is None
+
+
+def test_a_notice_job_claimed_by_several_workers_at_once_is_sent_by_one(app, staff, monkeypatch):
+    commune = factories.collectivite("Moirax")
+    elu = factories.elu(commune, "Émile Unique")
+    session = factories.training_session(capacity=3, actor=staff)
+    db.session.commit()
+    notice_task = app.extensions["celery"].tasks[registrations.NOTICE_TASK]
+    monkeypatch.setattr(notice_task, "apply_async", lambda *args, **kwargs: None)  # queued, not run here
+    registration = register(session, elu.mandate, elu)
+    db.session.commit()
+    monkeypatch.undo()
+    assert not fresh(registration.id).invitation_sent
+    barrier, results = threading.Barrier(6), []
+
+    def worker():
+        with app.app_context():
+            barrier.wait(timeout=30)
+            results.append(registrations.send_notice(registration.id))
+            db.session.commit()
+            db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert results.count(Status.REGISTERED) == 1 and results.count(None) == 5
+    assert len(emails_of(elu)) == 1
+
+
+def test_notices_lost_with_the_broker_are_sent_by_the_sweep_once(app, staff, monkeypatch):
+    commune = factories.collectivite("Astaffort")
+    seated, waiting, gone, next_one = (
+        factories.elu(commune, name) for name in ("Fanny Sweep", "Gilles Sweep", "Hugo Parti", "Inès Suivante")
+    )
+    full, other = (
+        factories.training_session(capacity=1, actor=staff),
+        factories.training_session(capacity=1, actor=staff),
+    )
+    db.session.commit()
+    notice_task = app.extensions["celery"].tasks[registrations.NOTICE_TASK]
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("broker injoignable")
+
+    monkeypatch.setattr(notice_task, "apply_async", broker_down)
+    earlier = utcnow() - 10 * timedelta(minutes=1)  # older than the sweep's grace
+    seat, queued = (register(full, p.mandate, p, now=earlier) for p in (seated, waiting))
+    cancelled, offered = (register(other, p.mandate, p, now=earlier) for p in (gone, next_one))
+    db.session.commit()  # the request succeeds; its notices are not published
+    # Cancelled before its invitation went out: nothing is due for it any more. The freed seat is offered to the
+    # next élu, whose waiting-list notice was never sent: only the offer is due for him now.
+    cancel(cancelled, gone, now=earlier + timedelta(minutes=1))
+    db.session.commit()
+    monkeypatch.undo()
+    assert not fresh(seat.id).invitation_sent and fresh(queued.id).waiting_notice_sent_at is None
+    assert fresh(offered.id).status == Status.OFFERED and fresh(offered.id).offer_notice_sent_at is None
+    assert titles_of(seated) == titles_of(waiting) == titles_of(next_one) == []
+    assert registrations.notices_due() == [seat.id, queued.id, offered.id]
+    assert registrations.notices_due(grace=timedelta(hours=1)) == []  # a fresh one is left to its own job
+
+    assert tasks.sweep_notices.apply().get() == 3
+    assert [t.split(" — ")[0] for t in titles_of(seated)] == ["Inscription confirmée"]
+    assert [t.split(" — ")[0] for t in titles_of(waiting)] == ["Inscription en liste d'attente"]
+    assert [t.split(" — ")[0] for t in titles_of(next_one)] == ["Une place vous est proposée"]
+    assert "Inscription confirmée" not in {t.split(" — ")[0] for t in titles_of(gone)}
+    assert tasks.sweep_notices.apply().get() == 0
+    assert len(emails_of(seated)) == len(emails_of(waiting)) == len(emails_of(next_one)) == 1
 
 
 def test_expire_offers_job_passes_the_seat_on_and_is_idempotent(staff):
