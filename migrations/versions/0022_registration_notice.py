@@ -3,7 +3,7 @@ sent by a job after the commit: the waiting-list and offer notices are recorded 
 finds the notices still due for the sweep that republishes them.
 
 Revision ID: 0022
-Revises: 0020 (to be re-chained after 0021 when the branches are merged)
+Revises: 0021
 Create Date: 2026-12-07 18:00:00
 
 Written by hand.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0022"
-down_revision = "0020"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 

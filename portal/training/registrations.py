@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.models import Mandate, Person, Role
 from portal.audit import services as audit
+from portal.common.claims import claim_row
 from portal.common.clock import PARIS, paris_today, utcnow
 from portal.common.errors import ConflictError, DomainError
 from portal.common.formatting import plural_fr
@@ -300,13 +301,7 @@ def _claim_notice(registration_id: int, now: datetime) -> str | None:
         (Status.OFFERED, Registration.offer_notice_sent_at.is_(None), {"offer_notice_sent_at": now}),
     )
     for status, not_sent, sent in claims:
-        claimed = db.session.execute(
-            update(Registration)
-            .where(Registration.id == registration_id, Registration.status == status, not_sent)
-            .values(**sent)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if claimed:
+        if claim_row(Registration, Registration.id == registration_id, Registration.status == status, not_sent, **sent):
             return status
     return None
 

@@ -220,7 +220,7 @@ def test_registration_notices_upgrade_counts_the_waiting_lists_as_already_told(s
         load(log=lambda message: None)
         db.session.commit()
         db.session.remove()
-        downgrade(revision="0020")
+        downgrade(revision="0021")
         with db.engine.begin() as connection:
             statuses = dict(connection.execute(text("SELECT id, status FROM training_registration")).all())
             waiting = [ident for ident, status in statuses.items() if status == "waiting"]
