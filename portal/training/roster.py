@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from portal.common.clock import utcnow
@@ -179,9 +180,14 @@ def fill_freed_seats(session: TrainingSession, now: datetime | None = None) -> l
         offered.append(registration)
         notify(
             registration,
-            "Une place vous est proposée",
-            f"Une place s'est libérée pour « {session.training.title} » du {describe_when(session)}. "
-            f"Confirmez-la avant le {local_time(expires)} ; sans réponse, elle sera proposée à la personne suivante.",
+            _("Une place vous est proposée"),
+            _(
+                "Une place s'est libérée pour « %(title)s » du %(when)s. Confirmez-la avant le %(deadline)s ; sans "
+                "réponse, elle sera proposée à la personne suivante.",
+                title=session.training.title,
+                when=describe_when(session),
+                deadline=local_time(expires),
+            ),
         )
     db.session.flush()
     return offered
