@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from portal.access import rules
@@ -27,8 +28,10 @@ from portal.registry.models import Collectivite
 class AccessThrottled(DomainError):
     def __init__(self, until: datetime):
         super().__init__(
-            "Trop de demandes d'accès en peu de temps depuis cette adresse. Votre demande précédente est bien "
-            "enregistrée : le CDG vous répondra par courriel. Réessayez demain si besoin."
+            _(
+                "Trop de demandes d'accès en peu de temps depuis cette adresse. Votre demande précédente est bien "
+                "enregistrée : le CDG vous répondra par courriel. Réessayez demain si besoin."
+            )
         )
         self.until = until
 
@@ -44,12 +47,14 @@ def resolve_collectivites(text: str) -> list[Collectivite]:
     departements = _departements()
     wanted = rules.split_wanted(text)
     if not wanted:
-        raise DomainError("Indiquez au moins une collectivité, par son nom ou son code INSEE.", "collectivites")
+        raise DomainError(_("Indiquez au moins une collectivité, par son nom ou son code INSEE."), "collectivites")
     for item in wanted:
         if item.code is not None:
             body = accounts.find_collectivite_by_code(item.code)
             if body is None or body.departement_code not in departements:
-                problems.append(f"« {item.typed} » : aucune collectivité de ce code parmi celles du CDG.")
+                problems.append(
+                    _("« %(typed)s » : aucune collectivité de ce code parmi celles du CDG.", typed=item.typed)
+                )
                 continue
             matches = [body]
         else:
@@ -61,11 +66,19 @@ def resolve_collectivites(text: str) -> list[Collectivite]:
             communes = [m for m in matches if m.kind == "commune"]
             matches = communes or matches
             if not matches:
-                problems.append(f"« {item.typed} » : aucune collectivité de ce nom ; indiquez son code INSEE.")
+                problems.append(
+                    _("« %(typed)s » : aucune collectivité de ce nom ; indiquez son code INSEE.", typed=item.typed)
+                )
                 continue
             if len(matches) > 1:
                 codes = ", ".join(f"{m.name} ({m.code})" for m in matches)
-                problems.append(f"« {item.typed} » désigne plusieurs collectivités ({codes}) : indiquez le code.")
+                problems.append(
+                    _(
+                        "« %(typed)s » désigne plusieurs collectivités (%(codes)s) : indiquez le code.",
+                        typed=item.typed,
+                        codes=codes,
+                    )
+                )
                 continue
         for body in matches:
             if body not in found:
@@ -163,7 +176,9 @@ def pending_count() -> int:
 
 def _pending(request: AccessRequest) -> None:
     if request.state != RequestState.PENDING:
-        raise DomainError(f"Cette demande a déjà été traitée ({request.state_label.lower()}).")
+        raise DomainError(
+            _("Cette demande a déjà été traitée (%(state_label)s).", state_label=request.state_label.lower())
+        )
 
 
 def accept(request: AccessRequest, collectivites: list[Collectivite], actor: User) -> User:
@@ -198,7 +213,7 @@ def refuse(request: AccessRequest, reason: str, actor: User) -> None:
     _pending(request)
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("Indiquez le motif du refus : il est envoyé à la personne.", "reason")
+        raise DomainError(_("Indiquez le motif du refus : il est envoyé à la personne."), "reason")
     request.state = RequestState.REFUSED
     request.decided_at = utcnow()
     request.decided_by_id = actor.id

@@ -24,6 +24,9 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from portal.common.text import departement_code, normalise
 
@@ -130,22 +133,22 @@ def map_columns(header: list[str]) -> dict[str, int]:
             found[column] = position
     problems = []
     if unknown:
-        problems.append(f"Colonnes inconnues : {', '.join(unknown)}.")
+        problems.append(_("Colonnes inconnues : %(unknown)s.", unknown=", ".join(unknown)))
     if twice:
-        problems.append(f"Colonnes en double : {', '.join(twice)}.")
+        problems.append(_("Colonnes en double : %(twice)s.", twice=", ".join(twice)))
     missing = []
     if "email" not in found:
-        missing.append("l'adresse électronique")
+        missing.append(_("l'adresse électronique"))
     if "full_name" not in found and "family_name" not in found:
-        missing.append("le nom")
+        missing.append(_("le nom"))
     if "codes" not in found:
-        missing.append("les codes des collectivités")
+        missing.append(_("les codes des collectivités"))
     if "full_name" in found and ("family_name" in found or "given_name" in found):
-        problems.append("Le nom est donné deux fois (« Nom et prénom » et « Nom » ou « Prénom »).")
+        problems.append(_("Le nom est donné deux fois (« Nom et prénom » et « Nom » ou « Prénom »)."))
     if missing:
-        problems.append(f"Colonnes absentes : {', '.join(missing)}.")
+        problems.append(_("Colonnes absentes : %(missing)s.", missing=", ".join(missing)))
     if problems:
-        raise ImportFileError(f"{' '.join(problems)} Colonnes attendues : {expected_columns_text()}.")
+        raise _refuse(" ".join(problems))
     return found
 
 
@@ -162,7 +165,9 @@ class Table:
 
 
 def _refuse(reason: str) -> ImportFileError:
-    return ImportFileError(f"{reason} Colonnes attendues : {expected_columns_text()}.")
+    return ImportFileError(
+        _("%(reason)s Colonnes attendues : %(expected)s.", reason=reason, expected=expected_columns_text())
+    )
 
 
 def read_table(data: bytes, *, max_bytes: int) -> Table:
@@ -172,17 +177,19 @@ def read_table(data: bytes, *, max_bytes: int) -> Table:
     else must be text. The first non-empty row is the header; empty rows are skipped."""
     if len(data) > max_bytes:
         megabytes = max_bytes / (1024 * 1024)
-        raise _refuse(f"Le fichier dépasse la taille maximale de {megabytes:g} Mo.".replace(".", ",", 1))
+        raise _refuse(
+            _("Le fichier dépasse la taille maximale de %(size)s Mo.", size=format(megabytes, "g").replace(".", ",", 1))
+        )
     if not data.strip(b" \t\r\n\xef\xbb\xbf"):
-        raise _refuse("Le fichier est vide.")
+        raise _refuse(_("Le fichier est vide."))
     if data.startswith(_ZIP):
         return _read_xlsx(data)
     if data.startswith(_OLE):
         raise _refuse(
-            "Ce fichier est un classeur Excel à l'ancien format (.xls) : enregistrez-le au format .xlsx ou CSV."
+            _("Ce fichier est un classeur Excel à l'ancien format (.xls) : enregistrez-le au format .xlsx ou CSV.")
         )
     if data.startswith(_NOT_TEXT) or b"\x00" in data[:4096]:
-        raise _refuse("Ce fichier n'est ni un fichier CSV ni un classeur XLSX.")
+        raise _refuse(_("Ce fichier n'est ni un fichier CSV ni un classeur XLSX."))
     return _read_csv(data)
 
 
@@ -235,11 +242,18 @@ def _read_csv(data: bytes) -> Table:
             else:
                 rows.append((line, values))
                 if len(rows) > MAX_LINES:
-                    raise _refuse(f"Le fichier compte plus de {MAX_LINES:,} lignes.".replace(",", "\u202f"))
+                    raise _refuse(
+                        _(
+                            "Le fichier compte plus de %(count)s lignes.",
+                            count=format(MAX_LINES, ",").replace(",", "\u202f"),
+                        )
+                    )
     except csv.Error as exc:
-        raise _refuse(f"Ce fichier n'est pas un fichier CSV lisible (ligne {reader.line_num}).") from exc
+        raise _refuse(
+            _("Ce fichier n'est pas un fichier CSV lisible (ligne %(line_num)s).", line_num=reader.line_num)
+        ) from exc
     if header is None:
-        raise _refuse("Le fichier est vide.")
+        raise _refuse(_("Le fichier est vide."))
     return Table(header=header, rows=rows, kind="csv")
 
 
@@ -263,11 +277,11 @@ def _read_xlsx(data: bytes) -> Table:
         # read_only streams the rows; data_only gives a formula's last computed value, never its text.
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
-        raise _refuse("Ce fichier n'est pas un classeur XLSX lisible.") from exc
+        raise _refuse(_("Ce fichier n'est pas un classeur XLSX lisible.")) from exc
     try:
         sheet = workbook.worksheets[0] if workbook.worksheets else None
         if sheet is None:
-            raise _refuse("Le classeur ne contient aucune feuille.")
+            raise _refuse(_("Le classeur ne contient aucune feuille."))
         header: list[str] | None = None
         rows: list[tuple[int, list[str]]] = []
         for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
@@ -279,13 +293,18 @@ def _read_xlsx(data: bytes) -> Table:
             else:
                 rows.append((number, values))
                 if len(rows) > MAX_LINES:
-                    raise _refuse(f"Le fichier compte plus de {MAX_LINES:,} lignes.".replace(",", "\u202f"))
+                    raise _refuse(
+                        _(
+                            "Le fichier compte plus de %(count)s lignes.",
+                            count=format(MAX_LINES, ",").replace(",", "\u202f"),
+                        )
+                    )
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError) as exc:
-        raise _refuse("Ce fichier n'est pas un classeur XLSX lisible.") from exc
+        raise _refuse(_("Ce fichier n'est pas un classeur XLSX lisible.")) from exc
     finally:
         workbook.close()
     if header is None:
-        raise _refuse("Le fichier est vide.")
+        raise _refuse(_("Le fichier est vide."))
     return Table(header=header, rows=rows, kind="xlsx")
 
 
@@ -357,14 +376,19 @@ def check_email(text: str) -> str:
     """The address as accounts store it (lower case), or ValueError with the reason in French."""
     text = clean_text(text)
     if not text:
-        raise ValueError("Adresse électronique manquante.")
+        raise ValueError(_("Adresse électronique manquante."))
     try:
         checked = validate_email(text, check_deliverability=False)
     except EmailNotValidError as exc:
-        raise ValueError(f"Adresse électronique invalide : « {text} ».") from exc
+        raise ValueError(_("Adresse électronique invalide : « %(text)s ».", text=text)) from exc
     email = checked.normalized.lower()
     if len(email) > MAX_EMAIL_LENGTH:
-        raise ValueError(f"Adresse électronique trop longue ({MAX_EMAIL_LENGTH} caractères au plus).")
+        raise ValueError(
+            _(
+                "Adresse électronique trop longue (%(max_email_length)s caractères au plus).",
+                max_email_length=MAX_EMAIL_LENGTH,
+            )
+        )
     return email
 
 
@@ -385,20 +409,22 @@ def parse_line(line: int, values: list[str], columns: Mapping[str, int]) -> Impo
     except ValueError as exc:
         return LineError(line, str(exc), raw_email, full_name)
     if not full_name:
-        return LineError(line, "Nom manquant.", email)
+        return LineError(line, _("Nom manquant."), email)
     if len(full_name) > MAX_NAME_LENGTH:
-        return LineError(line, f"Nom trop long ({MAX_NAME_LENGTH} caractères au plus).", email)
+        return LineError(
+            line, _("Nom trop long (%(max_name_length)s caractères au plus).", max_name_length=MAX_NAME_LENGTH), email
+        )
     codes, bad = split_codes(_value(values, columns.get("codes")))
     if bad:
         listed = ", ".join(f"« {piece} »" for piece in bad)
         return LineError(
             line,
-            f"Code invalide : {listed} (un code INSEE a 5 caractères, un SIREN 9 chiffres).",
+            _("Code invalide : %(listed)s (un code INSEE a 5 caractères, un SIREN 9 chiffres).", listed=listed),
             email,
             full_name,
         )
     if not codes:
-        return LineError(line, "Aucun code de collectivité (code INSEE ou SIREN).", email, full_name)
+        return LineError(line, _("Aucun code de collectivité (code INSEE ou SIREN)."), email, full_name)
     return ImportLine(line, email, full_name, tuple(codes))
 
 
@@ -425,14 +451,20 @@ def parse_lines(table: Table) -> list[ImportLine | LineError]:
                 others = ", ".join(str(n) for n in conflicting[item.email] if n != item.line)
                 item = LineError(
                     item.line,
-                    f"Même adresse électronique qu'à la ligne {others}, avec un autre nom ou d'autres codes : "
-                    "regroupez ses collectivités sur une seule ligne.",
+                    _(
+                        "Même adresse électronique qu'à la ligne %(others)s, avec un autre nom ou "
+                        "d'autres codes : regroupez ses collectivités sur une seule ligne.",
+                        others=others,
+                    ),
                     item.email,
                     item.full_name,
                 )
             elif first is not item:
                 item = LineError(
-                    item.line, f"Ligne en double : identique à la ligne {first.line}.", item.email, item.full_name
+                    item.line,
+                    _("Ligne en double : identique à la ligne %(line)s.", line=first.line),
+                    item.email,
+                    item.full_name,
                 )
         result.append(item)
     return result
@@ -461,7 +493,7 @@ PLANNED_LABELS = {
     Outcome.UNCHANGED: "Inchangé",
     Outcome.ERROR: "Erreur : ligne ignorée",
 }
-ROLE_NAMES = {"staff": "d'agent du CDG", "elu": "d'élu"}
+ROLE_NAMES = {"staff": _l("d'agent du CDG"), "elu": _l("d'élu")}
 
 
 @dataclass(frozen=True)
@@ -530,20 +562,35 @@ def decide(
 
     unknown = [code for code in item.codes if code not in found]
     if unknown:
-        word = "Code inconnu" if len(unknown) == 1 else "Codes inconnus"
-        return error(f"{word} : {_join(unknown)} (aucune collectivité du registre ne porte ce code).")
+        return error(
+            ngettext(
+                "Code inconnu : %(codes)s (aucune collectivité du registre ne porte ce code).",
+                "Codes inconnus : %(codes)s (aucune collectivité du registre ne porte ce code).",
+                len(unknown),
+                codes=_join(unknown),
+            )
+        )
     collectivites = tuple(dict.fromkeys(found[code] for code in item.codes))  # an INSEE code and its SIREN: once
     wanted = {departement_code(d) for d in departements}
     outside = [c for c in collectivites if wanted and departement_code(c.departement or "") not in wanted]
     if outside:
         listed = _join(c.label for c in outside)
-        return error(f"Hors des départements du CDG ({_join(sorted(wanted))}) : {listed}.")
+        return error(
+            _("Hors des départements du CDG (%(wanted)s) : %(listed)s.", wanted=_join(sorted(wanted)), listed=listed)
+        )
     if account is None:
         return Decision(item.line, Outcome.CREATED, item.email, item.full_name, collectivites, collectivites)
     if account.role != "secretary":
-        return error(f"Un compte {ROLE_NAMES.get(account.role, 'd’un autre rôle')} existe déjà pour cette adresse.")
+        return error(
+            _(
+                "Un compte %(role)s existe déjà pour cette adresse.",
+                role=ROLE_NAMES.get(account.role) or _("d’un autre rôle"),
+            )
+        )
     if not account.active:
-        return error("Le compte de cette adresse est désactivé : réactivez-le avant de lui ajouter des collectivités.")
+        return error(
+            _("Le compte de cette adresse est désactivé : réactivez-le avant de lui ajouter des collectivités.")
+        )
     added = tuple(c for c in collectivites if c.id not in account.collectivite_ids)
     outcome = Outcome.ADDED if added else Outcome.UNCHANGED
     return Decision(item.line, outcome, item.email, item.full_name, collectivites, added)

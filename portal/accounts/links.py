@@ -11,6 +11,8 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from portal.accounts.models import AccountLink, LinkPurpose, User
@@ -20,8 +22,8 @@ from portal.common.errors import DomainError
 from portal.extensions import db
 
 _NOUNS = {
-    LinkPurpose.INVITATION: "Ce lien d'invitation",
-    LinkPurpose.PASSWORD_RESET: "Ce lien de réinitialisation",
+    LinkPurpose.INVITATION: _l("Ce lien d'invitation"),
+    LinkPurpose.PASSWORD_RESET: _l("Ce lien de réinitialisation"),
 }
 
 
@@ -77,16 +79,18 @@ def check(secret: str, purpose: LinkPurpose, now: datetime | None = None) -> Acc
             select(AccountLink).where(AccountLink.secret_digest == _digest(secret), AccountLink.purpose == purpose)
         )
     if link is None:
-        raise LinkRefused(f"{noun} n'est pas valable : vérifiez qu'il a été copié en entier.")
+        raise LinkRefused(_("%(noun)s n'est pas valable : vérifiez qu'il a été copié en entier.", noun=noun))
     user = link.user
     if not user.active:
-        raise LinkRefused(f"{noun} n'est plus valable : le compte a été désactivé. Contactez le CDG.")
+        raise LinkRefused(_("%(noun)s n'est plus valable : le compte a été désactivé. Contactez le CDG.", noun=noun))
     if link.used_at is not None:
-        raise LinkRefused(f"{noun} a déjà été utilisé : il ne sert qu'une fois.", user)
+        raise LinkRefused(_("%(noun)s a déjà été utilisé : il ne sert qu'une fois.", noun=noun), user)
     if link.replaced_at is not None:
-        raise LinkRefused(f"{noun} a été remplacé par un lien plus récent : utilisez le dernier message reçu.", user)
+        raise LinkRefused(
+            _("%(noun)s a été remplacé par un lien plus récent : utilisez le dernier message reçu.", noun=noun), user
+        )
     if link.expires_at <= now:
-        raise LinkRefused(f"{noun} a expiré.", user)
+        raise LinkRefused(_("%(noun)s a expiré.", noun=noun), user)
     return link
 
 
@@ -99,5 +103,7 @@ def use(link: AccountLink) -> None:
         AccountLink.replaced_at.is_(None),
         used_at=utcnow(),
     ):
-        raise LinkRefused(f"{_NOUNS[LinkPurpose(link.purpose)]} a déjà été utilisé : il ne sert qu'une fois.")
+        raise LinkRefused(
+            _("%(noun)s a déjà été utilisé : il ne sert qu'une fois.", noun=_NOUNS[LinkPurpose(link.purpose)])
+        )
     db.session.refresh(link)

@@ -9,6 +9,8 @@ from fnmatch import fnmatch
 from functools import cache
 from importlib import resources
 
+from flask_babel import gettext as _
+
 MIN_PASSWORD_LENGTH = 12
 
 
@@ -123,21 +125,30 @@ def password_problems(password: str, email: str = "", common: frozenset[str] | N
     common = common_passwords() if common is None else common
     problems = []
     if len(password) < MIN_PASSWORD_LENGTH:
-        problems.append(f"Le mot de passe doit comporter au moins {MIN_PASSWORD_LENGTH} caractères.")
+        problems.append(
+            _(
+                "Le mot de passe doit comporter au moins %(length)s caractères.",
+                length=MIN_PASSWORD_LENGTH,
+            )
+        )
     if is_common_password(password, common):
         problems.append(
-            "Ce mot de passe fait partie des plus utilisés (même avec des chiffres ou des signes ajoutés à la fin) : "
-            "choisissez-en un autre."
+            _(
+                "Ce mot de passe fait partie des plus utilisés (même avec des chiffres ou des signes ajoutés à la "
+                "fin) : choisissez-en un autre."
+            )
         )
     if email and _contains_local_part(password, email):
         problems.append(
-            "Le mot de passe ne doit pas contenir votre identifiant (la partie de votre adresse électronique "
-            "avant « @ »)."
+            _(
+                "Le mot de passe ne doit pas contenir votre identifiant (la partie de votre adresse électronique "
+                "avant « @ »)."
+            )
         )
     elif email and _normalised(email) in _normalised(password):
-        problems.append("Le mot de passe ne doit pas contenir votre adresse électronique.")
+        problems.append(_("Le mot de passe ne doit pas contenir votre adresse électronique."))
     if password and len(set(password)) == 1:
-        problems.append("Le mot de passe ne doit pas répéter un seul caractère.")
+        problems.append(_("Le mot de passe ne doit pas répéter un seul caractère."))
     return problems
 
 
@@ -147,7 +158,7 @@ def staff_deactivation_refusal(*, is_self: bool, other_active_staff: int) -> str
     The last active agent cannot switch himself off: nobody would be left to switch accounts on again, validate
     requests or decide affiliations (only a command on the server could)."""
     if is_self and other_active_staff == 0:
-        return (
+        return _(
             "Vous êtes le dernier agent du CDG dont le compte est actif : créez ou réactivez le compte d'un autre "
             "agent avant de désactiver le vôtre."
         )

@@ -13,6 +13,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from blinker import Namespace
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import lazyload, selectinload
 
@@ -47,15 +48,17 @@ _DUMMY_HASH = _hasher.hash("portail-cdg-dummy-password")
 class LoginThrottled(DomainError):
     def __init__(self, until: datetime):
         super().__init__(
-            "Trop de tentatives de connexion échouées. Pour votre sécurité, la connexion est suspendue "
-            "quelques minutes ; réessayez plus tard ou réinitialisez votre mot de passe."
+            _(
+                "Trop de tentatives de connexion échouées. Pour votre sécurité, la connexion est suspendue "
+                "quelques minutes ; réessayez plus tard ou réinitialisez votre mot de passe."
+            )
         )
         self.until = until
 
 
 class InvalidCredentials(DomainError):
     def __init__(self):
-        super().__init__("Adresse électronique ou mot de passe incorrect.")
+        super().__init__(_("Adresse électronique ou mot de passe incorrect."))
 
 
 def normalise_email(email: str) -> str:
@@ -116,32 +119,39 @@ def create_user(
     to ``person`` when given (a person of the register), else to a new person holding ``mandate``."""
     email = normalise_email(email)
     if role not in {r.value for r in Role}:
-        raise DomainError(f"Rôle inconnu : {role!r} (valeurs possibles : staff, secretary, elu).", "role")
+        raise DomainError(_("Rôle inconnu : %(role)r (valeurs possibles : staff, secretary, elu).", role=role), "role")
     if "@" not in email or email.startswith("@") or email.endswith("@"):
-        raise DomainError("Adresse électronique invalide.", "email")
+        raise DomainError(_("Adresse électronique invalide."), "email")
     if find_user_by_email(email) is not None:
-        raise DomainError(f"Un compte existe déjà pour {email}.", "email")
+        raise DomainError(_("Un compte existe déjà pour %(email)s.", email=email), "email")
     if password is not None:
         problems = password_problems(password, email)
         if problems:
             raise DomainError(" ".join(problems), "password")
     if person is not None:
         if role != Role.ELU:
-            raise DomainError("Seul un compte d'élu est rattaché à une personne du répertoire des élus.", "person")
+            raise DomainError(_("Seul un compte d'élu est rattaché à une personne du répertoire des élus."), "person")
         if person.user is not None:
-            raise DomainError(f"{person.full_name} a déjà un compte ({person.user.email}).", "person")
+            raise DomainError(
+                _("%(full_name)s a déjà un compte (%(email)s).", full_name=person.full_name, email=person.user.email),
+                "person",
+            )
         current = [m for m in person.current_mandates if m.function in MUNICIPAL_FUNCTIONS]
         if not current:
-            raise DomainError(f"{person.full_name} ne détient aucun mandat municipal en cours.", "person")
+            raise DomainError(
+                _("%(full_name)s ne détient aucun mandat municipal en cours.", full_name=person.full_name), "person"
+            )
         collectivites = [current[0].collectivite]
     collectivites = collectivites or []
     if role == Role.SECRETARY and not collectivites:
-        raise DomainError("Une secrétaire de mairie doit être rattachée à au moins une collectivité.", "collectivite")
+        raise DomainError(
+            _("Une secrétaire de mairie doit être rattachée à au moins une collectivité."), "collectivite"
+        )
     if role == Role.ELU and len(collectivites) != 1:
-        raise DomainError("Un élu doit être rattaché à une et une seule collectivité.", "collectivite")
+        raise DomainError(_("Un élu doit être rattaché à une et une seule collectivité."), "collectivite")
     if role == Role.STAFF and collectivites:
         raise DomainError(
-            "Un agent du CDG n'est rattaché à aucune collectivité : il les administre toutes.", "collectivite"
+            _("Un agent du CDG n'est rattaché à aucune collectivité : il les administre toutes."), "collectivite"
         )
 
     user = User(
@@ -159,9 +169,9 @@ def create_user(
     elif role == Role.ELU:
         mandate = mandate or MandateInput()
         if mandate.function not in MUNICIPAL_FUNCTIONS:
-            raise DomainError("Fonction inconnue (maire, adjoint ou conseiller).", "function")
+            raise DomainError(_("Fonction inconnue (maire, adjoint ou conseiller)."), "function")
         if mandate.sex is not None and mandate.sex not in {s.value for s in Sex}:
-            raise DomainError("Sexe inconnu (F ou M).", "sex")
+            raise DomainError(_("Sexe inconnu (F ou M)."), "sex")
         if mandate.function == MandateFunction.ADJOINT and not mandate.has_delegation:
             # An adjoint exercises by delegation of the maire (CGCT L2122-18); recorded as such.
             mandate.has_delegation = True
@@ -363,9 +373,9 @@ def collectivites_for_codes(text: str) -> list[Collectivite]:
             found.append(body)
     problems = []
     if unknown:
-        problems.append(f"Aucune collectivité ne porte ce code : {', '.join(unknown)}.")
+        problems.append(_("Aucune collectivité ne porte ce code : %(unknown)s.", unknown=", ".join(unknown)))
     if outside:
-        problems.append(f"Hors des départements du CDG : {', '.join(outside)}.")
+        problems.append(_("Hors des départements du CDG : %(outside)s.", outside=", ".join(outside)))
     if problems:
         raise DomainError(" ".join(problems), "collectivites")
     return found
@@ -378,7 +388,7 @@ def set_collectivites(
     ``context`` in the event's details: the import that made the change, for instance)."""
     if user.role != Role.SECRETARY:
         raise DomainError(
-            "Seul le compte d'une secrétaire de mairie est rattaché à des collectivités.", "collectivites"
+            _("Seul le compte d'une secrétaire de mairie est rattaché à des collectivités."), "collectivites"
         )
     before = list(user.collectivites)
     added = [c for c in collectivites if c not in before]
@@ -429,7 +439,7 @@ def deactivate_user(user: User, actor: User | None = None, reason: str | None = 
     at once. ``reason`` is kept in the audit log (the account's page shows it). Returns the number of credentials
     revoked."""
     if not user.active:
-        raise DomainError(f"Le compte {user.email} est déjà désactivé.")
+        raise DomainError(_("Le compte %(email)s est déjà désactivé.", email=user.email))
     refusal = deactivation_refusal(user, actor)
     if refusal:
         raise DomainError(refusal)
@@ -450,7 +460,7 @@ def reactivate_user(user: User, actor: User | None = None) -> int:
     """Switch an account on again, with none of the sessions nor tokens that existed before: the session token
     is rotated once more and tokens still in force (an account switched off outside the portal) are revoked."""
     if user.active:
-        raise DomainError(f"Le compte {user.email} est déjà actif.")
+        raise DomainError(_("Le compte %(email)s est déjà actif.", email=user.email))
     user.active = True
     end_all_sessions(user)
     audit.record("user.reactivate", f"Réactivation du compte {user.email}", actor=actor, obj=user)
@@ -468,7 +478,11 @@ def send_invitation(user: User, actor: User | None = None) -> None:
     """Queue the invitation email of an invited account, with a new link (the previous one stops working)."""
     if user.status != AccountStatus.INVITED:
         raise DomainError(
-            f"Le compte {user.email} n'est pas en attente d'invitation ({user.status_label.lower()}) : rien à envoyer."
+            _(
+                "Le compte %(email)s n'est pas en attente d'invitation (%(status_label)s) : rien à envoyer.",
+                email=user.email,
+                status_label=user.status_label.lower(),
+            )
         )
     from portal.notifications.services import queue_email
 
@@ -515,7 +529,7 @@ def invitation_for(secret: str):
     """The live invitation link for ``secret`` (:class:`links.LinkRefused` otherwise)."""
     link = links.check(secret, LinkPurpose.INVITATION)
     if link.user.status != AccountStatus.INVITED:
-        raise links.LinkRefused("Cette invitation a déjà été acceptée : connectez-vous avec votre mot de passe.")
+        raise links.LinkRefused(_("Cette invitation a déjà été acceptée : connectez-vous avec votre mot de passe."))
     return link
 
 
@@ -524,7 +538,7 @@ def accept_invitation(secret: str, password: str, *, terms_accepted: bool) -> Us
     link = invitation_for(secret)
     user = link.user
     if not terms_accepted:
-        raise DomainError("Acceptez les conditions d'utilisation pour activer votre compte.", "accept_terms")
+        raise DomainError(_("Acceptez les conditions d'utilisation pour activer votre compte."), "accept_terms")
     problems = password_problems(password, user.email)
     if problems:
         raise DomainError(" ".join(problems), "password")
@@ -561,8 +575,10 @@ def reset_password(token: str, new_password: str) -> User:
 class ResetThrottled(DomainError):
     def __init__(self, until: datetime):
         super().__init__(
-            "Trop de demandes de réinitialisation en peu de temps. Si vous avez déjà demandé un lien, consultez "
-            "votre messagerie (y compris les courriels indésirables) ; sinon, réessayez dans une heure."
+            _(
+                "Trop de demandes de réinitialisation en peu de temps. Si vous avez déjà demandé un lien, consultez "
+                "votre messagerie (y compris les courriels indésirables) ; sinon, réessayez dans une heure."
+            )
         )
         self.until = until
 

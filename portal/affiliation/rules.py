@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from flask_babel import gettext as _
+
 from portal.common.formatting import decimal_fr
 
 THRESHOLD = 350
@@ -130,34 +132,55 @@ def affiliation_status(
 
     ``counted`` is None when no declaration is in force: the status cannot be determined.
     """
-    year_text = f" en {year}" if year else ""
+    year_text = " " + _("en %(year)s", year=year) if year else ""  # the fragments are joined with a space
     aggregation = ""
     if aggregated_with:
-        aggregation = (
-            f" Ce décompte additionne {', '.join(aggregated_with)} et s'applique à chacun ({LEGAL_BASIS_AGGREGATION})."
+        aggregation = " " + _(
+            "Ce décompte additionne %(bodies)s et s'applique à chacun (%(basis)s).",
+            bodies=", ".join(aggregated_with),
+            basis=LEGAL_BASIS_AGGREGATION,
         )
 
     if voluntary_only(kind):
         subject = VOLUNTARY_ONLY_SUBJECTS[kind]
-        whatever = ", quel que soit son effectif"
+        whatever = _(", quel que soit son effectif")
         if counted is not None:
-            agents = "fonctionnaires titulaires et stagiaires"
+            # French keeps the singular below two (0 and 1): two messages rather than ngettext, whose fallback
+            # without a catalogue would write "0 fonctionnaires".
             if counted < 2:
-                agents = "fonctionnaire titulaire ou stagiaire"
-            whatever += f" ({decimal_fr(counted)} {agents} à temps complet{year_text})"
+                headcount = " " + _(
+                    "(%(count)s fonctionnaire titulaire ou stagiaire à temps complet%(in_year)s)",
+                    count=decimal_fr(counted),
+                    in_year=year_text,
+                )
+            else:
+                headcount = " " + _(
+                    "(%(count)s fonctionnaires titulaires et stagiaires à temps complet%(in_year)s)",
+                    count=decimal_fr(counted),
+                    in_year=year_text,
+                )
+            whatever += headcount
         if voluntary_affiliation_in_force:
             return StatusResult(
                 Status.VOLONTAIRE,
                 counted,
-                f"{subject}{whatever} : son affiliation ne peut être que volontaire ; une affiliation volontaire "
-                "est en vigueur.",
+                _(
+                    "%(subject)s%(whatever)s : son affiliation ne peut être que volontaire ; une affiliation "
+                    "volontaire est en vigueur.",
+                    subject=subject,
+                    whatever=whatever,
+                ),
                 LEGAL_BASIS_VOLUNTARY_ONLY,
             )
         return StatusResult(
             Status.NON_AFFILIEE,
             counted,
-            f"{subject}{whatever} : son affiliation ne peut être que volontaire ; elle peut être demandée et n'est "
-            "pas en vigueur.",
+            _(
+                "%(subject)s%(whatever)s : son affiliation ne peut être que volontaire ; elle peut être demandée et "
+                "n'est pas en vigueur.",
+                subject=subject,
+                whatever=whatever,
+            ),
             LEGAL_BASIS_VOLUNTARY_ONLY,
         )
 
@@ -165,7 +188,10 @@ def affiliation_status(
         return StatusResult(
             Status.INDETERMINE,
             None,
-            f"Aucune déclaration d'effectifs n'est en vigueur{year_text} : le statut ne peut pas être calculé.",
+            _(
+                "Aucune déclaration d'effectifs n'est en vigueur%(in_year)s : le statut ne peut pas être calculé.",
+                in_year=year_text,
+            ),
             LEGAL_BASIS_MANDATORY,
         )
 
@@ -173,18 +199,38 @@ def affiliation_status(
         detail = ""
         if own is not None and counted == 0:
             if own.titulaires_temps_non_complet and not own.titulaires_temps_complet:
-                detail = (
-                    " Tous ses fonctionnaires sont à temps non complet, ce qui relève aussi de "
+                detail = " " + _(
+                    "Tous ses fonctionnaires sont à temps non complet, ce qui relève aussi de "
                     "l'affiliation obligatoire."
                 )
             elif own.contractuels and not own.titulaires_temps_non_complet:
-                detail = " Elle n'emploie que des contractuels, ce qui relève aussi de l'affiliation obligatoire."
+                detail = " " + _(
+                    "Elle n'emploie que des contractuels, ce qui relève aussi de l'affiliation obligatoire."
+                )
+        # French keeps the singular below two: two messages (see above).
+        explanation = _(
+            "%(count)s fonctionnaire titulaire et stagiaire à temps complet%(in_year)s, soit moins de %(threshold)s : "
+            "l'affiliation au centre de gestion est obligatoire.%(detail)s%(aggregation)s",
+            count=counted,
+            in_year=year_text,
+            threshold=THRESHOLD,
+            detail=detail,
+            aggregation=aggregation,
+        )
+        if counted > 1:
+            explanation = _(
+                "%(count)s fonctionnaires titulaires et stagiaires à temps complet%(in_year)s, soit moins de "
+                "%(threshold)s : l'affiliation au centre de gestion est obligatoire.%(detail)s%(aggregation)s",
+                count=counted,
+                in_year=year_text,
+                threshold=THRESHOLD,
+                detail=detail,
+                aggregation=aggregation,
+            )
         return StatusResult(
             Status.OBLIGATOIRE,
             counted,
-            f"{counted} fonctionnaire{'s' if counted > 1 else ''} titulaire{'s' if counted > 1 else ''} et "
-            f"stagiaire{'s' if counted > 1 else ''} à temps complet{year_text}, soit moins de {THRESHOLD} : "
-            f"l'affiliation au centre de gestion est obligatoire.{detail}{aggregation}",
+            explanation,
             LEGAL_BASIS_MANDATORY,
         )
 
@@ -192,16 +238,29 @@ def affiliation_status(
         return StatusResult(
             Status.VOLONTAIRE,
             counted,
-            f"{counted} fonctionnaires titulaires et stagiaires à temps complet{year_text}, soit {THRESHOLD} "
-            f"ou plus : l'affiliation n'est pas obligatoire ; une affiliation volontaire est en vigueur.{aggregation}",
+            _(
+                "%(count)s fonctionnaires titulaires et stagiaires à temps complet%(in_year)s, soit %(threshold)s "
+                "ou plus : l'affiliation n'est pas obligatoire ; une affiliation volontaire est en "
+                "vigueur.%(aggregation)s",
+                count=counted,
+                in_year=year_text,
+                threshold=THRESHOLD,
+                aggregation=aggregation,
+            ),
             LEGAL_BASIS_VOLUNTARY,
         )
     return StatusResult(
         Status.NON_AFFILIEE,
         counted,
-        f"{counted} fonctionnaires titulaires et stagiaires à temps complet{year_text}, soit {THRESHOLD} ou "
-        f"plus : l'affiliation n'est pas obligatoire et aucune affiliation volontaire n'est en vigueur. "
-        f"La collectivité peut recourir au socle commun de compétences (CGFP L452-39).{aggregation}",
+        _(
+            "%(count)s fonctionnaires titulaires et stagiaires à temps complet%(in_year)s, soit %(threshold)s ou "
+            "plus : l'affiliation n'est pas obligatoire et aucune affiliation volontaire n'est en vigueur. "
+            "La collectivité peut recourir au socle commun de compétences (CGFP L452-39).%(aggregation)s",
+            count=counted,
+            in_year=year_text,
+            threshold=THRESHOLD,
+            aggregation=aggregation,
+        ),
         LEGAL_BASIS_VOLUNTARY,
     )
 
@@ -235,20 +294,29 @@ def detect_crossing(
         return None
     assert computed.counted is not None
     if computed.counted >= THRESHOLD and before == Status.OBLIGATOIRE:
-        description = (
-            f"L'effectif décompté passe à {computed.counted} en {year} (seuil : {THRESHOLD}). "
+        description = _(
+            "L'effectif décompté passe à %(count)s en %(year)s (seuil : %(threshold)s). "
             "L'affiliation cesse d'être obligatoire : la collectivité peut rester affiliée volontairement "
-            "ou se retirer. Une décision du CDG est nécessaire, avec sa date d'effet."
+            "ou se retirer. Une décision du CDG est nécessaire, avec sa date d'effet.",
+            count=computed.counted,
+            year=year,
+            threshold=THRESHOLD,
         )
     elif computed.counted < THRESHOLD and before in (Status.VOLONTAIRE, Status.NON_AFFILIEE):
-        description = (
-            f"L'effectif décompté passe à {computed.counted} en {year}, sous le seuil de {THRESHOLD}. "
-            "L'affiliation devient obligatoire. Une décision du CDG est nécessaire, avec sa date d'effet."
+        description = _(
+            "L'effectif décompté passe à %(count)s en %(year)s, sous le seuil de %(threshold)s. "
+            "L'affiliation devient obligatoire. Une décision du CDG est nécessaire, avec sa date d'effet.",
+            count=computed.counted,
+            year=year,
+            threshold=THRESHOLD,
         )
     else:
-        description = (
-            f"Le statut calculé pour {year} ({status_label(computed.status)}) diffère du statut en vigueur "
-            f"({status_label(before)}). Une décision du CDG est nécessaire."
+        description = _(
+            "Le statut calculé pour %(year)s (%(computed)s) diffère du statut en vigueur (%(before)s). "
+            "Une décision du CDG est nécessaire.",
+            year=year,
+            computed=status_label(computed.status),
+            before=status_label(before),
         )
     return Crossing(year, previous_count, computed.counted, before, computed.status, description)
 
@@ -281,30 +349,42 @@ def opposition_blocks(
     if opposing_bodies > affiliated_bodies or opposing_fonctionnaires > affiliated_fonctionnaires:
         raise ValueError("the opposing part cannot exceed the whole")
     if affiliated_bodies == 0 or affiliated_fonctionnaires == 0:
-        return OppositionResult(False, None, "Aucune collectivité affiliée : pas d'opposition possible.")
+        return OppositionResult(False, None, _("Aucune collectivité affiliée : pas d'opposition possible."))
 
     two_thirds_bodies = 3 * opposing_bodies >= 2 * affiliated_bodies
     three_quarters_bodies = 4 * opposing_bodies >= 3 * affiliated_bodies
     three_quarters_agents = 4 * opposing_fonctionnaires >= 3 * affiliated_fonctionnaires
     two_thirds_agents = 3 * opposing_fonctionnaires >= 2 * affiliated_fonctionnaires
 
-    share = (
-        f"{opposing_bodies} collectivités sur {affiliated_bodies}, représentant {opposing_fonctionnaires} "
-        f"fonctionnaires sur {affiliated_fonctionnaires}"
+    share = _(
+        "%(opposing_bodies)s collectivités sur %(affiliated_bodies)s, représentant %(opposing_agents)s "
+        "fonctionnaires sur %(affiliated_agents)s",
+        opposing_bodies=opposing_bodies,
+        affiliated_bodies=affiliated_bodies,
+        opposing_agents=opposing_fonctionnaires,
+        affiliated_agents=affiliated_fonctionnaires,
     )
     if two_thirds_bodies and three_quarters_agents:
         return OppositionResult(
             True,
             "2/3-3/4",
-            f"Opposition acquise : {share} (deux tiers des collectivités, trois quarts des fonctionnaires).",
+            _(
+                "Opposition acquise : %(share)s (deux tiers des collectivités, trois quarts des fonctionnaires).",
+                share=share,
+            ),
         )
     if three_quarters_bodies and two_thirds_agents:
         return OppositionResult(
             True,
             "3/4-2/3",
-            f"Opposition acquise : {share} (trois quarts des collectivités, deux tiers des fonctionnaires).",
+            _(
+                "Opposition acquise : %(share)s (trois quarts des collectivités, deux tiers des fonctionnaires).",
+                share=share,
+            ),
         )
-    return OppositionResult(False, None, f"Opposition non acquise : {share}. Aucune des deux majorités n'est atteinte.")
+    return OppositionResult(
+        False, None, _("Opposition non acquise : %(share)s. Aucune des deux majorités n'est atteinte.", share=share)
+    )
 
 
 def withdrawal_allowed_from(voluntary_since: date) -> date:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
@@ -19,6 +20,7 @@ from portal.affiliation.models import AffiliationDecision, AffiliationStatusChan
 from portal.audit import services as audit
 from portal.common.clock import paris_today, utcnow
 from portal.common.errors import DomainError
+from portal.common.formatting import date_fr
 from portal.common.inputs import year_problem
 from portal.extensions import db
 from portal.registry.kinds import COMMUNE_ATTACHED_KINDS, Kind
@@ -62,9 +64,9 @@ def declaration_in_force(collectivite_id: int, year: int) -> HeadcountDeclaratio
 def validate_counts(year: int, values: dict[str, object]) -> dict[str, int]:
     """Check a declaration's figures; DomainError (French, with the field) on the first bad one."""
     labels = {
-        "titulaires_temps_complet": "fonctionnaires titulaires et stagiaires à temps complet",
-        "titulaires_temps_non_complet": "fonctionnaires à temps non complet",
-        "contractuels": "contractuels",
+        "titulaires_temps_complet": _("fonctionnaires titulaires et stagiaires à temps complet"),
+        "titulaires_temps_non_complet": _("fonctionnaires à temps non complet"),
+        "contractuels": _("contractuels"),
     }
     problem = year_problem(year, latest=today().year + 1)  # declared for next year at the latest
     if problem:
@@ -73,11 +75,18 @@ def validate_counts(year: int, values: dict[str, object]) -> dict[str, int]:
     for name, label in labels.items():
         value = values.get(name)
         if value is None or isinstance(value, bool) or not isinstance(value, int):
-            raise DomainError(f"Le nombre de {label} doit être un nombre entier.", name)
+            raise DomainError(_("Le nombre de %(label)s doit être un nombre entier.", label=label), name)
         if value < 0:
-            raise DomainError(f"Le nombre de {label} ne peut pas être négatif.", name)
+            raise DomainError(_("Le nombre de %(label)s ne peut pas être négatif.", label=label), name)
         if value > MAX_PLAUSIBLE_AGENTS:
-            raise DomainError(f"Le nombre de {label} ({value}) n'est pas plausible : vérifiez la saisie.", name)
+            raise DomainError(
+                _(
+                    "Le nombre de %(label)s (%(value)s) n'est pas plausible : vérifiez la saisie.",
+                    label=label,
+                    value=value,
+                ),
+                name,
+            )
         cleaned[name] = value
     return cleaned
 
@@ -328,7 +337,11 @@ def evaluate(collectivite: Collectivite, year: int, *, notify: bool = True) -> A
                 collectivite,
                 result.status,
                 date(year, 1, 1),
-                f"Statut initial établi à partir de la déclaration {year}. {result.explanation}",
+                _(
+                    "Statut initial établi à partir de la déclaration %(year)s. %(explanation)s",
+                    year=year,
+                    explanation=result.explanation,
+                ),
             )
         return None
     crossing = rules.detect_crossing(collectivite.affiliation_status, result, _previous_count(collectivite, year), year)
@@ -336,7 +349,7 @@ def evaluate(collectivite: Collectivite, year: int, *, notify: bool = True) -> A
     if crossing is None:
         if existing is not None and existing.year == year:
             existing.state = "obsolete"
-            existing.decision_note = "Sans objet : la déclaration a été corrigée et le seuil n'est plus franchi."
+            existing.decision_note = _("Sans objet : la déclaration a été corrigée et le seuil n'est plus franchi.")
             existing.decided_at = utcnow()
         return None
     if existing is not None:
@@ -366,7 +379,7 @@ def _notify_crossing(decision: AffiliationDecision) -> None:
     from portal.notifications.services import notify
 
     body = decision.collectivite
-    title = f"Franchissement du seuil de 350 agents : {body.name}"
+    title = _("Franchissement du seuil de 350 agents : %(name)s", name=body.name)
     recipients = list(db.session.scalars(select(User).where(User.role == Role.STAFF, User.active.is_(True))))
     recipients += [
         u
@@ -504,24 +517,31 @@ def decide(
 ) -> AffiliationStatusChange | None:
     """Record a staff decision on an open decision; the status changes from its effective date."""
     if decision.state != "open":
-        raise DomainError("Cette décision a déjà été enregistrée.")
+        raise DomainError(_("Cette décision a déjà été enregistrée."))
     if decided_status not in {rules.Status.OBLIGATOIRE, rules.Status.VOLONTAIRE, rules.Status.NON_AFFILIEE}:
-        raise DomainError("Statut décidé inconnu.", "decided_status")
+        raise DomainError(_("Statut décidé inconnu."), "decided_status")
     deliberation_ref = (deliberation_ref or "").strip()
     if not deliberation_ref:
-        raise DomainError("La référence de la délibération ou de l'arrêté est obligatoire.", "deliberation_ref")
+        raise DomainError(_("La référence de la délibération ou de l'arrêté est obligatoire."), "deliberation_ref")
     body = decision.collectivite
     evaluation = compute(body, decision.year or effective_date.year)
     if decided_status == rules.Status.OBLIGATOIRE and rules.voluntary_only(body.kind):
         raise DomainError(
-            f"{rules.VOLUNTARY_ONLY_SUBJECTS[body.kind]}, quel que soit son effectif : l'affiliation ne peut "
-            f"pas être obligatoire ({rules.LEGAL_BASIS_VOLUNTARY_ONLY}).",
+            _(
+                "%(subject)s, quel que soit son effectif : l'affiliation ne peut pas être obligatoire (%(basis)s).",
+                subject=rules.VOLUNTARY_ONLY_SUBJECTS[body.kind],
+                basis=rules.LEGAL_BASIS_VOLUNTARY_ONLY,
+            ),
             "decided_status",
         )
     if decided_status == rules.Status.OBLIGATOIRE and (evaluation.result.counted or 0) >= rules.THRESHOLD:
         raise DomainError(
-            f"L'effectif décompté ({evaluation.result.counted}) atteint le seuil de {rules.THRESHOLD} : "
-            "l'affiliation ne peut pas être obligatoire.",
+            _(
+                "L'effectif décompté (%(counted)s) atteint le seuil de %(threshold)s : l'affiliation ne "
+                "peut pas être obligatoire.",
+                counted=evaluation.result.counted,
+                threshold=rules.THRESHOLD,
+            ),
             "decided_status",
         )
     if (
@@ -531,8 +551,12 @@ def decide(
         and not rules.voluntary_only(body.kind)
     ):
         raise DomainError(
-            f"L'effectif décompté ({evaluation.result.counted}) est inférieur à {rules.THRESHOLD} : "
-            "l'affiliation est obligatoire de droit.",
+            _(
+                "L'effectif décompté (%(counted)s) est inférieur à %(threshold)s : l'affiliation est "
+                "obligatoire de droit.",
+                counted=evaluation.result.counted,
+                threshold=rules.THRESHOLD,
+            ),
             "decided_status",
         )
 
@@ -543,9 +567,11 @@ def decide(
     decision.decision_note = (note or "").strip() or None
     decision.decided_at = utcnow()
     decision.decided_by_id = actor.id
-    explanation = (
-        f"Décision du CDG ({DECISION_KIND_LABELS.get(decision.kind, decision.kind)}) : "
-        f"{rules.status_label(decided_status)} à compter du {effective_date.strftime('%d/%m/%Y')}."
+    explanation = _(
+        "Décision du CDG (%(kind)s) : %(status)s à compter du %(date)s.",
+        kind=DECISION_KIND_LABELS.get(decision.kind, decision.kind),
+        status=rules.status_label(decided_status),
+        date=date_fr(effective_date),
     )
     if decision.decision_note:
         explanation += f" {decision.decision_note}"
@@ -595,28 +621,32 @@ def record_voluntary_decision(body: Collectivite, request: VoluntaryRequest, act
     counted = evaluation.result.counted
     if not rules.voluntary_only(body.kind) and (counted is None or counted < rules.THRESHOLD):
         raise DomainError(
-            "Cette collectivité compte moins de 350 fonctionnaires à temps complet (ou n'a pas déclaré ses "
-            "effectifs) : son affiliation est obligatoire, ni affiliation volontaire ni retrait ne sont possibles."
+            _(
+                "Cette collectivité compte moins de 350 fonctionnaires à temps complet (ou n'a pas déclaré ses "
+                "effectifs) : son affiliation est obligatoire, ni affiliation volontaire ni retrait ne sont possibles."
+            )
         )
     if request.kind == DecisionKind.VOLUNTARY_AFFILIATION:
         if body.affiliation_status == rules.Status.VOLONTAIRE:
-            raise DomainError("Cette collectivité est déjà affiliée volontairement.")
+            raise DomainError(_("Cette collectivité est déjà affiliée volontairement."))
         target = rules.Status.VOLONTAIRE
     elif request.kind == DecisionKind.WITHDRAWAL:
         if body.affiliation_status != rules.Status.VOLONTAIRE:
-            raise DomainError("Seule une collectivité affiliée volontairement peut se retirer.")
+            raise DomainError(_("Seule une collectivité affiliée volontairement peut se retirer."))
         since = voluntary_since(body.id)
         if since is not None and not rules.withdrawal_allowed(since, request.effective_date):
             raise DomainError(
-                f"Le retrait n'est possible qu'après six ans d'affiliation volontaire, soit à partir du "
-                f"{rules.withdrawal_allowed_from(since).strftime('%d/%m/%Y')}.",
+                _(
+                    "Le retrait n'est possible qu'après six ans d'affiliation volontaire, soit à partir du %(date)s.",
+                    date=date_fr(rules.withdrawal_allowed_from(since)),
+                ),
                 "effective_date",
             )
         target = rules.Status.NON_AFFILIEE
     else:
-        raise DomainError("Type de décision inconnu.", "kind")
+        raise DomainError(_("Type de décision inconnu."), "kind")
     if not request.deliberation_ref.strip():
-        raise DomainError("La référence de la délibération est obligatoire.", "deliberation_ref")
+        raise DomainError(_("La référence de la délibération est obligatoire."), "deliberation_ref")
 
     bodies, agents = affiliated_totals(year)
     if body.affiliation_status in rules.AFFILIATED:  # the body itself does not vote on its own withdrawal
@@ -624,8 +654,12 @@ def record_voluntary_decision(body: Collectivite, request: VoluntaryRequest, act
         agents = max(0, agents - (counted or 0))
     if request.opposing_bodies > bodies or request.opposing_fonctionnaires > agents:
         raise DomainError(
-            f"L'opposition ne peut dépasser le total des collectivités affiliées ({bodies}) et de leurs "
-            f"fonctionnaires ({agents}).",
+            _(
+                "L'opposition ne peut dépasser le total des collectivités affiliées (%(bodies)s) et de "
+                "leurs fonctionnaires (%(agents)s).",
+                bodies=bodies,
+                agents=agents,
+            ),
             "opposing_bodies",
         )
     opposition = rules.opposition_blocks(bodies, request.opposing_bodies, agents, request.opposing_fonctionnaires)
@@ -637,7 +671,11 @@ def record_voluntary_decision(body: Collectivite, request: VoluntaryRequest, act
         counted_headcount=counted,
         status_before=body.affiliation_status,
         proposed_status=target,
-        reason=f"{DECISION_KIND_LABELS[request.kind]} demandée. {opposition.explanation}",
+        reason=_(
+            "%(kind)s demandée. %(explanation)s",
+            kind=DECISION_KIND_LABELS[request.kind],
+            explanation=opposition.explanation,
+        ),
     )
     db.session.add(decision)
     db.session.flush()
@@ -646,7 +684,7 @@ def record_voluntary_decision(body: Collectivite, request: VoluntaryRequest, act
         decision.decided_status = body.affiliation_status
         decision.effective_date = request.effective_date
         decision.deliberation_ref = request.deliberation_ref.strip()
-        decision.decision_note = f"Refusée : {opposition.explanation}"
+        decision.decision_note = _("Refusée : %(explanation)s", explanation=opposition.explanation)
         decision.decided_at = utcnow()
         decision.decided_by_id = actor.id
         audit.record(

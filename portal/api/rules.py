@@ -10,6 +10,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
+
 # A token reads "cdg_<43 url-safe characters>": the prefix tells a secret scanner (and a human) what it is.
 TOKEN_MARK = "cdg_"  # noqa: S105 - a public marker
 PREFIX_LENGTH = 12  # "cdg_" and 8 characters of the secret: enough to recognise a token in a list
@@ -58,9 +60,9 @@ def bearer_token(header: str | None) -> str | None:
 def lifetime_problem(expires_at: datetime, now: datetime) -> str | None:
     """French message when an expiry date is not allowed (past, or more than a year away)."""
     if expires_at <= now:
-        return "La date d'expiration doit être dans le futur."
+        return _("La date d'expiration doit être dans le futur.")
     if expires_at - now > MAX_LIFETIME:
-        return "Un jeton est valable un an au plus."
+        return _("Un jeton est valable un an au plus.")
     return None
 
 

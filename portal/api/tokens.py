@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -48,17 +49,17 @@ def create_token(user: User, name: str, scope: str, expires_at: datetime, actor:
     """A new token for ``user``. Staff may create one for a service account; anyone else only for himself."""
     name = (name or "").strip()
     if not name:
-        raise DomainError("Donnez un nom au jeton (par exemple le logiciel qui l'utilisera).", "name")
+        raise DomainError(_("Donnez un nom au jeton (par exemple le logiciel qui l'utilisera)."), "name")
     if len(name) > 100:
-        raise DomainError("Le nom du jeton ne doit pas dépasser 100 caractères.", "name")
+        raise DomainError(_("Le nom du jeton ne doit pas dépasser 100 caractères."), "name")
     if scope not in (Scope.READ, Scope.READ_WRITE):
-        raise DomainError("Portée inconnue : choisissez lecture seule ou lecture et écriture.", "scope")
+        raise DomainError(_("Portée inconnue : choisissez lecture seule ou lecture et écriture."), "scope")
     now = utcnow()
     problem = rules.lifetime_problem(expires_at, now)
     if problem:
         raise DomainError(problem, "expires_at")
     if actor.id != user.id and not (actor.role == Role.STAFF and user.is_service_account):
-        raise DomainError("Seul le CDG peut créer un jeton pour un compte de service.")
+        raise DomainError(_("Seul le CDG peut créer un jeton pour un compte de service."))
     fresh = rules.new_secret()
     token = ApiToken(
         user=user,
@@ -88,9 +89,9 @@ def can_revoke(actor: User, token: ApiToken) -> bool:
 
 def revoke_token(token: ApiToken, actor: User) -> None:
     if not can_revoke(actor, token):
-        raise DomainError("Vous ne pouvez révoquer que vos propres jetons.")
+        raise DomainError(_("Vous ne pouvez révoquer que vos propres jetons."))
     if token.revoked_at is not None:
-        raise DomainError("Ce jeton est déjà révoqué.")
+        raise DomainError(_("Ce jeton est déjà révoqué."))
     token.revoked_at = utcnow()
     db.session.flush()
     audit.record(
@@ -154,7 +155,7 @@ def create_service_account(
     """A user dedicated to an integration: staff, or secretary of given collectivités. Its password is random
     and never shown: the account works only through its tokens."""
     if role not in (Role.STAFF, Role.SECRETARY):
-        raise DomainError("Un compte de service a le rôle d'agent du CDG ou de secrétaire de collectivités.", "role")
+        raise DomainError(_("Un compte de service a le rôle d'agent du CDG ou de secrétaire de collectivités."), "role")
     user = accounts.create_user(
         email=email,
         role=role,

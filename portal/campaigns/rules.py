@@ -13,6 +13,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
+from flask_babel import gettext as _
+
+from portal.common.formatting import date_fr
+
 OPENING = "ouverture"  # the key of the opening message, recorded like a reminder
 
 
@@ -114,12 +118,18 @@ def dates_problem(*, reference_date: date, deadline: date, today: date) -> tuple
     A deadline in the past would make the campaign late at birth; one before the reference date would ask for
     figures before the day they describe (the headcount on 1 January cannot be declared in December)."""
     if deadline < today:
-        return "deadline", f"La date limite ({deadline:%d/%m/%Y}) est déjà passée : choisissez une date à venir."
+        return "deadline", _(
+            "La date limite (%(deadline)s) est déjà passée : choisissez une date à venir.", deadline=date_fr(deadline)
+        )
     if deadline < reference_date:
         return (
             "deadline",
-            f"La date limite ({deadline:%d/%m/%Y}) précède la date de référence de la campagne "
-            f"({reference_date:%d/%m/%Y}) : elle doit venir après.",
+            _(
+                "La date limite (%(deadline)s) précède la date de référence de la campagne "
+                "(%(reference_date)s) : elle doit venir après.",
+                deadline=date_fr(deadline),
+                reference_date=date_fr(reference_date),
+            ),
         )
     return None
 
@@ -185,11 +195,11 @@ def document_problem(filename: str, head: bytes, size: int, max_bytes: int) -> s
     """Why an uploaded step document (a deliberation, a signed form) is refused, or None: PDF only (what a
     council's certified deliberation is sent as), not empty, not above ``max_bytes``, content starting ``%PDF``."""
     if not filename.lower().endswith(".pdf"):
-        return "Seuls les fichiers PDF sont acceptés."
+        return _("Seuls les fichiers PDF sont acceptés.")
     if size == 0:
-        return "Le fichier est vide."
+        return _("Le fichier est vide.")
     if size > max_bytes:
-        return f"Le fichier dépasse la taille maximale de {max_bytes / (1024 * 1024):g} Mo."
+        return _("Le fichier dépasse la taille maximale de %(size)s Mo.", size=format(max_bytes / (1024 * 1024), "g"))
     if not head.startswith(b"%PDF"):
-        return "Le contenu du fichier n'est pas un PDF."
+        return _("Le contenu du fichier n'est pas un PDF.")
     return None

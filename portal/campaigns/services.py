@@ -17,6 +17,7 @@ from pathlib import Path
 
 from babel.dates import format_date
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, insert, literal, select, union
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload
@@ -54,7 +55,7 @@ def reminders() -> tuple[rules.Reminder, ...]:
 def definition_of(campaign: Campaign) -> definitions.Definition:
     definition = definitions.get(campaign.kind)
     if definition is None:  # a kind removed from the code: its campaigns stay readable, not actionable
-        raise DomainError(f"Le type de campagne « {campaign.kind} » n'est plus défini.")
+        raise DomainError(_("Le type de campagne « %(kind)s » n'est plus défini.", kind=campaign.kind))
     return definition
 
 
@@ -86,7 +87,7 @@ def open_campaign(data: OpenInput, actor: User | None, today: date | None = None
     today = today or paris_today()
     definition = definitions.get(data.kind)
     if definition is None:
-        raise DomainError("Choisissez un type de campagne de la liste.", "kind")
+        raise DomainError(_("Choisissez un type de campagne de la liste."), "kind")
     problem = year_problem(data.year, latest=today.year + 1)
     if problem:
         raise DomainError(problem, "year")
@@ -98,12 +99,15 @@ def open_campaign(data: OpenInput, actor: User | None, today: date | None = None
         select(Campaign.id).where(Campaign.kind == definition.code, Campaign.year == data.year)
     ):
         raise DomainError(
-            f"La campagne « {definition.campaign_title(data.year)} » existe déjà : rouvrez-la si elle est close.",
+            _(
+                "La campagne « %(title)s » existe déjà : rouvrez-la si elle est close.",
+                title=definition.campaign_title(data.year),
+            ),
             "year",
         )
     kinds = [k for k in (data.scope_kinds or definition.scope_kinds) if k in definition.scope_kinds]
     if not kinds:
-        raise DomainError("Choisissez au moins un type de collectivité.", "scope_kinds")
+        raise DomainError(_("Choisissez au moins un type de collectivité."), "scope_kinds")
     departements = list(cdg.departements())
     campaign = Campaign(
         kind=definition.code,
@@ -131,7 +135,7 @@ def open_campaign(data: OpenInput, actor: User | None, today: date | None = None
     )
     count = db.session.scalar(select(func.count()).where(CampaignTask.campaign_id == campaign.id))
     if not count:
-        raise DomainError("Aucune collectivité du registre n'entre dans cette campagne.", "scope_kinds")
+        raise DomainError(_("Aucune collectivité du registre n'entre dans cette campagne."), "scope_kinds")
     audit.record(
         "campaign.open",
         f"Ouverture de la campagne « {campaign.title} » ({count} collectivités, date limite {day_fr(data.deadline)})",
@@ -414,7 +418,7 @@ def list_campaigns() -> list[tuple[Campaign, rules.Tally]]:
 
 def close(campaign: Campaign, actor: User) -> None:
     if not campaign.is_open:
-        raise DomainError("La campagne est déjà close.")
+        raise DomainError(_("La campagne est déjà close."))
     campaign.state = rules.State.CLOSED
     campaign.closed_at = utcnow()
     campaign.closed_by_id = actor.id
@@ -425,7 +429,7 @@ def close(campaign: Campaign, actor: User) -> None:
 def reopen(campaign: Campaign, deadline: date, actor: User, today: date | None = None) -> None:
     """Reopen a closed campaign with a deadline to come. Reminders already sent are not sent again."""
     if campaign.is_open:
-        raise DomainError("La campagne est déjà en cours.")
+        raise DomainError(_("La campagne est déjà en cours."))
     dates = rules.dates_problem(reference_date=campaign.reference_date, deadline=deadline, today=today or paris_today())
     if dates:
         raise DomainError(dates[1], dates[0])
@@ -530,9 +534,9 @@ def add_document(task: CampaignTask, step_code: str, filename: str, stream, acto
     definition = definition_of(task.campaign)
     step = next((s for s in definition.steps if s.code == step_code), None)
     if step is None or step.kind != definitions.StepKind.DOCUMENT:
-        raise DomainError("Cette étape n'attend pas de document.", "file")
+        raise DomainError(_("Cette étape n'attend pas de document."), "file")
     if not task.campaign.is_open:
-        raise DomainError("La campagne est close : elle n'attend plus de réponse.", "file")
+        raise DomainError(_("La campagne est close : elle n'attend plus de réponse."), "file")
     limit = current_app.config["CAMPAIGN_MAX_UPLOAD_MB"] * 1024 * 1024
     data = stream.read(limit + 1)
     name = clean_upload_name(filename, CampaignAnswer.__table__.c.filename.type.length)

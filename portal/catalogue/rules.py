@@ -16,6 +16,8 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
+from flask_babel import gettext as _
+
 from portal.common.formatting import date_fr, percent_fr
 
 COTISATION_CAP = Decimal("0.8")  # percent of payroll
@@ -108,27 +110,35 @@ def eligibility(rule: str, affiliation_status: str | None) -> EligibilityResult:
     """Whether a body with ``affiliation_status`` may subscribe to a service, and why, in French."""
     affiliated = affiliation_status in AFFILIATED_STATUSES
     if rule == Eligibility.ANY:
-        return EligibilityResult(True, "Service ouvert à toutes les collectivités, affiliées ou non.")
+        return EligibilityResult(True, _("Service ouvert à toutes les collectivités, affiliées ou non."))
     if rule == Eligibility.AFFILIATED:
         if affiliated:
-            return EligibilityResult(True, "Service réservé aux collectivités affiliées : votre collectivité l'est.")
+            return EligibilityResult(True, _("Service réservé aux collectivités affiliées : votre collectivité l'est."))
         return EligibilityResult(
             False,
-            "Service réservé aux collectivités affiliées au centre de gestion ; votre collectivité ne l'est pas"
-            + (" (statut à déterminer : déclarez vos effectifs)." if not affiliation_status else "."),
+            _(
+                "Service réservé aux collectivités affiliées au centre de gestion ; votre collectivité ne l'est pas "
+                "(statut à déterminer : déclarez vos effectifs)."
+            )
+            if not affiliation_status
+            else _(
+                "Service réservé aux collectivités affiliées au centre de gestion ; votre collectivité ne l'est pas."
+            ),
         )
     if rule == Eligibility.SOCLE:
         if affiliation_status == "non_affiliee":
             return EligibilityResult(
                 True,
-                "Les collectivités non affiliées peuvent adhérer au socle commun de compétences, en bloc "
-                "(CGFP L452-39).",
+                _(
+                    "Les collectivités non affiliées peuvent adhérer au socle commun de compétences, en bloc "
+                    "(CGFP L452-39)."
+                ),
             )
         if affiliated:
             return EligibilityResult(
-                False, "Compris dans l'affiliation : le socle commun concerne les collectivités non affiliées."
+                False, _("Compris dans l'affiliation : le socle commun concerne les collectivités non affiliées.")
             )
-        return EligibilityResult(False, "Statut d'affiliation à déterminer : déclarez d'abord vos effectifs.")
+        return EligibilityResult(False, _("Statut d'affiliation à déterminer : déclarez d'abord vos effectifs."))
     raise ValueError(f"unknown eligibility rule {rule!r}")
 
 
@@ -162,13 +172,17 @@ class RateTooHigh(ValueError):
 def check_rate(kind: str, rate_percent: Decimal) -> None:
     """The obligatory cotisation is capped at 0.8 % of payroll, the socle contribution at 0.2 %."""
     if rate_percent < 0:
-        raise RateTooHigh("Le taux ne peut pas être négatif.")
+        raise RateTooHigh(_("Le taux ne peut pas être négatif."))
     cap = COTISATION_CAP if kind == "cotisation" else SOCLE_CAP
     if rate_percent > cap:
-        what = "de la cotisation obligatoire" if kind == "cotisation" else "de la contribution au socle commun"
+        what = _("de la cotisation obligatoire") if kind == "cotisation" else _("de la contribution au socle commun")
         raise RateTooHigh(
-            f"Le taux {what} ne peut pas dépasser {percent_fr(cap)} de la masse salariale "
-            f"(taux saisi : {percent_fr(rate_percent)})."
+            _(
+                "Le taux %(what)s ne peut pas dépasser %(cap)s de la masse salariale (taux saisi : %(rate_percent)s).",
+                what=what,
+                cap=percent_fr(cap),
+                rate_percent=percent_fr(rate_percent),
+            )
         )
 
 
@@ -192,15 +206,19 @@ def rate_deliberation_problem(kind: str, year: int, voted_on: date | None, today
     later cannot apply from 1 January of ``year``. The socle commun contribution has no such date in the sources
     read: its deliberation is recorded with its date, unchecked. A deliberation cannot be dated after today."""
     if voted_on is None:
-        return "Indiquez la date de la délibération du conseil d'administration."
+        return _("Indiquez la date de la délibération du conseil d'administration.")
     if voted_on > today:
-        return f"La délibération ne peut pas être datée après aujourd'hui ({date_fr(today)})."
+        return _("La délibération ne peut pas être datée après aujourd'hui (%(today)s).", today=date_fr(today))
     deadline = rate_vote_deadline(year)
     if kind == "cotisation" and voted_on > deadline:
-        return (
-            f"Une délibération du {date_fr(voted_on)} ne peut pas fixer le taux de cotisation de {year} : il doit "
-            f"être voté au plus tard le {date_fr(deadline)}. Ce taux peut s'appliquer au plus tôt en "
-            f"{first_year_for_vote(voted_on)}."
+        return _(
+            "Une délibération du %(voted_on)s ne peut pas fixer le taux de cotisation de %(year)s "
+            ": il doit être voté au plus tard le %(deadline)s. Ce taux peut s'appliquer au plus "
+            "tôt en %(first_year)s.",
+            voted_on=date_fr(voted_on),
+            year=year,
+            deadline=date_fr(deadline),
+            first_year=first_year_for_vote(voted_on),
         )
     return None
 
@@ -279,8 +297,12 @@ def uai_problem(code: str) -> str | None:
     """Why a UAI code is not valid, in French; None when it is."""
     code = (code or "").strip().upper()
     if len(code) != 8 or not code[:7].isdigit() or not code[7].isalpha():
-        return "Un code UAI comporte 7 chiffres suivis d'une lettre, par exemple 0470001W."
+        return _("Un code UAI comporte 7 chiffres suivis d'une lettre, par exemple 0470001W.")
     expected = uai_key(code[:7])
     if code[7] != expected:
-        return f"La lettre de contrôle du code UAI {code} est incorrecte (attendue : {expected})."
+        return _(
+            "La lettre de contrôle du code UAI %(code)s est incorrecte (attendue : %(expected)s).",
+            code=code,
+            expected=expected,
+        )
     return None

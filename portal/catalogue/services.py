@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.audit import services as audit
@@ -48,32 +49,36 @@ def save_service(service: Service | None, data: ServiceData, actor) -> Service:
     code = data.code.strip().lower()
     if not CODE_RE.match(code):
         raise DomainError(
-            "Le code ne contient que des minuscules, chiffres et tirets (ex. : medecine-preventive).", "code"
+            _("Le code ne contient que des minuscules, chiffres et tirets (ex. : medecine-preventive)."), "code"
         )
     clash = db.session.scalar(select(Service).where(Service.code == code))
     if clash is not None and clash is not service:
-        raise DomainError(f"Le code « {code} » est déjà utilisé par le service « {clash.name} ».", "code")
+        raise DomainError(
+            _("Le code « %(code)s » est déjà utilisé par le service « %(name)s ».", code=code, name=clash.name), "code"
+        )
     if not data.name.strip():
-        raise DomainError("Indiquez le nom du service.", "name")
+        raise DomainError(_("Indiquez le nom du service."), "name")
     if (
         data.group not in GROUP_LABELS
         or data.eligibility not in ELIGIBILITY_LABELS
         or data.tariff_model not in TARIFF_LABELS
     ):
-        raise DomainError("Groupe, éligibilité ou modalité de tarification inconnus.")
+        raise DomainError(_("Groupe, éligibilité ou modalité de tarification inconnus."))
     if (data.group == "obligatoire") != (data.tariff_model == TariffModel.INCLUDED):
         raise DomainError(
-            "Les missions obligatoires, et elles seules, sont comprises dans la cotisation.", "tariff_model"
+            _("Les missions obligatoires, et elles seules, sont comprises dans la cotisation."), "tariff_model"
         )
     if data.group == "socle" and data.eligibility != "socle":
         raise DomainError(
-            "Le socle commun est réservé aux collectivités non affiliées (éligibilité « socle »).", "eligibility"
+            _("Le socle commun est réservé aux collectivités non affiliées (éligibilité « socle »)."), "eligibility"
         )
     if not 0 <= data.notice_months <= 24:
-        raise DomainError("Le préavis doit être compris entre 0 et 24 mois.", "notice_months")
+        raise DomainError(_("Le préavis doit être compris entre 0 et 24 mois."), "notice_months")
     unknown = set(data.request_fields) - set(REQUEST_FIELDS)
     if unknown:
-        raise DomainError(f"Informations demandées inconnues : {', '.join(sorted(unknown))}.", "request_fields")
+        raise DomainError(
+            _("Informations demandées inconnues : %(fields)s.", fields=", ".join(sorted(unknown))), "request_fields"
+        )
     creating = service is None
     if creating:
         service = Service()
@@ -96,18 +101,18 @@ def set_tariff(
     service: Service, year: int, amount: Decimal, deliberation_ref: str, deliberation_date: date, actor
 ) -> Tariff:
     if service.tariff_model == TariffModel.INCLUDED:
-        raise DomainError("Ce service est compris dans la cotisation : il n'a pas de tarif propre.")
+        raise DomainError(_("Ce service est compris dans la cotisation : il n'a pas de tarif propre."))
     problem = year_problem(year, latest=paris_today().year + 2)
     if problem:
         raise DomainError(problem, "year")
     if amount is None or amount < 0:
-        raise DomainError("Le tarif doit être un montant positif ou nul.", "unit_amount")
+        raise DomainError(_("Le tarif doit être un montant positif ou nul."), "unit_amount")
     if service.tariff_model == TariffModel.PAYROLL_RATE and amount > 100:
-        raise DomainError("Un taux de la masse salariale s'exprime en pourcentage (entre 0 et 100).", "unit_amount")
+        raise DomainError(_("Un taux de la masse salariale s'exprime en pourcentage (entre 0 et 100)."), "unit_amount")
     if not (deliberation_ref or "").strip():
-        raise DomainError("La référence de la délibération est obligatoire.", "deliberation_ref")
+        raise DomainError(_("La référence de la délibération est obligatoire."), "deliberation_ref")
     if deliberation_date > paris_today():
-        raise DomainError("La délibération ne peut pas être datée dans le futur.", "deliberation_date")
+        raise DomainError(_("La délibération ne peut pas être datée dans le futur."), "deliberation_date")
     tariff = next((t for t in service.tariffs if t.year == year), None)
     if tariff is None:
         tariff = Tariff(year=year)

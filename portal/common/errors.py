@@ -13,9 +13,12 @@ from portal.extensions import db
 
 
 class DomainError(Exception):
-    """A business rule refused the action. The message is in French, for the user."""
+    """A business rule refused the action. The message is for the user, built with gettext (``_()``); a lazy
+    string (``_l()``) is rendered here, so that ``message`` is always a plain ``str``: views flash it, the API
+    serialises it to JSON."""
 
     def __init__(self, message: str, field: str | None = None):
+        message = str(message)
         super().__init__(message)
         self.message = message
         self.field = field

@@ -13,7 +13,11 @@ import re
 from datetime import date, datetime
 from decimal import Decimal
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
 from portal.common.clock import paris_today
+from portal.common.formatting import date_fr
 
 # Years: the data the portal holds (headcounts, payrolls, rates, statements, training budgets) starts in 2000;
 # a few years ahead leaves room for the next rate, budget or session without letting a typo through.
@@ -59,7 +63,7 @@ def year_problem(year: int, latest: int | None = None, today: date | None = None
     headcount is declared at most for next year); it never widens the portal's range."""
     high = min(latest, year_max(today)) if latest is not None else year_max(today)
     if isinstance(year, bool) or not isinstance(year, int) or not (YEAR_MIN <= year <= high):
-        return f"L'année doit être comprise entre {YEAR_MIN} et {high}."
+        return _("L'année doit être comprise entre %(year_min)s et %(high)s.", year_min=YEAR_MIN, high=high)
     return None
 
 
@@ -91,7 +95,9 @@ def date_problem(value: date | datetime | None, today: date | None = None) -> st
     day = value.date() if isinstance(value, datetime) else value
     first, last = date_bounds(today)
     if not (first <= day <= last):
-        return f"La date doit être comprise entre le {first:%d/%m/%Y} et le {last:%d/%m/%Y}."
+        return _(
+            "La date doit être comprise entre le %(first)s et le %(last)s.", first=date_fr(first), last=date_fr(last)
+        )
     return None
 
 
@@ -103,7 +109,7 @@ def parse_integer(text: str, *, low: int = -INTEGER_MAX, high: int = INTEGER_MAX
     what an INTEGER column holds). Refuses ``1e3``, ``1_000``, ``٣`` and ``３``: :class:`InvalidNumber`."""
     cleaned = str(text).strip().translate(_GROUPING)
     if not _INTEGER.fullmatch(cleaned):
-        raise InvalidNumber("Saisissez un nombre entier en chiffres, par exemple 12.")
+        raise InvalidNumber(_("Saisissez un nombre entier en chiffres, par exemple 12."))
     negative = cleaned.startswith("-")
     if len(cleaned.lstrip("+-").lstrip("0")) > len(str(max(abs(low), abs(high)))):  # before int(): 10**5000
         raise InvalidNumber(_too_small(low) if negative else _too_large(high))
@@ -124,25 +130,29 @@ def parse_decimal(text: str, *, places: int, max_digits: int) -> Decimal:
     match = _DECIMAL.fullmatch(cleaned)
     if match is None or not (match["units"] or match["decimals"]):
         example = "12,5" if places else "12"
-        raise InvalidNumber(f"Saisissez un nombre en chiffres, par exemple {example}.")
+        raise InvalidNumber(_("Saisissez un nombre en chiffres, par exemple %(example)s.", example=example))
     decimals = (match["decimals"] or "").rstrip("0")
     if len(decimals) > places:
         if places == 0:
-            raise InvalidNumber("Saisissez un nombre entier.")
-        raise InvalidNumber(f"Au plus {places} chiffre{'s' if places > 1 else ''} après la virgule.")
+            raise InvalidNumber(_("Saisissez un nombre entier."))
+        raise InvalidNumber(
+            ngettext("Au plus %(num)s chiffre après la virgule.", "Au plus %(num)s chiffres après la virgule.", places)
+        )
     units = match["units"].lstrip("0")
     if len(units) > max_digits - places:
-        raise InvalidNumber(f"Nombre trop grand : au plus {max_digits - places} chiffres avant la virgule.")
+        raise InvalidNumber(
+            _("Nombre trop grand : au plus %(digits)s chiffres avant la virgule.", digits=max_digits - places)
+        )
     value = Decimal(f"{match['sign']}{units or '0'}.{decimals or '0'}")
     return value.quantize(Decimal(1).scaleb(-places))
 
 
 def _too_small(low: int) -> str:
-    return f"Nombre trop petit : au moins {_grouped(low)}."
+    return _("Nombre trop petit : au moins %(low)s.", low=_grouped(low))
 
 
 def _too_large(high: int) -> str:
-    return f"Nombre trop grand : au plus {_grouped(high)}."
+    return _("Nombre trop grand : au plus %(high)s.", high=_grouped(high))
 
 
 def _grouped(value: int) -> str:

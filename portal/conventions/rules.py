@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
+from flask_babel import gettext as _
+
 from portal.catalogue.rules import add_months
 
 DEFAULT_ALERT_DAYS = 90
@@ -129,7 +131,7 @@ def current_term_end(terms: Terms, today: date) -> date | None:
     period = renewal_period(terms)
     if not period:
         return end
-    for _ in range(MAX_RENEWALS):
+    for _renewal in range(MAX_RENEWALS):
         if end >= today:
             break
         end = end_from_duration(end + timedelta(days=1), period)
@@ -206,23 +208,23 @@ def date_problems(terms: Terms) -> list[tuple[str, str]]:
     allowed (retroactive conventions exist), durations and notice periods out of range, notice without a term."""
     problems = []
     if terms.end_date and terms.start_date and terms.end_date < terms.start_date:
-        problems.append(("end_date", "La date de fin ne peut pas précéder la date de début."))
+        problems.append(("end_date", _("La date de fin ne peut pas précéder la date de début.")))
     if terms.end_date and terms.duration_months:
-        problems.append(("duration_months", "Indiquez soit une date de fin, soit une durée, pas les deux."))
+        problems.append(("duration_months", _("Indiquez soit une date de fin, soit une durée, pas les deux.")))
     if terms.duration_months is not None and not (1 <= terms.duration_months <= 600):
-        problems.append(("duration_months", "La durée doit être comprise entre 1 et 600 mois."))
+        problems.append(("duration_months", _("La durée doit être comprise entre 1 et 600 mois.")))
     if terms.notice_months is not None and not (0 <= terms.notice_months <= 60):
-        problems.append(("notice_months", "Le préavis doit être compris entre 0 et 60 mois."))
+        problems.append(("notice_months", _("Le préavis doit être compris entre 0 et 60 mois.")))
     if terms.tacit_renewal and initial_end(terms) is None:
         problems.append(
-            ("tacit_renewal", "Une tacite reconduction suppose une date de début et une date de fin ou une durée.")
+            ("tacit_renewal", _("Une tacite reconduction suppose une date de début et une date de fin ou une durée."))
         )
     if terms.tacit_renewal and terms.notice_months is not None and initial_end(terms) is not None:
         first_end = initial_end(terms)
         if terms.start_date and notice_deadline(first_end, terms.notice_months) < terms.start_date:
-            problems.append(("notice_months", "Le préavis est plus long que la durée de la convention."))
+            problems.append(("notice_months", _("Le préavis est plus long que la durée de la convention.")))
     if terms.terminated_on and terms.start_date and terms.terminated_on < terms.start_date:
-        problems.append(("terminated_on", "La date de résiliation ne peut pas précéder la date de début."))
+        problems.append(("terminated_on", _("La date de résiliation ne peut pas précéder la date de début.")))
     return problems
 
 
@@ -272,12 +274,12 @@ def document_problem(filename: str, head: bytes, size: int, max_bytes: int) -> s
     Office), an empty file, or more than ``max_bytes``."""
     extension = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if extension not in ALLOWED_EXTENSIONS:
-        return "Type de fichier refusé : seuls les fichiers PDF, ODT, ODS, DOC, DOCX, XLS et XLSX sont acceptés."
+        return _("Type de fichier refusé : seuls les fichiers PDF, ODT, ODS, DOC, DOCX, XLS et XLSX sont acceptés.")
     if size == 0:
-        return "Le fichier est vide."
+        return _("Le fichier est vide.")
     if size > max_bytes:
         limit = max_bytes / (1024 * 1024)
-        return f"Le fichier dépasse la taille maximale de {limit:g} Mo."
+        return _("Le fichier dépasse la taille maximale de %(size)s Mo.", size=format(limit, "g"))
     if not any(head.startswith(magic) for magic in MAGIC[extension]):
-        return f"Le contenu du fichier ne correspond pas à son extension {extension}."
+        return _("Le contenu du fichier ne correspond pas à son extension %(extension)s.", extension=extension)
     return None

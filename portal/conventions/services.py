@@ -13,6 +13,8 @@ from datetime import date
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -22,7 +24,7 @@ from portal.common import stored_files
 from portal.common.clock import paris_today, utcnow
 from portal.common.errors import DomainError
 from portal.common.files import clean_upload_name
-from portal.common.formatting import plural_fr
+from portal.common.formatting import date_fr
 from portal.common.text import normalise
 from portal.conventions import rules
 from portal.conventions.models import (
@@ -74,18 +76,18 @@ def create_partner(data: PartnerInput, actor: User | None) -> Partner:
     """A new partner. Refused: no name, an unknown kind, a name or a collectivité already recorded."""
     name = _clean(data.name)
     if not name:
-        raise DomainError("Indiquez le nom du partenaire.", "name")
+        raise DomainError(_("Indiquez le nom du partenaire."), "name")
     if data.kind not in PARTNER_KIND_LABELS:
-        raise DomainError("Choisissez le type de partenaire.", "kind")
+        raise DomainError(_("Choisissez le type de partenaire."), "kind")
     if db.session.scalar(select(Partner.id).where(Partner.name == name)) is not None:
-        raise DomainError(f"Le partenaire « {name} » existe déjà.", "name")
+        raise DomainError(_("Le partenaire « %(name)s » existe déjà.", name=name), "name")
     body = None
     if data.collectivite_id:
         body = db.session.get(Collectivite, data.collectivite_id)
         if body is None:
-            raise DomainError("Collectivité inconnue.", "collectivite_id")
+            raise DomainError(_("Collectivité inconnue."), "collectivite_id")
         if db.session.scalar(select(Partner.id).where(Partner.collectivite_id == body.id)) is not None:
-            raise DomainError(f"{body.name} est déjà enregistrée comme partenaire.", "collectivite_id")
+            raise DomainError(_("%(name)s est déjà enregistrée comme partenaire.", name=body.name), "collectivite_id")
     partner = Partner(
         name=name,
         kind=PartnerKind.COLLECTIVITE if body is not None and data.kind == PartnerKind.OTHER else data.kind,
@@ -167,24 +169,28 @@ class ConventionInput:
 
 def _validate(data: ConventionInput) -> tuple[list[Partner], Convention | None]:
     if not _clean(data.title):
-        raise DomainError("Indiquez l'intitulé de la convention.", "title")
+        raise DomainError(_("Indiquez l'intitulé de la convention."), "title")
     if data.kind not in rules.KIND_LABELS:
-        raise DomainError("Choisissez le type de convention.", "kind")
+        raise DomainError(_("Choisissez le type de convention."), "kind")
     for name, message in rules.date_problems(data.terms()):
         raise DomainError(message, name)
     partners = _validate_parties(data.parties, data.signatories)
     for index, axis in enumerate(data.axes, start=1):
         if not _clean(axis.title):
-            raise DomainError(f"Axe n° {index} : indiquez son intitulé.", "axes")
+            raise DomainError(_("Axe n° %(index)s : indiquez son intitulé.", index=index), "axes")
     parent = None
     if data.parent_id:
         parent = db.session.get(Convention, data.parent_id)
         if parent is None:
-            raise DomainError("La convention-cadre choisie n'existe pas.", "parent_id")
+            raise DomainError(_("La convention-cadre choisie n'existe pas."), "parent_id")
         if rules.outlasts(data.terms(), parent.terms):
             raise DomainError(
-                f"La convention ne peut pas durer au-delà de la convention-cadre qu'elle applique "
-                f"(« {parent.title} », {_period(parent)}).",
+                _(
+                    "La convention ne peut pas durer au-delà de la convention-cadre qu'elle applique "
+                    "(« %(title)s », %(period)s).",
+                    title=parent.title,
+                    period=_period_fr(parent),
+                ),
                 "parent_id",
             )
     return partners, parent
@@ -198,22 +204,23 @@ def _validate_parties(
     with their party)."""
     partner_ids = [p.partner_id for p in parties]
     if len(set(partner_ids)) != len(partner_ids):
-        raise DomainError("Un même partenaire figure deux fois parmi les parties.", "parties")
+        raise DomainError(_("Un même partenaire figure deux fois parmi les parties."), "parties")
     if rules.too_few_parties(len(partner_ids)):
-        raise DomainError("Une convention lie au moins deux parties : choisissez-en au moins deux.", "parties")
+        raise DomainError(_("Une convention lie au moins deux parties : choisissez-en au moins deux."), "parties")
     partners = {p.id: p for p in db.session.scalars(select(Partner).where(Partner.id.in_(partner_ids)))}
     if len(partners) != len(partner_ids):
-        raise DomainError("Un des partenaires choisis n'existe pas.", "parties")
+        raise DomainError(_("Un des partenaires choisis n'existe pas."), "parties")
     for index, signatory in enumerate(signatories, start=1):
         if not _clean(signatory.name):
-            raise DomainError(f"Signataire n° {index} : indiquez son nom.", "signatories")
+            raise DomainError(_("Signataire n° %(index)s : indiquez son nom.", index=index), "signatories")
         if (
             signatory.partner_id is not None
             and signatory.partner_id not in partners
             and signatory.partner_id not in dropped_partner_ids
         ):
             raise DomainError(
-                f"Signataire n° {index} : la partie qu'il représente doit figurer parmi les parties.", "signatories"
+                _("Signataire n° %(index)s : la partie qu'il représente doit figurer parmi les parties.", index=index),
+                "signatories",
             )
     return [partners[i] for i in partner_ids]
 
@@ -222,6 +229,14 @@ def _period(convention: Convention) -> str:
     start = convention.start_date.strftime("%d/%m/%Y") if convention.start_date else "?"
     end = convention.end_date.strftime("%d/%m/%Y") if convention.end_date else "sans terme"
     return f"du {start} au {end}" if convention.end_date else f"à partir du {start}, {end}"
+
+
+def _period_fr(convention: Convention) -> str:
+    """The period of a convention in a message: "du 1er janvier 2026 au 31 décembre 2028"."""
+    start = date_fr(convention.start_date) if convention.start_date else "?"
+    if convention.end_date:
+        return _("du %(start)s au %(end)s", start=start, end=date_fr(convention.end_date))
+    return _("à partir du %(start)s, sans terme", start=start)
 
 
 def create_convention(data: ConventionInput, actor: User | None) -> Convention:
@@ -279,14 +294,18 @@ def update_terms(convention: Convention, data: ConventionInput, actor: User) -> 
     changed, for the same reasons as a creation, and when one of its local contracts would outlast it."""
     data.parties = [PartyInput(p.partner_id, p.representative, p.deliberation_ref) for p in convention.parties]
     if data.parent_id == convention.id:
-        raise DomainError("Une convention ne peut pas appliquer elle-même.", "parent_id")
+        raise DomainError(_("Une convention ne peut pas appliquer elle-même."), "parent_id")
     _partners, parent = _validate(data)
     new_terms = replace(data.terms(), end_date=rules.initial_end(data.terms()), terminated_on=convention.terminated_on)
     for child in convention.children:
         if rules.outlasts(child.terms, new_terms):
             raise DomainError(
-                f"Le contrat local « {child.title} » ({_period(child)}) durerait au-delà de cette convention : "
-                "modifiez-le d'abord.",
+                _(
+                    "Le contrat local « %(title)s » (%(period)s) durerait au-delà de cette convention : "
+                    "modifiez-le d'abord.",
+                    title=child.title,
+                    period=_period_fr(child),
+                ),
                 "end_date",
             )
     before = _period(convention)
@@ -396,7 +415,7 @@ def update_parties(
         return change
     reason = _clean(reason) if change.removed else None
     if change.removed and not reason:
-        raise DomainError("Indiquez le motif du retrait.", "reason")
+        raise DomainError(_("Indiquez le motif du retrait."), "reason")
     wanted = {p.partner_id for p in parties}
     convention.signatories.clear()
     for party in [p for p in convention.parties if p.partner_id not in wanted]:
@@ -451,9 +470,9 @@ def update_parties(
 def terminate(convention: Convention, on: date, actor: User, reason: str | None = None) -> Convention:
     """Record the termination (résiliation or dénonciation) of a convention, effective on ``on``, with its reason."""
     if convention.terminated_on is not None:
-        raise DomainError("Cette convention est déjà résiliée.")
+        raise DomainError(_("Cette convention est déjà résiliée."))
     if convention.start_date and on < convention.start_date:
-        raise DomainError("La date de résiliation ne peut pas précéder la date de début.", "terminated_on")
+        raise DomainError(_("La date de résiliation ne peut pas précéder la date de début."), "terminated_on")
     convention.terminated_on = on
     convention.termination_reason = _clean(reason)
     db.session.flush()
@@ -473,7 +492,7 @@ def terminate(convention: Convention, on: date, actor: User, reason: str | None 
 def add_axis(convention: Convention, title: str, description: str | None, actor: User) -> Axis:
     """A new axis of collaboration, numbered after the existing ones (an avenant often adds one)."""
     if not _clean(title):
-        raise DomainError("Indiquez l'intitulé de l'axe.", "title")
+        raise DomainError(_("Indiquez l'intitulé de l'axe."), "title")
     axis = Axis(
         position=max((a.position for a in convention.axes), default=0) + 1,
         title=title.strip(),
@@ -493,7 +512,7 @@ def add_axis(convention: Convention, title: str, description: str | None, actor:
 def update_axis(axis: Axis, title: str, description: str | None, actor: User) -> Axis:
     """Correct an axis's title and description (its number and actions stay). Refused: an empty title."""
     if not _clean(title):
-        raise DomainError("Indiquez l'intitulé de l'axe.", "title")
+        raise DomainError(_("Indiquez l'intitulé de l'axe."), "title")
     before = (axis.title, axis.description)
     axis.title, axis.description = title.strip(), _clean(description)
     if (axis.title, axis.description) == before:
@@ -512,10 +531,13 @@ def update_axis(axis: Axis, title: str, description: str | None, actor: User) ->
 def axis_removal_problem(axis: Axis) -> str | None:
     """Why ``axis`` cannot be removed, in French, or None: an axis with follow-up actions keeps its history."""
     if axis.actions:
-        actions = plural_fr(len(axis.actions), "action de suivi", "actions de suivi")
-        return (
-            f"L'axe « {axis.title} » a {actions} : il ne peut pas être supprimé. "
-            "Modifiez son intitulé si l'axe a changé."
+        return ngettext(
+            "L'axe « %(title)s » a %(num)s action de suivi : il ne peut pas être supprimé. "
+            "Modifiez son intitulé si l'axe a changé.",
+            "L'axe « %(title)s » a %(num)s actions de suivi : il ne peut pas être supprimé. "
+            "Modifiez son intitulé si l'axe a changé.",
+            len(axis.actions),
+            title=axis.title,
         )
     return None
 
@@ -547,9 +569,9 @@ def add_action(
 ) -> AxisAction:
     """A follow-up action under an axis, with its owner, status and due date."""
     if not _clean(title):
-        raise DomainError("Indiquez l'action à mener.", "title")
+        raise DomainError(_("Indiquez l'action à mener."), "title")
     if status not in ACTION_STATUS_LABELS:
-        raise DomainError("Choisissez l'état de l'action.", "status")
+        raise DomainError(_("Choisissez l'état de l'action."), "status")
     action = AxisAction(title=title.strip(), owner=_clean(owner), due_date=due_date, status=status)
     axis.actions.append(action)
     db.session.flush()
@@ -564,7 +586,7 @@ def add_action(
 
 def set_action_status(action: AxisAction, status: str, actor: User) -> AxisAction:
     if status not in ACTION_STATUS_LABELS:
-        raise DomainError("Choisissez l'état de l'action.", "status")
+        raise DomainError(_("Choisissez l'état de l'action."), "status")
     before, action.status = action.status, status
     db.session.flush()
     audit.record(
@@ -579,9 +601,9 @@ def set_action_status(action: AxisAction, status: str, actor: User) -> AxisActio
 def add_meeting(convention: Convention, held_on: date, title: str, minutes: str | None, actor: User) -> Meeting:
     """A meeting of the comité de suivi (or an annual review) with its minutes."""
     if not _clean(title):
-        raise DomainError("Indiquez l'objet de la réunion.", "title")
+        raise DomainError(_("Indiquez l'objet de la réunion."), "title")
     if convention.signed_on and held_on < convention.signed_on:
-        raise DomainError("La réunion ne peut pas précéder la signature de la convention.", "held_on")
+        raise DomainError(_("La réunion ne peut pas précéder la signature de la convention."), "held_on")
     meeting = Meeting(held_on=held_on, title=title.strip(), minutes=_clean(minutes))
     convention.meetings.append(meeting)
     db.session.flush()
@@ -648,10 +670,10 @@ def withdraw_document(document: ConventionDocument, reason: str | None, actor: U
     secretaries; staff still see it, with when, by whom and why. Its row and its file are kept (evidence).
     Refused: no reason, a document already withdrawn."""
     if document.withdrawn_at is not None:
-        raise DomainError("Ce document est déjà retiré.")
+        raise DomainError(_("Ce document est déjà retiré."))
     reason = _clean(reason)
     if not reason:
-        raise DomainError("Indiquez le motif du retrait.", "reason")
+        raise DomainError(_("Indiquez le motif du retrait."), "reason")
     document.withdrawn_at = utcnow()
     document.withdrawn_by_id = getattr(actor, "id", None)
     document.withdrawal_reason = reason
@@ -813,16 +835,30 @@ def run_alerts(today: date | None = None) -> int:
 
 
 def _alert_text(convention: Convention, deadline: rules.Deadline, today: date) -> tuple[str, str]:
-    due = deadline.due.strftime("%d/%m/%Y")
+    due = date_fr(deadline.due)
     days = (deadline.due - today).days
     if deadline.kind == rules.DeadlineKind.NOTICE:
         return (
-            f"Préavis de dénonciation : {convention.title}",
-            f"La convention « {convention.title} » sera reconduite tacitement sauf dénonciation au plus tard le "
-            f"{due} (dans {days} jours). Décidez de la reconduire ou de la dénoncer.",
+            _("Préavis de dénonciation : %(title)s", title=convention.title),
+            ngettext(
+                "La convention « %(title)s » sera reconduite tacitement sauf dénonciation au plus tard le "
+                "%(date)s (dans %(num)s jour). Décidez de la reconduire ou de la dénoncer.",
+                "La convention « %(title)s » sera reconduite tacitement sauf dénonciation au plus tard le "
+                "%(date)s (dans %(num)s jours). Décidez de la reconduire ou de la dénoncer.",
+                days,
+                title=convention.title,
+                date=due,
+            ),
         )
     return (
-        f"Fin de convention : {convention.title}",
-        f"La convention « {convention.title} » prend fin le {due} (dans {days} jours). "
-        "Préparez son renouvellement ou sa clôture.",
+        _("Fin de convention : %(title)s", title=convention.title),
+        ngettext(
+            "La convention « %(title)s » prend fin le %(date)s (dans %(num)s jour). "
+            "Préparez son renouvellement ou sa clôture.",
+            "La convention « %(title)s » prend fin le %(date)s (dans %(num)s jours). "
+            "Préparez son renouvellement ou sa clôture.",
+            days,
+            title=convention.title,
+            date=due,
+        ),
     )

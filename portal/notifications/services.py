@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app, g, has_app_context
+from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select, update
 
 from portal.accounts.models import Role, User, secretary_collectivite
@@ -269,11 +270,13 @@ def notify_person(
             notify(
                 secretary,
                 category=category,
-                title=f"{title} — pour {person.full_name}",
-                body=(
-                    f"Message destiné à {who}, qui n'a ni compte ni adresse électronique sur le portail : "
-                    f"merci de le lui transmettre.\n\n{body}"
-                ),
+                title=_("%(title)s — pour %(name)s", title=title, name=person.full_name),
+                body=_(
+                    "Message destiné à %(who)s, qui n'a ni compte ni adresse électronique sur le portail : "
+                    "merci de le lui transmettre.",
+                    who=who,
+                )
+                + f"\n\n{body}",
                 link=link,
                 attachments=attachments,
                 mandatory=True,
@@ -487,7 +490,7 @@ def retry_failed(email: OutboxEmail, actor) -> None:
     if email.state != OutboxState.FAILED:
         from portal.common.errors import DomainError
 
-        raise DomainError("Seul un envoi en échec peut être relancé.")
+        raise DomainError(_("Seul un envoi en échec peut être relancé."))
     email.state = OutboxState.PENDING
     email.attempts = 0
     email.next_attempt_at = utcnow()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select, update
 
@@ -87,7 +88,7 @@ def mark_all_read():
     )
     db.session.commit()
     services.forget_unread_counts()
-    flash("Toutes les notifications sont marquées comme lues.", "success")
+    flash(_("Toutes les notifications sont marquées comme lues."), "success")
     return redirect(url_for("notifications.index"))
 
 
@@ -106,7 +107,7 @@ def preferences():
             else:
                 pref.email_enabled = enabled
         db.session.commit()
-        flash("Vos préférences de notification sont enregistrées.", "success")
+        flash(_("Vos préférences de notification sont enregistrées."), "success")
         return redirect(url_for("notifications.preferences"))
     choices = {code: services.email_enabled(current_user.id, code) for code in CATEGORIES}
     return render_template("notifications/preferences.html", form=form, categories=CATEGORIES, choices=choices)
@@ -138,5 +139,5 @@ def retry(email_id: int):
         flash(exc.message, "error")
     else:
         db.session.commit()
-        flash(f"L'envoi n° {email.id} à {email.to_address} est relancé.", "success")
+        flash(_("L'envoi n° %(id)s à %(to_address)s est relancé.", id=email.id, to_address=email.to_address), "success")
     return redirect(url_for("notifications.jobs", etat=request.args.get("etat", "")))

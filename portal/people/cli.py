@@ -37,7 +37,9 @@ def elus_import(path: str, publication_date, dry_run: bool):
             departements=departements,
             publication_date=publication_date.date() if publication_date else None,
             dry_run=dry_run,
-            progress=lambda line: click.echo(_("… %(line)s lignes lues", line=f"{line:,}".replace(",", "\u202f"))),
+            progress=lambda line: click.echo(
+                _("… %(line)s lignes lues", line=format(line, ",").replace(",", "\u202f"))
+            ),
         )
     except RneFileError as exc:
         db.session.rollback()

@@ -28,6 +28,7 @@ from datetime import date
 from pathlib import Path
 from typing import BinaryIO
 
+from flask_babel import gettext as _
 from sqlalchemy import bindparam, insert, select, text, update
 
 from portal.accounts.models import MUNICIPAL_FUNCTIONS, Mandate, Person, PersonSource
@@ -99,11 +100,16 @@ def _check_signature(raw: BinaryIO) -> None:
     head = raw.read(4096)
     raw.seek(0)
     if not head.strip():
-        raise RneFileError(f"Le fichier est vide. Colonnes attendues : {rules.expected_columns_text()}.")
+        raise RneFileError(
+            _("Le fichier est vide. Colonnes attendues : %(expected)s.", expected=rules.expected_columns_text())
+        )
     if head.startswith(_NOT_CSV_SIGNATURES) or b"\x00" in head:
         raise RneFileError(
-            "Ce fichier n'est pas un fichier CSV (texte séparé par des points-virgules). "
-            f"Colonnes attendues : {rules.expected_columns_text()}."
+            _(
+                "Ce fichier n'est pas un fichier CSV (texte séparé par des points-virgules). "
+                "Colonnes attendues : %(expected)s.",
+                expected=rules.expected_columns_text(),
+            )
         )
 
 
@@ -117,7 +123,9 @@ def _rows(
     reader = csv.reader(text, delimiter=";")
     header = next(reader, None)
     if header is None:
-        raise RneFileError(f"Le fichier est vide. Colonnes attendues : {rules.expected_columns_text()}.")
+        raise RneFileError(
+            _("Le fichier est vide. Colonnes attendues : %(expected)s.", expected=rules.expected_columns_text())
+        )
     columns = rules.map_columns(header)
     departement_at = columns["departement"]
     rows, rejections, others, seen = [], [], 0, {}
@@ -167,7 +175,7 @@ def read_rne(
         except UnicodeDecodeError:
             return _rows(_open_text(raw, "cp1252"), wanted, communes, today, progress)
         except csv.Error as exc:
-            raise RneFileError(f"Ce fichier n'est pas un fichier CSV lisible ({exc}).") from exc
+            raise RneFileError(_("Ce fichier n'est pas un fichier CSV lisible (%(exc)s).", exc=exc)) from exc
     finally:
         if raw is not source:
             raw.close()

@@ -9,6 +9,8 @@ from datetime import date
 from enum import StrEnum
 from functools import lru_cache
 
+from flask_babel import gettext as _
+
 from portal.common.text import normalise
 from portal.common.titles import function_title
 
@@ -59,8 +61,12 @@ def map_columns(header: list[str]) -> dict[str, int]:
             missing.append(f"« {name} »")
     if missing:
         raise RneFileError(
-            f"Colonnes absentes : {', '.join(missing)}. Le fichier des conseillers municipaux du Répertoire national "
-            f"des élus doit contenir les colonnes {expected_columns_text()} (séparées par des points-virgules)."
+            _(
+                "Colonnes absentes : %(missing)s. Le fichier des conseillers municipaux du Répertoire national des "
+                "élus doit contenir les colonnes %(expected)s (séparées par des points-virgules).",
+                missing=", ".join(missing),
+                expected=expected_columns_text(),
+            )
         )
     return found
 
@@ -135,38 +141,44 @@ def parse_row(
     insee = _cell(values, columns, "insee").upper()
     if insee not in known_communes:
         name = _cell(values, columns, "commune_name")
-        reasons.append(f"commune inconnue : {insee or '(code vide)'}{f' ({name})' if name else ''}")
+        code = insee or _("(code vide)")
+        if name:
+            reasons.append(_("commune inconnue : %(code)s (%(name)s)", code=code, name=name))
+        else:
+            reasons.append(_("commune inconnue : %(code)s", code=code))
     family_name, given_name = _cell(values, columns, "family_name"), _cell(values, columns, "given_name")
     if not family_name:
-        reasons.append("nom de l'élu manquant")
+        reasons.append(_("nom de l'élu manquant"))
     if not given_name:
-        reasons.append("prénom de l'élu manquant")
+        reasons.append(_("prénom de l'élu manquant"))
     sex = _cell(values, columns, "sex").upper()
     if sex not in ("F", "M"):
-        reasons.append(f"code sexe inconnu : « {sex} » (F ou M attendu)" if sex else "code sexe manquant")
+        reasons.append(
+            _("code sexe inconnu : « %(sex)s » (F ou M attendu)", sex=sex) if sex else _("code sexe manquant")
+        )
 
     def read_date(key: str, label: str, required: bool) -> date | None:
         text = _cell(values, columns, key)
         if not text:
             if required:
-                reasons.append(f"{label} manquante")
+                reasons.append(_("%(label)s manquante", label=label))
             return None
         try:
             return parse_date(text)
         except ValueError:
-            reasons.append(f"{label} impossible : « {text} »")
+            reasons.append(_("%(label)s impossible : « %(text)s »", label=label, text=text))
             return None
 
-    birth_date = read_date("birth_date", "date de naissance", True)
+    birth_date = read_date("birth_date", _("date de naissance"), True)
     if birth_date is not None and not OLDEST_BIRTH <= birth_date <= today:
-        reasons.append(f"date de naissance impossible : « {_cell(values, columns, 'birth_date')} »")
+        reasons.append(_("date de naissance impossible : « %(text)s »", text=_cell(values, columns, "birth_date")))
         birth_date = None
-    term_start = read_date("term_start", "date de début du mandat", True)
-    function_start = read_date("function_start", "date de début de la fonction", False)
+    term_start = read_date("term_start", _("date de début du mandat"), True)
+    function_start = read_date("function_start", _("date de début de la fonction"), False)
     label = _cell(values, columns, "function")
     function = parse_function(label)
     if function is None:
-        reasons.append(f"fonction inconnue : « {label} »")
+        reasons.append(_("fonction inconnue : « %(label)s »", label=label))
     if reasons:
         text = " ; ".join(reasons)
         return Rejection(line, text[0].upper() + text[1:] + ".", insee)
@@ -231,15 +243,19 @@ def function_change_text(row: RneRow, current: CurrentMandate | None) -> str:
 
 
 def _count(n: int, singular: str, plural: str) -> str:
-    """French agreement: 0 and 1 take the singular."""
-    return f"{n:,}".replace(",", "\u202f") + " " + (singular if n < 2 else plural)
+    """French agreement: 0 and 1 take the singular (two translated messages with ``%(num)s``, rather than
+    ngettext, whose fallback without a catalogue would write "0 élus créés")."""
+    return (singular if n < 2 else plural) % {"num": format(n, ",").replace(",", "\u202f")}
 
 
 def summary_text(*, created: int, updated: int, ended: int, unchanged: int, rejected: int) -> str:
-    return (
-        f"{_count(created, 'élu créé', 'élus créés')}, {_count(updated, 'mis à jour', 'mis à jour')}, "
-        f"{_count(ended, 'mandat terminé', 'mandats terminés')}, {_count(unchanged, 'inchangé', 'inchangés')}, "
-        f"{_count(rejected, 'ligne rejetée', 'lignes rejetées')}."
+    return _(
+        "%(created)s, %(updated)s, %(ended)s, %(unchanged)s, %(rejected)s.",
+        created=_count(created, _("%(num)s élu créé"), _("%(num)s élus créés")),
+        updated=_count(updated, _("%(num)s mis à jour"), _("%(num)s mis à jour")),
+        ended=_count(ended, _("%(num)s mandat terminé"), _("%(num)s mandats terminés")),
+        unchanged=_count(unchanged, _("%(num)s inchangé"), _("%(num)s inchangés")),
+        rejected=_count(rejected, _("%(num)s ligne rejetée"), _("%(num)s lignes rejetées")),
     )
 
 

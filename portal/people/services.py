@@ -9,6 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, joinedload
 
@@ -180,7 +181,7 @@ def set_contact_email(person: Person, email: str | None, actor) -> bool:
     Empty clears it. Audited with the former address; returns whether it changed."""
     email = (email or "").strip().lower() or None
     if email is not None and not _looks_like_email(email):
-        raise DomainError("Adresse électronique invalide, par exemple prenom.nom@exemple.fr.", "contact_email")
+        raise DomainError(_("Adresse électronique invalide, par exemple prenom.nom@exemple.fr."), "contact_email")
     before = person.contact_email
     if email == before:
         return False
@@ -212,11 +213,20 @@ def invite(person: Person, actor) -> User:
     if user is None:
         if not person.contact_email:
             raise DomainError(
-                f"Indiquez d'abord l'adresse électronique de {person.full_name} : l'invitation y est envoyée.",
+                _(
+                    "Indiquez d'abord l'adresse électronique de %(full_name)s : l'invitation y est envoyée.",
+                    full_name=person.full_name,
+                ),
                 "contact_email",
             )
         return accounts.create_user(email=person.contact_email, role=Role.ELU, person=person, actor=actor)
     if user.status != AccountStatus.INVITED:
-        raise DomainError(f"{person.full_name} a déjà un compte ({user.status_label.lower()}) : rien à envoyer.")
+        raise DomainError(
+            _(
+                "%(full_name)s a déjà un compte (%(status_label)s) : rien à envoyer.",
+                full_name=person.full_name,
+                status_label=user.status_label.lower(),
+            )
+        )
     accounts.send_invitation(user, actor=actor)
     return user

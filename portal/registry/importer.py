@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from flask_babel import gettext as _
 from sqlalchemy import insert, select, update
 
 from portal.common import versions
@@ -84,15 +85,24 @@ def _load_json(directory: Path, name: str, required: bool = True):
     path = directory / name
     if not path.exists():
         if required:
-            raise DomainError(f"Fichier introuvable : {path}. Le dossier doit contenir communes.json et epci.json.")
+            raise DomainError(
+                _("Fichier introuvable : %(path)s. Le dossier doit contenir communes.json et epci.json.", path=path)
+            )
         return []
     try:
         with path.open(encoding="utf-8") as handle:
             data = json.load(handle)
     except json.JSONDecodeError as exc:
-        raise DomainError(f"{path} n'est pas un fichier JSON valide (ligne {exc.lineno}) : {exc.msg}.") from exc
+        raise DomainError(
+            _(
+                "%(path)s n'est pas un fichier JSON valide (ligne %(lineno)s) : %(msg)s.",
+                path=path,
+                lineno=exc.lineno,
+                msg=exc.msg,
+            )
+        ) from exc
     if not isinstance(data, list):
-        raise DomainError(f"{path} doit contenir une liste d'objets.")
+        raise DomainError(_("%(path)s doit contenir une liste d'objets.", path=path))
     return data
 
 
@@ -105,7 +115,7 @@ def read_dataset(directory: str | Path, departement: str | None = None) -> Datas
     """Parse the Etalab files; keep only current communes (``commune-actuelle``) and, if given, one département."""
     directory = Path(directory)
     if not directory.is_dir():
-        raise DomainError(f"Dossier introuvable : {directory}")
+        raise DomainError(_("Dossier introuvable : %(directory)s", directory=directory))
     departement = departement.strip().upper() if departement else None
     communes_raw = _load_json(directory, "communes.json")
     epci_raw = _load_json(directory, "epci.json")
@@ -156,7 +166,13 @@ def read_dataset(directory: str | Path, departement: str | None = None) -> Datas
             )
         )
     if departement and not dataset.communes:
-        raise DomainError(f"Aucune commune trouvée pour le département {departement} dans {directory}.")
+        raise DomainError(
+            _(
+                "Aucune commune trouvée pour le département %(departement)s dans %(directory)s.",
+                departement=departement,
+                directory=directory,
+            )
+        )
 
     for entry in departements_raw:
         if departement and entry.get("code") != departement:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from flask_babel import gettext as _
+
 from portal.catalogue import rules as catalogue_rules
 from portal.catalogue.rules import Instalment, money
 from portal.common.formatting import date_range_fr, money_fr, percent_fr
@@ -93,10 +95,12 @@ def _payroll_line(
 ) -> StatementLine:
     year = statement_input.year
     if statement_input.payroll is None:
-        warnings.append(f"Masse salariale {year} non déclarée : {label.lower()} non calculée.")
+        warnings.append(
+            _("Masse salariale %(year)s non déclarée : %(label)s non calculée.", year=year, label=label.lower())
+        )
         return StatementLine(kind, label, "masse salariale non déclarée", None)
     if rate is None:
-        warnings.append(f"Taux {year} non voté : {label.lower()} non calculée.")
+        warnings.append(_("Taux %(year)s non voté : %(label)s non calculée.", year=year, label=label.lower()))
         return StatementLine(kind, label, "taux non voté", None)
     catalogue_rules.check_rate("cotisation" if kind == "cotisation" else "socle", rate)
     yearly = money(statement_input.payroll * rate / 100)
@@ -144,12 +148,12 @@ def compute_statement(data: StatementInput) -> Statement:
         if service.tariff_model == catalogue_rules.TariffModel.INCLUDED:
             continue
         if service.unit_amount is None:
-            statement.warnings.append(f"Aucun tarif {year} pour « {service.name} ».")
+            statement.warnings.append(_("Aucun tarif %(year)s pour « %(name)s ».", year=year, name=service.name))
             statement.lines.append(StatementLine("service", service.name, "aucun tarif voté", None))
             continue
         yearly = catalogue_rules.yearly_amount(service.tariff_model, service.unit_amount, service.quantities)
         if yearly is None:
-            statement.warnings.append(f"Quantité inconnue pour « {service.name} ».")
+            statement.warnings.append(_("Quantité inconnue pour « %(name)s ».", name=service.name))
             statement.lines.append(StatementLine("service", service.name, "quantité inconnue", None))
             continue
         amount = catalogue_rules.pro_rata(yearly, year, service.start, service.end)

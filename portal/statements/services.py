@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from portal.affiliation.models import AffiliationStatusChange
@@ -61,18 +62,18 @@ def set_rate(
     legal cap, or for a cotisation voted after 30 November of the year before
     (:func:`catalogue_rules.rate_deliberation_problem`)."""
     if kind not in ("cotisation", "socle"):
-        raise DomainError("Type de taux inconnu.", "kind")
+        raise DomainError(_("Type de taux inconnu."), "kind")
     problem = year_problem(year, latest=paris_today().year + 1)  # voted for next year at the latest
     if problem:
         raise DomainError(problem, "year")
     if not isinstance(rate_percent, Decimal) or not rate_percent.is_finite():
-        raise DomainError("Indiquez le taux en chiffres, par exemple 0,8.", "rate_percent")
+        raise DomainError(_("Indiquez le taux en chiffres, par exemple 0,8."), "rate_percent")
     try:
         catalogue_rules.check_rate(kind, rate_percent)
     except catalogue_rules.RateTooHigh as exc:
         raise DomainError(str(exc), "rate_percent") from exc
     if not (deliberation_ref or "").strip():
-        raise DomainError("La référence de la délibération est obligatoire.", "deliberation_ref")
+        raise DomainError(_("La référence de la délibération est obligatoire."), "deliberation_ref")
     problem = catalogue_rules.rate_deliberation_problem(kind, year, deliberation_date, paris_today())
     if problem:
         raise DomainError(problem, "deliberation_date")
@@ -111,7 +112,7 @@ def set_payroll(body: Collectivite, year: int, amount: Decimal | str, actor) -> 
     except InvalidNumber as exc:
         raise DomainError(exc.message, "amount") from None
     if amount < 0 or amount > MAX_PAYROLL:
-        raise DomainError("La masse salariale doit être un montant positif plausible.", "amount")
+        raise DomainError(_("La masse salariale doit être un montant positif plausible."), "amount")
     # Read before the new row is added: an expired actor reloads itself, which would flush the row half filled.
     actor_id = getattr(actor, "id", None)
     declaration = db.session.scalar(

@@ -11,7 +11,10 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from flask_babel import gettext as _
+
 from portal.catalogue.rules import add_months
+from portal.common.formatting import date_fr
 
 
 class State(StrEnum):
@@ -95,8 +98,11 @@ class IllegalTransition(ValueError):
     def __init__(self, state: str, action: str):
         label = STATE_LABELS.get(State(state), state) if state in State.__members__.values() else state
         super().__init__(
-            f"Action impossible : « {ACTION_LABELS.get(action, action)} » n'est pas permise pour une demande "
-            f"à l'état « {label} »."
+            _(
+                "Action impossible : « %(action)s » n'est pas permise pour une demande à l'état « %(state)s ».",
+                action=ACTION_LABELS.get(action, action),
+                state=label,
+            )
         )
 
 
@@ -132,5 +138,12 @@ def earliest_end(requested_on: date, notice_months: int, active_since: date | No
     if active_since is not None and end < active_since:
         end = active_since
     if notice_months == 0:
-        return EndRequest(end, "Résiliation possible sans préavis.")
-    return EndRequest(end, f"Préavis de {notice_months} mois : fin possible au plus tôt le {end.strftime('%d/%m/%Y')}.")
+        return EndRequest(end, _("Résiliation possible sans préavis."))
+    return EndRequest(
+        end,
+        _(
+            "Préavis de %(months)s mois : fin possible au plus tôt le %(date)s.",
+            months=notice_months,
+            date=date_fr(end),
+        ),
+    )

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -20,7 +22,7 @@ from portal.catalogue import rules as catalogue_rules
 from portal.catalogue.models import PayrollDeclaration, Service
 from portal.common.clock import paris_today, utcnow
 from portal.common.errors import DomainError
-from portal.common.formatting import money_fr, percent_fr
+from portal.common.formatting import date_fr, money_fr, percent_fr
 from portal.common.jobs import enqueue_after_commit
 from portal.extensions import db
 from portal.registry.models import Collectivite
@@ -87,24 +89,34 @@ def open_subscriptions(body_id: int) -> dict[int, Subscription]:
 def estimate(service: Service, year: int, quantities: dict) -> tuple[Decimal | None, str, object | None]:
     tariff = service.tariff_for(year)
     if service.tariff_model == catalogue_rules.TariffModel.INCLUDED:
-        return Decimal("0.00"), "Compris dans la cotisation d'affiliation.", tariff
+        return Decimal("0.00"), _("Compris dans la cotisation d'affiliation."), tariff
     if tariff is None:
-        return None, "Aucun tarif voté pour cette année.", None
+        return None, _("Aucun tarif voté pour cette année."), None
     amount = catalogue_rules.yearly_amount(service.tariff_model, tariff.unit_amount, quantities)
     if amount is None:
         key, label = catalogue_rules.QUANTITY_OF[catalogue_rules.TariffModel(service.tariff_model)]
-        missing = "la masse salariale déclarée" if key == "payroll" else f"le nombre d’{label}"
+        missing = _("la masse salariale déclarée") if key == "payroll" else _("le nombre d’%(label)s", label=label)
         return (
             None,
-            f"Estimation impossible sans {missing} ; elle sera calculée à partir de votre demande.",
+            _(
+                "Estimation impossible sans %(missing)s ; elle sera calculée à partir de votre demande.",
+                missing=missing,
+            ),
             tariff,
         )
-    basis = {
-        "payroll_rate": f"{percent_fr(tariff.unit_amount)} de la masse salariale déclarée",
-        "per_agent": f"{quantities.get('agents')} agents déclarés × {money_fr(tariff.unit_amount)}",
-        "flat": "Forfait annuel",
-    }.get(service.tariff_model, f"Tarif {year} : {money_fr(tariff.unit_amount)} l'unité")
-    return amount, f"{basis} (délibération {tariff.deliberation_ref}).", tariff
+    if service.tariff_model == "payroll_rate":
+        basis = _("%(rate)s de la masse salariale déclarée", rate=percent_fr(tariff.unit_amount))
+    elif service.tariff_model == "per_agent":
+        basis = _(
+            "%(agents)s agents déclarés × %(amount)s",
+            agents=quantities.get("agents"),
+            amount=money_fr(tariff.unit_amount),
+        )
+    elif service.tariff_model == "flat":
+        basis = _("Forfait annuel")
+    else:
+        basis = _("Tarif %(year)s : %(amount)s l'unité", year=year, amount=money_fr(tariff.unit_amount))
+    return amount, _("%(basis)s (délibération %(ref)s).", basis=basis, ref=tariff.deliberation_ref), tariff
 
 
 def catalogue_for(body: Collectivite, year: int) -> list[CatalogueEntry]:
@@ -187,27 +199,39 @@ class RequestInput:
 
 def _validate_schools(schools: list[SchoolInput]) -> list[SchoolInput]:
     if not schools:
-        raise DomainError("Indiquez au moins une école (code UAI, nom, nombre de classes et d'élèves).", "schools")
+        raise DomainError(_("Indiquez au moins une école (code UAI, nom, nombre de classes et d'élèves)."), "schools")
     seen = set()
     for index, school in enumerate(schools, start=1):
-        where = f"École n° {index}"
+        where = _("École n° %(index)s", index=index)
         problem = catalogue_rules.uai_problem(school.uai)
         if problem:
-            raise DomainError(f"{where} : {problem}", "schools")
+            raise DomainError(_("%(where)s : %(problem)s", where=where, problem=problem), "schools")
         uai = school.uai.strip().upper()
         if uai in seen:
-            raise DomainError(f"{where} : le code UAI {uai} figure deux fois dans la demande.", "schools")
+            raise DomainError(
+                _("%(where)s : le code UAI %(uai)s figure deux fois dans la demande.", where=where, uai=uai), "schools"
+            )
         seen.add(uai)
         school.uai = uai
         if not school.name or not school.name.strip():
-            raise DomainError(f"{where} : indiquez le nom de l'école.", "schools")
+            raise DomainError(_("%(where)s : indiquez le nom de l'école.", where=where), "schools")
         if not (1 <= school.classes <= MAX_CLASSES_PER_SCHOOL):
             raise DomainError(
-                f"{where} : le nombre de classes doit être compris entre 1 et {MAX_CLASSES_PER_SCHOOL}.", "schools"
+                _(
+                    "%(where)s : le nombre de classes doit être compris entre 1 et %(max)s.",
+                    where=where,
+                    max=MAX_CLASSES_PER_SCHOOL,
+                ),
+                "schools",
             )
         if not (0 <= school.pupils <= MAX_PUPILS_PER_SCHOOL):
             raise DomainError(
-                f"{where} : le nombre d'élèves doit être compris entre 0 et {MAX_PUPILS_PER_SCHOOL}.", "schools"
+                _(
+                    "%(where)s : le nombre d'élèves doit être compris entre 0 et %(max)s.",
+                    where=where,
+                    max=MAX_PUPILS_PER_SCHOOL,
+                ),
+                "schools",
             )
     return schools
 
@@ -219,18 +243,23 @@ def request_subscription(
     a second open request for the same service, bad quantities or schools, a start date in the past."""
     today = today or paris_today()
     if not service.active or not service.subscribable:
-        raise DomainError(f"Le service « {service.name} » ne fait pas l'objet d'une demande d'adhésion.")
+        raise DomainError(_("Le service « %(name)s » ne fait pas l'objet d'une demande d'adhésion.", name=service.name))
     verdict = catalogue_rules.eligibility(service.eligibility, body.affiliation_status)
     if not verdict.eligible:
-        raise DomainError(f"{body.name} n'est pas éligible à ce service : {verdict.reason}")
+        raise DomainError(
+            _("%(name)s n'est pas éligible à ce service : %(reason)s", name=body.name, reason=verdict.reason)
+        )
     existing = open_subscriptions(body.id).get(service.id)
     if existing is not None:
         raise DomainError(
-            f"{body.name} a déjà une demande ou un abonnement en cours pour ce service "
-            f"(état : {existing.state_label.lower()})."
+            _(
+                "%(name)s a déjà une demande ou un abonnement en cours pour ce service (état : %(state_label)s).",
+                name=body.name,
+                state_label=existing.state_label.lower(),
+            )
         )
     if data.start_date < today:
-        raise DomainError("La date de début souhaitée ne peut pas être passée.", "start_date")
+        raise DomainError(_("La date de début souhaitée ne peut pas être passée."), "start_date")
     quantities = {}
     for name in service.request_fields:
         if name in QUANTITY_LABELS:
@@ -243,7 +272,12 @@ def request_subscription(
                 or value > MAX_QUANTITY
             ):
                 raise DomainError(
-                    f"{QUANTITY_LABELS[name]} : indiquez un nombre entier entre 0 et {MAX_QUANTITY}.", name
+                    _(
+                        "%(label)s : indiquez un nombre entier entre 0 et %(max)s.",
+                        label=QUANTITY_LABELS[name],
+                        max=MAX_QUANTITY,
+                    ),
+                    name,
                 )
             quantities[name] = value
     schools = _validate_schools(data.schools) if "ent_schools" in service.request_fields else []
@@ -282,9 +316,14 @@ def request_subscription(
     )
     _notify_staff(
         subscription,
-        f"Nouvelle demande : {service.name} pour {body.name}",
-        f"{actor.full_name} demande l'adhésion de {body.name} au service « {service.name} » "
-        f"à compter du {data.start_date.strftime('%d/%m/%Y')}.",
+        _("Nouvelle demande : %(service)s pour %(body)s", service=service.name, body=body.name),
+        _(
+            "%(actor)s demande l'adhésion de %(body)s au service « %(service)s » à compter du %(date)s.",
+            actor=actor.full_name,
+            body=body.name,
+            service=service.name,
+            date=date_fr(data.start_date),
+        ),
     )
     if not service.requires_validation:
         transition(subscription, Action.VALIDATE, None, "Validation automatique (service sans instruction).")
@@ -328,26 +367,40 @@ def _notify_body(subscription: Subscription, title: str, body: str) -> None:
         notify(user, category="subscriptions", title=title, body=body, link=f"/abonnements/{subscription.id}")
 
 
+# Lazy: the messages are written in the language of the moment they are sent, with %(name)s placeholders.
 MESSAGES = {
     Action.VALIDATE: (
-        "Demande validée : {service}",
-        "La demande d'adhésion de {body} au service « {service} » est "
-        "validée. La convention d'adhésion est disponible dans le portail.",
+        _l("Demande validée : %(service)s"),
+        _l(
+            "La demande d'adhésion de %(body)s au service « %(service)s » est "
+            "validée. La convention d'adhésion est disponible dans le portail."
+        ),
     ),
     Action.REFUSE: (
-        "Demande refusée : {service}",
-        "La demande d'adhésion de {body} au service « {service} » est refusée. Motif : {comment}",
+        _l("Demande refusée : %(service)s"),
+        _l("La demande d'adhésion de %(body)s au service « %(service)s » est refusée. Motif : %(comment)s"),
     ),
     Action.ASK_INFO: (
-        "Informations demandées : {service}",
-        "Le CDG demande des informations complémentaires sur la demande de {body} (« {service} ») : {comment}",
+        _l("Informations demandées : %(service)s"),
+        _l(
+            "Le CDG demande des informations complémentaires sur la demande de %(body)s (« %(service)s ») : %(comment)s"
+        ),
     ),
-    Action.ACTIVATE: ("Service actif : {service}", "Le service « {service} » est actif pour {body} depuis le {start}."),
-    Action.SUSPEND: ("Service suspendu : {service}", "Le service « {service} » est suspendu pour {body}. {comment}"),
-    Action.RESUME: ("Service repris : {service}", "Le service « {service} » est de nouveau actif pour {body}."),
+    Action.ACTIVATE: (
+        _l("Service actif : %(service)s"),
+        _l("Le service « %(service)s » est actif pour %(body)s depuis le %(start)s."),
+    ),
+    Action.SUSPEND: (
+        _l("Service suspendu : %(service)s"),
+        _l("Le service « %(service)s » est suspendu pour %(body)s. %(comment)s"),
+    ),
+    Action.RESUME: (
+        _l("Service repris : %(service)s"),
+        _l("Le service « %(service)s » est de nouveau actif pour %(body)s."),
+    ),
     Action.END: (
-        "Service résilié : {service}",
-        "L'adhésion de {body} au service « {service} » prend fin le {end}. {comment}",
+        _l("Service résilié : %(service)s"),
+        _l("L'adhésion de %(body)s au service « %(service)s » prend fin le %(end)s. %(comment)s"),
     ),
 }
 
@@ -366,12 +419,12 @@ def transition(
     if actor is not None:
         permitted = rules.STAFF_ACTIONS if actor.is_staff else rules.SECRETARY_ACTIONS
         if action not in permitted:
-            raise DomainError("Cette action est réservée au centre de gestion.")
+            raise DomainError(_("Cette action est réservée au centre de gestion."))
     comment = (comment or "").strip() or None
     if action in (Action.REFUSE, Action.ASK_INFO) and not comment:
-        raise DomainError("Indiquez le motif : il est transmis à la collectivité.", "comment")
+        raise DomainError(_("Indiquez le motif : il est transmis à la collectivité."), "comment")
     if action == Action.END and actor is not None and not comment:
-        raise DomainError("Indiquez le motif de la résiliation : il est transmis à la collectivité.", "comment")
+        raise DomainError(_("Indiquez le motif de la résiliation : il est transmis à la collectivité."), "comment")
     before = subscription.state
     after = rules.next_state(before, action)
     if action == Action.VALIDATE:
@@ -385,7 +438,7 @@ def transition(
     if action == Action.END:
         subscription.end_date = end_date or subscription.end_date or paris_today()
         if subscription.start_date and subscription.end_date < subscription.start_date:
-            raise DomainError("La date de fin ne peut pas précéder la date de début.", "end_date")
+            raise DomainError(_("La date de fin ne peut pas précéder la date de début."), "end_date")
     subscription.state = after
     _record(subscription, action, before, after, actor, comment)
     audit.record(
@@ -402,16 +455,26 @@ def transition(
             "service": subscription.service.name,
             "body": subscription.collectivite.name,
             "comment": comment or "",
-            "start": subscription.start_date.strftime("%d/%m/%Y") if subscription.start_date else "",
-            "end": subscription.end_date.strftime("%d/%m/%Y") if subscription.end_date else "",
+            "start": date_fr(subscription.start_date) if subscription.start_date else "",
+            "end": date_fr(subscription.end_date) if subscription.end_date else "",
         }
-        _notify_body(subscription, title.format(**values), body.format(**values).strip())
+        _notify_body(subscription, str(title) % values, (str(body) % values).strip())
     elif action in (Action.PROVIDE_INFO, Action.WITHDRAW):
-        verb = "complète sa demande" if action == Action.PROVIDE_INFO else "retire sa demande"
+        verb = _("complète sa demande") if action == Action.PROVIDE_INFO else _("retire sa demande")
         _notify_staff(
             subscription,
-            f"{subscription.collectivite.name} {verb} : {subscription.service.name}",
-            f"{actor.full_name if actor else 'Le portail'} {verb}. {comment or ''}".strip(),
+            _(
+                "%(body)s %(verb)s : %(service)s",
+                body=subscription.collectivite.name,
+                verb=verb,
+                service=subscription.service.name,
+            ),
+            _(
+                "%(actor)s %(verb)s. %(comment)s",
+                actor=actor.full_name if actor else _("Le portail"),
+                verb=verb,
+                comment=comment or "",
+            ).strip(),
         )
     return subscription
 
@@ -420,9 +483,11 @@ def request_end(subscription: Subscription, actor: User, today: date | None = No
     """The collectivité asks to end an active subscription; it ends after the service's notice."""
     today = today or paris_today()
     if subscription.state not in (State.ACTIVE, State.SUSPENDED, State.VALIDATED):
-        raise DomainError("Seul un abonnement validé ou actif peut être résilié.")
+        raise DomainError(_("Seul un abonnement validé ou actif peut être résilié."))
     if subscription.end_requested_on is not None:
-        raise DomainError(f"La résiliation est déjà demandée : fin prévue le {subscription.end_date:%d/%m/%Y}.")
+        raise DomainError(
+            _("La résiliation est déjà demandée : fin prévue le %(end_date)s.", end_date=date_fr(subscription.end_date))
+        )
     notice = rules.earliest_end(today, subscription.service.notice_months, subscription.start_date)
     subscription.end_requested_on = today
     subscription.end_date = notice.earliest_end
@@ -436,8 +501,12 @@ def request_end(subscription: Subscription, actor: User, today: date | None = No
     )
     _notify_staff(
         subscription,
-        f"Demande de résiliation : {subscription.service.name}",
-        f"{subscription.collectivite.name} demande la résiliation. {notice.explanation}",
+        _("Demande de résiliation : %(service)s", service=subscription.service.name),
+        _(
+            "%(body)s demande la résiliation. %(explanation)s",
+            body=subscription.collectivite.name,
+            explanation=notice.explanation,
+        ),
     )
     db.session.flush()
     return notice.earliest_end
@@ -467,7 +536,7 @@ def run_daily(today: date | None = None) -> tuple[int, int]:
 
 def retry_documents(subscription: Subscription, actor: User) -> None:
     if subscription.documents_state != "failed":
-        raise DomainError("Seule une génération de documents en échec peut être relancée.")
+        raise DomainError(_("Seule une génération de documents en échec peut être relancée."))
     subscription.documents_state = "pending"
     subscription.documents_error = None
     subscription.documents_requested_at = utcnow()
@@ -494,8 +563,12 @@ def notify_documents_ready(subscription: Subscription, produced) -> None:
             user,
             category="subscriptions",
             attachments=attachments,
-            title=f"Convention d'adhésion disponible : {subscription.service.name}",
-            body=f"La convention d'adhésion de {subscription.collectivite.name} au service "
-            f"« {subscription.service.name} » est jointe à ce message et disponible dans le portail.",
+            title=_("Convention d'adhésion disponible : %(service)s", service=subscription.service.name),
+            body=_(
+                "La convention d'adhésion de %(body)s au service « %(service)s » est jointe à ce message et "
+                "disponible dans le portail.",
+                body=subscription.collectivite.name,
+                service=subscription.service.name,
+            ),
             link=f"/abonnements/{subscription.id}",
         )

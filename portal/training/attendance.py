@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.audit import services as audit
@@ -27,7 +28,7 @@ def mark_attendance(session: TrainingSession, present_ids: set[int], actor, now:
     """Record who attended; attestations are then produced and sent by a job."""
     now = now or utcnow()
     if session.starts_at > now:
-        raise DomainError("L'émargement n'est possible qu'une fois la session commencée.")
+        raise DomainError(_("L'émargement n'est possible qu'une fois la session commencée."))
     lock_roster(session.id)
     changed = present = absent = 0
     for registration in registrations_on(session.id, [Status.REGISTERED, Status.PRESENT, Status.ABSENT]):

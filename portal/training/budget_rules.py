@@ -24,6 +24,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from flask_babel import gettext as _
+
 from portal.common.formatting import money_fr
 
 FLOOR_SHARE = Decimal("0.02")
@@ -198,27 +200,48 @@ def warnings(budget: BudgetCheck) -> list[str]:
     found = []
     if budget.max_indemnities is None:
         found.append(
-            "Renseignez le montant maximal des indemnités de fonction de l'année : il sert de base aux bornes "
-            f"légales ({LEGAL_BASIS})."
+            _(
+                "Renseignez le montant maximal des indemnités de fonction de l'année : il sert de base "
+                "aux bornes légales (%(legal_basis)s).",
+                legal_basis=LEGAL_BASIS,
+            )
         )
     if budget.floor_met is False:
         found.append(
-            f"Les crédits votés ({money_fr(budget.voted)}) sont inférieurs au minimum légal de 2 % du montant maximal "
-            f"des indemnités de fonction ({money_fr(budget.floor)}, {LEGAL_BASIS})."
+            _(
+                "Les crédits votés (%(voted)s) sont inférieurs au minimum légal de 2 %% du montant "
+                "maximal des indemnités de fonction (%(floor)s, %(legal_basis)s).",
+                voted=money_fr(budget.voted),
+                floor=money_fr(budget.floor),
+                legal_basis=LEGAL_BASIS,
+            )
         )
     if budget.ceiling_exceeded:
         found.append(
-            f"Les dépenses réalisées ({money_fr(budget.spent)}) dépassent le plafond légal de 20 % du montant maximal "
-            f"des indemnités de fonction ({money_fr(budget.ceiling)}, {LEGAL_BASIS})."
+            _(
+                "Les dépenses réalisées (%(spent)s) dépassent le plafond légal de 20 %% du montant "
+                "maximal des indemnités de fonction (%(ceiling)s, %(legal_basis)s).",
+                spent=money_fr(budget.spent),
+                ceiling=money_fr(budget.ceiling),
+                legal_basis=LEGAL_BASIS,
+            )
         )
     elif budget.ceiling_at_risk:
         found.append(
-            f"Avec les inscriptions à venir, les dépenses ({money_fr(budget.spent + budget.committed)}) dépasseraient "
-            f"le plafond légal de 20 % ({money_fr(budget.ceiling)}, {LEGAL_BASIS})."
+            _(
+                "Avec les inscriptions à venir, les dépenses (%(expenses)s) dépasseraient le plafond légal de "
+                "20 %% (%(ceiling)s, %(legal_basis)s).",
+                expenses=money_fr(budget.spent + budget.committed),
+                ceiling=money_fr(budget.ceiling),
+                legal_basis=LEGAL_BASIS,
+            )
         )
     if budget.voted is not None and budget.remaining < 0:
         found.append(
-            f"Les dépenses réalisées et engagées dépassent de {money_fr(-budget.remaining)} les crédits disponibles."
+            _(
+                "Les dépenses réalisées et engagées dépassent de %(excess)s les crédits disponibles.",
+                excess=money_fr(-budget.remaining),
+            )
         )
     return found
 
@@ -226,11 +249,16 @@ def warnings(budget: BudgetCheck) -> list[str]:
 def carry_note(budget: BudgetCheck) -> str:
     """Where this year's unused credits go, in French."""
     if budget.renewal_year:
-        return (
-            f"{budget.year} est l'année du renouvellement des conseils municipaux : les crédits non consommés à la fin "
-            f"de l'année ne seront pas reportés ({LEGAL_BASIS})."
+        return _(
+            "%(year)s est l'année du renouvellement des conseils municipaux : les crédits non consommés à la fin de "
+            "l'année ne seront pas reportés (%(legal_basis)s).",
+            year=budget.year,
+            legal_basis=LEGAL_BASIS,
         )
-    return (
-        f"Les crédits non consommés à la fin de {budget.year} seront reportés sur {budget.year + 1}, au plus tard "
-        f"jusqu'à l'année du renouvellement du conseil ({budget.carry_limit_year})."
+    return _(
+        "Les crédits non consommés à la fin de %(year)s seront reportés sur %(next_year)s, au plus tard jusqu'à "
+        "l'année du renouvellement du conseil (%(limit_year)s).",
+        year=budget.year,
+        next_year=budget.year + 1,
+        limit_year=budget.carry_limit_year,
     )

@@ -9,6 +9,7 @@ from decimal import Decimal
 from email.utils import parseaddr
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -29,7 +30,7 @@ CATEGORY = "training"
 def local_time(value: datetime) -> str:
     """ "1er décembre 2026 à 9 h 30" in Paris time."""
     local = value.astimezone(PARIS)
-    return f"{date_fr(local.date())} à {time_fr(local.time())}"
+    return _("%(date)s à %(time)s", date=date_fr(local.date()), time=time_fr(local.time()))
 
 
 def describe_when(session: TrainingSession) -> str:
@@ -39,8 +40,8 @@ def describe_when(session: TrainingSession) -> str:
 
 def describe_place(session: TrainingSession) -> str:
     if session.place and session.remote_url:
-        return f"{session.place} (ou à distance : {session.remote_url})"
-    return session.place or f"à distance : {session.remote_url}"
+        return _("%(place)s (ou à distance : %(url)s)", place=session.place, url=session.remote_url)
+    return session.place or _("à distance : %(url)s", url=session.remote_url)
 
 
 def describe_hours(value: Decimal) -> str:
@@ -77,11 +78,17 @@ def invitation_for(registration: Registration) -> calendar.Invitation:
     return calendar.Invitation(
         uid=f"{registration.uid}@{current_app.config['MAIL_MESSAGE_ID_DOMAIN']}",
         sequence=registration.ics_sequence,
-        summary=f"Formation des élus : {training.title}",
+        summary=_("Formation des élus : %(title)s", title=training.title),
         description=(
-            f"{training.title} ({describe_hours(training.duration_hours)}), par {training.body.name} "
-            f"(agrément n° {training.body.agrement_number}).\n{training.objectives}".strip()
-        ),
+            _(
+                "%(title)s (%(hours)s), par %(body)s (agrément n° %(agrement)s).",
+                title=training.title,
+                hours=describe_hours(training.duration_hours),
+                body=training.body.name,
+                agrement=training.body.agrement_number,
+            )
+            + f"\n{training.objectives}"
+        ).strip(),
         starts_at=session.starts_at,
         ends_at=session.ends_at,
         location=describe_place(session),
@@ -108,12 +115,20 @@ def send_invitation(
     filename = "annulation.ics" if method == "CANCEL" else "invitation.ics"
     if method == "REQUEST":
         registration.invitation_sent = True
-        title = title or ("Session modifiée" if updated else "Inscription confirmée")
-        body = body or (
-            f"{'La session a changé : ' if updated else 'Votre inscription est confirmée : '}"
-            f"« {session.training.title} », le {describe_when(session)}, {describe_place(session)}. "
-            "L'invitation jointe s'ajoute à votre agenda."
-        )
+        title = title or (_("Session modifiée") if updated else _("Inscription confirmée"))
+        values = {"title": session.training.title, "when": describe_when(session), "place": describe_place(session)}
+        if updated:
+            body = body or _(
+                "La session a changé : « %(title)s », le %(when)s, %(place)s. L'invitation jointe s'ajoute à votre "
+                "agenda.",
+                **values,
+            )
+        else:
+            body = body or _(
+                "Votre inscription est confirmée : « %(title)s », le %(when)s, %(place)s. L'invitation jointe "
+                "s'ajoute à votre agenda.",
+                **values,
+            )
     notify(registration, title, body, attachments=[(filename, calendar.content_type(method), data)])
 
 
@@ -141,7 +156,7 @@ def send_reminders(now: datetime | None = None) -> int:
             now=now,
             sent=already,
         ):
-            when = "dans une semaine" if code == "j7" else "demain"
+            when = _("dans une semaine") if code == "j7" else _("demain")
             sent_now = ",".join([*already, code])
             # A guarded UPDATE: a second run at the same time (two beats, a slow run) finds the flag changed.
             if not claim_row(
@@ -154,8 +169,14 @@ def send_reminders(now: datetime | None = None) -> int:
             set_committed_value(registration, "reminders_sent", sent_now)
             notify(
                 registration,
-                f"Rappel : formation {when}",
-                f"« {session.training.title} » a lieu {when}, le {describe_when(session)}, {describe_place(session)}.",
+                _("Rappel : formation %(when)s", when=when),
+                _(
+                    "« %(title)s » a lieu %(when)s, le %(date)s, %(place)s.",
+                    title=session.training.title,
+                    when=when,
+                    date=describe_when(session),
+                    place=describe_place(session),
+                ),
             )
             sent += 1
     db.session.flush()

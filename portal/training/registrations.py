@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -90,7 +91,7 @@ def register(
     now = now or utcnow()
     data = data or RegistrationInput()
     if not can_act_for(actor, mandate):
-        raise DomainError("Vous ne pouvez inscrire que les élus de votre commune.")
+        raise DomainError(_("Vous ne pouvez inscrire que les élus de votre commune."))
     _check_open(session, now)
     tuition = session.training.cost_per_participant
     dife = data.dife_amount or Decimal(0)
@@ -131,8 +132,12 @@ def register(
     )
     if already is not None:
         raise ConflictError(
-            f"{mandate.person.full_name} est déjà {agree('inscrit', mandate.person.sex)} à cette session "
-            f"({already.status_label.lower()})."
+            _(
+                "%(full_name)s est déjà %(registered)s à cette session (%(status)s).",
+                full_name=mandate.person.full_name,
+                registered=agree("inscrit", mandate.person.sex),
+                status=already.status_label.lower(),
+            )
         )
     counts = roster(session.id)
     status = rules.status_for_request(
@@ -152,10 +157,13 @@ def register(
             if taken >= session.quota_per_collectivite:
                 quota = plural_fr(session.quota_per_collectivite, "place", "places")
                 raise ConflictError(
-                    f"Le quota de {quota} par collectivité est atteint pour {mandate.collectivite.name} "
-                    "sur cette session."
+                    _(
+                        "Le quota de %(quota)s par collectivité est atteint pour %(name)s sur cette session.",
+                        quota=quota,
+                        name=mandate.collectivite.name,
+                    )
                 )
-        raise ConflictError("La session est complète.")
+        raise ConflictError(_("La session est complète."))
     session_day = session.starts_at.astimezone(PARIS).date()
     registration = Registration(
         session_id=session.id,
@@ -182,7 +190,11 @@ def register(
             db.session.flush()
     except IntegrityError as exc:  # the unique index: a duplicate that slipped past the check
         raise ConflictError(
-            f"{mandate.person.full_name} est déjà {agree('inscrit', mandate.person.sex)} à cette session."
+            _(
+                "%(full_name)s est déjà %(registered)s à cette session.",
+                full_name=mandate.person.full_name,
+                registered=agree("inscrit", mandate.person.sex),
+            )
         ) from exc
     registration.session = session
     on_behalf = "" if mandate.person_id == actor.person_id else f" par {actor.full_name}"
@@ -200,14 +212,14 @@ def register(
 def accept_offer(registration: Registration, actor, now: datetime | None = None) -> Registration:
     now = now or utcnow()
     if not can_act_for(actor, registration.mandate):
-        raise DomainError("Vous ne pouvez pas répondre pour cet élu.")
+        raise DomainError(_("Vous ne pouvez pas répondre pour cet élu."))
     lock_roster(registration.session_id)
     db.session.refresh(registration)
     if registration.status != Status.OFFERED:
-        raise ConflictError("Aucune place n'est proposée pour cette inscription.")
+        raise ConflictError(_("Aucune place n'est proposée pour cette inscription."))
     if rules.offer_expired(registration.offer_expires_at, now):
         raise ConflictError(
-            "Le délai pour confirmer cette place est dépassé : elle a été proposée à quelqu'un d'autre."
+            _("Le délai pour confirmer cette place est dépassé : elle a été proposée à quelqu'un d'autre.")
         )
     registration.status, registration.registered_at = Status.REGISTERED, now
     registration.offer_expires_at = None
@@ -226,7 +238,7 @@ def cancel(registration: Registration, actor, reason: str = "", now: datetime | 
     now = now or utcnow()
     session = registration.session
     if not can_act_for(actor, registration.mandate):
-        raise DomainError("Vous ne pouvez pas annuler l'inscription de cet élu.")
+        raise DomainError(_("Vous ne pouvez pas annuler l'inscription de cet élu."))
     by_staff = actor.role == Role.STAFF
 
     def check_window() -> None:
@@ -238,9 +250,9 @@ def cancel(registration: Registration, actor, reason: str = "", now: datetime | 
             offered=registration.status == Status.OFFERED,
         ):
             raise DomainError(
-                "La date limite d'inscription est passée : pour annuler, contactez le CDG."
+                _("La date limite d'inscription est passée : pour annuler, contactez le CDG.")
                 if not by_staff
-                else "La session a commencé : marquez plutôt l'élu absent sur la feuille d'émargement."
+                else _("La session a commencé : marquez plutôt l'élu absent sur la feuille d'émargement.")
             )
 
     check_window()
@@ -249,15 +261,26 @@ def cancel(registration: Registration, actor, reason: str = "", now: datetime | 
     db.session.refresh(session)
     check_window()  # the offer may have been accepted meanwhile: a registered seat follows the deadline
     if registration.status not in (Status.REGISTERED, Status.WAITING, Status.OFFERED):
-        raise ConflictError(f"Cette inscription ne peut plus être annulée ({registration.status_label.lower()}).")
+        raise ConflictError(
+            _(
+                "Cette inscription ne peut plus être annulée (%(status_label)s).",
+                status_label=registration.status_label.lower(),
+            )
+        )
     held = registration.holds_seat
     declined = registration.status == Status.OFFERED
     who = "" if registration.mandate.person_id == actor.person_id else f" par {actor.full_name}"
+    if declined:
+        default_reason = _("Place proposée déclinée")
+    elif who:
+        default_reason = _("Annulée par %(name)s", name=actor.full_name)
+    else:
+        default_reason = _("Annulée")
     cancel_and_tell(
         registration,
         now,
-        reason or ("Place proposée déclinée" if declined else f"Annulée{who}"),
-        notify_title="Place déclinée" if declined else "Inscription annulée",
+        reason or default_reason,
+        notify_title=_("Place déclinée") if declined else _("Inscription annulée"),
     )
     audit.record(
         "training.cancelled", f"Inscription annulée{who} ({_who(registration)})", actor=actor, obj=registration
@@ -272,8 +295,11 @@ def cancel_and_tell(registration: Registration, now: datetime, reason: str, noti
     registration.status, registration.cancelled_at, registration.cancel_reason = Status.CANCELLED, now, reason
     registration.offer_expires_at = None
     session = registration.session
-    body = (
-        f"Votre inscription à « {session.training.title} » du {describe_when(session)} est annulée. Motif : {reason}."
+    body = _(
+        "Votre inscription à « %(title)s » du %(when)s est annulée. Motif : %(reason)s.",
+        title=session.training.title,
+        when=describe_when(session),
+        reason=reason,
     )
     if registration.invitation_sent:
         registration.ics_sequence += 1
@@ -326,18 +352,26 @@ def send_notice(registration_id: int, now: datetime | None = None) -> str | None
         position = waiting_positions(session).get(registration.id)
         notify(
             registration,
-            "Inscription en liste d'attente",
-            f"La session de « {session.training.title} » du {describe_when(session)} est complète. "
-            f"Vous êtes en position {position} sur la liste d'attente : si une place se libère, "
-            "elle vous sera proposée par courriel.",
+            _("Inscription en liste d'attente"),
+            _(
+                "La session de « %(title)s » du %(when)s est complète. Vous êtes en position %(position)s sur la "
+                "liste d'attente : si une place se libère, elle vous sera proposée par courriel.",
+                title=session.training.title,
+                when=describe_when(session),
+                position=position,
+            ),
         )
     else:
         notify(
             registration,
-            "Une place vous est proposée",
-            f"Une place s'est libérée pour « {session.training.title} » du {describe_when(session)}. "
-            f"Confirmez-la avant le {local_time(registration.offer_expires_at)} ; sans réponse, elle sera proposée "
-            "à la personne suivante.",
+            _("Une place vous est proposée"),
+            _(
+                "Une place s'est libérée pour « %(title)s » du %(when)s. Confirmez-la avant le %(deadline)s ; sans "
+                "réponse, elle sera proposée à la personne suivante.",
+                title=session.training.title,
+                when=describe_when(session),
+                deadline=local_time(registration.offer_expires_at),
+            ),
         )
     return status
 
@@ -393,7 +427,10 @@ def expire_offers(now: datetime | None = None) -> int:
             if not rules.offer_expired(registration.offer_expires_at, now):
                 continue
             cancel_and_tell(
-                registration, now, "place proposée non confirmée dans le délai", notify_title="Offre expirée"
+                registration,
+                now,
+                _("place proposée non confirmée dans le délai"),
+                notify_title=_("Offre expirée"),
             )
             audit.record("training.offer_expired", f"Offre expirée ({_who(registration)})", obj=registration)
             expired += 1

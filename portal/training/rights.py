@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
@@ -273,9 +274,9 @@ def save_budget(
     if problem:
         raise DomainError(problem, "year")
     if amount is None or amount < 0:
-        raise DomainError("Le montant des crédits de formation doit être positif ou nul.", "amount")
+        raise DomainError(_("Le montant des crédits de formation doit être positif ou nul."), "amount")
     if max_indemnities is not None and max_indemnities < 0:
-        raise DomainError("Le montant des indemnités maximales doit être positif ou nul.", "max_indemnities")
+        raise DomainError(_("Le montant des indemnités maximales doit être positif ou nul."), "max_indemnities")
     budget = db.session.scalar(
         select(TrainingBudget).where(TrainingBudget.collectivite_id == body.id, TrainingBudget.year == year)
     ) or TrainingBudget(collectivite_id=body.id, year=year)

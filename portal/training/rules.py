@@ -18,6 +18,8 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
+from flask_babel import gettext as _
+
 from portal.common.formatting import days_fr, money_fr
 from portal.common.titles import agree
 
@@ -97,13 +99,13 @@ def registration_closed_reason(
 ) -> str | None:
     """Why nobody can register to the session now, in French; None when registration is open."""
     if cancelled:
-        return "Cette session a été annulée."
+        return _("Cette session a été annulée.")
     if not published:
-        return "Cette session n'est pas ouverte aux inscriptions."
+        return _("Cette session n'est pas ouverte aux inscriptions.")
     if starts_at <= now:
-        return "Cette session a déjà commencé ou est passée : l'inscription n'est plus possible."
+        return _("Cette session a déjà commencé ou est passée : l'inscription n'est plus possible.")
     if deadline < now:
-        return "La date limite d'inscription à cette session est dépassée."
+        return _("La date limite d'inscription à cette session est dépassée.")
     return None
 
 
@@ -145,11 +147,13 @@ def waiting_ahead(*, waiting_by_body: dict[int, int], seats_by_body: dict[int, i
 
 def capacity_problem(new_capacity: int, seats_taken: int) -> str | None:
     if new_capacity < 1:
-        return "La capacité doit être d'au moins une place."
+        return _("La capacité doit être d'au moins une place.")
     if new_capacity < seats_taken:
-        return (
-            f"Impossible de ramener la capacité à {new_capacity} : {seats_taken} places sont déjà attribuées. "
-            "Annulez d'abord des inscriptions."
+        return _(
+            "Impossible de ramener la capacité à %(new_capacity)s : %(seats_taken)s places sont "
+            "déjà attribuées. Annulez d'abord des inscriptions.",
+            new_capacity=new_capacity,
+            seats_taken=seats_taken,
         )
     return None
 
@@ -299,13 +303,15 @@ def leave_days_ceiling(today: date) -> Decimal:
 def leave_days_problem(*, used: Decimal, requested: Decimal, ceiling: Decimal = LEAVE_DAYS_PER_MANDATE) -> str | None:
     """Training leave is limited to ``ceiling`` days per mandate, counted per élu (CGCT L2123-13)."""
     if requested < 0:
-        return "Le nombre de jours de congé de formation ne peut pas être négatif."
+        return _("Le nombre de jours de congé de formation ne peut pas être négatif.")
     if used + requested > ceiling:
         remaining = max(ceiling - used, Decimal(0))
         left = f"il reste {days_fr(remaining)}" if remaining else "il ne reste aucun jour"
-        return (
-            f"Congé de formation dépassé : {days_fr(used)} déjà pris ou réservés sur {days_fr(ceiling)} pour ce "
-            f"mandat ; {left}."
+        return _(
+            "Congé de formation dépassé : %(used)s déjà pris ou réservés sur %(ceiling)s pour ce mandat ; %(left)s.",
+            used=days_fr(used),
+            ceiling=days_fr(ceiling),
+            left=left,
         )
     return None
 
@@ -366,9 +372,11 @@ def dife_account(*, held_since: date, spends: Iterable[tuple[date, Decimal]], to
 def dife_problem(*, requested: Decimal, balance: Decimal) -> str | None:
     """A registration may not mobilise more DIFE than the élu's estimated balance."""
     if requested > balance:
-        return (
-            f"Le DIFE demandé ({money_fr(requested)}) dépasse le solde estimé de l'élu "
-            f"({money_fr(balance)}). Vérifiez son solde sur Mon Compte Élu ou choisissez un financement mixte."
+        return _(
+            "Le DIFE demandé (%(requested)s) dépasse le solde estimé de l'élu (%(balance)s). "
+            "Vérifiez son solde sur Mon Compte Élu ou choisissez un financement mixte.",
+            requested=money_fr(requested),
+            balance=money_fr(balance),
         )
     return None
 
@@ -477,14 +485,14 @@ def commune_share(*, funding: str, tuition: Decimal, travel: Decimal, dife_amoun
 
 def funding_problem(*, funding: str, tuition: Decimal, travel: Decimal, dife_amount: Decimal) -> str | None:
     if funding not in {f.value for f in Funding}:
-        return "Mode de financement inconnu."
+        return _("Mode de financement inconnu.")
     if dife_amount < 0 or travel < 0:
-        return "Les montants ne peuvent pas être négatifs."
+        return _("Les montants ne peuvent pas être négatifs.")
     total = registration_cost(tuition=tuition, travel=travel)
     if funding == Funding.COMMUNE and dife_amount:
-        return "Un financement par le seul budget communal ne mobilise pas de DIFE."
+        return _("Un financement par le seul budget communal ne mobilise pas de DIFE.")
     if funding == Funding.BOTH and not 0 < dife_amount < total:
-        return "Avec un financement mixte, la part DIFE doit être positive et inférieure au coût total."
+        return _("Avec un financement mixte, la part DIFE doit être positive et inférieure au coût total.")
     if dife_amount > DIFE_CAP:
-        return f"Le solde du DIFE est plafonné à {money_fr(DIFE_CAP)}."
+        return _("Le solde du DIFE est plafonné à %(dife_cap)s.", dife_cap=money_fr(DIFE_CAP))
     return None

@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from portal.audit import services as audit
 from portal.common.clock import PARIS, utcnow
 from portal.common.errors import ConflictError, DomainError
+from portal.common.formatting import date_fr
 from portal.extensions import db
 from portal.training import rules
 from portal.training.models import Training, TrainingBody, TrainingSession
@@ -33,12 +35,12 @@ class BodyInput:
 
 def save_body(data: BodyInput, actor, body: TrainingBody | None = None) -> TrainingBody:
     if data.agrement_until < data.agrement_from:
-        raise DomainError("La fin de validité de l'agrément précède son début.", "agrement_until")
+        raise DomainError(_("La fin de validité de l'agrément précède son début."), "agrement_until")
     duplicate = db.session.scalar(
         select(TrainingBody.id).where(func.lower(TrainingBody.name) == data.name.strip().lower())
     )
     if duplicate is not None and (body is None or duplicate != body.id):
-        raise ConflictError("Un organisme de formation porte déjà ce nom.", "name")
+        raise ConflictError(_("Un organisme de formation porte déjà ce nom."), "name")
     creating = body is None
     body = body or TrainingBody()
     body.name, body.agrement_number = data.name.strip(), data.agrement_number.strip()
@@ -69,9 +71,9 @@ class TrainingInput:
 
 def save_training(data: TrainingInput, actor, training: Training | None = None) -> Training:
     if db.session.get(TrainingBody, data.body_id) is None:
-        raise DomainError("Choisissez un organisme de formation.", "body_id")
+        raise DomainError(_("Choisissez un organisme de formation."), "body_id")
     if data.duration_hours is None or data.duration_hours <= 0:
-        raise DomainError("La durée doit être d'au moins une heure.", "duration_hours")
+        raise DomainError(_("La durée doit être d'au moins une heure."), "duration_hours")
     creating = training is None
     training = training or Training()
     training.title, training.body_id = data.title.strip(), data.body_id
@@ -105,20 +107,25 @@ class SessionInput:
 
 def _check_session(data: SessionInput, training: Training | None, now: datetime) -> None:
     if training is None:
-        raise DomainError("Choisissez une formation.", "training_id")
+        raise DomainError(_("Choisissez une formation."), "training_id")
     if data.ends_at <= data.starts_at:
-        raise DomainError("La fin de la session doit suivre son début.", "ends_at")
+        raise DomainError(_("La fin de la session doit suivre son début."), "ends_at")
     if data.registration_deadline > data.starts_at:
-        raise DomainError("La date limite d'inscription doit précéder le début de la session.", "registration_deadline")
+        raise DomainError(
+            _("La date limite d'inscription doit précéder le début de la session."), "registration_deadline"
+        )
     if not (data.place or "").strip() and not (data.remote_url or "").strip():
-        raise DomainError("Indiquez un lieu ou un lien de connexion à distance.", "place")
+        raise DomainError(_("Indiquez un lieu ou un lien de connexion à distance."), "place")
     if data.quota_per_collectivite is not None and data.quota_per_collectivite < 1:
-        raise DomainError("Le quota par collectivité doit être d'au moins une place.", "quota_per_collectivite")
+        raise DomainError(_("Le quota par collectivité doit être d'au moins une place."), "quota_per_collectivite")
     if data.quota_per_collectivite is not None and data.quota_per_collectivite > data.capacity:
-        raise DomainError("Le quota par collectivité ne peut pas dépasser la capacité.", "quota_per_collectivite")
+        raise DomainError(_("Le quota par collectivité ne peut pas dépasser la capacité."), "quota_per_collectivite")
     if data.minimum_participants is not None and not 1 <= data.minimum_participants <= data.capacity:
         raise DomainError(
-            f"Le nombre minimal de participants doit être compris entre 1 et la capacité ({data.capacity}).",
+            _(
+                "Le nombre minimal de participants doit être compris entre 1 et la capacité (%(capacity)s).",
+                capacity=data.capacity,
+            ),
             "minimum_participants",
         )
     body = training.body
@@ -126,9 +133,17 @@ def _check_session(data: SessionInput, training: Training | None, now: datetime)
     today = now.astimezone(PARIS).date()
     if data.published and not (body.agrement_valid_on(today) and body.agrement_valid_on(session_day)):
         raise DomainError(
-            f"L'agrément de l'organisme « {body.name} » (n° {body.agrement_number}) n'est pas valide "
-            f"du {today:%d/%m/%Y} au {session_day:%d/%m/%Y} (valide du {body.agrement_from:%d/%m/%Y} "
-            f"au {body.agrement_until:%d/%m/%Y}) : la session ne peut pas être ouverte.",
+            _(
+                "L'agrément de l'organisme « %(name)s » (n° %(agrement_number)s) n'est pas valide du "
+                "%(today)s au %(session_day)s (valide du %(agrement_from)s au %(agrement_until)s) : la "
+                "session ne peut pas être ouverte.",
+                name=body.name,
+                agrement_number=body.agrement_number,
+                today=date_fr(today),
+                session_day=date_fr(session_day),
+                agrement_from=date_fr(body.agrement_from),
+                agrement_until=date_fr(body.agrement_until),
+            ),
             "published",
         )
 
@@ -138,9 +153,9 @@ def create_session(data: SessionInput, actor, now: datetime | None = None) -> Tr
     training = db.session.get(Training, data.training_id)
     _check_session(data, training, now)
     if data.capacity < 1:
-        raise DomainError("La capacité doit être d'au moins une place.", "capacity")
+        raise DomainError(_("La capacité doit être d'au moins une place."), "capacity")
     if data.starts_at <= now:
-        raise DomainError("Une nouvelle session doit commencer dans le futur.", "starts_at")
+        raise DomainError(_("Une nouvelle session doit commencer dans le futur."), "starts_at")
     session = TrainingSession(
         training_id=training.id,
         starts_at=data.starts_at,
@@ -170,7 +185,7 @@ def update_session(session: TrainingSession, data: SessionInput, actor, now: dat
     re-sends the invitations with a higher SEQUENCE; new seats go to the waiting list."""
     now = now or utcnow()
     if session.cancelled_at is not None:
-        raise DomainError("Cette session est annulée : elle ne peut plus être modifiée.")
+        raise DomainError(_("Cette session est annulée : elle ne peut plus être modifiée."))
     lock_roster(session.id)
     db.session.refresh(session)
     training = db.session.get(Training, data.training_id)
@@ -216,9 +231,14 @@ def update_session(session: TrainingSession, data: SessionInput, actor, now: dat
                 )
             notify(
                 registration,
-                "Session modifiée",
-                f"La session a changé : « {training.title} », le {describe_when(session)}, {describe_place(session)}. "
-                f"Votre inscription reste {registration.status_label.lower()}.",
+                _("Session modifiée"),
+                _(
+                    "La session a changé : « %(title)s », le %(when)s, %(place)s. Votre inscription reste %(status)s.",
+                    title=training.title,
+                    when=describe_when(session),
+                    place=describe_place(session),
+                    status=registration.status_label.lower(),
+                ),
             )
     fill_freed_seats(session, now)
     return session
@@ -228,18 +248,21 @@ def cancel_session(session: TrainingSession, actor, reason: str, now: datetime |
     """Cancel a whole session: every live registration is cancelled and told so (with METHOD:CANCEL)."""
     now = now or utcnow()
     if session.cancelled_at is not None:
-        raise ConflictError("Cette session est déjà annulée.")
+        raise ConflictError(_("Cette session est déjà annulée."))
     if session.starts_at <= now:
-        raise DomainError("Une session commencée ou passée ne peut pas être annulée.")
+        raise DomainError(_("Une session commencée ou passée ne peut pas être annulée."))
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("Indiquez le motif de l'annulation : il est envoyé aux participants.", "reason")
+        raise DomainError(_("Indiquez le motif de l'annulation : il est envoyé aux participants."), "reason")
     lock_roster(session.id)
     session.cancelled_at, session.published, session.cancel_reason = now, False, reason
     count = 0
     for registration in registrations_on(session.id, [Status.REGISTERED, Status.WAITING, Status.OFFERED]):
         cancel_and_tell(
-            registration, now, f"Session annulée par le CDG : {reason}".strip(" :"), notify_title="Session annulée"
+            registration,
+            now,
+            _("Session annulée par le CDG : %(reason)s", reason=reason).strip(" :"),
+            notify_title=_("Session annulée"),
         )
         count += 1
     audit.record(

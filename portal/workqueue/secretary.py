@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.catalogue.models import Service
@@ -54,7 +55,7 @@ def _info_asked(ids: list[int], now: datetime) -> list[WorkItem]:
         WorkItem(
             INFO_ASKED,
             id_,
-            f"Compléter la demande : {service}",
+            _("Compléter la demande : %(service)s", service=service),
             since,
             "subscriptions.show",
             {"subscription_id": id_},
@@ -134,7 +135,7 @@ def _ending_soon(ids: list[int], now: datetime) -> list[WorkItem]:
         WorkItem(
             ENDING_SOON,
             id_,
-            f"Fin de l'adhésion : {service}",
+            _("Fin de l'adhésion : %(service)s", service=service),
             now,
             "subscriptions.show",
             {"subscription_id": id_},

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from math import ceil
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, asc, desc, func, select, union_all
 
 from portal.accounts.models import User
@@ -160,7 +161,7 @@ def _check_in_queue(kind: Kind, object_id: int, now: datetime) -> None:
     else:
         waiting = bool(SQL_SOURCES[kind].items(now, [object_id]))
     if not waiting:
-        raise DomainError("Cet élément n'est plus dans la liste à traiter : quelqu'un s'en est peut-être occupé.")
+        raise DomainError(_("Cet élément n'est plus dans la liste à traiter : quelqu'un s'en est peut-être occupé."))
 
 
 def claim(kind: Kind, object_id: int, agent, now: datetime | None = None) -> User | None:
@@ -181,7 +182,7 @@ def claim(kind: Kind, object_id: int, agent, now: datetime | None = None) -> Use
 def release(kind: Kind, object_id: int, agent) -> None:
     existing = _claim_of(kind, object_id)
     if existing is None or existing.resolved_at is not None:
-        raise DomainError("Personne ne s'occupe de cet élément.")
+        raise DomainError(_("Personne ne s'occupe de cet élément."))
     db.session.delete(existing)
     db.session.flush()
 
@@ -190,7 +191,7 @@ def resolve(kind: Kind, object_id: int, agent, now: datetime | None = None) -> N
     """Mark an item that no action of the portal ends as dealt with (it leaves the queue), by ``agent``."""
     now = now or utcnow()
     if kind not in RESOLVABLE_KINDS:
-        raise DomainError("Cet élément quitte la liste de lui-même une fois traité dans sa page.")
+        raise DomainError(_("Cet élément quitte la liste de lui-même une fois traité dans sa page."))
     _check_in_queue(kind, object_id, now)
     existing = _claim_of(kind, object_id)
     if existing is None:

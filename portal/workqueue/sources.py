@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, String, and_, cast, func, literal, or_, select
 
 from portal.access.models import AccessRequest, RequestState
@@ -100,7 +101,7 @@ def _subscription_request(row, now: datetime) -> WorkItem:
     return WorkItem(
         Kind.SUBSCRIPTION_REQUEST,
         id_,
-        f"Demande d'adhésion : {service}",
+        _("Demande d'adhésion : %(service)s", service=service),
         since,
         "subscriptions.show",
         {"subscription_id": id_},
@@ -121,7 +122,7 @@ def _affiliation_decision(row, now: datetime) -> WorkItem:
     return WorkItem(
         Kind.AFFILIATION_DECISION,
         id_,
-        f"Affiliation à décider ({year})" if year else "Affiliation à décider",
+        _("Affiliation à décider (%(year)s)", year=year) if year else _("Affiliation à décider"),
         since,
         "affiliation.decision",
         {"decision_id": id_},
@@ -140,7 +141,7 @@ def _access_request(row, now: datetime) -> WorkItem:
     return WorkItem(
         Kind.ACCESS_REQUEST,
         id_,
-        f"Demande d'accès de {name}",
+        _("Demande d'accès de %(name)s", name=name),
         since,
         "access.show",
         {"request_id": id_},
@@ -157,7 +158,12 @@ def _failed_emails(now: datetime) -> Select:
 def _failed_email(row, now: datetime) -> WorkItem:
     id_, since, address = row
     return WorkItem(
-        Kind.FAILED_EMAIL, id_, f"Courriel non remis à {address}", since, "notifications.jobs", {"etat": "failed"}
+        Kind.FAILED_EMAIL,
+        id_,
+        _("Courriel non remis à %(address)s", address=address),
+        since,
+        "notifications.jobs",
+        {"etat": "failed"},
     )
 
 
@@ -179,7 +185,7 @@ def _expiring_offer(row, now: datetime) -> WorkItem:
     return WorkItem(
         Kind.EXPIRING_OFFER,
         id_,
-        f"Place proposée à {given} {family} : {title}",
+        _("Place proposée à %(given)s %(family)s : %(title)s", given=given, family=family, title=title),
         since,
         "training.session",
         {"session_id": session_id},
@@ -206,7 +212,7 @@ def _attendance(row, now: datetime) -> WorkItem:
     return WorkItem(
         Kind.ATTENDANCE_TO_RECORD,
         id_,
-        f"Émargement à saisir : {title}",
+        _("Émargement à saisir : %(title)s", title=title),
         ended,
         "training.attendance",
         {"session_id": id_},
@@ -254,7 +260,12 @@ def _session_below_minimum(row, now: datetime) -> WorkItem:
     return WorkItem(
         Kind.SESSION_BELOW_MINIMUM,
         id_,
-        f"{title} : {plural_fr(taken, 'inscrit', 'inscrits')} pour {minimum} au minimum",
+        _(
+            "%(title)s : %(registered)s pour %(minimum)s au minimum",
+            title=title,
+            registered=plural_fr(taken, "inscrit", "inscrits"),
+            minimum=minimum,
+        ),
         # Waits from the day the session entered the window (its start, a week before).
         min(starts - MINIMUM_WINDOW, now),
         "training.session",
@@ -297,9 +308,11 @@ def _imports_with_rejected_lines(now: datetime) -> Select:
 def _import_rejected(row, now: datetime) -> WorkItem:
     id_, since, filename, status, count = row
     title = (
-        f"Import interrompu : {filename}"
+        _("Import interrompu : %(filename)s", filename=filename)
         if status == ImportStatus.FAILED
-        else f"{plural_fr(count, 'ligne refusée', 'lignes refusées')} : {filename}"
+        else _(
+            "%(lines)s : %(filename)s", lines=plural_fr(count, "ligne refusée", "lignes refusées"), filename=filename
+        )
     )
     return WorkItem(Kind.IMPORT_REJECTED, id_, title, since, "account_import.job", {"import_id": id_})
 
@@ -319,7 +332,7 @@ def convention_deadlines(now: datetime) -> list[WorkItem]:
     items = []
     for convention in candidates:
         for deadline in convention_rules.alerts_due(convention.terms, today, delay):
-            label = "Préavis" if deadline.kind == convention_rules.DeadlineKind.NOTICE else "Fin"
+            label = _("Préavis") if deadline.kind == convention_rules.DeadlineKind.NOTICE else _("Fin")
             due = datetime.combine(deadline.due, datetime.min.time(), tzinfo=now.tzinfo)
             # The item waits from the day it entered the alert window.
             since = due - timedelta(days=delay)
@@ -327,7 +340,7 @@ def convention_deadlines(now: datetime) -> list[WorkItem]:
                 WorkItem(
                     Kind.CONVENTION_DEADLINE,
                     convention.id,
-                    f"{label} : {convention.title}",
+                    _("%(label)s : %(title)s", label=label, title=convention.title),
                     min(since, now),
                     "conventions.show",
                     {"convention_id": convention.id},

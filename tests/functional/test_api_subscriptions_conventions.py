@@ -148,6 +148,6 @@ def test_an_id_filter_larger_than_any_id_is_a_validation_error_not_a_crash(clien
 @pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
 def test_a_start_date_outside_the_portal_range_is_refused_with_the_range(client, world, day):
     refused = assert_problem(request_paie(client, world, "secretary_a", world["a"].id, date_debut=day), 422)
-    message = f"La date doit être comprise entre le 01/01/1950 et le 31/12/{paris_today().year + 50}."
+    message = f"La date doit être comprise entre le 1er janvier 1950 et le 31 décembre {paris_today().year + 50}."
     assert refused["errors"] == [{"pointer": "/date_debut", "detail": message}]
     assert db.session.scalar(select(Subscription.id)) is None

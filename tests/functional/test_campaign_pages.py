@@ -64,7 +64,7 @@ def test_staff_opens_a_campaign_and_bad_dates_are_refused(client, auth, world):
     assert "est déjà passée : choisissez une date à venir" in page_text(past)
     before_reference = open_form(client, auth, deadline=f"{YEAR - 1}-12-31")
     assert before_reference.status_code == 422
-    assert f"précède la date de référence de la campagne (01/01/{YEAR})" in page_text(before_reference)
+    assert f"précède la date de référence de la campagne (1er janvier {YEAR})" in page_text(before_reference)
     no_kind = open_form(client, auth, scope_kinds=[])
     assert no_kind.status_code == 422 and "Choisissez au moins un type de collectivité." in page_text(no_kind)
     assert db.session.scalar(select(Campaign.id)) is None  # nothing half-written

@@ -101,7 +101,7 @@ def test_a_publication_date_outside_the_portal_range_is_refused_in_french(client
     auth.login("staff@cdg47.fr")
     refused = upload(client, SAMPLE.read_bytes(), publication_date="9999-12-31")
     assert refused.status_code == 422
-    assert "La date doit être comprise entre le 01/01/1950" in refused.get_data(as_text=True)
+    assert "La date doit être comprise entre le 1er janvier 1950" in refused.get_data(as_text=True)
     preview = upload(client, SAMPLE.read_bytes()).get_data(as_text=True)
     for tampered in ("2026-02-30", "9999-12-31"):
         response = client.post(

@@ -196,7 +196,7 @@ def test_a_training_budget_is_written_in_digits(client, auth, world, value):
 
 
 def range_message() -> str:
-    return f"La date doit être comprise entre le 01/01/1950 et le 31/12/{paris_today().year + 50}."
+    return f"La date doit être comprise entre le 1er janvier 1950 et le 31 décembre {paris_today().year + 50}."
 
 
 @pytest.mark.parametrize("day", ["9999-03-12", "0001-03-12"])

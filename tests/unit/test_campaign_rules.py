@@ -83,9 +83,9 @@ def test_dates_problem():
     reference, today = date(2027, 1, 1), date(2026, 9, 15)
     assert rules.dates_problem(reference_date=reference, deadline=date(2027, 3, 31), today=today) is None
     field, message = rules.dates_problem(reference_date=reference, deadline=date(2026, 9, 14), today=today)
-    assert field == "deadline" and "déjà passée" in message and "14/09/2026" in message
+    assert field == "deadline" and "déjà passée" in message and "14 septembre 2026" in message
     field, message = rules.dates_problem(reference_date=reference, deadline=date(2026, 12, 31), today=today)
-    assert field == "deadline" and "précède la date de référence" in message and "01/01/2027" in message
+    assert field == "deadline" and "précède la date de référence" in message and "1er janvier 2027" in message
     # The reference date itself is accepted; today is not in the past.
     assert rules.dates_problem(reference_date=reference, deadline=reference, today=today) is None
     assert rules.dates_problem(reference_date=date(2026, 1, 1), deadline=today, today=today) is None

@@ -10,13 +10,16 @@
 
 from __future__ import annotations
 
+import ast
 import re
+from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po
+from flask_babel import gettext as _gettext
 from jinja2 import Environment, nodes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -325,3 +328,137 @@ def test_fast_integer_formatting_matches_babel():
 
     for value in (0, 7, 999, 1000, 17328, 32801, 1_234_567, -4500):
         assert _number(value) == format_decimal(value, locale="fr_FR"), value
+
+
+# --- Python: the messages built in code go through gettext like the templates ------------------------------------
+
+PORTAL = ROOT / "portal"
+
+# The calls whose message argument a person reads: a refused action (domain errors and the exceptions that carry a
+# message to a page: a refused link, an unreadable import file, a number not understood, a rate above its cap), a
+# form error, a flashed message. Their message must be a gettext call (``_``, ``_l``, ``ngettext``…) or a value
+# built elsewhere, never French text written in place.
+MESSAGE_SINKS = {
+    "DomainError",
+    "ConflictError",
+    "LinkRefused",
+    "ImportFileError",
+    "RneFileError",
+    "InvalidNumber",
+    "RateTooHigh",
+    "ValidationError",
+    "flash",
+}
+# (file relative to the repository root, line text) of a sink that must keep literal text; none today.
+SINK_ALLOWED: set[tuple[str, str]] = set()
+
+
+def _literal_text(node: ast.AST) -> bool:
+    """True when the expression is text written in place: a literal, an f-string, a ``+``/``%`` of one, or a
+    ``"...".format(...)`` — what extraction cannot see or a translator cannot translate as one sentence."""
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str) and bool(node.value.strip())
+    if isinstance(node, ast.JoinedStr):
+        return True
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Mod):
+        return _literal_text(node.left) or _literal_text(node.right)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
+        return _literal_text(node.func.value)
+    if isinstance(node, ast.IfExp):
+        return _literal_text(node.body) or _literal_text(node.orelse)
+    return False
+
+
+def _sink_name(call: ast.Call) -> str | None:
+    func = call.func
+    name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+    return name if name in MESSAGE_SINKS else None
+
+
+def untranslated_messages(source: str) -> list[tuple[int, str]]:
+    """(line, sink) of each message sink called with literal text instead of a gettext call."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call) or not (sink := _sink_name(node)):
+            continue
+        message = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "message"), None)
+        if message is not None and _literal_text(message):
+            found.append((node.lineno, sink))
+    return found
+
+
+PYTHON_SOURCES = sorted(PORTAL.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", PYTHON_SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_python_messages_go_through_gettext(path):
+    source = path.read_text(encoding="utf-8")
+    lines = source.splitlines()
+    relative = str(path.relative_to(ROOT))
+    found = [
+        f"{relative}:{line}: {sink}({lines[line - 1].strip()}"
+        for line, sink in untranslated_messages(source)
+        if (relative, lines[line - 1].strip()) not in SINK_ALLOWED
+    ]
+    assert not found, "Message written in place instead of _()/_l()/ngettext():\n" + "\n".join(found)
+
+
+def test_message_guard_finds_literal_text():
+    source = (
+        'raise DomainError("Choisissez une formation.", "training_id")\n'
+        'raise ConflictError(f"La session {name} est complète.")\n'
+        'flash("Enregistré.", "success")\n'
+        'raise ValidationError("Trop court : " + hint)\n'
+        'raise DomainError(message="Refusé {}".format(why))\n'
+        'errors.DomainError("Déjà fait." if done else "Impossible.")\n'
+    )
+    assert untranslated_messages(source) == [
+        (1, "DomainError"),
+        (2, "ConflictError"),
+        (3, "flash"),
+        (4, "ValidationError"),
+        (5, "DomainError"),
+        (6, "DomainError"),
+    ]
+
+
+def test_message_guard_accepts_gettext_and_built_messages():
+    source = (
+        'raise DomainError(_("Choisissez une formation."), "training_id")\n'
+        'raise ConflictError(_("La session %(name)s est complète.", name=name))\n'
+        'flash(ngettext("%(num)s élu inscrit.", "%(num)s élus inscrits.", count), "success")\n'
+        "raise ValidationError(problem)\n"
+        'flash(exc.message, "error")\n'
+        "raise ValidationError()\n"
+    )
+    assert untranslated_messages(source) == []
+
+
+def test_python_messages_need_no_app_context():
+    """Pure rules build their messages outside any application (unit tests, Celery before the app is pushed):
+    Flask-Babel's gettext then falls back to the source text, which is the French."""
+    from flask import has_app_context
+
+    from portal.subscriptions.rules import earliest_end
+
+    assert not has_app_context()
+    assert earliest_end(date(2026, 11, 28), 3).explanation == (
+        "Préavis de 3 mois : fin possible au plus tôt le 28 février 2027."
+    )
+
+
+def test_domain_errors_carry_plain_text(app):
+    """A lazy message is rendered when the error is raised: ``message`` is a ``str`` that JSON serialises."""
+    import json
+
+    from flask_babel import lazy_gettext
+
+    from portal.common.errors import DomainError
+
+    error = DomainError(lazy_gettext("Choisissez une formation."), "training_id")
+    assert type(error.message) is str and str(error) == "Choisissez une formation."
+    with app.test_request_context():
+        translated = DomainError(_gettext("Le compte %(email)s est déjà actif.", email="a@b.fr"))
+    assert json.dumps({"detail": translated.message}, ensure_ascii=False) == (
+        '{"detail": "Le compte a@b.fr est déjà actif."}'
+    )

@@ -52,7 +52,7 @@ def test_dates_run_from_1950_to_fifty_years_ahead():
     assert date_problem(date(1950, 1, 1), TODAY) is None and date_problem(date(2076, 12, 31), TODAY) is None
     assert date_problem(datetime(2030, 3, 1, 9, 0), TODAY) is None
     assert date_problem(None, TODAY) is None
-    message = "La date doit être comprise entre le 01/01/1950 et le 31/12/2076."
+    message = "La date doit être comprise entre le 1er janvier 1950 et le 31 décembre 2076."
     for day in (date(1, 1, 1), date(1949, 12, 31), date(2077, 1, 1), date(9999, 12, 31)):
         assert date_problem(day, TODAY) == message
     assert date_problem(datetime(9999, 1, 1, 9, 0), TODAY) == message

@@ -52,5 +52,5 @@ def test_activation_on_the_start_date():
 
 def test_notice_period():
     end = rules.earliest_end(date(2026, 11, 30), 3)
-    assert end.earliest_end == date(2027, 2, 28) and "28/02/2027" in end.explanation
+    assert end.earliest_end == date(2027, 2, 28) and "28 février 2027" in end.explanation
     assert rules.earliest_end(date(2026, 5, 10), 0).earliest_end == date(2026, 5, 10)
