@@ -22,13 +22,15 @@ from decimal import Decimal
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
 
+from portal.access.models import AccessRequest
 from portal.accounts import services as accounts
 from portal.accounts.models import Mandate, Person, User
 from portal.affiliation import services as affiliation
-from portal.common.clock import utcnow
+from portal.common.clock import paris_today, utcnow
 from portal.common.text import normalise
-from portal.conventions.models import Partner
+from portal.conventions.models import Convention, Partner
 from portal.extensions import db
+from portal.notifications.models import OutboxEmail, OutboxState
 from portal.registry.models import Collectivite, HeadcountDeclaration
 from portal.training import sessions
 from portal.training.models import Training, TrainingBody, TrainingSession
@@ -207,6 +209,52 @@ class PartnerFactory(_RowFactory):
 
     name = factory.Sequence(lambda n: f"Partenaire {n}")
     kind = "other"
+
+
+class ConventionFactory(_RowFactory):
+    """A partnership convention signed and begun two years ago, running for one more year."""
+
+    class Meta:
+        model = Convention
+
+    title = factory.Sequence(lambda n: f"Convention de partenariat {n}")
+    kind = "partenariat"
+    signed_on = factory.LazyFunction(lambda: paris_today() - timedelta(days=700))
+    start_date = factory.SelfAttribute("signed_on")
+    end_date = factory.LazyFunction(lambda: paris_today() + timedelta(days=365))
+
+
+# Access requests and emails -------------------------------------------------------------------------------
+
+
+class AccessRequestFactory(_RowFactory):
+    """A secretary's request for an account, waiting for the CDG's answer."""
+
+    class Meta:
+        model = AccessRequest
+
+    full_name = factory.Sequence(lambda n: f"Sophie Martin {n}")
+    email = factory.Sequence(lambda n: f"demande{n}@mairie.fr")
+    job_title = "Secrétaire de mairie"
+    collectivites_text = "Sauvagnas"
+    state = "pending"
+
+
+class OutboxEmailFactory(_RowFactory):
+    """An invitation email waiting in the outbox; trait ``failed`` for one given up after its attempts."""
+
+    class Meta:
+        model = OutboxEmail
+
+    class Params:
+        failed = factory.Trait(state=OutboxState.FAILED)
+
+    message_id = factory.Sequence(lambda n: f"<test-{n}@test>")
+    category = "account"
+    to_address = factory.Sequence(lambda n: f"destinataire{n}@mairie.fr")
+    template = "invitation"
+    context = factory.LazyFunction(dict)
+    state = OutboxState.PENDING
 
 
 # Affiliation ----------------------------------------------------------------------------------------------

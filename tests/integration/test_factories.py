@@ -94,6 +94,13 @@ def test_a_declaration_goes_through_the_affiliation_service(app):
     assert db.session.scalar(select(func.count()).select_from(User)) == 0
 
 
-def test_partners_get_distinct_names(app):
+def test_partners_conventions_requests_and_emails_are_distinct_rows(app):
     first, second = factories.PartnerFactory(), factories.PartnerFactory(kind="cdg")
     assert first.id and second.id and first.name != second.name and second.kind == "cdg"
+    convention = factories.ConventionFactory()
+    assert convention.id and convention.start_date < convention.end_date
+    assert factories.AccessRequestFactory().email != factories.AccessRequestFactory().email
+    failed, pending = factories.OutboxEmailFactory(failed=True), factories.OutboxEmailFactory()
+    assert (failed.state, pending.state) == ("failed", "pending") and failed.message_id != pending.message_id
+    unsaved = factories.OutboxEmailFactory.build()
+    assert unsaved.id is None and unsaved not in db.session

@@ -390,20 +390,16 @@ def test_leave_days_count_against_24_per_mandate(world):
 def _new_function(user, *, on: date, function: str = "adjoint", rank: int | None = 1, new_term: bool = False):
     """Close the élu's current mandate on ``on`` and open the next one: a new function in the same term, or a
     new term (re-election) starting that day."""
-    from portal.accounts.models import Mandate
-
     old = user.mandate
     old.end_date = on
-    new = Mandate(
-        person_id=old.person_id,
-        collectivite_id=old.collectivite_id,
+    new = factories.MandateFactory(
+        person=old.person,
+        collectivite=old.collectivite,
         function=function,
         rank=rank,
-        has_delegation=function != "conseiller",
         start_date=on if new_term else old.start_date,
         function_start_date=on,
     )
-    db.session.add(new)
     db.session.commit()
     db.session.expire_all()
     return new
