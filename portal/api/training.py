@@ -30,10 +30,11 @@ from portal.common.errors import ConflictError, DomainError
 from portal.common.routing import MAX_ID
 from portal.extensions import db
 from portal.training import registrations as training_registrations
+from portal.training import rights_rules, rules, visibility
 from portal.training import roster as training_roster
-from portal.training import rules, visibility
 from portal.training.models import Registration, TrainingSession
-from portal.training.rules import FUNDING_LABELS, Funding, Status
+from portal.training.rights_rules import FUNDING_LABELS, Funding
+from portal.training.rules import Status
 
 TAG = "Formations des élus"
 STATUSES = tuple(s.value for s in Status)
@@ -271,7 +272,7 @@ def registration_model(registration: Registration, position: int | None = None) 
         frais_deplacement=float(registration.travel_cost),
         part_dife=float(registration.dife_amount),
         part_commune=float(
-            rules.commune_share(
+            rights_rules.commune_share(
                 funding=registration.funding,
                 tuition=registration.tuition_cost,
                 travel=registration.travel_cost,

@@ -30,7 +30,7 @@ from portal.extensions import db
 from portal.people import importer, rules
 from portal.people.importer import ImportReport
 from portal.training.rights import rights_of_many
-from portal.training.rules import RightsSummary
+from portal.training.rights_rules import RightsSummary
 
 
 def import_rne(

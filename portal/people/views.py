@@ -34,7 +34,8 @@ from portal.training import notices, visibility
 from portal.training import registrations as training_registrations
 from portal.training.models import TrainingSession
 from portal.training.rights import rights_of_many
-from portal.training.rules import Status, leave_days_ceiling
+from portal.training.rights_rules import leave_days_ceiling
+from portal.training.rules import Status
 
 bp = Blueprint("people", __name__, url_prefix="/elus")
 

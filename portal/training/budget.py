@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from portal.common.clock import PARIS
 from portal.extensions import db
-from portal.training import budget_rules, rules
+from portal.training import budget_rules, rights_rules
 from portal.training.models import Registration, TrainingBudget, TrainingSession
 from portal.training.rules import Status
 
@@ -21,7 +21,7 @@ COMMITTED = (Status.REGISTERED, Status.OFFERED)
 
 def costs_by_year(collectivite_id: int, first_year: int, last_year: int) -> dict[int, tuple[Decimal, Decimal]]:
     """{year: (spent, committed)}: what the commune's budget pays for its élus' registrations to sessions of
-    ``first_year`` to ``last_year`` (the commune's share, DIFE excluded: :func:`rules.commune_share`)."""
+    ``first_year`` to ``last_year`` (the commune's share, DIFE excluded: :func:`rights_rules.commune_share`)."""
     rows = db.session.execute(
         select(
             Registration.status,
@@ -42,7 +42,7 @@ def costs_by_year(collectivite_id: int, first_year: int, last_year: int) -> dict
     totals: dict[int, tuple[Decimal, Decimal]] = {}
     for row in rows:
         year = row.starts_at.astimezone(PARIS).year
-        share = rules.commune_share(
+        share = rights_rules.commune_share(
             funding=row.funding, tuition=row.tuition_cost, travel=row.travel_cost, dife_amount=row.dife_amount
         )
         spent, committed = totals.get(year, (Decimal(0), Decimal(0)))

@@ -16,9 +16,9 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from portal.accounts.models import Mandate
 from portal.extensions import db
-from portal.training import rights, roster, rules
+from portal.training import rights, rights_rules, roster
 from portal.training.models import Registration, TrainingSession
-from portal.training.rules import FUNDING_LABELS
+from portal.training.rights_rules import FUNDING_LABELS
 
 BATCH = 500
 
@@ -137,7 +137,7 @@ def registrations(filters: Filters) -> Iterator[tuple]:
     for r in db.session.scalars(statement):
         session = r.session
         training = session.training
-        share = rules.commune_share(
+        share = rights_rules.commune_share(
             funding=r.funding, tuition=r.tuition_cost, travel=r.travel_cost, dife_amount=r.dife_amount
         )
         yield (
@@ -193,7 +193,7 @@ def commune_year(body_id: int, year: int) -> Iterator[tuple]:
     """The year's trainings of a commune's élus: the table annexed to the compte administratif."""
     for r in rights.year_registrations(body_id, year):
         session, training = r.session, r.session.training
-        share = rules.commune_share(
+        share = rights_rules.commune_share(
             funding=r.funding, tuition=r.tuition_cost, travel=r.travel_cost, dife_amount=r.dife_amount
         )
         yield (

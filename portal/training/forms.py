@@ -19,7 +19,7 @@ from wtforms.validators import URL, Email, InputRequired, Length, NumberRange, O
 from portal.common.clock import paris_today
 from portal.common.forms import FrenchDecimalField, IntegerField, PortalForm, YearInRange, options
 from portal.training.registrations import RegistrationInput
-from portal.training.rules import FUNDING_LABELS
+from portal.training.rights_rules import FUNDING_LABELS
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 

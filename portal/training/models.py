@@ -12,7 +12,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.common.clock import utcnow
 from portal.common.database import TimestampMixin, UTCDateTime
 from portal.extensions import db
-from portal.training.rules import FUNDING_LABELS, Funding, Status, agrement_valid, status_label
+from portal.training.rights_rules import FUNDING_LABELS, Funding
+from portal.training.rules import Status, agrement_valid, status_label
 
 
 class TrainingBody(TimestampMixin, db.Model):

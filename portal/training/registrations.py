@@ -28,10 +28,11 @@ from portal.common.formatting import plural_fr
 from portal.common.jobs import enqueue_after_commit
 from portal.common.titles import agree
 from portal.extensions import db
-from portal.training import rules
+from portal.training import rights_rules, rules
 from portal.training.models import Registration, TrainingSession
 from portal.training.notices import describe_when, local_time, notify, send_invitation
 from portal.training.rights import leave_days_booked, rights_for
+from portal.training.rights_rules import Funding
 from portal.training.roster import (
     NOTICE_TASK,
     fill_freed_seats,
@@ -40,7 +41,7 @@ from portal.training.roster import (
     roster,
     waiting_positions,
 )
-from portal.training.rules import Funding, Status
+from portal.training.rules import Status
 from portal.training.visibility import can_act_for
 
 LIVE_STATUSES = [s.value for s in rules.ACTIVE]
@@ -67,10 +68,10 @@ def _check_open(session: TrainingSession, now: datetime) -> None:
 
 
 def _check_leave_days(mandate: Mandate, data: RegistrationInput) -> None:
-    problem = rules.leave_days_problem(
+    problem = rights_rules.leave_days_problem(
         used=leave_days_booked(mandate.id),
         requested=data.leave_days or Decimal(0),
-        ceiling=rules.leave_days_ceiling(paris_today()),
+        ceiling=rights_rules.leave_days_ceiling(paris_today()),
     )
     if problem:
         raise DomainError(problem, "leave_days")
@@ -96,14 +97,14 @@ def register(
     tuition = session.training.cost_per_participant
     dife = data.dife_amount or Decimal(0)
     if data.funding == Funding.DIFE:
-        dife = rules.registration_cost(tuition=tuition, travel=data.travel_cost or Decimal(0))
-    problem = rules.funding_problem(
+        dife = rights_rules.registration_cost(tuition=tuition, travel=data.travel_cost or Decimal(0))
+    problem = rights_rules.funding_problem(
         funding=data.funding, tuition=tuition, travel=data.travel_cost or Decimal(0), dife_amount=dife
     )
     if problem:
         raise DomainError(problem, "funding")
     if dife:
-        problem = rules.dife_problem(requested=dife, balance=rights_for(mandate).dife_estimate)
+        problem = rights_rules.dife_problem(requested=dife, balance=rights_for(mandate).dife_estimate)
         if problem:
             raise DomainError(problem, "dife_amount" if data.funding == Funding.BOTH else "funding")
     takes_leave = (data.leave_days or 0) > 0  # no leave asked: nothing to count (the usual case, kept cheap)
@@ -174,7 +175,7 @@ def register(
         registered_at=now if status == Status.REGISTERED else None,
         registered_by_id=actor.id,
         delegation_held=mandate.has_delegation,
-        first_year=rules.is_first_year_training(
+        first_year=rights_rules.is_first_year_training(
             has_delegation=mandate.has_delegation, mandate_start=mandate.start_date, session_day=session_day
         ),
         funding=data.funding,

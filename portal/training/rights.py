@@ -1,6 +1,6 @@
 """The élus' rights (training hours, first-year training, training leave, DIFE) and the communes' training
 budgets and yearly spending (CGCT L2123-12 to L2123-16). The rules themselves are in
-:mod:`portal.training.rules`.
+:mod:`portal.training.rights_rules`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from portal.common.inputs import year_problem
 from portal.extensions import db
 from portal.registry.kinds import Kind
 from portal.registry.models import Collectivite
-from portal.training import rules
+from portal.training import rights_rules
 from portal.training.models import Registration, Training, TrainingBudget, TrainingSession
 from portal.training.rules import Status
 
@@ -62,7 +62,7 @@ class Rights:
     mandate: Mandate
     registrations: list[Registration]
     hours_trained: Decimal
-    first_year: rules.FirstYear
+    first_year: rights_rules.FirstYear
     first_year_deadline: date
     leave_days_taken: Decimal
     leave_days_booked: Decimal
@@ -74,12 +74,12 @@ class Rights:
 
     @property
     def first_year_label(self) -> str:
-        return rules.FIRST_YEAR_LABELS[self.first_year].format(deadline=date_fr(self.first_year_deadline))
+        return rights_rules.FIRST_YEAR_LABELS[self.first_year].format(deadline=date_fr(self.first_year_deadline))
 
 
-def _facts(registration: Registration) -> rules.RegistrationFacts:
+def _facts(registration: Registration) -> rights_rules.RegistrationFacts:
     session = registration.session
-    return rules.RegistrationFacts(
+    return rights_rules.RegistrationFacts(
         status=registration.status,
         leave_days=registration.leave_days or Decimal(0),
         dife_amount=registration.dife_amount or Decimal(0),
@@ -106,7 +106,7 @@ def rights_for(mandate: Mandate, today: date | None = None) -> Rights:
     spans = db.session.execute(
         select(Mandate.start_date, Mandate.end_date).where(Mandate.person_id == mandate.person_id)
     ).all()
-    summary = rules.rights_summary(
+    summary = rights_rules.rights_summary(
         has_delegation=mandate.has_delegation,
         mandate_start=mandate.start_date,
         spans=[tuple(span) for span in spans],
@@ -129,9 +129,9 @@ def rights_for(mandate: Mandate, today: date | None = None) -> Rights:
     )
 
 
-def rights_of_many(mandates: list[Mandate], today: date | None = None) -> dict[int, rules.RightsSummary]:
+def rights_of_many(mandates: list[Mandate], today: date | None = None) -> dict[int, rights_rules.RightsSummary]:
     """The rights of many élus at once (a council), mandate id -> summary, computed as :func:`rights_for` does
-    (:func:`rules.rights_summary`) in two queries whatever their number: their persons' mandates, then the
+    (:func:`rights_rules.rights_summary`) in two queries whatever their number: their persons' mandates, then the
     registrations of those mandates."""
     today = today or paris_today()
     if not mandates:
@@ -143,7 +143,7 @@ def rights_of_many(mandates: list[Mandate], today: date | None = None) -> dict[i
         )
     ):
         spans_by_person.setdefault(row.person_id, []).append((row.id, row.start_date, row.end_date))
-    facts: dict[int, list[rules.RegistrationFacts]] = {}
+    facts: dict[int, list[rights_rules.RegistrationFacts]] = {}
     mandate_ids = [mid for spans in spans_by_person.values() for mid, _start, _end in spans]
     for row in db.session.execute(
         select(
@@ -159,7 +159,7 @@ def rights_of_many(mandates: list[Mandate], today: date | None = None) -> dict[i
         .where(Registration.mandate_id.in_(mandate_ids), Registration.status != Status.CANCELLED)
     ):
         facts.setdefault(row.mandate_id, []).append(
-            rules.RegistrationFacts(
+            rights_rules.RegistrationFacts(
                 status=row.status,
                 leave_days=row.leave_days or Decimal(0),
                 dife_amount=row.dife_amount or Decimal(0),
@@ -173,10 +173,10 @@ def rights_of_many(mandates: list[Mandate], today: date | None = None) -> dict[i
         pooled = [
             fact
             for mid, start, end in spans
-            if rules.same_term(mandate.start_date, mandate.end_date, start, end)
+            if rights_rules.same_term(mandate.start_date, mandate.end_date, start, end)
             for fact in facts.get(mid, [])
         ]
-        result[mandate.id] = rules.rights_summary(
+        result[mandate.id] = rights_rules.rights_summary(
             has_delegation=mandate.has_delegation,
             mandate_start=mandate.start_date,
             spans=[(start, end) for _mid, start, end in spans],
@@ -194,7 +194,6 @@ class CommuneYear:
     budget: TrainingBudget | None
     spent: Decimal
     committed: Decimal
-    bounds: tuple[Decimal, Decimal] | None
     elus: list[tuple[Mandate, Decimal]]
 
     @property
@@ -229,7 +228,7 @@ def commune_year(body: Collectivite, year: int) -> CommuneYear:
     registrations = year_registrations(body.id, year)
 
     def share(r: Registration) -> Decimal:
-        return rules.commune_share(
+        return rights_rules.commune_share(
             funding=r.funding, tuition=r.tuition_cost, travel=r.travel_cost, dife_amount=r.dife_amount
         )
 
@@ -262,7 +261,6 @@ def commune_year(body: Collectivite, year: int) -> CommuneYear:
         budget=budget,
         spent=spent,
         committed=committed,
-        bounds=rules.budget_bounds(budget.max_indemnities) if budget and budget.max_indemnities else None,
         elus=[(m, hours.get(m.person_id, Decimal(0))) for m in mandates],
     )
 

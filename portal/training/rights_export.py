@@ -15,7 +15,8 @@ from portal.common.clock import PARIS
 from portal.common.formatting import date_fr
 from portal.common.pdf import render_pdf
 from portal.training.rights import Rights
-from portal.training.rules import FUNDING_LABELS, Funding, Status
+from portal.training.rights_rules import FUNDING_LABELS, Funding
+from portal.training.rules import Status
 
 MON_COMPTE_ELU = "https://www.moncompteformation.gouv.fr/espace-public/mon-compte-elu"
 # Registrations that belong in the élu's file: followed, missed or still to come (not cancelled ones, nor the

@@ -32,18 +32,12 @@ def world(app):
     factories.user("staff", email=STAFF)
     factories.user("secretary", email=SECRETARY, collectivites=[commune])
     training = factories.training()
-    partners = [make_partner(name) for name in ("Centre de gestion de Lot-et-Garonne", "Commune de Sauvagnas")]
+    partners = [
+        factories.PartnerFactory(name=name, kind="cdg").id
+        for name in ("Centre de gestion de Lot-et-Garonne", "Commune de Sauvagnas")
+    ]
     db.session.commit()
     return {"commune": commune.id, "catalogue": catalogue, "training": training.id, "partners": partners}
-
-
-def make_partner(name: str) -> int:
-    from portal.conventions.models import Partner
-
-    partner = Partner(name=name, kind="cdg")
-    db.session.add(partner)
-    db.session.flush()
-    return partner.id
 
 
 def text(response) -> str:

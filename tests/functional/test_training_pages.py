@@ -31,16 +31,10 @@ from portal.training.calendar import PARIS
 from portal.training.models import Registration, Training, TrainingBody, TrainingBudget, TrainingSession
 from portal.training.rights_export import TRAININGS_HEADER
 from portal.training.sessions import (
-    BodyInput,
-    SessionInput,
-    TrainingInput,
     cancel_session,
-    create_session,
-    save_body,
-    save_training,
 )
 from tests import factories
-from tests.conftest import TEST_PASSWORD, csrf_from
+from tests.conftest import csrf_from
 from tests.functional.test_what_users_read import problems_in, visible_text
 from tests.pdf_text import pdf_lines, pdf_text
 
@@ -67,52 +61,17 @@ def cheap_hash(monkeypatch):
 # Builders ----------------------------------------------------------------------------------------
 
 
-def make_elu(commune, name: str, email: str, *, delegation: bool = False):
-    return accounts.create_user(
-        email=email,
-        role="elu",
-        password=TEST_PASSWORD,
-        full_name=name,
-        collectivites=[commune],
-        mandate=accounts.MandateInput(has_delegation=delegation, start_date=MANDATE_START),
-    )
+class Elu(factories.EluFactory):
+    """The élus of these tests are in the first year of their mandate."""
+
+    class Params:
+        mandate_start = MANDATE_START
 
 
-def make_body(name: str = "Institut de formation des élus", *, until: date = date(2099, 12, 31)) -> TrainingBody:
-    return save_body(BodyInput(name, "AGR-2024-17", date(2020, 1, 1), until, "contact@organisme.example"), None)
-
-
-def make_training(body: TrainingBody | None = None, title: str = "Élu Numérique Rural") -> Training:
-    body = body or make_body()
-    return save_training(
-        TrainingInput(title, body.id, Decimal("7"), Decimal("150.00"), "Maîtriser les outils numériques."),
-        None,
-    )
-
-
-def make_session(
-    training: Training,
-    *,
-    starts: datetime | None = None,
-    capacity: int = 10,
-    deadline: datetime | None = None,
-    published: bool = True,
-) -> TrainingSession:
+def make_session(training: Training, *, starts: datetime | None = None, **fields) -> TrainingSession:
     """A 7-hour session (30 days ahead by default); created "earlier" so that it may also start in the past."""
     starts = starts or NOW + timedelta(days=30)
-    return create_session(
-        SessionInput(
-            training_id=training.id,
-            starts_at=starts,
-            ends_at=starts + timedelta(hours=7),
-            registration_deadline=deadline or starts - timedelta(days=2),
-            capacity=capacity,
-            place="Maison des communes, Agen",
-            published=published,
-        ),
-        None,
-        now=starts - timedelta(days=60),
-    )
+    return factories.training_session(training, starts_at=starts, now=starts - timedelta(days=60), **fields)
 
 
 def register(session: TrainingSession, elu, *, now: datetime | None = None) -> Registration:
@@ -185,10 +144,10 @@ def world(app) -> World:
     factories.user("staff", email=STAFF)
     factories.user("secretary", email=SEC_A, collectivites=[a])
     factories.user("secretary", email=SEC_B, collectivites=[b])
-    elu_a = make_elu(a, NAMES[ELU_A], ELU_A, delegation=True)
-    elu_a2 = make_elu(a, NAMES[ELU_A2], ELU_A2)
-    elu_b = make_elu(b, NAMES[ELU_B], ELU_B)
-    training = make_training()
+    elu_a = Elu(collectivite=a, full_name=NAMES[ELU_A], email=ELU_A, delegation=True)
+    elu_a2 = Elu(collectivite=a, full_name=NAMES[ELU_A2], email=ELU_A2)
+    elu_b = Elu(collectivite=b, full_name=NAMES[ELU_B], email=ELU_B)
+    training = factories.TrainingFactory(body__agrement_number="AGR-2024-17")
     session = make_session(training)
     hidden = make_session(training, published=False)
     registrations = [register(session, e) for e in (elu_a, elu_a2, elu_b)]
@@ -430,7 +389,7 @@ def test_secretary_registers_an_elu_of_her_commune(client, auth, world):
 def test_waiting_list_position_offer_decline_and_accept(client, auth, world):
     b = db.session.get(Collectivite, world.b)
     full = make_session(db.session.get(Training, world.training), capacity=10)
-    fillers = [make_elu(b, f"Élu de Pujols {n}", f"pujols{n}@mairie.fr") for n in range(10)]
+    fillers = Elu.create_batch(10, collectivite=b)
     seats = [register(full, e, now=NOW) for e in fillers]
     db.session.commit()
     url = f"/formations/sessions/{full.id}"
@@ -451,7 +410,7 @@ def test_waiting_list_position_offer_decline_and_accept(client, auth, world):
         .order_by(Registration.id)
     ).all()
 
-    login_as(auth, "pujols0@mairie.fr")
+    login_as(auth, fillers[0].email)
     assert post(client, f"/formations/inscriptions/{seats[0].id}/annuler", page_url=url).status_code == 302
     assert "Inscription annulée." in text_of(client.get(url))
     assert (status_of(seats[0].id), status_of(waiting_a), status_of(waiting_a2)) == ("cancelled", "offered", "waiting")
@@ -807,8 +766,8 @@ def test_cancelling_after_the_deadline_is_refused_to_the_elu(client, auth, world
 
 
 def test_session_form_refusals_in_french(client, auth, world):
-    lapsed = make_body("Organisme à l'agrément échu", until=date(2025, 12, 31))
-    lapsed_training = make_training(lapsed, "Formation d'un organisme échu")
+    lapsed = factories.training_body("Organisme à l'agrément échu", agrement_until=date(2025, 12, 31))
+    lapsed_training = factories.training("Formation d'un organisme échu", body=lapsed)
     db.session.commit()
     before = count(TrainingSession)
     auth.login(STAFF)
@@ -911,7 +870,7 @@ def test_session_pages_query_count_does_not_grow(app, client, auth, world, count
     large = db.session.get(TrainingSession, large_id)
     b = db.session.get(Collectivite, world.b)
     for n in range(8):  # 3 seats, 5 waiting
-        register(large, make_elu(b, f"Élu {n}", f"elu{n}@pujols.fr"))
+        register(large, Elu(collectivite=b, full_name=f"Élu {n}"))
     db.session.commit()
     assert measure(large_id) == few
     login_as(auth, SEC_B)
@@ -937,7 +896,7 @@ def test_commune_page_and_csv_query_count_does_not_grow(app, client, auth, world
     b = db.session.get(Collectivite, world.b)
     session = db.session.get(TrainingSession, world.session)
     for n in range(6):
-        register(session, make_elu(b, f"Élu {n}", f"elu{n}@pujols.fr"))
+        register(session, Elu(collectivite=b, full_name=f"Élu {n}"))
     db.session.commit()
     assert measure() == few
     assert "Élu 5" in text_of(client.get(urls[0]))
@@ -965,7 +924,7 @@ def test_session_page_ids_are_unique(client, auth, world):
     """Each action button has its own little form: their CSRF fields must not repeat the form's id."""
     b = db.session.get(Collectivite, world.b)
     full = make_session(db.session.get(Training, world.training), capacity=1)
-    seat = register(full, make_elu(b, "Élu assis", "assis@pujols.fr"))
+    seat = register(full, Elu(collectivite=b))
     for e in db.session.scalars(select(User).where(User.role == "elu", User.email.in_([ELU_A, ELU_B]))):
         register(full, e)
     training_registrations.cancel(seat, _staff(), "")  # the first waiting gets an offer: accept and decline buttons

@@ -15,10 +15,8 @@ from portal.accounts.import_models import AccountImport, AccountImportResult, Im
 from portal.accounts.import_rules import Outcome
 from portal.catalogue.models import Service
 from portal.common.clock import paris_today, utcnow
-from portal.conventions.models import Convention
 from portal.demo.catalogue import load_catalogue
 from portal.extensions import db
-from portal.notifications.models import OutboxEmail, OutboxState
 from portal.subscriptions.models import Subscription
 from portal.training import registrations
 from portal.training.models import Registration, TrainingSession
@@ -41,25 +39,8 @@ def _seed_one_of_each(n: int = 0) -> dict:
     db.session.add(Subscription(collectivite_id=body.id, service_id=service.id, requested_at=now - timedelta(days=3)))
     factories.declare(body, Y - 1, 349, notify=False)
     factories.declare(body, Y, 350, notify=False)  # opens an affiliation decision
-    db.session.add(
-        AccessRequest(
-            full_name=f"Sophie Martin {n}",
-            email=f"sophie{n}@mairie.fr",
-            job_title="Secrétaire générale de mairie",
-            collectivites_text="Pujols",
-            state="pending",
-        )
-    )
-    db.session.add(
-        OutboxEmail(
-            message_id=f"<queue-{n}@test>",
-            category="account",
-            to_address=f"perdu{n}@mairie.fr",
-            template="invitation",
-            context={},
-            state=OutboxState.FAILED,
-        )
-    )
+    factories.AccessRequestFactory(full_name=f"Sophie Martin {n}", collectivites_text="Pujols")
+    factories.OutboxEmailFactory(failed=True, to_address=f"perdu{n}@mairie.fr")
     elu = factories.elu(body, email=f"elu{n}@mairie.fr")
     offered = factories.training_session()
     registration = registrations.register(offered, elu.mandate, elu)
@@ -72,16 +53,7 @@ def _seed_one_of_each(n: int = 0) -> dict:
         .where(TrainingSession.id == past.id)
         .values(starts_at=now - timedelta(days=2, hours=8), ends_at=now - timedelta(days=2))
     )
-    today = paris_today()
-    db.session.add(
-        Convention(
-            title=f"Convention de partenariat {n}",
-            kind="partenariat",
-            signed_on=today - timedelta(days=700),
-            start_date=today - timedelta(days=700),
-            end_date=today + timedelta(days=20),
-        )
-    )
+    factories.ConventionFactory(end_date=paris_today() + timedelta(days=20))  # its notice is due
     soon = factories.training_session(starts_at=now + timedelta(days=3), capacity=10)
     soon.minimum_participants = 5
     registrations.register(soon, elu.mandate, elu)  # one participant for five at least
@@ -389,15 +361,7 @@ def test_an_elu_sees_the_seat_to_confirm_his_sessions_and_his_rights_and_confirm
 def _failed_emails(count: int, start: int = 0):
     base = utcnow() - timedelta(days=30)
     db.session.add_all(
-        OutboxEmail(
-            message_id=f"<page-{n}@test>",
-            category="account",
-            to_address=f"page{n}@mairie.fr",
-            template="invitation",
-            context={},
-            state=OutboxState.FAILED,
-            created_at=base + timedelta(minutes=n),
-        )
+        factories.OutboxEmailFactory.build(failed=True, created_at=base + timedelta(minutes=n))
         for n in range(start, start + count)
     )
 
@@ -407,15 +371,7 @@ def test_the_database_sorts_and_pages_the_queue_with_the_computed_items_in_their
     _failed_emails(60)
     today = paris_today()
     # A convention's notice (computed in Python) that waits since the alert window opened: among the emails.
-    db.session.add(
-        Convention(
-            title="Convention de partenariat",
-            kind="partenariat",
-            signed_on=today - timedelta(days=700),
-            start_date=today - timedelta(days=700),
-            end_date=today + timedelta(days=20),
-        )
-    )
+    factories.ConventionFactory(end_date=today + timedelta(days=20))
     db.session.commit()
     every = rules.order_items(services.collect())
     assert len(every) == 61

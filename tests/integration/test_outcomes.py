@@ -12,6 +12,7 @@ from portal.common.errors import DomainError
 from portal.common.outcomes import attempt
 from portal.extensions import db
 from portal.registry.models import Collectivite
+from tests import factories
 
 
 class NameForm(FlaskForm):
@@ -21,13 +22,6 @@ class NameForm(FlaskForm):
     name = StringField("Nom")
 
 
-def _add(name: str) -> Collectivite:
-    body = Collectivite(kind="commune", name=name, name_normalised=name.lower(), source="manual")
-    db.session.add(body)
-    db.session.flush()
-    return body
-
-
 def _names() -> list[str]:
     db.session.expire_all()
     return list(db.session.scalars(select(Collectivite.name).order_by(Collectivite.name)))
@@ -35,7 +29,7 @@ def _names() -> list[str]:
 
 def _refuse(name: str, field: str | None = None):
     def action():
-        _add(name)
+        factories.collectivite(name)
         raise DomainError("Ce nom est déjà pris.", field)
 
     return action
@@ -43,7 +37,7 @@ def _refuse(name: str, field: str | None = None):
 
 def test_a_successful_action_is_committed_and_its_value_returned(app):
     with app.test_request_context():
-        outcome = attempt(lambda: _add("Agen").name)
+        outcome = attempt(lambda: factories.collectivite("Agen").name)
         assert outcome and outcome.value == "Agen" and outcome.refusal is None
         db.session.rollback()  # nothing left to roll back: it was committed
         assert _names() == ["Agen"]

@@ -22,13 +22,15 @@ from portal.common.formatting import date_fr
 from portal.extensions import db
 from portal.notifications import mailer
 from portal.notifications.models import Notification, OutboxAttachment, OutboxEmail
-from portal.training import notices, roster, rules, visibility
+from portal.training import notices, rights_rules, roster, visibility
 from portal.training import registrations as training_registrations
 from portal.training.attendance import mark_attendance
+from portal.training.budget import commune_budget
 from portal.training.calendar import PARIS
 from portal.training.models import Registration, TrainingSession
 from portal.training.rights import commune_year, leave_days_booked, rights_for, save_budget, untrained_communes
-from portal.training.rules import Funding, Status
+from portal.training.rights_rules import Funding
+from portal.training.rules import Status
 from portal.training.sessions import SessionInput, cancel_session, create_session, update_session
 from tests import factories
 
@@ -390,20 +392,16 @@ def test_leave_days_count_against_24_per_mandate(world):
 def _new_function(user, *, on: date, function: str = "adjoint", rank: int | None = 1, new_term: bool = False):
     """Close the élu's current mandate on ``on`` and open the next one: a new function in the same term, or a
     new term (re-election) starting that day."""
-    from portal.accounts.models import Mandate
-
     old = user.mandate
     old.end_date = on
-    new = Mandate(
-        person_id=old.person_id,
-        collectivite_id=old.collectivite_id,
+    new = factories.MandateFactory(
+        person=old.person,
+        collectivite=old.collectivite,
         function=function,
         rank=rank,
-        has_delegation=function != "conseiller",
         start_date=on if new_term else old.start_date,
         function_start_date=on,
     )
-    db.session.add(new)
     db.session.commit()
     db.session.expire_all()
     return new
@@ -439,7 +437,7 @@ def test_a_new_term_starts_a_new_count_of_leave_days_but_dife_follows_the_person
     register(world["session"], elu, data=training_registrations.RegistrationInput(leave_days=Decimal("23.5")))
     reelected = _new_function(elu, on=date.today() - 30 * D, function="conseiller", rank=None, new_term=True)
     rights = rights_for(fresh(type(reelected), reelected.id))
-    assert rights.leave_days_booked == 0 and rights.leave_days_left == rules.LEAVE_DAYS_PER_MANDATE
+    assert rights.leave_days_booked == 0 and rights.leave_days_left == rights_rules.LEAVE_DAYS_PER_MANDATE
     assert rights.registrations == []
     assert rights.dife_acquired == Decimal("800")  # per élu: credited since 2020, re-elected without a break
     # After a break, DIFE starts again from the new mandate.
@@ -454,7 +452,7 @@ def test_dife_funding_records_the_whole_cost(world):
     data = training_registrations.RegistrationInput(funding=Funding.DIFE, travel_cost=Decimal("20.00"))
     registration = fresh(Registration, register(world["session"], elu, data=data).id)
     assert registration.dife_amount == Decimal("170.00")
-    assert rules.commune_share(
+    assert rights_rules.commune_share(
         funding=registration.funding,
         tuition=registration.tuition_cost,
         travel=registration.travel_cost,
@@ -656,7 +654,7 @@ def test_sign_in_sheet_pdf_lists_the_participants(world):
 def test_rights_of_an_elu_hours_leave_days_and_first_year(world):
     session, (present, absent), (reg_present, reg_absent) = _past_session(world, mandate_start=date.today() - 60 * D)
     before = rights_for(present.mandate)
-    assert before.first_year == rules.FirstYear.OWED and before.hours_trained == 0
+    assert before.first_year == rights_rules.FirstYear.OWED and before.hours_trained == 0
     assert before.first_year_label == f"Due : formation à suivre avant le {date_fr(before.first_year_deadline)}"
     assert fresh(Registration, reg_present.id).first_year and fresh(Registration, reg_present.id).delegation_held
     assert before.leave_days_booked == Decimal("1") and before.leave_days_left == Decimal("23")
@@ -664,17 +662,19 @@ def test_rights_of_an_elu_hours_leave_days_and_first_year(world):
     db.session.commit()
     present_rights = rights_for(fresh(type(present.mandate), present.mandate.id))
     assert present_rights.hours_trained == Decimal("7")
-    assert present_rights.first_year == rules.FirstYear.DONE
+    assert present_rights.first_year == rights_rules.FirstYear.DONE
     assert present_rights.leave_days_taken == Decimal("1") and present_rights.leave_days_left == Decimal("23")
     assert present_rights.dife_acquired == Decimal("400")  # credited at the start of the first year of mandate
     absent_rights = rights_for(fresh(type(absent.mandate), absent.mandate.id))
-    assert absent_rights.hours_trained == 0 and absent_rights.first_year == rules.FirstYear.NOT_CONCERNED
+    assert absent_rights.hours_trained == 0 and absent_rights.first_year == rights_rules.FirstYear.NOT_CONCERNED
     assert absent_rights.leave_days_taken == 0  # absent: no leave taken
     # A year and a day later without training the first-year training would be missed.
     (late,) = [factories.elu(world["a"], "Tardif", delegation=True, mandate_start=date.today() - 400 * D)]
     db.session.commit()
     rights = rights_for(late.mandate)
-    assert rights.first_year == rules.FirstYear.MISSED and rights.dife_acquired == Decimal("800")  # two years begun
+    assert rights.first_year == rights_rules.FirstYear.MISSED and rights.dife_acquired == Decimal(
+        "800"
+    )  # two years begun
 
 
 def test_commune_year_spending_and_budget_bounds(world):
@@ -693,7 +693,9 @@ def test_commune_year_spending_and_budget_bounds(world):
     assert commune_year(world["a"], future_year).committed == Decimal("160.00")
     if future_year != year:
         assert summary.committed == 0
-    assert summary.bounds == (Decimal("1000.00"), Decimal("10000.00"))
+    # The 2 % and 20 % bounds of the base entered with the credits, as the page shows them.
+    bounds = commune_budget(world["a"].id, year)
+    assert (bounds.floor, bounds.ceiling) == (Decimal("1000.00"), Decimal("10000.00"))
     assert summary.remaining == summary.budget.amount - summary.spent - summary.committed
     hours = {m.user.full_name: h for m, h in summary.elus}
     assert hours["Jeanne Présente"] == Decimal("7") and hours["Paul Absent"] == 0
@@ -702,7 +704,7 @@ def test_commune_year_spending_and_budget_bounds(world):
     save_budget(world["a"], year, Decimal("2500.00"), None, "", world["staff"])
     db.session.commit()
     summary = commune_year(world["a"], year)
-    assert summary.budget.amount == Decimal("2500.00") and summary.bounds is None
+    assert summary.budget.amount == Decimal("2500.00") and commune_budget(world["a"].id, year).floor is None
     with pytest.raises(DomainError, match="positif"):
         save_budget(world["a"], year, Decimal("-1"), None, None, world["staff"])
     db.session.rollback()

@@ -10,7 +10,7 @@ import pytest
 
 from portal.extensions import db
 from portal.training import attendance, budget, registrations, rights
-from portal.training.rules import Funding
+from portal.training.rights_rules import Funding
 from tests import factories
 
 D = timedelta(days=1)

@@ -48,6 +48,7 @@ def test_floor_and_ceiling_to_the_cent():
     assert br.floor(D("100000")) == D("2000.00") and br.ceiling(D("100000")) == D("20000.00")
     assert br.floor(D("12345.67")) == D("246.91") and br.ceiling(D("12345.67")) == D("2469.13")
     assert br.floor(D("0.25")) == D("0.01") and br.ceiling(D("0.25")) == D("0.05")  # half up
+    assert br.floor(D("0")) == D("0.00") and br.ceiling(D("0")) == D("0.00")
 
 
 def test_unused_credits_pass_from_year_to_year_within_the_council():

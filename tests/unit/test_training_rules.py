@@ -5,8 +5,9 @@ from decimal import Decimal
 
 import pytest
 
-from portal.training import rules
-from portal.training.rules import FirstYear, Funding, Status, WaitingEntry
+from portal.training import rights_rules, rules
+from portal.training.rights_rules import FirstYear, Funding
+from portal.training.rules import Status, WaitingEntry
 
 T0 = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)
 H = timedelta(hours=1)
@@ -249,9 +250,9 @@ def test_can_cancel_until_the_deadline_and_staff_until_the_start():
 
 
 def test_add_years_on_29_february():
-    assert rules.add_years(date(2024, 2, 29), 1) == date(2025, 2, 28)
-    assert rules.add_years(date(2024, 2, 29), 4) == date(2028, 2, 29)
-    assert rules.add_years(date(2026, 3, 22), 1) == date(2027, 3, 22)
+    assert rights_rules.add_years(date(2024, 2, 29), 1) == date(2025, 2, 28)
+    assert rights_rules.add_years(date(2024, 2, 29), 4) == date(2028, 2, 29)
+    assert rights_rules.add_years(date(2026, 3, 22), 1) == date(2027, 3, 22)
 
 
 @pytest.mark.parametrize(
@@ -266,7 +267,7 @@ def test_add_years_on_29_february():
     ],
 )
 def test_first_year_training(delegation, today, trained, expected):
-    status, deadline = rules.first_year_training(
+    status, deadline = rights_rules.first_year_training(
         has_delegation=delegation, mandate_start=date(2026, 3, 22), today=today, trained_in_first_year=trained
     )
     assert status == expected
@@ -274,7 +275,7 @@ def test_first_year_training(delegation, today, trained, expected):
 
 
 def test_first_year_label_shows_the_deadline():
-    assert "{deadline}" in rules.FIRST_YEAR_LABELS[FirstYear.OWED]
+    assert "{deadline}" in rights_rules.FIRST_YEAR_LABELS[FirstYear.OWED]
 
 
 @pytest.mark.parametrize(
@@ -289,7 +290,7 @@ def test_first_year_label_shows_the_deadline():
 )
 def test_is_first_year_training(delegation, day, expected):
     assert (
-        rules.is_first_year_training(has_delegation=delegation, mandate_start=date(2026, 3, 22), session_day=day)
+        rights_rules.is_first_year_training(has_delegation=delegation, mandate_start=date(2026, 3, 22), session_day=day)
         is expected
     )
 
@@ -307,25 +308,27 @@ def test_is_first_year_training(delegation, day, expected):
     ],
 )
 def test_leave_days_limited_to_24_per_mandate_since_the_2025_law(used, requested, ok):
-    problem = rules.leave_days_problem(used=Decimal(used), requested=Decimal(requested))
+    problem = rights_rules.leave_days_problem(used=Decimal(used), requested=Decimal(requested))
     assert (problem is None) is ok
 
 
 def test_the_leave_ceiling_is_24_days_from_24_december_2025_and_18_before():
-    assert rules.leave_days_ceiling(date(2025, 12, 23)) == 18
-    assert rules.leave_days_ceiling(date(2025, 12, 24)) == 24
-    assert rules.leave_days_ceiling(date(2026, 12, 7)) == 24
+    assert rights_rules.leave_days_ceiling(date(2025, 12, 23)) == 18
+    assert rights_rules.leave_days_ceiling(date(2025, 12, 24)) == 24
+    assert rights_rules.leave_days_ceiling(date(2026, 12, 7)) == 24
 
 
 def test_leave_days_message_in_french_with_the_remaining_days():
-    problem = rules.leave_days_problem(used=Decimal("23.5"), requested=Decimal("1"))
+    problem = rights_rules.leave_days_problem(used=Decimal("23.5"), requested=Decimal("1"))
     assert problem == (
         "Congé de formation dépassé : 23,5 jours déjà pris ou réservés sur 24 jours pour ce mandat ; il reste 0,5 jour."
     )
-    assert rules.leave_days_problem(used=Decimal("24"), requested=Decimal("0.5")).endswith("il ne reste aucun jour.")
-    assert rules.leave_days_problem(used=Decimal("10.0"), requested=Decimal("15")).endswith("il reste 14 jours.")
-    assert "(s)" not in rules.leave_days_problem(used=Decimal("1"), requested=Decimal("24"))
-    assert "négatif" in rules.leave_days_problem(used=Decimal(0), requested=Decimal("-1"))
+    assert rights_rules.leave_days_problem(used=Decimal("24"), requested=Decimal("0.5")).endswith(
+        "il ne reste aucun jour."
+    )
+    assert rights_rules.leave_days_problem(used=Decimal("10.0"), requested=Decimal("15")).endswith("il reste 14 jours.")
+    assert "(s)" not in rights_rules.leave_days_problem(used=Decimal("1"), requested=Decimal("24"))
+    assert "négatif" in rights_rules.leave_days_problem(used=Decimal(0), requested=Decimal("-1"))
 
 
 START = date(2026, 3, 22)
@@ -343,47 +346,42 @@ START = date(2026, 3, 22)
     ],
 )
 def test_dife_is_credited_at_the_start_of_each_year_of_mandate_the_balance_capped(today, credited):
-    account = rules.dife_account(held_since=START, spends=[], today=today)
+    account = rights_rules.dife_account(held_since=START, spends=[], today=today)
     assert account.credited == account.balance == Decimal(credited) and account.used == 0
 
 
 def test_the_cap_applies_to_the_balance_so_an_elu_who_spent_is_credited_again():
     spends = [(date(2027, 6, 1), Decimal(500))]
     # 400 (2026) + 400 (2027) = 800; 500 spent in June 2027 leaves 300; 2028 credits 400 → 700; 2029 only 100.
-    assert rules.dife_account(held_since=START, spends=spends, today=date(2027, 6, 1)).balance == 300
-    assert rules.dife_account(held_since=START, spends=spends, today=date(2028, 3, 22)).balance == 700
-    account = rules.dife_account(held_since=START, spends=spends, today=date(2029, 3, 22))
+    assert rights_rules.dife_account(held_since=START, spends=spends, today=date(2027, 6, 1)).balance == 300
+    assert rights_rules.dife_account(held_since=START, spends=spends, today=date(2028, 3, 22)).balance == 700
+    account = rights_rules.dife_account(held_since=START, spends=spends, today=date(2029, 3, 22))
     assert (account.balance, account.credited, account.used) == (Decimal(800), Decimal(1300), Decimal(500))
 
 
 def test_a_training_still_to_come_commits_its_dife_from_today():
-    account = rules.dife_account(held_since=START, spends=[(date(2027, 9, 1), Decimal(300))], today=date(2026, 12, 7))
+    account = rights_rules.dife_account(
+        held_since=START, spends=[(date(2027, 9, 1), Decimal(300))], today=date(2026, 12, 7)
+    )
     assert account.balance == 100 and account.used == 300
 
 
 def test_dife_from_a_29_february():
-    assert rules.dife_credit_days(held_since=date(2024, 2, 29), today=date(2025, 2, 28)) == [
+    assert rights_rules.dife_credit_days(held_since=date(2024, 2, 29), today=date(2025, 2, 28)) == [
         date(2024, 2, 29),
         date(2025, 2, 28),
     ]
-    assert rules.dife_credit_days(held_since=date(2024, 2, 29), today=date(2025, 2, 27)) == [date(2024, 2, 29)]
+    assert rights_rules.dife_credit_days(held_since=date(2024, 2, 29), today=date(2025, 2, 27)) == [date(2024, 2, 29)]
 
 
 def test_mobilising_more_dife_than_the_estimated_balance_is_refused():
-    assert rules.dife_problem(requested=Decimal(400), balance=Decimal(400)) is None
-    problem = rules.dife_problem(requested=Decimal("450.50"), balance=Decimal(400))
+    assert rights_rules.dife_problem(requested=Decimal(400), balance=Decimal(400)) is None
+    problem = rights_rules.dife_problem(requested=Decimal("450.50"), balance=Decimal(400))
     assert problem.startswith("Le DIFE demandé (450,50\u202f€) dépasse le solde estimé de l'élu (400\u202f€).")
     assert "Mon Compte Élu" in problem
 
 
 # Budgets and funding ------------------------------------------------------------------------------------
-
-
-def test_budget_bounds_2_and_20_percent_rounded_to_the_cent():
-    assert rules.budget_bounds(Decimal("100000")) == (Decimal("2000.00"), Decimal("20000.00"))
-    assert rules.budget_bounds(Decimal("12345.67")) == (Decimal("246.91"), Decimal("2469.13"))
-    assert rules.budget_bounds(Decimal("0")) == (Decimal("0.00"), Decimal("0.00"))
-    assert rules.budget_bounds(Decimal("0.25")) == (Decimal("0.01"), Decimal("0.05"))  # half up
 
 
 @pytest.mark.parametrize(
@@ -396,7 +394,7 @@ def test_budget_bounds_2_and_20_percent_rounded_to_the_cent():
     ],
 )
 def test_commune_share(funding, dife, expected):
-    share = rules.commune_share(
+    share = rights_rules.commune_share(
         funding=funding, tuition=Decimal("150.00"), travel=Decimal("30.00"), dife_amount=Decimal(dife)
     )
     assert share == Decimal(expected)
@@ -422,7 +420,7 @@ def test_commune_share(funding, dife, expected):
     ],
 )
 def test_funding_problem(funding, tuition, travel, dife, problem):
-    result = rules.funding_problem(
+    result = rights_rules.funding_problem(
         funding=funding, tuition=Decimal(tuition), travel=Decimal(travel), dife_amount=Decimal(dife)
     )
     if problem is None:
@@ -432,8 +430,8 @@ def test_funding_problem(funding, tuition, travel, dife, problem):
 
 
 def test_registration_cost_with_missing_amounts():
-    assert rules.registration_cost(tuition=Decimal("150"), travel=None) == Decimal("150")
-    assert rules.registration_cost(tuition=None, travel=Decimal("12.50")) == Decimal("12.50")
+    assert rights_rules.registration_cost(tuition=Decimal("150"), travel=None) == Decimal("150")
+    assert rights_rules.registration_cost(tuition=None, travel=Decimal("12.50")) == Decimal("12.50")
 
 
 def test_waiting_ahead_without_quota_counts_everyone():
@@ -449,7 +447,7 @@ def test_waiting_ahead_passes_over_collectivites_at_their_quota():
 
 
 def test_held_since_follows_mandates_held_without_a_break():
-    from portal.training.rules import held_since
+    from portal.training.rights_rules import held_since
 
     d = date
     spans = [(d(2014, 3, 30), d(2020, 5, 23)), (d(2020, 5, 23), d(2026, 3, 22)), (d(2026, 3, 22), None)]
