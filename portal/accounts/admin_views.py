@@ -23,8 +23,7 @@ from portal.accounts.models import AccountStatus, Role, User
 from portal.audit.models import AuditEvent
 from portal.common.auth import staff_required
 from portal.common.confirm import confirmation_page, confirmed
-from portal.common.errors import DomainError
-from portal.common.forms import show_domain_error
+from portal.common.outcomes import attempt
 from portal.common.pagination import paginate
 from portal.extensions import db
 
@@ -65,24 +64,23 @@ def index():
 def create():
     form = CreateAccountForm()
     if form.validate_on_submit():
-        try:
+
+        def create_account():
             collectivites = (
                 services.collectivites_for_codes(form.collectivites.data) if form.role.data == Role.SECRETARY else []
             )
-            user = services.create_user(
+            return services.create_user(
                 email=form.email.data,
                 role=form.role.data,
                 full_name=form.full_name.data,
                 collectivites=collectivites,
                 actor=current_user,
             )
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-        else:
-            db.session.commit()
-            flash(_invitation_sent(user), "success")
-            return redirect(url_for("users.show", user_id=user.id))
+
+        outcome = attempt(create_account, form)
+        if outcome:
+            flash(_invitation_sent(outcome.value), "success")
+            return redirect(url_for("users.show", user_id=outcome.value.id))
     status = 422 if form.is_submitted() and (form.errors or form.form_errors) else 200
     return render_template("accounts/admin/create.html", form=form), status
 
@@ -145,15 +143,15 @@ def update_collectivites(user_id: int):
     form = AccountCollectivitesForm()
     if not form.validate_on_submit():
         return _show(user, form, 422)
-    try:
-        added, removed = services.set_collectivites(
+    outcome = attempt(
+        lambda: services.set_collectivites(
             user, services.collectivites_for_codes(form.collectivites.data), actor=current_user
-        )
-    except DomainError as exc:
-        db.session.rollback()
-        show_domain_error(form, exc)
+        ),
+        form,
+    )
+    if not outcome:
         return _show(user, form, 422)
-    db.session.commit()
+    added, removed = outcome.value
     if not added and not removed:
         flash(_("Aucun changement : le compte était déjà rattaché à ces collectivités."), "info")
     elif not user.collectivites:
@@ -169,14 +167,10 @@ def _act(user_id: int, change):
     """A button on the account's page: ``change(user)`` applied (it returns the message to show)
     and committed, or its French refusal shown."""
     user = _account(user_id)  # the CSRF token was checked before the view (CSRFProtect)
-    try:
-        message = change(user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+    outcome = attempt(lambda: change(user))
+    if not outcome:
         return _show(user, status=409)
-    db.session.commit()
-    flash(message, "success")
+    flash(outcome.value, "success")
     # An agent who switched himself off is logged out by then: the page sends him to the login page.
     return redirect(url_for("users.show", user_id=user.id))
 

@@ -9,8 +9,8 @@ from sqlalchemy import func, select, update
 
 from portal.common.auth import staff_required
 from portal.common.clock import utcnow
-from portal.common.errors import DomainError
 from portal.common.forms import PortalForm
+from portal.common.outcomes import attempt
 from portal.common.pagination import paginate
 from portal.extensions import db
 from portal.notifications import services
@@ -133,11 +133,6 @@ def retry(email_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     email = db.get_or_404(OutboxEmail, email_id)
-    try:
-        services.retry_failed(email, current_user)
-    except DomainError as exc:
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
+    if attempt(lambda: services.retry_failed(email, current_user)):
         flash(_("L'envoi n° %(id)s à %(to_address)s est relancé.", id=email.id, to_address=email.to_address), "success")
     return redirect(url_for("notifications.jobs", etat=request.args.get("etat", "")))

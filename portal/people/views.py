@@ -13,8 +13,7 @@ from flask_login import current_user, login_required
 from portal.common import cdg
 from portal.common.auth import staff_required
 from portal.common.clock import paris_today, utcnow
-from portal.common.errors import DomainError
-from portal.common.forms import options, show_domain_error
+from portal.common.forms import options
 from portal.common.outcomes import attempt
 from portal.common.titles import agree
 from portal.extensions import db
@@ -222,15 +221,9 @@ def invite(collectivite_id: int, person_id: int):
     if not InviteForm().validate_on_submit():
         flash(_("Le formulaire a expiré : rechargez la page et recommencez."), "error")
     else:
-        try:
-            user = services.invite(mandate.person, current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            email = user.email
-            db.session.commit()
-            flash(_("Invitation envoyée à %(name)s (%(email)s).", name=name, email=email), "success")
+        invited = attempt(lambda: services.invite(mandate.person, current_user).email)
+        if invited:
+            flash(_("Invitation envoyée à %(name)s (%(email)s).", name=name, email=invited.value), "success")
     return redirect(url_for("councils.council", collectivite_id=body.id) + f"#elu-{person_id}")
 
 
@@ -243,15 +236,15 @@ def register(collectivite_id: int, person_id: int):
     form = _registration_form()
     if form.validate_on_submit():
         session = visibility.get_visible_session_or_404(current_user, form.session_id.data)
-        try:
+
+        def register_elu():
             registration = training_registrations.register(session, mandate, current_user, form.registration_input())
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
-        else:
-            registered = registration.status == Status.REGISTERED
-            name, sex = mandate.person.full_name, mandate.person.sex
-            db.session.commit()
+            # Read before the commit expires the rows.
+            return registration.status == Status.REGISTERED, mandate.person.full_name, mandate.person.sex
+
+        outcome = attempt(register_elu, form)
+        if outcome:
+            registered, name, sex = outcome.value
             if registered:
                 flash(
                     _(

@@ -11,9 +11,7 @@ from portal.catalogue.models import ContributionRate, PayrollDeclaration
 from portal.common import cdg, exports
 from portal.common.auth import staff_required
 from portal.common.clock import paris_today
-from portal.common.errors import DomainError
 from portal.common.files import content_disposition
-from portal.common.forms import show_domain_error
 from portal.common.outcomes import attempt
 from portal.common.pdf import DocumentError, render_pdf
 from portal.extensions import db
@@ -59,14 +57,9 @@ def show(collectivite_id: int, year: int):
     form = PayrollForm(year=year) if current_user.is_staff else None
     status = 200
     if form is not None and form.validate_on_submit():
-        try:
-            services.set_payroll(body, form.year.data, form.amount.data, current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
+        if not attempt(lambda: services.set_payroll(body, form.year.data, form.amount.data, current_user), form):
             status = 422
         else:
-            db.session.commit()
             flash(
                 _("La masse salariale %(year)s de %(name)s est enregistrée.", year=form.year.data, name=body.name),
                 "success",

@@ -14,10 +14,9 @@ from markupsafe import Markup
 from portal.common import page_cache
 from portal.common.auth import staff_required
 from portal.common.clock import utcnow
-from portal.common.errors import DomainError
+from portal.common.outcomes import attempt
 from portal.common.pagination import Page
 from portal.common.urls import safe_next
-from portal.extensions import db
 from portal.workqueue import rules, services
 
 PER_PAGE = 50
@@ -101,14 +100,9 @@ def _act(action, done_message) -> object:
     if item is None:
         flash(_("Élément inconnu : la page était peut-être ancienne, rechargez-la."), "error")
         return redirect(back)
-    try:
-        result = action(*item, current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(back)
-    db.session.commit()
-    flash(done_message(result), "success")
+    outcome = attempt(lambda: action(*item, current_user))
+    if outcome:
+        flash(done_message(outcome.value), "success")
     return redirect(back)
 
 
