@@ -20,6 +20,8 @@ from portal.accounts.forms import (
     DeactivateAccountForm,
 )
 from portal.accounts.models import AccountStatus, Role, User
+from portal.audit import services as audit
+from portal.audit.labels import action_label
 from portal.audit.models import AuditEvent
 from portal.common.auth import staff_required
 from portal.common.confirm import confirmation_page, confirmed
@@ -30,7 +32,6 @@ from portal.extensions import db
 bp = Blueprint("users", __name__, url_prefix="/comptes")
 
 PER_PAGE = 50
-HISTORY_LENGTH = 30
 
 
 def _account(user_id: int) -> User:
@@ -100,18 +101,14 @@ def _show(user: User, collectivites_form: AccountCollectivitesForm | None = None
         collectivites_form = AccountCollectivitesForm(
             formdata=None, collectivites=", ".join(c.code for c in user.collectivites)
         )
-    history = db.session.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.object_type == "User", AuditEvent.object_id == user.id)
-        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-        .limit(HISTORY_LENGTH)
-    ).all()
+    history = audit.history_of("User", user.id)
     return render_template(
         "accounts/admin/show.html",
         user=user,
         collectivites_form=collectivites_form,
         action_form=AccountActionForm(),
         history=history,
+        action_label=action_label,
         deactivation_refusal=services.deactivation_refusal(user, current_user) if user.active else None,
         deactivation_reason=None if user.active else _deactivation_reason(user),
         statuses=AccountStatus,

@@ -8,10 +8,9 @@ from datetime import date
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
+from portal.audit import services as audit
 from portal.audit.labels import action_label
-from portal.audit.models import AuditEvent
 from portal.common import exports
 from portal.common.auth import staff_required
 from portal.common.clock import paris_today
@@ -39,7 +38,6 @@ from portal.conventions.models import ACTION_STATUS_LABELS, Axis, AxisAction, Co
 from portal.extensions import db
 
 bp = Blueprint("conventions", __name__, url_prefix="/conventions")
-HISTORY_LENGTH = 30
 
 
 def _reader_required() -> None:
@@ -135,19 +133,9 @@ def _render_show(convention, status=200, **forms):
         max_mb=services.max_upload_bytes() // (1024 * 1024),
         deadline_labels=rules.DEADLINE_LABELS,
         action_statuses=ACTION_STATUS_LABELS,
-        history=_history(convention) if current_user.is_staff else [],
+        history=audit.history_of("Convention", convention.id) if current_user.is_staff else [],
         action_label=action_label,
     ), status
-
-
-def _history(convention) -> list[AuditEvent]:
-    """What was done to the convention, most recent first, from the audit log (staff only)."""
-    return db.session.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.object_type == "Convention", AuditEvent.object_id == convention.id)
-        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-        .limit(HISTORY_LENGTH)
-    ).all()
 
 
 def _terms_input(form) -> services.ConventionInput:
