@@ -75,7 +75,7 @@ def chart(year: int, key: str):
 @bp.route("/campagnes/<int:campaign_id>.svg")
 @staff_required
 def campaign_chart(campaign_id: int):
-    campaign = db.session.get(Campaign, campaign_id) or abort(404)
+    campaign = db.get_or_404(Campaign, campaign_id)
     return _svg(figures.campaign_progress(campaign))
 
 
