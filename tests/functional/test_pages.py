@@ -1,7 +1,9 @@
 """Pages by role: dashboards, the collectivités list (search, filters, sort, pagination), the declaration form."""
 
+import pytest
 from sqlalchemy import select
 
+from portal.common import versions
 from portal.extensions import db
 from portal.registry.importer import import_records, read_dataset
 from portal.registry.models import Collectivite, HeadcountDeclaration
@@ -53,7 +55,14 @@ def test_staff_list_search_filter_sort_paginate(app, client, auth):
     assert client.get("/collectivites?epci=abc&tri=nimporte").status_code == 200
 
 
-def test_list_query_count_does_not_grow_with_rows(app, client, auth, count_queries):
+@pytest.fixture
+def token_kept(monkeypatch):
+    """The registry's version token kept for the whole test: on a slow run, more than the one second a process
+    trusts it may pass between two requests, and its re-reading would be counted as a query of the page."""
+    monkeypatch.setattr(versions, "TOKEN_TTL_SECONDS", 3600.0)
+
+
+def test_list_query_count_does_not_grow_with_rows(app, client, auth, count_queries, token_kept):
     load_47()
     factories.user("staff", email="staff@cdg47.fr")
     db.session.commit()
@@ -72,7 +81,7 @@ def test_list_query_count_does_not_grow_with_rows(app, client, auth, count_queri
     assert len(large) <= 8
 
 
-def test_collectivite_page_query_count_does_not_grow_with_declarations(app, client, auth, count_queries):
+def test_collectivite_page_query_count_does_not_grow_with_declarations(app, client, auth, count_queries, token_kept):
     commune = factories.collectivite()
     other = factories.collectivite()
     factories.declare(commune, Y, 10)
