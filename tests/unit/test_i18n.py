@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"
 
 # The command documented in babel.cfg.
-EXTRACT_ARGS = ["-F", "babel.cfg", "-k", "_l", "--ignore-dirs", ".* __pycache__"]
+EXTRACT_ARGS = ["-F", "babel.cfg", "-k", "_l", "-k", "N_", "-k", "Nn_:1,2", "--ignore-dirs", ".* __pycache__"]
 
 
 @pytest.fixture(scope="module")
