@@ -17,8 +17,8 @@ Flask-Babel's ``gettext`` does. A label is a word or a phrase, not a message wit
 %-formatted (``"Taux de la masse salariale (%)"`` stays as written), and a number beside it is written by the
 caller with the formatters of ``portal.common.formatting``.
 
-Each lookup costs a gettext call (tens of microseconds under load, like a ``_()`` of a template): a loop over
-thousands of rows (an export, an API list) takes :meth:`Labels.translated` once, a plain dict, and reads that.
+Each lookup costs a gettext call (about 10 µs, like a ``_()`` of a template): a loop over thousands of rows (a
+national export) keeps the few labels it meets, e.g. ``kind_label = functools.cache(kinds.label)`` for the loop.
 """
 
 from __future__ import annotations
@@ -81,11 +81,6 @@ class Labels(Mapping[K, str]):
     def msgid(self, key: K) -> str:
         """The untranslated text of ``key``, as extracted."""
         return self._msgids[key]
-
-    def translated(self) -> dict[K, str]:
-        """The whole table translated once, as a plain dict: for a loop over many rows."""
-        translations = get_translations()
-        return {key: translations.gettext(msgid) for key, msgid in self._msgids.items()}
 
 
 class PluralLabels(Mapping[K, tuple[str, str]]):

@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 from portal.common.auth import staff_required
 from portal.common.clock import utcnow
 from portal.common.forms import PortalForm
+from portal.common.labels import N_, Labels
 from portal.common.outcomes import attempt
 from portal.common.pagination import paginate
 from portal.extensions import db
@@ -28,12 +29,14 @@ def inject_unread_count():
     return {"unread_notifications": services.header_unread_count(current_user.id)}
 
 
-STATE_LABELS = {
-    OutboxState.PENDING: "En attente",
-    OutboxState.RUNNING: "En cours",
-    OutboxState.SENT: "Envoyé",
-    OutboxState.FAILED: "En échec",
-}
+STATE_LABELS = Labels(
+    {
+        OutboxState.PENDING: N_("En attente"),
+        OutboxState.RUNNING: N_("En cours"),
+        OutboxState.SENT: N_("Envoyé"),
+        OutboxState.FAILED: N_("En échec"),
+    }
+)
 
 
 def _page_arg() -> int:

@@ -11,6 +11,7 @@ from functools import lru_cache
 
 from flask_babel import gettext as _
 
+from portal.common.labels import N_, Labels
 from portal.common.text import normalise
 from portal.common.titles import function_title
 
@@ -213,7 +214,7 @@ class Change(StrEnum):
     UNCHANGED = "unchanged"
 
 
-CHANGE_LABELS = {Change.CREATED: "Créé", Change.UPDATED: "Mis à jour", Change.UNCHANGED: "Inchangé"}
+CHANGE_LABELS = Labels({Change.CREATED: N_("Créé"), Change.UPDATED: N_("Mis à jour"), Change.UNCHANGED: N_("Inchangé")})
 
 
 def compare(row: RneRow, current: CurrentMandate | None, person_known: bool) -> Change:

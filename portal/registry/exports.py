@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cache
 
 from sqlalchemy.orm import aliased
 
@@ -34,5 +35,7 @@ def rows(user, filters: ListFilters) -> Iterator[tuple]:
         )
         .execution_options(yield_per=BATCH)
     )
+    # A few kinds and statuses, translated once for the whole file rather than on each of its thousands of rows.
+    kind_label, affiliation_label = cache(label), cache(status_label)
     for name, kind, insee, siren, departement, population, epci_name, status in db.session.execute(statement):
-        yield (name, label(kind), insee, siren, departement, population, epci_name, status_label(status))
+        yield (name, kind_label(kind), insee, siren, departement, population, epci_name, affiliation_label(status))

@@ -74,7 +74,7 @@ def test_a_label_is_translated_when_read(app):
         assert STATES[State.CLOSED] == "Close"  # not in the catalogue: the msgid, which is the French
         assert STATES.get(State.OPEN) == "Ouverte [traduit]"
         assert dict(STATES.items())[State.OPEN] == "Ouverte [traduit]"
-        assert STATES.translated() == {
+        assert dict(STATES) == {
             State.OPEN: "Ouverte [traduit]",
             State.CLOSED: "Close",
             State.SIGNED: "Convention <d'adhésion> [traduit]",
