@@ -84,15 +84,27 @@ TARIFF_LABELS = Labels(
     }
 )
 
-# The quantity each model multiplies, and its French label.
+# The quantity each model multiplies.
 QUANTITY_OF = {
-    TariffModel.PAYROLL_RATE: ("payroll", "masse salariale déclarée (€)"),
-    TariffModel.PER_AGENT: ("agents", "agents"),
-    TariffModel.PER_PUPIL: ("pupils", "élèves"),
-    TariffModel.PER_SCHOOL: ("schools", "écoles"),
-    TariffModel.PER_HOUR: ("hours", "heures"),
-    TariffModel.PER_DAY: ("days", "jours"),
+    TariffModel.PAYROLL_RATE: "payroll",
+    TariffModel.PER_AGENT: "agents",
+    TariffModel.PER_PUPIL: "pupils",
+    TariffModel.PER_SCHOOL: "schools",
+    TariffModel.PER_HOUR: "hours",
+    TariffModel.PER_DAY: "days",
 }
+
+# What an estimate lacks while a quantity is unknown: "Estimation impossible sans le nombre de jours".
+MISSING_QUANTITY_LABELS = Labels(
+    {
+        "payroll": N_("la masse salariale déclarée"),
+        "agents": N_("le nombre d’agents"),
+        "pupils": N_("le nombre d’élèves"),
+        "schools": N_("le nombre d’écoles"),
+        "hours": N_("le nombre d’heures"),
+        "days": N_("le nombre de jours"),
+    }
+)
 
 # What each quantity of a request is called on pages and in the convention d'adhésion.
 QUANTITY_LABELS = Labels(
@@ -162,7 +174,7 @@ def yearly_amount(model: str, unit_amount: Decimal, quantities: dict[str, Decima
         return money(0)
     if model == TariffModel.FLAT:
         return money(unit_amount)
-    key, _label = QUANTITY_OF[TariffModel(model)]
+    key = QUANTITY_OF[TariffModel(model)]
     quantity = quantities.get(key)
     if quantity is None:
         return None

@@ -97,8 +97,8 @@ def estimate(service: Service, year: int, quantities: dict) -> tuple[Decimal | N
         return None, _("Aucun tarif voté pour cette année."), None
     amount = catalogue_rules.yearly_amount(service.tariff_model, tariff.unit_amount, quantities)
     if amount is None:
-        key, label = catalogue_rules.QUANTITY_OF[catalogue_rules.TariffModel(service.tariff_model)]
-        missing = _("la masse salariale déclarée") if key == "payroll" else _("le nombre d’%(label)s", label=label)
+        key = catalogue_rules.QUANTITY_OF[catalogue_rules.TariffModel(service.tariff_model)]
+        missing = catalogue_rules.MISSING_QUANTITY_LABELS[key]
         return (
             None,
             _(
