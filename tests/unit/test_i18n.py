@@ -6,6 +6,8 @@
   between tags, read-out attributes, and, as a heuristic, literals printed by an expression).
 * Marking changed nothing for the reader: lazy form labels keep their HTML escaping, plurals follow
   the counts.
+* In Python, the messages a person reads are gettext calls, and the label tables are ``Labels`` whose msgids are
+  marked with ``N_``/``Nn_`` (``portal/common/labels.py``): two guards, each proved on planted examples.
 """
 
 from __future__ import annotations
@@ -87,6 +89,26 @@ EXPECTED = {
     "portal/accounts/forms.py": ["Adresse électronique", "Saisissez votre mot de passe."],
     "portal/accounts/views.py": ["Bienvenue, %(name)s.", "Vous êtes déconnecté."],
     "portal/affiliation/views.py": ["Décision enregistrée : %(note)s"],
+    # Label tables (portal/common/labels.py): N_ and Nn_ are extraction keywords.
+    "portal/workqueue/rules.py": [
+        ("Demande d'accès", "Demandes d'accès"),
+        ("Place proposée qui expire sous 24 h", "Places proposées qui expirent sous 24 h"),
+    ],
+    "portal/registry/kinds.py": [
+        "Communauté de communes",
+        "Établissement public départemental ou interdépartemental (SDIS…)",
+    ],
+    "portal/audit/labels.py": ["Connexion refusée", "Jeton d'API révoqué", "Autre événement"],
+    "portal/affiliation/rules.py": [
+        "À déterminer (aucune déclaration d'effectifs)",
+        "Un établissement public départemental ou interdépartemental (un SDIS, par exemple) n'est jamais affilié "
+        "d'office",
+    ],
+    "portal/catalogue/rules.py": ["Taux de la masse salariale (%)", "Nombre d'élèves", "le nombre de jours"],
+    "portal/notifications/categories.py": ["Formations des élus"],
+    "portal/notifications/views.py": ["Réinitialisation du mot de passe", "En échec"],
+    "portal/subscriptions/rules.py": ["Informations demandées", "Retirer la demande"],
+    "portal/api/validation.py": ["Doit être supérieur ou égal à {ge}."],
     "portal/common/errors.py": [
         "Page introuvable",
         "Méthode non autorisée",
@@ -432,6 +454,106 @@ def test_message_guard_accepts_gettext_and_built_messages():
         "raise ValidationError()\n"
     )
     assert untranslated_messages(source) == []
+
+
+# --- Python: label tables are marked for extraction and translated when read ---------------------------------------
+
+# portal/common/labels.py: the table class and the marker of its values.
+LABEL_TABLES = {"Labels": "N_", "PluralLabels": "Nn_"}
+
+
+def _called(node: ast.AST) -> str | None:
+    if not isinstance(node, ast.Call):
+        return None
+    func = node.func
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+
+
+def _is_label_table_name(name: str | None) -> bool:
+    return name is not None and (name == "LABELS" or name.endswith("_LABELS"))
+
+
+def unmarked_labels(source: str) -> list[tuple[int, str]]:
+    """(line, problem) of each module-level label table whose text extraction would miss or gettext never read: a
+    ``LABELS``/``*_LABELS`` that is not a ``Labels``/``PluralLabels`` (a plain dict, a dict of ``_l``…), or a value
+    of such a table written otherwise than through the table's marker (``N_``, ``Nn_``). A value that names a
+    constant (``OTHER``, ``rules.X``) is a msgid marked where it is written."""
+    found = []
+    for statement in ast.parse(source).body:
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+            target, value = statement.targets[0], statement.value
+        elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+            target, value = statement.target, statement.value
+        else:
+            continue
+        name = target.id if isinstance(target, ast.Name) else None
+        table = _called(value)
+        if table not in LABEL_TABLES:
+            if _is_label_table_name(name):
+                found.append((statement.lineno, f"{name} is not a Labels(...) table"))
+            continue
+        mapping = value.args[0] if value.args else None
+        if not isinstance(mapping, ast.Dict):
+            found.append((statement.lineno, f"{name}: {table}() takes a dict written in place"))
+            continue
+        marker = LABEL_TABLES[table]
+        for item in mapping.values:
+            if _called(item) != marker and not isinstance(item, ast.Name | ast.Attribute):
+                found.append((item.lineno, f"{name}: a value not marked with {marker}()"))
+    return found
+
+
+@pytest.mark.parametrize("path", PYTHON_SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_label_tables_are_marked_for_translation(path):
+    relative = str(path.relative_to(ROOT))
+    found = [f"{relative}:{line}: {problem}" for line, problem in unmarked_labels(path.read_text(encoding="utf-8"))]
+    assert not found, "Label table not marked for translation (portal/common/labels.py):\n" + "\n".join(found)
+
+
+def test_label_guard_finds_unmarked_tables():
+    source = (
+        'STATE_LABELS = {"open": "En cours"}\n'
+        'LABELS: dict[str, str] = {"a": N_("Marqué mais jamais traduit")}\n'
+        'ROLE_LABELS = {"staff": _l("Agent du CDG")}\n'
+        'KIND_LABELS = Labels({"a": N_("Marqué"), "b": "Oublié",\n'
+        '    "c": f"Calculé {x}", "d": _("Traduit une fois, à l\'import")})\n'
+        'QUEUE = PluralLabels({"a": ("Un", "Des"), "b": Nn_("Une", "Des"), "c": N_("Un seul")})\n'
+        "OTHER_LABELS = Labels(dict(BASE))\n"
+    )
+    assert unmarked_labels(source) == [
+        (1, "STATE_LABELS is not a Labels(...) table"),
+        (2, "LABELS is not a Labels(...) table"),
+        (3, "ROLE_LABELS is not a Labels(...) table"),
+        (4, "KIND_LABELS: a value not marked with N_()"),
+        (5, "KIND_LABELS: a value not marked with N_()"),
+        (5, "KIND_LABELS: a value not marked with N_()"),
+        (6, "QUEUE: a value not marked with Nn_()"),
+        (6, "QUEUE: a value not marked with Nn_()"),
+        (7, "OTHER_LABELS: Labels() takes a dict written in place"),
+    ]
+
+
+def test_label_guard_accepts_marked_tables():
+    source = (
+        'STATE_LABELS = Labels({State.OPEN: N_("En cours"), State.CLOSED: N_("Close")})\n'
+        'KIND_LABELS: Labels[Kind] = Labels({Kind.A: N_("Un texte "\n    "sur deux lignes")})\n'
+        'QUEUE = PluralLabels({"a": Nn_("Demande", "Demandes")})\n'
+        'ALIAS_LABELS = Labels({"a": OTHER_MSGID, "b": rules.MSGID})\n'
+        'ROLE_NAMES = {"staff": _l("Agent du CDG")}\n'
+        'HEADER = ("Nom", "Type")\n'
+    )
+    assert unmarked_labels(source) == []
+
+
+def test_label_tables_are_found():
+    """The guard sees the portal's tables: each module-level Labels/PluralLabels, whatever its name."""
+    tables = [
+        statement
+        for path in PYTHON_SOURCES
+        for statement in ast.parse(path.read_text(encoding="utf-8")).body
+        if isinstance(statement, ast.Assign | ast.AnnAssign) and _called(statement.value) in LABEL_TABLES
+    ]
+    assert len(tables) >= 37, len(tables)
 
 
 def test_python_messages_need_no_app_context():
