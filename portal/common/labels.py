@@ -7,6 +7,8 @@ and the table translates it each time a value is read::
     STATE_LABELS = Labels({State.OPEN: N_("En cours"), State.CLOSED: N_("Close")})
     STATE_LABELS[State.OPEN]  # "En cours", through gettext, as a plain str
 
+A sequence of msgids (a spreadsheet's header) is marked the same way and read with :func:`translated`.
+
 Why not Flask-Babel's lazy strings (``_l``): Jinja trusts them as markup (their ``__html__`` skips escaping), they
 are not JSON-serialisable (the API and the spreadsheets read some labels) and they are not ``str`` for dict keys,
 comparisons or ``.lower()``. A :class:`Labels` value is always a plain ``str``.
@@ -23,7 +25,7 @@ national export) keeps the few labels it meets, e.g. ``kind_label = functools.ca
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TypeVar
 
 from flask_babel import get_translations
@@ -41,6 +43,13 @@ def Nn_(singular: str, plural: str) -> tuple[str, str]:
     """Mark a singular and its plural for extraction as one plural message (keyword ``Nn_:1,2``) and return them
     unchanged: :class:`PluralLabels` chooses the form through ``ngettext``."""
     return singular, plural
+
+
+def translated(msgids: Iterable[str]) -> list[str]:
+    """Each msgid (marked with :func:`N_`) translated now, as plain ``str``, in order: the header row of a
+    spreadsheet, written at import as a tuple of column names."""
+    translations = get_translations()
+    return [translations.gettext(msgid) for msgid in msgids]
 
 
 def _check(msgid: object) -> None:

@@ -8,12 +8,22 @@ from functools import cache
 from sqlalchemy.orm import aliased
 
 from portal.affiliation.rules import status_label
+from portal.common.labels import N_
 from portal.extensions import db
 from portal.registry.kinds import label
 from portal.registry.models import Collectivite
 from portal.registry.services import ListFilters, filtered_statement
 
-HEADER = ("Nom", "Type", "Code INSEE", "SIREN", "Département", "Population", "EPCI", "Statut d'affiliation")
+HEADER = (
+    N_("Nom"),
+    N_("Type"),
+    N_("Code INSEE"),
+    N_("SIREN"),
+    N_("Département"),
+    N_("Population"),
+    N_("EPCI"),
+    N_("Statut d'affiliation"),
+)
 BATCH = 2000
 
 

@@ -16,7 +16,7 @@ from flask import Flask, has_app_context
 from flask_babel import Babel
 from markupsafe import escape
 
-from portal.common.labels import N_, Labels, Nn_, PluralLabels
+from portal.common.labels import N_, Labels, Nn_, PluralLabels, translated
 
 
 class State(StrEnum):
@@ -80,6 +80,14 @@ def test_a_label_is_translated_when_read(app):
             State.SIGNED: "Convention <d'adhésion> [traduit]",
         }
         assert STATES.msgid(State.OPEN) == "En cours"
+
+
+def test_a_header_is_translated_when_written(app):
+    """A spreadsheet's header: a tuple of N_ msgids, translated in order when the file is written."""
+    header = (N_("N°"), N_("En cours"), N_("Close"))
+    with app.test_request_context():
+        assert translated(header) == ["N°", "Ouverte [traduit]", "Close"]
+    assert translated(header) == ["N°", "En cours", "Close"]  # outside any application: the msgids
 
 
 def test_a_label_is_translated_in_a_task(app):
