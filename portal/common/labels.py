@@ -19,8 +19,9 @@ Flask-Babel's ``gettext`` does. A label is a word or a phrase, not a message wit
 %-formatted (``"Taux de la masse salariale (%)"`` stays as written), and a number beside it is written by the
 caller with the formatters of ``portal.common.formatting``.
 
-Each lookup costs a gettext call (about 10 µs, like a ``_()`` of a template): a loop over thousands of rows (a
-national export) keeps the few labels it meets, e.g. ``kind_label = functools.cache(kinds.label)`` for the loop.
+A :class:`Labels` table is translated whole the first time it is read in an application and a locale, then kept
+there (``app.extensions``): a lookup is then a locale check and a dict read, a few times cheaper than a gettext call
+(a list page reads one or two labels per row). :class:`PluralLabels` and :func:`translated` call gettext each time.
 """
 
 from __future__ import annotations
@@ -28,9 +29,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TypeVar
 
-from flask_babel import get_translations
+from flask import current_app, has_app_context
+from flask_babel import get_locale, get_translations
 
 K = TypeVar("K")
+
+# app.extensions key of the translated tables: {(id(table), locale): (table, {key: label})}.
+_KEPT = "portal_labels"
 
 
 def N_(msgid: str) -> str:
@@ -73,7 +78,23 @@ class Labels(Mapping[K, str]):
         self._msgids = dict(msgids)
 
     def __getitem__(self, key: K) -> str:
-        return get_translations().gettext(self._msgids[key])
+        return self._translated()[key]
+
+    def get(self, key, default=None):
+        return self._translated().get(key, default)
+
+    def _translated(self) -> Mapping[K, str]:
+        """The table in the current locale, translated once per application and locale."""
+        if not has_app_context():
+            return self._msgids  # no application: Flask-Babel's gettext would return the msgid, the French
+        kept = current_app.extensions.setdefault(_KEPT, {})
+        locale = get_locale()
+        entry = kept.get((id(self), locale))
+        if entry is None or entry[0] is not self:  # the table itself is kept with its id: never another's labels
+            translations = get_translations()
+            entry = (self, {key: translations.gettext(msgid) for key, msgid in self._msgids.items()})
+            kept[(id(self), locale)] = entry
+        return entry[1]
 
     def __contains__(self, key: object) -> bool:
         return key in self._msgids

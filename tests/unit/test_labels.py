@@ -13,7 +13,7 @@ import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from flask import Flask, has_app_context
-from flask_babel import Babel
+from flask_babel import Babel, force_locale
 from markupsafe import escape
 
 from portal.common.labels import N_, Labels, Nn_, PluralLabels, translated
@@ -52,9 +52,12 @@ def app(tmp_path_factory):
     plurals = ("Un courriel [traduit]", "Un million de courriels [traduit]", "Des courriels [traduit]")
     assert catalog.num_plurals == len(plurals)
     catalog.add(("Courriel en échec", "Courriels en échec"), plurals)
-    (folder / "fr" / "LC_MESSAGES").mkdir(parents=True)
-    with (folder / "fr" / "LC_MESSAGES" / "messages.mo").open("wb") as mo:
-        write_mo(mo, catalog)
+    english = Catalog(locale="en")
+    english.add("En cours", "Open [en]")
+    for locale, messages in (("fr", catalog), ("en", english)):
+        (folder / locale / "LC_MESSAGES").mkdir(parents=True)
+        with (folder / locale / "LC_MESSAGES" / "messages.mo").open("wb") as mo:
+            write_mo(mo, messages)
     application = Flask(__name__)
     Babel(application, default_locale="fr", default_translation_directories=str(folder))
     return application
@@ -80,6 +83,22 @@ def test_a_label_is_translated_when_read(app):
             State.SIGNED: "Convention <d'adhésion> [traduit]",
         }
         assert STATES.msgid(State.OPEN) == "En cours"
+
+
+def test_a_table_follows_the_locale_and_the_application(app):
+    """A table is kept translated per application and locale: another locale, or another application with other
+    catalogues, reads its own labels."""
+    with app.test_request_context():
+        assert STATES[State.OPEN] == "Ouverte [traduit]"
+        with force_locale("en"):
+            assert STATES[State.OPEN] == "Open [en]" and STATES.get(State.OPEN) == "Open [en]"
+        assert STATES[State.OPEN] == "Ouverte [traduit]"
+    other = Flask(__name__)
+    Babel(other, default_locale="fr")  # no catalogue of its own
+    with other.test_request_context():
+        assert STATES[State.OPEN] == "En cours"
+    with app.test_request_context():
+        assert STATES[State.OPEN] == "Ouverte [traduit]"
 
 
 def test_a_header_is_translated_when_written(app):
