@@ -46,13 +46,13 @@ def _files_by_msgid(catalog) -> dict:
 EXPECTED = {
     "templates/base.html": [
         "Aller au contenu",
-        "Tableau de bord",
         "Environnement de démonstration : les effectifs affichés sont fictifs.",
         (
             '%(count)s<span class="visually-hidden"> non lue</span>',
             '%(count)s<span class="visually-hidden"> non lues</span>',
         ),
     ],
+    "templates/_nav.html": ["Tableau de bord", "Navigation principale"],
     "templates/_macros/forms.html": [
         ("Le formulaire contient %(count)s erreur", "Le formulaire contient %(count)s erreurs"),
         "Le formulaire a expiré : rechargez la page et recommencez.",
