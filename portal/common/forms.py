@@ -40,7 +40,39 @@ def options(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:
 
 class QuickSelect(Select):
     """WTForms' ``<select>``, its plain options (a text value, no attributes of their own) written by one f-string
-    instead of ``html_params``: the same HTML, for the filters whose lists run to tens of options on every page."""
+    instead of ``html_params``: the same HTML, for the filters whose lists run to tens of options on every page.
+
+    A list filter shows the same ``<select>`` on most requests (the same options, the same one chosen): its HTML is
+    kept by the widget, under everything it is made of (name, attributes, each option's value, text and state)."""
+
+    KEPT_SELECTS = 256  # per field of a form class: enough for the choices a filter shows
+
+    def __init__(self, multiple=False):
+        super().__init__(multiple=multiple)
+        self._kept: dict[tuple, Markup] = {}
+
+    def __call__(self, field, **kwargs):
+        if self.multiple or field.has_groups():
+            return super().__call__(field, **kwargs)
+        options = tuple(field._iter_choices_normalized())
+        if any(choice.render_kw or not isinstance(choice.value, str) for choice in options):
+            return super().__call__(field, **kwargs)
+        flags = getattr(field, "flags", None)
+        key = (
+            field.id,
+            field.name,
+            tuple(sorted((name, str(value)) for name, value in kwargs.items())),
+            bool(getattr(flags, "required", False)),
+            bool(getattr(flags, "disabled", False)),
+            tuple((choice.value, str(choice.label or choice.value), bool(choice.selected)) for choice in options),
+        )
+        html = self._kept.get(key)
+        if html is None:
+            html = super().__call__(field, **kwargs)
+            if len(self._kept) >= self.KEPT_SELECTS:
+                self._kept.clear()
+            self._kept[key] = html
+        return html
 
     @classmethod
     def render_option(cls, choice, **kwargs):
