@@ -1,12 +1,16 @@
 """QuickSelect writes the same HTML as WTForms' Select and keeps it per field: a kept <select> changes as soon as
-its options, the chosen one or its attributes change."""
+its options, the chosen one or its attributes change. The portal's html_params writes what WTForms' writes."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+import pytest
+from markupsafe import Markup
 from wtforms import Form, SelectField
 from wtforms.widgets import Select
 
-from portal.common.forms import QuickSelect, options
+from portal.common.forms import QuickSelect, html_params, options, wtforms_html_params
 
 
 class _Filter(Form):
@@ -50,3 +54,26 @@ def test_the_kept_selects_are_bounded():
         form.epci()
     assert len(_Filter.epci.kwargs["widget"]._kept) <= QuickSelect.KEPT_SELECTS
     assert len(widget._kept) <= QuickSelect.KEPT_SELECTS
+
+
+@pytest.mark.parametrize(
+    "attributes",
+    [
+        {},
+        {"id": "year", "name": "year", "type": "text", "value": 2026, "required": True, "disabled": False},
+        {"class_": 'a"b<c>&', "for_": "x", "data_row_id": "7", "aria_describedby": "year-hint year-error"},
+        {"value": Markup("<b>déjà sûr</b>"), "placeholder": "« Saint-Jean » & 'autres'", "maxlength": 100},
+        {"min": Decimal("0.5"), "step": "any", "autofocus": True, "readonly": False},
+    ],
+)
+def test_html_params_writes_what_wtforms_writes(attributes):
+    assert html_params(**attributes) == wtforms_html_params(**attributes)
+    assert isinstance(html_params(**attributes), Markup)
+
+
+def test_wtforms_widgets_use_the_portal_html_params():
+    from wtforms.widgets import core
+
+    assert core.html_params is html_params
+    form = _Filter(data={"kind": "cc"})
+    assert str(form.kind(**{"aria_describedby": "k-hint"})).startswith('<select aria-describedby="k-hint" id="kind"')
