@@ -382,12 +382,16 @@ def send_notice(registration_id: int, now: datetime | None = None) -> str | None
     the same time or later (a retry, the sweep), finds it claimed and sends nothing.
     """
     now = now or utcnow()
-    session_id = db.session.scalar(select(Registration.session_id).where(Registration.id == registration_id))
-    if session_id is None:
-        return None
     # The session as it is now, read before the claim: the change claimed is never beyond the one the message
     # describes. A change committed after this read raises the session's sequence again: told by the next job.
-    session = db.session.get(TrainingSession, session_id, populate_existing=True)
+    session = db.session.scalar(
+        select(TrainingSession)
+        .join(Registration, Registration.session_id == TrainingSession.id)
+        .where(Registration.id == registration_id)
+        .execution_options(populate_existing=True)
+    )
+    if session is None:
+        return None
     moved = _claim_change(registration_id, session.sequence)
     # Whether the change updates an invitation is what the claim saw (the row is ours until the commit), before
     # the invitation that may be claimed next: that one is built with the session as it is now.
