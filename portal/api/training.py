@@ -480,9 +480,8 @@ def register_to_training_session(user, session_id: int, body: RegistrationReques
 )
 def cancel_training_registration(user, registration_id: int, body: CancellationRequest):
     registration = _visible_registration(user, registration_id)
-    reason = body.motif or ("Place proposée déclinée" if registration.status == Status.OFFERED else "")
-    try:
-        training_registrations.cancel(registration, user, reason)
+    try:  # without a reason, the service writes the usual one (a declined offer, a cancellation by someone)
+        training_registrations.cancel(registration, user, body.motif or "")
     except DomainError as exc:
         raise _refused(exc) from None
     db.session.commit()
