@@ -114,7 +114,8 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["civility"] = titles.civility
     app.jinja_env.globals["function_title"] = titles.function_title
     app.jinja_env.globals["role_title"] = titles.role_title
-    app.jinja_env.globals["salutation"] = titles.salutation
+    # No ``salutation`` global: the notification emails' optional ``salutation`` (a text in their context) would
+    # fall back on it when absent, and show « <function salutation at 0x…> » instead of « Bonjour … ».
     app.jinja_env.globals["export_url"] = export_url
     app.jinja_env.globals["main_nav"] = main_nav
     app.jinja_env.globals["portal_env"] = app.config["PORTAL_ENV"]

@@ -246,6 +246,35 @@ def test_the_activity_report_shows_the_campaign_run_during_its_year(bodies, auth
     assert f"Campagnes {year}" in words
 
 
+def _legend_rows(svg: str) -> dict[float, list[tuple[float, str]]]:
+    """The legend's names by row: {y: [(x, name), …]} (pygal writes each name in its own <text>)."""
+    legends = svg[svg.index('class="legends"') :]
+    rows: dict[float, list[tuple[float, str]]] = {}
+    for x, y, name in re.findall(r'<text x="([\d.]+)" y="([\d.]+)">([^<]+)</text>', legends):
+        rows.setdefault(float(y), []).append((float(x), html.unescape(name)))
+    return rows
+
+
+@pytest.mark.parametrize(
+    ("categories", "columns"),
+    [
+        (("Commune", "CCAS"), 2),
+        (("Commune", "Établissement public départemental ou interdépartemental (SDIS…)"), 1),
+    ],
+)
+def test_legend_names_never_overlap_however_long_the_category_names(categories, columns):
+    """A horizontal chart's long category names narrow the plot, and pygal steps the legend's columns across the
+    plot: three columns of « Affiliation obligatoire » overlapped in the activity report."""
+    names = ("Affiliation obligatoire", "Affiliation volontaire", "Non affiliée", "Sans déclaration d'effectifs")
+    series = tuple(Series(name, (1, 2)) for name in names)
+    chart = Chart("a", "Affiliation", "Quatre.", categories, series, stacked=True, horizontal=True)
+    rows = _legend_rows(render_svg(chart))
+    assert max(len(row) for row in rows.values()) == columns
+    for row in rows.values():
+        for (x, name), (next_x, _next) in zip(row, row[1:], strict=False):
+            assert next_x - x > len(name) * 0.55 * 13 + 12, f"« {name} » déborde sur le nom suivant"
+
+
 def test_counts_are_drawn_on_whole_ticks_and_amounts_in_euros():
     from portal.common.charts import whole_ticks
 
