@@ -26,8 +26,8 @@ from enum import StrEnum
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 
+from portal.common.i18n import ngettext
 from portal.common.text import departement_code, normalise
 
 MAX_LINES = 10_000
