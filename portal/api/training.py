@@ -27,6 +27,7 @@ from portal.api.schemas import PageModel, PageQuery, RequestModel, ResponseModel
 from portal.api.spec import operation
 from portal.common.clock import utcnow
 from portal.common.errors import ConflictError, DomainError
+from portal.common.i18n import ngettext
 from portal.common.routing import MAX_ID
 from portal.extensions import db
 from portal.training import registrations as training_registrations
@@ -313,7 +314,9 @@ def _refused(exc: DomainError) -> ApiProblem:
 def _amount(value: float, places: int, pointer: str, errors: list[dict]) -> Decimal:
     amount = Decimal(str(value))
     if amount.as_tuple().exponent < -places:
-        errors.append({"pointer": pointer, "detail": f"Au plus {places} décimale{'s' if places > 1 else ''}."})
+        errors.append(
+            {"pointer": pointer, "detail": ngettext("Au plus %(num)s décimale.", "Au plus %(num)s décimales.", places)}
+        )
     return amount
 
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from pathlib import Path
 
 from flask import Flask, current_app, render_template, request, url_for
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 from markupsafe import Markup
 
-from portal.common import cdg, formatting, titles
+from portal.common import cdg, formatting, i18n, titles
 
 
 def _date(value: date | datetime | None, fmt: str = "long") -> str:
@@ -123,18 +122,9 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["cdg"] = cdg.identity(app)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
-    if not has_catalogue(app):
-        # The source language is French (msgids are the text shown) and no catalogue is compiled: Jinja's null
-        # translations give the same text as Flask-Babel's gettext without its lookup of the request's
-        # translations on each of the 80 to 100 calls of a page. A catalogue added later brings Flask-Babel back.
-        app.jinja_env.install_null_translations(newstyle=True)
+    # The portal's single locale: the French catalogue read once per process (portal.common.i18n), instead of
+    # Flask-Babel's lookup of the request's translations on each of the 80 to 100 calls of a page. Its plural rule
+    # is French (0 and 1 take the singular), in pages and emails alike.
+    app.jinja_env.install_gettext_translations(i18n.translations(), newstyle=True)
     # Labels that belong to an area are registered by that area's blueprint (``status_label`` by affiliation,
     # ``kind_label`` by registry), the header's unread count by notifications: this layer knows no area.
-
-
-def has_catalogue(app: Flask) -> bool:
-    """Whether a compiled catalogue (``<dir>/<locale>/LC_MESSAGES/*.mo``) exists in Flask-Babel's directories."""
-    babel = app.extensions.get("babel")
-    if babel is None:
-        return True  # not Flask-Babel's configuration: leave its gettext alone
-    return any(any(Path(directory).glob("*/LC_MESSAGES/*.mo")) for directory in babel.translation_directories)

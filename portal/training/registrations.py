@@ -27,7 +27,7 @@ from portal.audit import services as audit
 from portal.common.claims import claim_row
 from portal.common.clock import PARIS, paris_today, utcnow
 from portal.common.errors import ConflictError, DomainError
-from portal.common.formatting import plural_fr
+from portal.common.i18n import ngettext
 from portal.common.jobs import enqueue_after_commit
 from portal.common.titles import agree
 from portal.extensions import db
@@ -182,11 +182,11 @@ def register(
         if counts.seats_taken < session.capacity and session.quota_per_collectivite is not None:
             taken = counts.seats_by_body.get(mandate.collectivite_id, 0)
             if taken >= session.quota_per_collectivite:
-                quota = plural_fr(session.quota_per_collectivite, "place", "places")
                 raise ConflictError(
-                    _(
-                        "Le quota de %(quota)s par collectivité est atteint pour %(name)s sur cette session.",
-                        quota=quota,
+                    ngettext(
+                        "Le quota de %(num)s place par collectivité est atteint pour %(name)s sur cette session.",
+                        "Le quota de %(num)s places par collectivité est atteint pour %(name)s sur cette session.",
+                        session.quota_per_collectivite,
                         name=mandate.collectivite.name,
                     )
                 )

@@ -126,6 +126,22 @@ def test_training_figures_and_the_communes_with_no_trained_elu(app):
     assert bands["Aucun élu formé"] == 2 and bands["1 élu"] == 1
     # The most populated first, with the number of élus the portal knows.
     assert [(c.name, c.elus) for c in figures.untrained_communes()] == [("Pas formée", 1), ("Silencieuse", 0)]
+    # Summaries in French, counts agreeing (ngettext).
+    assert figures.trained_communes().summary == (
+        "2 communes n’ont encore aucun élu présent à une formation, sur 3 communes."
+    )
+    assert figures.training(year).summary == (
+        f"En {start.year}, 1 session, 2 places occupées sur 12, taux de présence 50\u202f%."
+    )
+
+
+def test_with_no_commune_the_statistics_link_to_no_empty_list(auth, client):
+    factories.user("staff", email="stats@cdg.fr")
+    db.session.commit()
+    auth.login("stats@cdg.fr")
+    body = text(client.get("/statistiques/"))
+    assert "0 commune n’a encore aucun élu présent à une formation, sur 0 commune." in body
+    assert "sans élu formé</a>" not in body
 
 
 def test_subscriptions_count_those_running_during_each_year(app):
