@@ -8,11 +8,12 @@ PORT ?= 5000
 CHROMIUM ?= /usr/bin/chromium
 APT := $(if $(filter 0,$(shell id -u)),apt-get,sudo apt-get)
 
-.PHONY: run test install migrate demo lint chromium clean help
+.PHONY: run test install migrate demo lint translations chromium clean help
 
 help:
 	@echo "make run   — installe, migre, charge la démonstration si la base est vide, lance le portail (web + worker + beat)"
 	@echo "make test  — lance toute la suite de tests"
+	@echo "make translations — met à jour le catalogue français (pluriels) d'après les sources"
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 ou plus récent est nécessaire.")'
@@ -50,6 +51,12 @@ test: install chromium
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+
+# The French catalogue (portal/translations/fr/LC_MESSAGES/messages.po and its compiled .mo, both committed): the
+# plural rule of French and every plural message of the sources. Run it after adding or changing an ngettext or a
+# {% pluralize %}; tests/unit/test_i18n.py fails until then.
+translations: install
+	$(PY) -m portal.common.i18n
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -41,14 +41,20 @@ def create_app(overrides: dict | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     from portal.common.clock import PARIS_TIMEZONE
     from portal.common.database import configure_engine_events
+    from portal.common.i18n import LOCALE, TRANSLATIONS_DIR
     from portal.extensions import babel, cache, celery_init_app, csrf, db, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), compare_type=True, render_as_batch=True)
     csrf.init_app(app)
     cache.init_app(app)
+    # One locale, French; its catalogue (plural rule, plural messages) is the one Jinja and portal.common.i18n read.
     babel.init_app(
-        app, locale_selector=lambda: "fr", default_timezone=PARIS_TIMEZONE, timezone_selector=lambda: PARIS_TIMEZONE
+        app,
+        locale_selector=lambda: LOCALE,
+        default_translation_directories=str(TRANSLATIONS_DIR),
+        default_timezone=PARIS_TIMEZONE,
+        timezone_selector=lambda: PARIS_TIMEZONE,
     )
     login_manager.init_app(app)
     with app.app_context():

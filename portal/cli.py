@@ -8,12 +8,13 @@ import sys
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from flask_babel import gettext as _
 from sqlalchemy import text
 
 from portal.common import cdg
 from portal.common.clock import paris_today
 from portal.common.errors import DomainError
-from portal.common.formatting import plural_fr
+from portal.common.i18n import ngettext
 from portal.extensions import db
 
 registry_cli = AppGroup("registry", help="Registre des collectivités.")
@@ -196,8 +197,8 @@ def users_import(path: str, dry_run: bool, yes: bool):
 
 def _revoked_tokens(count: int) -> str:
     if count == 0:
-        return "aucun jeton d'API à révoquer"
-    return f"{count} jeton d'API révoqué" if count == 1 else f"{count} jetons d'API révoqués"
+        return _("aucun jeton d'API à révoquer")
+    return ngettext("%(num)s jeton d'API révoqué", "%(num)s jetons d'API révoqués", count)
 
 
 def _change_activation(email: str, change) -> tuple:
@@ -222,7 +223,7 @@ def users_deactivate(email):
     from portal.accounts import services
 
     user, revoked = _change_activation(email, services.deactivate_user)
-    click.echo(f"Compte désactivé : {user.email} ({_revoked_tokens(revoked)}).")
+    click.echo(_("Compte désactivé : %(email)s (%(tokens)s).", email=user.email, tokens=_revoked_tokens(revoked)))
 
 
 @users_cli.command("reactivate")
@@ -262,7 +263,7 @@ def outbox_sweep():
     from portal.notifications.tasks import sweep_outbox
 
     republished = sweep_outbox.run()
-    click.echo(f"{plural_fr(republished, 'envoi republié', 'envois republiés')}.")
+    click.echo(ngettext("%(num)s envoi republié.", "%(num)s envois republiés.", republished))
 
 
 @click.command("apply-affiliation-changes")
@@ -273,7 +274,7 @@ def apply_affiliation_changes(on):
 
     count = apply_due_changes(on.date() if on else paris_today())
     db.session.commit()
-    click.echo(f"{plural_fr(count, 'statut mis à jour', 'statuts mis à jour')}.")
+    click.echo(ngettext("%(num)s statut mis à jour.", "%(num)s statuts mis à jour.", count))
 
 
 def register(app: Flask) -> None:

@@ -250,6 +250,10 @@ def build_config(instance_path: str | os.PathLike, environ=None) -> dict:
         "CDG_TERRITORY": (environ.get("CDG_TERRITORY") or "de Lot-et-Garonne").strip(),
         # The short name people use ("CDG 47"): the portal's title, « Portail CDG 47 ».
         "CDG_ACRONYM": (environ.get("CDG_ACRONYM") or "CDG 47").strip(),
+        # Its postal address, lines separated by "|" (« Maison des collectivités|14 rue Paul Bert|47000 Agen »),
+        # and how to reach it (« 05 53 00 00 00 · contact@cdg47.fr »): the letterhead of its documents.
+        "CDG_ADDRESS": [line.strip() for line in (environ.get("CDG_ADDRESS") or "").split("|") if line.strip()],
+        "CDG_CONTACT": (environ.get("CDG_CONTACT") or "").strip(),
         # The départements the CDG serves (INSEE codes, comma-separated): the EPCI filter lists their EPCI.
         # Empty: every département (a national federation).
         "CDG_DEPARTEMENTS": [c.strip() for c in (environ.get("CDG_DEPARTEMENTS", "47") or "").split(",") if c.strip()],

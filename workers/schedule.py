@@ -38,7 +38,8 @@ def build_schedule(config) -> dict:
             "task": "training.reminders",
             "schedule": crontab(minute=5),
         },
-        # Registration notices (invitation, waiting position) whose job was lost; each is claimed, so sent once.
+        # Registration notices (invitation, waiting position, offer, cancellation, session changed) whose job was
+        # lost; each is claimed, so sent once.
         "training-notices-sweep": {
             "task": "training.sweep_notices",
             "schedule": float(config["OUTBOX_SWEEP_SECONDS"]),

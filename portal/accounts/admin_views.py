@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -25,6 +24,7 @@ from portal.audit.labels import action_label
 from portal.audit.models import AuditEvent
 from portal.common.auth import staff_required
 from portal.common.confirm import confirmation_page, confirmed
+from portal.common.i18n import ngettext
 from portal.common.outcomes import attempt
 from portal.common.pagination import paginate
 from portal.extensions import db

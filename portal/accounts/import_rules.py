@@ -26,8 +26,9 @@ from enum import StrEnum
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 
+from portal.common.formatting import decimal_fr
+from portal.common.i18n import ngettext
 from portal.common.labels import N_, Labels
 from portal.common.text import departement_code, normalise
 
@@ -617,31 +618,41 @@ class Counts:
         return counts
 
 
-def _count(n: int, singular: str, plural: str) -> str:
-    """French agreement: 0 and 1 take the singular."""
-    return f"{n:,}".replace(",", "\u202f") + " " + (singular if n < 2 else plural)
-
-
 def summary_text(counts: Counts, *, planned: bool = False) -> str:
+    created, added = counts.created, counts.added
     if planned:
-        parts = (
-            _count(counts.created, "compte à créer", "comptes à créer"),
-            _count(counts.added, "compte à compléter", "comptes à compléter"),
-            _count(counts.unchanged, "inchangé", "inchangés"),
-            _count(counts.errors, "ligne en erreur", "lignes en erreur"),
+        created_text = ngettext(
+            "%(count)s compte à créer", "%(count)s comptes à créer", created, count=decimal_fr(created)
+        )
+        added_text = ngettext(
+            "%(count)s compte à compléter", "%(count)s comptes à compléter", added, count=decimal_fr(added)
         )
     else:
-        parts = (
-            _count(counts.created, "compte créé", "comptes créés"),
-            _count(counts.added, "compte complété", "comptes complétés"),
-            _count(counts.unchanged, "inchangé", "inchangés"),
-            _count(counts.errors, "ligne en erreur", "lignes en erreur"),
+        created_text = ngettext("%(count)s compte créé", "%(count)s comptes créés", created, count=decimal_fr(created))
+        added_text = ngettext(
+            "%(count)s compte complété", "%(count)s comptes complétés", added, count=decimal_fr(added)
         )
-    return ", ".join(parts) + "."
+    return _(
+        "%(created)s, %(added)s, %(unchanged)s, %(errors)s.",
+        created=created_text,
+        added=added_text,
+        unchanged=ngettext(
+            "%(count)s inchangé", "%(count)s inchangés", counts.unchanged, count=decimal_fr(counts.unchanged)
+        ),
+        errors=ngettext(
+            "%(count)s ligne en erreur", "%(count)s lignes en erreur", counts.errors, count=decimal_fr(counts.errors)
+        ),
+    )
 
 
 def progress_text(done: int, total: int) -> str:
-    return f"{_count(done, 'ligne traitée', 'lignes traitées')} sur {total:,}.".replace(",", "\u202f")
+    return ngettext(
+        "%(done)s ligne traitée sur %(total)s.",
+        "%(done)s lignes traitées sur %(total)s.",
+        done,
+        done=decimal_fr(done),
+        total=decimal_fr(total),
+    )
 
 
 def plan_digest(decisions: Iterable[Decision]) -> str:

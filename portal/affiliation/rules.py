@@ -23,6 +23,7 @@ from enum import StrEnum
 from flask_babel import gettext as _
 
 from portal.common.formatting import decimal_fr
+from portal.common.i18n import ngettext
 from portal.common.labels import N_, Labels
 
 THRESHOLD = 350
@@ -152,20 +153,13 @@ def affiliation_status(
         subject = VOLUNTARY_ONLY_SUBJECTS[kind]
         whatever = _(", quel que soit son effectif")
         if counted is not None:
-            # French keeps the singular below two (0 and 1): two messages rather than ngettext, whose fallback
-            # without a catalogue would write "0 fonctionnaires".
-            if counted < 2:
-                headcount = " " + _(
-                    "(%(count)s fonctionnaire titulaire ou stagiaire à temps complet%(in_year)s)",
-                    count=decimal_fr(counted),
-                    in_year=year_text,
-                )
-            else:
-                headcount = " " + _(
-                    "(%(count)s fonctionnaires titulaires et stagiaires à temps complet%(in_year)s)",
-                    count=decimal_fr(counted),
-                    in_year=year_text,
-                )
+            headcount = " " + ngettext(
+                "(%(count)s fonctionnaire titulaire ou stagiaire à temps complet%(in_year)s)",
+                "(%(count)s fonctionnaires titulaires et stagiaires à temps complet%(in_year)s)",
+                counted,
+                count=decimal_fr(counted),
+                in_year=year_text,
+            )
             whatever += headcount
         if voluntary_affiliation_in_force:
             return StatusResult(
@@ -214,26 +208,18 @@ def affiliation_status(
                 detail = " " + _(
                     "Elle n'emploie que des contractuels, ce qui relève aussi de l'affiliation obligatoire."
                 )
-        # French keeps the singular below two: two messages (see above).
-        explanation = _(
+        explanation = ngettext(
             "%(count)s fonctionnaire titulaire et stagiaire à temps complet%(in_year)s, soit moins de %(threshold)s : "
             "l'affiliation au centre de gestion est obligatoire.%(detail)s%(aggregation)s",
+            "%(count)s fonctionnaires titulaires et stagiaires à temps complet%(in_year)s, soit moins de "
+            "%(threshold)s : l'affiliation au centre de gestion est obligatoire.%(detail)s%(aggregation)s",
+            counted,
             count=counted,
             in_year=year_text,
             threshold=THRESHOLD,
             detail=detail,
             aggregation=aggregation,
         )
-        if counted > 1:
-            explanation = _(
-                "%(count)s fonctionnaires titulaires et stagiaires à temps complet%(in_year)s, soit moins de "
-                "%(threshold)s : l'affiliation au centre de gestion est obligatoire.%(detail)s%(aggregation)s",
-                count=counted,
-                in_year=year_text,
-                threshold=THRESHOLD,
-                detail=detail,
-                aggregation=aggregation,
-            )
         return StatusResult(
             Status.OBLIGATOIRE,
             counted,

@@ -12,6 +12,7 @@ from flask_login import current_user
 from portal.api import rules, tokens
 from portal.api.problems import ApiProblem
 from portal.api.ratelimit import rate_limits
+from portal.common.i18n import ngettext
 from portal.common.labels import N_, Labels
 from portal.common.security import client_address
 from portal.extensions import csrf, db
@@ -64,12 +65,20 @@ def _invalid(reason: str) -> ApiProblem:
 def _limit(kind: str, key: str) -> None:
     wait = rate_limits().retry_after(kind, key)
     if wait is not None:
-        raise ApiProblem(
-            429,
-            f"Limite de requêtes atteinte ({'par jeton' if kind == 'token' else 'par adresse'}) : "
-            f"réessayez dans {wait} seconde{'s' if wait > 1 else ''}.",
-            headers={"Retry-After": str(wait)},
+        detail = (
+            ngettext(
+                "Limite de requêtes atteinte (par jeton) : réessayez dans %(num)s seconde.",
+                "Limite de requêtes atteinte (par jeton) : réessayez dans %(num)s secondes.",
+                wait,
+            )
+            if kind == "token"
+            else ngettext(
+                "Limite de requêtes atteinte (par adresse) : réessayez dans %(num)s seconde.",
+                "Limite de requêtes atteinte (par adresse) : réessayez dans %(num)s secondes.",
+                wait,
+            )
         )
+        raise ApiProblem(429, detail, headers={"Retry-After": str(wait)})
 
 
 def require_user():

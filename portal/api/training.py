@@ -27,6 +27,7 @@ from portal.api.schemas import PageModel, PageQuery, RequestModel, ResponseModel
 from portal.api.spec import operation
 from portal.common.clock import utcnow
 from portal.common.errors import ConflictError, DomainError
+from portal.common.i18n import ngettext
 from portal.common.routing import MAX_ID
 from portal.extensions import db
 from portal.training import registrations as training_registrations
@@ -313,7 +314,9 @@ def _refused(exc: DomainError) -> ApiProblem:
 def _amount(value: float, places: int, pointer: str, errors: list[dict]) -> Decimal:
     amount = Decimal(str(value))
     if amount.as_tuple().exponent < -places:
-        errors.append({"pointer": pointer, "detail": f"Au plus {places} décimale{'s' if places > 1 else ''}."})
+        errors.append(
+            {"pointer": pointer, "detail": ngettext("Au plus %(num)s décimale.", "Au plus %(num)s décimales.", places)}
+        )
     return amount
 
 
@@ -480,9 +483,8 @@ def register_to_training_session(user, session_id: int, body: RegistrationReques
 )
 def cancel_training_registration(user, registration_id: int, body: CancellationRequest):
     registration = _visible_registration(user, registration_id)
-    reason = body.motif or ("Place proposée déclinée" if registration.status == Status.OFFERED else "")
-    try:
-        training_registrations.cancel(registration, user, reason)
+    try:  # without a reason, the service writes the usual one (a declined offer, a cancellation by someone)
+        training_registrations.cancel(registration, user, body.motif or "")
     except DomainError as exc:
         raise _refused(exc) from None
     db.session.commit()

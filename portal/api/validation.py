@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
-from portal.common.formatting import plural_fr
+from portal.common.i18n import ngettext
 from portal.common.labels import N_, Labels
 
 # pydantic error type -> French message (str.format with the error's context).
@@ -63,8 +63,9 @@ def french_message(error: dict) -> str:
     if "expected" in context:
         context["expected"] = _expected(context["expected"])
     if "min_length" in context:
-        context["min_length_text"] = plural_fr(int(context["min_length"]), "caractère", "caractères")
-        context["min_length_items"] = plural_fr(int(context["min_length"]), "élément", "éléments")
+        minimum = int(context["min_length"])
+        context["min_length_text"] = ngettext("%(num)s caractère", "%(num)s caractères", minimum)
+        context["min_length_items"] = ngettext("%(num)s élément", "%(num)s éléments", minimum)
     try:
         return template.format(**context)
     except (KeyError, IndexError, ValueError):

@@ -27,6 +27,9 @@ class StepKind(StrEnum):
 
 @dataclass(frozen=True)
 class Step:
+    """A step of a kind of campaign. Its texts, like the definition's, are written with ``lazy_gettext``: a
+    definition is registered at import, before any application exists."""
+
     code: str
     label: str
     kind: StepKind
@@ -63,7 +66,7 @@ class Definition:
     extra: dict = field(default_factory=dict)
 
     def campaign_title(self, year: int) -> str:
-        return self.title.format(year=year)
+        return str(self.title).format(year=year)
 
 
 _DEFINITIONS: dict[str, Definition] = {}

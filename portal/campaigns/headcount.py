@@ -107,9 +107,9 @@ def _declaration_of_year(collectivite_id: int, year: int) -> HeadcountDeclaratio
 HEADCOUNT = register(
     Definition(
         code="effectifs",
-        label="Recensement des effectifs",
-        title="Effectifs au 1er janvier {year}",
-        description=(
+        label=_l("Recensement des effectifs"),
+        title=_l("Effectifs au 1er janvier {year}"),
+        description=_l(
             "Déclarez les agents de la collectivité au 1er janvier : ils déterminent son affiliation au centre de "
             "gestion (seuil de 350 fonctionnaires titulaires et stagiaires à temps complet, comptés avec le CCAS "
             "et la caisse des écoles) et servent au calcul des cotisations."
@@ -117,7 +117,7 @@ HEADCOUNT = register(
         steps=(
             Step(
                 "declaration",
-                "Déclaration des effectifs",
+                _l("Déclaration des effectifs"),
                 StepKind.FORM,
                 done=declared_for_campaign_year,
                 template="campaigns/steps/headcount.html",

@@ -32,6 +32,8 @@ from portal.common import cdg, stored_files
 from portal.common.clock import paris_today, utcnow
 from portal.common.errors import DomainError
 from portal.common.files import clean_upload_name
+from portal.common.formatting import decimal_fr
+from portal.common.i18n import ngettext
 from portal.common.inputs import year_problem
 from portal.common.labels import N_
 from portal.extensions import db
@@ -139,7 +141,14 @@ def open_campaign(data: OpenInput, actor: User | None, today: date | None = None
         raise DomainError(_("Aucune collectivité du registre n'entre dans cette campagne."), "scope_kinds")
     audit.record(
         "campaign.open",
-        f"Ouverture de la campagne « {campaign.title} » ({count} collectivités, date limite {day_fr(data.deadline)})",
+        ngettext(
+            "Ouverture de la campagne « %(title)s » (%(count)s collectivité, date limite %(deadline)s)",
+            "Ouverture de la campagne « %(title)s » (%(count)s collectivités, date limite %(deadline)s)",
+            count,
+            title=campaign.title,
+            count=decimal_fr(count),
+            deadline=day_fr(data.deadline),
+        ),
         actor=actor,
         obj=campaign,
         details={"kind": campaign.kind, "year": campaign.year, "tasks": count, "deadline": data.deadline.isoformat()},
@@ -246,7 +255,7 @@ def _send(campaign: Campaign, definition: definitions.Definition, codes: dict[in
                 "full_name": user.full_name,
                 "opening": opening,
                 "title": campaign.title,
-                "description": definition.description,
+                "description": str(definition.description),  # a lazy text: the context is stored as JSON
                 "message": campaign.message,
                 "deadline": day_fr(campaign.deadline),
                 "bodies": [t.collectivite.name for t in user_tasks],
@@ -561,7 +570,13 @@ def add_document(task: CampaignTask, step_code: str, filename: str, stream, acto
     stored_files.written_in_transaction(path)
     audit.record(
         "campaign.answer",
-        f"{step.label} de {task.collectivite.name} pour « {task.campaign.title} » : « {name} »",
+        _(
+            "%(step)s de %(body)s pour « %(campaign)s » : « %(name)s »",
+            step=step.label,
+            body=task.collectivite.name,
+            campaign=task.campaign.title,
+            name=name,
+        ),
         actor=actor,
         obj=task.collectivite,
         details={"campaign_id": task.campaign_id, "step": step.code, "size": len(data)},

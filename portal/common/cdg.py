@@ -1,7 +1,7 @@
 """The CDG that runs the portal: its names, its territory and the départements it serves, read from configuration
-in one place (``CDG_NAME``, ``CDG_ACRONYM``, ``CDG_TERRITORY``, ``CDG_DEPARTEMENTS``: see portal/config.py and
-.env.example). Pages, emails and documents name the CDG through :func:`identity` (the ``cdg`` of templates), never
-by a name written in them."""
+in one place (``CDG_NAME``, ``CDG_ACRONYM``, ``CDG_TERRITORY``, ``CDG_DEPARTEMENTS``, ``CDG_ADDRESS``,
+``CDG_CONTACT``: see portal/config.py and .env.example). Pages, emails and documents name the CDG through
+:func:`identity` (the ``cdg`` of templates), never by a name written in them."""
 
 from __future__ import annotations
 
@@ -15,6 +15,10 @@ class Identity:
     name: str  # « Centre de gestion de la fonction publique territoriale de Lot-et-Garonne »
     acronym: str  # « CDG 47 »
     territory: str  # « de Lot-et-Garonne », preposition included (« du Gers », « de l'Ain »)
+    # The letterhead of its documents under its name: postal address lines, then how to reach it (telephone,
+    # email); empty when not configured.
+    address: tuple[str, ...] = ()
+    contact: str = ""
 
     @property
     def short_name(self) -> str:
@@ -29,7 +33,13 @@ class Identity:
 
 def identity(app: Flask | None = None) -> Identity:
     config = (app or current_app).config
-    return Identity(name=config["CDG_NAME"], acronym=config["CDG_ACRONYM"], territory=config["CDG_TERRITORY"])
+    return Identity(
+        name=config["CDG_NAME"],
+        acronym=config["CDG_ACRONYM"],
+        territory=config["CDG_TERRITORY"],
+        address=tuple(config["CDG_ADDRESS"]),
+        contact=config["CDG_CONTACT"],
+    )
 
 
 def name() -> str:

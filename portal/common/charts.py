@@ -106,6 +106,24 @@ def _value_ticks(chart: Chart) -> list[int] | None:
     return whole_ticks(top)
 
 
+# pygal's estimate of a label's width (0.6 em per character: it sizes the margins with it), a wide estimate of a
+# legend name's (DejaVu Sans averages about 0.5 em on French words), the margins and a legend's colour box.
+CHAR_EM, LEGEND_EM, MARGINS, LEGEND_BOX = 0.6, 0.55, 50, 12 + 5 + 10
+LABEL_FONT, LEGEND_FONT = 12, 13
+
+
+def legend_columns(chart: Chart, width: int) -> int:
+    """As many legend columns (three at most) as the plot's width holds, each as wide as the longest name: pygal
+    places the columns at fixed steps across the plot, so a narrower column overlaps the next one's name (a
+    horizontal chart whose long category names take most of the width)."""
+    if len(chart.series) < 2:
+        return 1
+    labels = chart.categories if chart.horizontal else ["0" * 12]  # the value axis: « 1 766 423 € » at most
+    plot = width - MARGINS - max(len(label) for label in labels or [""]) * CHAR_EM * LABEL_FONT
+    column = max(len(series.name) for series in chart.series) * LEGEND_EM * LEGEND_FONT + LEGEND_BOX
+    return max(1, min(len(chart.series), 3, int(plot // column)))
+
+
 def render_svg(chart: Chart, *, width: int = 720, height: int = 360) -> str:
     """The chart as a standalone SVG document (text), with no script and no external resource."""
     import pygal  # imported lazily: only the statistics pages and the report draw charts
@@ -119,9 +137,9 @@ def render_svg(chart: Chart, *, width: int = 720, height: int = 360) -> str:
         foreground_subtle="#666666",
         colors=PALETTE,
         font_family="Marianne, Arial, 'DejaVu Sans', sans-serif",
-        label_font_size=12,
-        major_label_font_size=12,
-        legend_font_size=13,
+        label_font_size=LABEL_FONT,
+        major_label_font_size=LABEL_FONT,
+        legend_font_size=LEGEND_FONT,
         value_font_size=12,
         no_data_font_size=16,
     )
@@ -139,7 +157,7 @@ def render_svg(chart: Chart, *, width: int = 720, height: int = 360) -> str:
         disable_xml_declaration=True,
         show_legend=len(chart.series) > 1,
         legend_at_bottom=True,
-        legend_at_bottom_columns=min(len(chart.series), 3) or 1,
+        legend_at_bottom_columns=legend_columns(chart, width),
         truncate_legend=-1,
         truncate_label=-1,
         x_label_rotation=30 if len(chart.categories) > 6 and not chart.horizontal else 0,

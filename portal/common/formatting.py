@@ -1,5 +1,6 @@
 """French formatting of numbers, amounts and quantities, for every place people read them (pages, PDFs, emails,
-exports for people, messages): Babel's French number patterns, never hand-written string code.
+exports for people, messages): Babel's French number patterns, never hand-written string code; words that follow
+a number through ``ngettext`` (portal.common.i18n), whose French rule keeps the singular for 0 and 1.
 
 Pure functions (no request needed): the locale is the portal's, French.
 """
@@ -11,6 +12,9 @@ from decimal import Decimal
 
 from babel.dates import format_date
 from babel.numbers import format_decimal
+from flask_babel import gettext as _
+
+from portal.common.i18n import ngettext, plural_count
 
 LOCALE = "fr_FR"
 NARROW_NO_BREAK_SPACE = "\u202f"
@@ -40,11 +44,11 @@ def percent_fr(value: Decimal | int) -> str:
 
 
 def days_fr(value: Decimal | int) -> str:
-    """ "aucun jour", "0,5 jour", "1 jour", "1,5 jour", "2 jours": French keeps the singular below two."""
+    """ "aucun jour", "0,5 jour", "1 jour", "1,5 jour", "2 jours", "2,5 jours"."""
     value = Decimal(value)
     if value == 0:
-        return "aucun jour"
-    return f"{decimal_fr(value)} {'jour' if abs(value) < 2 else 'jours'}"
+        return _("aucun jour")
+    return ngettext("%(days)s jour", "%(days)s jours", plural_count(value), days=decimal_fr(value))
 
 
 def first_of_month(text: str, day: int) -> str:
@@ -55,11 +59,6 @@ def first_of_month(text: str, day: int) -> str:
 def date_fr(value: date) -> str:
     """ "1er décembre 2026", "2 mars 2027"."""
     return first_of_month(format_date(value, "d MMMM y", locale=LOCALE), value.day)
-
-
-def plural_fr(count: int, singular: str, plural: str) -> str:
-    """ "0 présent", "1 présent", "2 présents": French keeps the singular for 0 and 1 (CLDR)."""
-    return f"{count} {singular if abs(count) < 2 else plural}"
 
 
 def _day_month(value: date) -> str:

@@ -27,10 +27,29 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.i18n import messages_path
 from wtforms.validators import ValidationError
 from wtforms.widgets import Select, TextInput
+from wtforms.widgets import core as wtforms_widgets
 
 from portal.common.clock import paris_today
 from portal.common.inputs import InvalidNumber, date_problem, parse_decimal, parse_integer, strip_control_characters
 from portal.common.inputs import year_problem as _year_problem
+
+
+def html_params(**kwargs) -> Markup:
+    """WTForms' ``html_params`` (every widget writes its attributes with it), the same output without
+    ``Markup.format``, which costs three quarters of it: a page with a form of five fields spends a fifth of its
+    rendering there. Installed in place of WTForms' own below; tests/unit/test_form_widgets.py compares both."""
+    params = []
+    for key, value in sorted(kwargs.items()):
+        key = wtforms_widgets.clean_key(key)
+        if value is True:
+            params.append(escape(key))
+        elif value is not False:
+            params.append(Markup(f'{escape(key)}="{escape(value)}"'))  # noqa: S704 - both escaped
+    return Markup(" ").join(params)
+
+
+wtforms_html_params = wtforms_widgets.html_params
+wtforms_widgets.html_params = html_params  # the widgets of wtforms.widgets.core look it up in their module
 
 
 def options(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:
@@ -40,7 +59,39 @@ def options(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:
 
 class QuickSelect(Select):
     """WTForms' ``<select>``, its plain options (a text value, no attributes of their own) written by one f-string
-    instead of ``html_params``: the same HTML, for the filters whose lists run to tens of options on every page."""
+    instead of ``html_params``: the same HTML, for the filters whose lists run to tens of options on every page.
+
+    A list filter shows the same ``<select>`` on most requests (the same options, the same one chosen): its HTML is
+    kept by the widget, under everything it is made of (name, attributes, each option's value, text and state)."""
+
+    KEPT_SELECTS = 256  # per field of a form class: enough for the choices a filter shows
+
+    def __init__(self, multiple=False):
+        super().__init__(multiple=multiple)
+        self._kept: dict[tuple, Markup] = {}
+
+    def __call__(self, field, **kwargs):
+        if self.multiple or field.has_groups():
+            return super().__call__(field, **kwargs)
+        options = tuple(field._iter_choices_normalized())
+        if any(choice.render_kw or not isinstance(choice.value, str) for choice in options):
+            return super().__call__(field, **kwargs)
+        flags = getattr(field, "flags", None)
+        key = (
+            field.id,
+            field.name,
+            tuple(sorted((name, str(value)) for name, value in kwargs.items())),
+            bool(getattr(flags, "required", False)),
+            bool(getattr(flags, "disabled", False)),
+            tuple((choice.value, str(choice.label or choice.value), bool(choice.selected)) for choice in options),
+        )
+        html = self._kept.get(key)
+        if html is None:
+            html = super().__call__(field, **kwargs)
+            if len(self._kept) >= self.KEPT_SELECTS:
+                self._kept.clear()
+            self._kept[key] = html
+        return html
 
     @classmethod
     def render_option(cls, choice, **kwargs):

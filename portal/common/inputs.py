@@ -14,10 +14,10 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from flask_babel import ngettext
 
 from portal.common.clock import paris_today
 from portal.common.formatting import date_fr
+from portal.common.i18n import ngettext
 
 # Years: the data the portal holds (headcounts, payrolls, rates, statements, training budgets) starts in 2000;
 # a few years ahead leaves room for the next rate, budget or session without letting a typo through.

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -25,6 +24,7 @@ from portal.common.clock import paris_today, utcnow
 from portal.common.errors import DomainError
 from portal.common.files import clean_upload_name
 from portal.common.formatting import date_fr
+from portal.common.i18n import ngettext
 from portal.common.text import normalise
 from portal.conventions import rules
 from portal.conventions.models import (

@@ -11,6 +11,8 @@ from functools import lru_cache
 
 from flask_babel import gettext as _
 
+from portal.common.formatting import decimal_fr
+from portal.common.i18n import ngettext
 from portal.common.labels import N_, Labels
 from portal.common.text import normalise
 from portal.common.titles import function_title
@@ -243,20 +245,14 @@ def function_change_text(row: RneRow, current: CurrentMandate | None) -> str:
     return f"{function_title(current.function, row.sex, current.rank)} → {new}"
 
 
-def _count(n: int, singular: str, plural: str) -> str:
-    """French agreement: 0 and 1 take the singular (two translated messages with ``%(num)s``, rather than
-    ngettext, whose fallback without a catalogue would write "0 élus créés")."""
-    return (singular if n < 2 else plural) % {"num": format(n, ",").replace(",", "\u202f")}
-
-
 def summary_text(*, created: int, updated: int, ended: int, unchanged: int, rejected: int) -> str:
     return _(
         "%(created)s, %(updated)s, %(ended)s, %(unchanged)s, %(rejected)s.",
-        created=_count(created, _("%(num)s élu créé"), _("%(num)s élus créés")),
-        updated=_count(updated, _("%(num)s mis à jour"), _("%(num)s mis à jour")),
-        ended=_count(ended, _("%(num)s mandat terminé"), _("%(num)s mandats terminés")),
-        unchanged=_count(unchanged, _("%(num)s inchangé"), _("%(num)s inchangés")),
-        rejected=_count(rejected, _("%(num)s ligne rejetée"), _("%(num)s lignes rejetées")),
+        created=ngettext("%(count)s élu créé", "%(count)s élus créés", created, count=decimal_fr(created)),
+        updated=ngettext("%(count)s mis à jour", "%(count)s mis à jour", updated, count=decimal_fr(updated)),
+        ended=ngettext("%(count)s mandat terminé", "%(count)s mandats terminés", ended, count=decimal_fr(ended)),
+        unchanged=ngettext("%(count)s inchangé", "%(count)s inchangés", unchanged, count=decimal_fr(unchanged)),
+        rejected=ngettext("%(count)s ligne rejetée", "%(count)s lignes rejetées", rejected, count=decimal_fr(rejected)),
     )
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import distinct, func, or_, select
 
 from portal.accounts.models import Mandate
@@ -22,7 +23,8 @@ from portal.catalogue.models import ContributionRate, Service
 from portal.common import cdg
 from portal.common.charts import Chart, Series
 from portal.common.clock import paris_instant, to_paris
-from portal.common.formatting import decimal_fr, money_fr, plural_fr
+from portal.common.formatting import decimal_fr, money_fr, percent_fr
+from portal.common.i18n import ngettext
 from portal.extensions import db
 from portal.registry import kinds
 from portal.registry.models import Collectivite, HeadcountDeclaration
@@ -69,12 +71,18 @@ def affiliation_mix() -> Chart:
     for (_kind, status), count in counts.items():
         by_status[status] += count
     total = sum(by_status.values())
-    summary = (
-        f"Sur {plural_fr(total, 'collectivité ou établissement', 'collectivités et établissements')} : "
-        f"{decimal_fr(by_status[Affiliation.OBLIGATOIRE])} en affiliation obligatoire, "
-        f"{decimal_fr(by_status[Affiliation.VOLONTAIRE])} en affiliation volontaire, "
-        f"{decimal_fr(by_status[Affiliation.NON_AFFILIEE])} non affiliés, "
-        f"{decimal_fr(by_status[Affiliation.INDETERMINE])} sans déclaration d'effectifs."
+    outside = by_status[Affiliation.NON_AFFILIEE]
+    summary = ngettext(
+        "Sur %(count)s collectivité ou établissement : %(mandatory)s en affiliation obligatoire, %(voluntary)s en "
+        "affiliation volontaire, %(outside)s, %(undetermined)s sans déclaration d'effectifs.",
+        "Sur %(count)s collectivités et établissements : %(mandatory)s en affiliation obligatoire, %(voluntary)s en "
+        "affiliation volontaire, %(outside)s, %(undetermined)s sans déclaration d'effectifs.",
+        total,
+        count=decimal_fr(total),
+        mandatory=decimal_fr(by_status[Affiliation.OBLIGATOIRE]),
+        voluntary=decimal_fr(by_status[Affiliation.VOLONTAIRE]),
+        outside=ngettext("%(count)s non affilié", "%(count)s non affiliés", outside, count=decimal_fr(outside)),
+        undetermined=decimal_fr(by_status[Affiliation.INDETERMINE]),
     )
     return Chart(
         key="affiliation",
@@ -130,13 +138,7 @@ def headcounts(until: int) -> Chart:
     }
     shown = [year for year in years if year in totals] or years
     last = totals.get(shown[-1])
-    summary = (
-        f"En {shown[-1]}, {plural_fr(last[3], 'collectivité a', 'collectivités ont')} déclaré "
-        f"{plural_fr(last[0], 'fonctionnaire titulaire', 'fonctionnaires titulaires')} à temps complet, "
-        f"{decimal_fr(last[1])} à temps non complet et {plural_fr(last[2], 'contractuel', 'contractuels')}."
-        if last
-        else "Aucune déclaration d'effectifs sur ces années."
-    )
+    summary = _headcounts_summary(shown[-1], *last) if last else _("Aucune déclaration d'effectifs sur ces années.")
     labels = ("Titulaires à temps complet", "Titulaires à temps non complet", "Contractuels")
     return Chart(
         key="effectifs",
@@ -148,6 +150,29 @@ def headcounts(until: int) -> Chart:
             for index, label in enumerate(labels)
         ),
         stacked=True,
+    )
+
+
+def _headcounts_summary(year: int, full_time, part_time, contractuels, bodies: int) -> str:
+    full_time, part_time, contractuels = int(full_time or 0), int(part_time or 0), int(contractuels or 0)
+    return ngettext(
+        "En %(year)s, %(count)s collectivité a déclaré %(full_time)s à temps complet, %(part_time)s à temps non "
+        "complet et %(contractuels)s.",
+        "En %(year)s, %(count)s collectivités ont déclaré %(full_time)s à temps complet, %(part_time)s à temps non "
+        "complet et %(contractuels)s.",
+        bodies,
+        count=decimal_fr(bodies),
+        year=year,
+        full_time=ngettext(
+            "%(count)s fonctionnaire titulaire",
+            "%(count)s fonctionnaires titulaires",
+            full_time,
+            count=decimal_fr(full_time),
+        ),
+        part_time=decimal_fr(part_time),
+        contractuels=ngettext(
+            "%(count)s contractuel", "%(count)s contractuels", contractuels, count=decimal_fr(contractuels)
+        ),
     )
 
 
@@ -173,10 +198,20 @@ def subscriptions(until: int) -> Chart:
             counts[(name, year)] = count
     services = sorted({name for name, _ in counts}, key=lambda name: (-counts.get((name, years[-1]), 0), name))
     total_last = sum(count for (_, year), count in counts.items() if year == years[-1])
+    running = ngettext(
+        "%(count)s abonnement en cours", "%(count)s abonnements en cours", total_last, count=decimal_fr(total_last)
+    )
+    offered = ngettext("%(num)s service", "%(num)s services", len(services))
     summary = (
-        f"En {years[-1]}, {plural_fr(total_last, 'abonnement en cours', 'abonnements en cours')} "
-        f"sur {plural_fr(len(services), 'service', 'services')}"
-        + (f" ; le plus demandé : {services[0]}." if services else ".")
+        _(
+            "En %(year)s, %(running)s sur %(services)s ; le plus demandé : %(first)s.",
+            year=years[-1],
+            running=running,
+            services=offered,
+            first=services[0],
+        )
+        if services
+        else _("En %(year)s, %(running)s sur %(services)s.", year=years[-1], running=running, services=offered)
     )
     return Chart(
         key="abonnements",
@@ -283,11 +318,26 @@ def training(until: int) -> Chart:
     years = [year for year, figures in by_year.items() if figures.sessions] or list(by_year)
     last = by_year[years[-1]]
     rate = last.attendance_percent
+    sessions = ngettext("%(count)s session", "%(count)s sessions", last.sessions, count=decimal_fr(last.sessions))
+    taken = ngettext("%(count)s place occupée", "%(count)s places occupées", last.taken, count=decimal_fr(last.taken))
     summary = (
-        f"En {years[-1]}, {plural_fr(last.sessions, 'session', 'sessions')}, "
-        f"{plural_fr(last.taken, 'place occupée', 'places occupées')} sur {decimal_fr(last.seats)}"
-        + (f", taux de présence {rate} %." if rate is not None else ".")
-    ).replace(" %", "\u202f%")
+        _(
+            "En %(year)s, %(sessions)s, %(taken)s sur %(seats)s, taux de présence %(rate)s.",
+            year=years[-1],
+            sessions=sessions,
+            taken=taken,
+            seats=decimal_fr(last.seats),
+            rate=percent_fr(rate),
+        )
+        if rate is not None
+        else _(
+            "En %(year)s, %(sessions)s, %(taken)s sur %(seats)s.",
+            year=years[-1],
+            sessions=sessions,
+            taken=taken,
+            seats=decimal_fr(last.seats),
+        )
+    )
     series = (
         ("Sessions", "sessions"),
         ("Places offertes", "seats"),
@@ -332,9 +382,14 @@ def trained_communes() -> Chart:
     for low, high, label in TRAINED_BANDS:
         bands.append((label, sum(1 for n in by_commune.values() if n >= low and (high is None or n <= high))))
     none = bands[0][1]
-    summary = (
-        f"{plural_fr(none, 'commune n’a', 'communes n’ont')} encore aucun élu présent à une formation, "
-        f"sur {plural_fr(len(by_commune), 'commune', 'communes')}."
+    summary = ngettext(
+        "%(count)s commune n’a encore aucun élu présent à une formation, sur %(communes)s.",
+        "%(count)s communes n’ont encore aucun élu présent à une formation, sur %(communes)s.",
+        none,
+        count=decimal_fr(none),
+        communes=ngettext(
+            "%(count)s commune", "%(count)s communes", len(by_commune), count=decimal_fr(len(by_commune))
+        ),
     )
     return Chart(
         key="communes-formees",
@@ -374,9 +429,18 @@ def campaign_progress(campaign: Campaign) -> Chart:
     return Chart(
         key=f"campagne-{campaign.id}",
         title=f"{campaign.title} : réponses par intercommunalité",
-        summary=(
-            f"{plural_fr(tally.overall.answered, 'réponse', 'réponses')} sur "
-            f"{decimal_fr(tally.overall.total)} attendues ({tally.overall.percent}\u202f%)."
+        summary=ngettext(
+            "%(answered)s sur %(total)s attendue (%(percent)s).",
+            "%(answered)s sur %(total)s attendues (%(percent)s).",
+            tally.overall.total,
+            answered=ngettext(
+                "%(count)s réponse",
+                "%(count)s réponses",
+                tally.overall.answered,
+                count=decimal_fr(tally.overall.answered),
+            ),
+            total=decimal_fr(tally.overall.total),
+            percent=percent_fr(tally.overall.percent),
         ),
         categories=tuple(name or "Sans intercommunalité" for name in epcis),
         series=(

@@ -79,7 +79,7 @@ def _period(year: int, start: date | None, end: date | None) -> str:
     begin = max(first, start) if start else first
     finish = min(last, end) if end else last
     if begin == first and finish == last:
-        return "année entière"
+        return _("année entière")
     return date_range_fr(begin, finish)
 
 
@@ -98,10 +98,10 @@ def _payroll_line(
         warnings.append(
             _("Masse salariale %(year)s non déclarée : %(label)s non calculée.", year=year, label=label.lower())
         )
-        return StatementLine(kind, label, "masse salariale non déclarée", None)
+        return StatementLine(kind, label, _("masse salariale non déclarée"), None)
     if rate is None:
         warnings.append(_("Taux %(year)s non voté : %(label)s non calculée.", year=year, label=label.lower()))
-        return StatementLine(kind, label, "taux non voté", None)
+        return StatementLine(kind, label, _("taux non voté"), None)
     catalogue_rules.check_rate("cotisation" if kind == "cotisation" else "socle", rate)
     yearly = money(statement_input.payroll * rate / 100)
     amount = catalogue_rules.pro_rata(yearly, year, start, end)
@@ -117,7 +117,7 @@ def compute_statement(data: StatementInput) -> Statement:
     if data.affiliated_from is not None:
         line = _payroll_line(
             "cotisation",
-            "Cotisation obligatoire",
+            _("Cotisation obligatoire"),
             data,
             data.cotisation_rate,
             data.affiliated_from,
@@ -135,7 +135,7 @@ def compute_statement(data: StatementInput) -> Statement:
         statement.lines.append(
             _payroll_line(
                 "socle",
-                "Contribution au socle commun",
+                _("Contribution au socle commun"),
                 data,
                 data.socle_rate,
                 data.socle.start,
@@ -149,12 +149,12 @@ def compute_statement(data: StatementInput) -> Statement:
             continue
         if service.unit_amount is None:
             statement.warnings.append(_("Aucun tarif %(year)s pour « %(name)s ».", year=year, name=service.name))
-            statement.lines.append(StatementLine("service", service.name, "aucun tarif voté", None))
+            statement.lines.append(StatementLine("service", service.name, _("aucun tarif voté"), None))
             continue
         yearly = catalogue_rules.yearly_amount(service.tariff_model, service.unit_amount, service.quantities)
         if yearly is None:
             statement.warnings.append(_("Quantité inconnue pour « %(name)s ».", name=service.name))
-            statement.lines.append(StatementLine("service", service.name, "quantité inconnue", None))
+            statement.lines.append(StatementLine("service", service.name, _("quantité inconnue"), None))
             continue
         amount = catalogue_rules.pro_rata(yearly, year, service.start, service.end)
         basis = (

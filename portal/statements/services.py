@@ -21,7 +21,7 @@ from portal.catalogue import rules as catalogue_rules
 from portal.catalogue.models import ContributionRate, PayrollDeclaration, Service, Tariff
 from portal.common.clock import paris_today
 from portal.common.errors import DomainError
-from portal.common.formatting import percent_fr
+from portal.common.formatting import money_fr, percent_fr
 from portal.common.inputs import InvalidNumber, parse_decimal, year_problem
 from portal.common.labels import N_, Labels
 from portal.extensions import db
@@ -128,7 +128,7 @@ def set_payroll(body: Collectivite, year: int, amount: Decimal | str, actor) -> 
     db.session.flush()
     audit.record(
         "payroll.set",
-        f"Masse salariale {year} de {body.name} : {amount} €",
+        _("Masse salariale %(year)s de %(name)s : %(amount)s", year=year, name=body.name, amount=money_fr(amount)),
         actor=actor,
         obj=body,
         details={"year": year, "amount": str(amount)},

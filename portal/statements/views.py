@@ -15,6 +15,7 @@ from portal.common.files import content_disposition
 from portal.common.outcomes import attempt
 from portal.common.pdf import DocumentError, render_pdf
 from portal.extensions import db
+from portal.registry.kinds import label as kind_label
 from portal.registry.visibility import get_managed_collectivite_or_404
 from portal.statements import services
 from portal.statements.forms import PayrollForm, RateForm
@@ -101,20 +102,20 @@ def pdf(collectivite_id: int, year: int):
     )
 
 
-CSV_HEADER = [
-    "code",
-    "nom",
-    "type",
-    "cotisation",
-    "socle_commun",
-    "services",
-    "total",
-    "acompte_echeance",
-    "acompte_montant",
-    "solde_echeance",
-    "solde_montant",
-    "alertes",
-]
+CSV_HEADER = (
+    "Code",
+    "Collectivité",
+    "Type",
+    "Cotisation obligatoire (€)",
+    "Socle commun (€)",
+    "Services (€)",
+    "Total (€)",
+    "Échéance de l'acompte",
+    "Acompte (€)",
+    "Échéance du solde",
+    "Solde (€)",
+    "Alertes",
+)
 
 
 def _csv_rows(year: int):
@@ -125,15 +126,15 @@ def _csv_rows(year: int):
         yield (
             item.code,
             item.name,
-            item.kind,
+            kind_label(item.kind),
             statement.total_of("cotisation"),
             statement.total_of("socle"),
             statement.total_of("service"),
             statement.total,
-            first.due.isoformat() if first else "",
-            first.amount if first else "",
-            second.due.isoformat() if second else "",
-            second.amount if second else "",
+            first.due if first else None,
+            first.amount if first else None,
+            second.due if second else None,
+            second.amount if second else None,
             " | ".join(statement.warnings),
         )
 
@@ -141,6 +142,7 @@ def _csv_rows(year: int):
 @bp.route("/cotisations/<year:year>/releves.csv")
 @staff_required
 def year_csv(year: int):
-    """For the CDG's finance software: snake_case columns, ISO dates and a decimal point, as before; written by
-    the shared exporter like every CSV file (streamed, formula-like text neutralised)."""
-    return exports.response("csv", f"releves-{year}", CSV_HEADER, _csv_rows(year), decimal_separator=".")
+    """Every statement of the year for the CDG's staff, as a spreadsheet opens it: French headers, the type's
+    name, dates as 31/05/2027 and amounts with a decimal comma; written by the shared exporter like every CSV
+    file (streamed, formula-like text neutralised)."""
+    return exports.response("csv", f"releves-{year}", CSV_HEADER, _csv_rows(year))

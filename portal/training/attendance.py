@@ -13,7 +13,7 @@ from portal.audit import services as audit
 from portal.common.claims import claim_row
 from portal.common.clock import utcnow
 from portal.common.errors import DomainError
-from portal.common.formatting import plural_fr
+from portal.common.i18n import ngettext
 from portal.common.jobs import enqueue_after_commit
 from portal.extensions import db
 from portal.training.models import Registration, TrainingSession
@@ -42,8 +42,12 @@ def mark_attendance(session: TrainingSession, present_ids: set[int], actor, now:
     db.session.flush()
     audit.record(
         "training.attendance",
-        f"Émargement de la session du {describe_when(session)} : {plural_fr(present, 'présent', 'présents')}, "
-        f"{plural_fr(absent, 'absent', 'absents')}",
+        _(
+            "Émargement de la session du %(when)s : %(present)s, %(absent)s",
+            when=describe_when(session),
+            present=ngettext("%(num)s présent", "%(num)s présents", present),
+            absent=ngettext("%(num)s absent", "%(num)s absents", absent),
+        ),
         actor=actor,
         obj=session,
     )

@@ -96,10 +96,12 @@ class TrainingSession(TimestampMixin, db.Model):
 
 
 # A registration whose notice is due: a seat without its invitation, a waiting élu not yet told his position,
-# a seat offered and not yet announced.
+# a seat offered and not yet announced, a cancellation not yet told. (A change of the session not yet told is
+# read from the session's sequence: see ``Registration.told_sequence``.)
 NOTICE_DUE_SQL = (
     "(status = 'registered' AND NOT invitation_sent) OR (status = 'waiting' AND waiting_notice_sent_at IS NULL)"
     " OR (status = 'offered' AND offer_notice_sent_at IS NULL)"
+    " OR (status = 'cancelled' AND cancel_notice_sent_at IS NULL)"
 )
 
 
@@ -159,6 +161,13 @@ class Registration(TimestampMixin, db.Model):
     waiting_notice_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When the élu was told a seat is offered to him (by the notice task, once).
     offer_notice_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Which cancellation the élu is told of (registrations.CancelNotice: the title of the message), recorded with
+    # the cancellation; when he was told (by the notice task, once).
+    cancel_notice: Mapped[str | None] = mapped_column(String(20))
+    cancel_notice_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The session's ``sequence`` (its date, time and place) the élu was last told of: below the session's, its
+    # change is still to be told (by the notice task, which raises it).
+    told_sequence: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     reminders_sent: Mapped[str] = mapped_column(String(20), default="")
     attendance_marked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attestation_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -2,11 +2,13 @@
 offers that expire. Each change takes the roster lock first (:mod:`portal.training.roster`); services
 only flush, the caller commits.
 
-Only the seat decision is taken under the lock. The notice that follows a registration, an accepted offer or a
-freed seat (the invitation of a confirmed seat, with its iCalendar file, the position on the waiting list, the
-seat offered) is built by a job published after the commit (``NOTICE_TASK``, :func:`send_notice`): the other
-requests of the session do not wait for it. The registration row says whether its notice is still due, so a
-lost publication is caught up by the sweep (:func:`notices_due`) and a job run twice sends nothing twice.
+Only the seat decision is taken under the lock. The notice that follows a registration, an accepted offer, a
+freed seat, a cancellation or a change of the session (the invitation of a confirmed seat, with its iCalendar
+file, the position on the waiting list, the seat offered, the cancellation with its iCalendar CANCEL, the
+session's new date or place with the updated invitation) is built by a job published after the commit
+(``NOTICE_TASK``, :func:`send_notice`): the other requests of the session do not wait for it. The registration
+row says whether its notice is still due, so a lost publication is caught up by the sweep (:func:`notices_due`)
+and a job run twice sends nothing twice.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, case, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.models import Mandate, Person, Role
@@ -24,13 +27,13 @@ from portal.audit import services as audit
 from portal.common.claims import claim_row
 from portal.common.clock import PARIS, paris_today, utcnow
 from portal.common.errors import ConflictError, DomainError
-from portal.common.formatting import plural_fr
+from portal.common.i18n import ngettext
 from portal.common.jobs import enqueue_after_commit
 from portal.common.titles import agree
 from portal.extensions import db
 from portal.training import rights_rules, rules
 from portal.training.models import Registration, TrainingSession
-from portal.training.notices import describe_when, local_time, notify, send_invitation
+from portal.training.notices import describe_place, describe_when, local_time, notify, send_invitation
 from portal.training.rights import leave_days_booked, rights_for
 from portal.training.rights_rules import Funding
 from portal.training.roster import (
@@ -45,6 +48,29 @@ from portal.training.rules import Status
 from portal.training.visibility import can_act_for
 
 LIVE_STATUSES = [s.value for s in rules.ACTIVE]
+# The registrations told of a change of their session (a seat, offered or not, or a place on the waiting list).
+TOLD_OF_CHANGES = [Status.REGISTERED.value, Status.WAITING.value, Status.OFFERED.value]
+# What :func:`send_notice` returns when it told the change of the session alone.
+MOVED = "moved"
+
+
+class CancelNotice(StrEnum):
+    """Which cancellation the élu is told of, recorded with it (``Registration.cancel_notice``): the message's title."""
+
+    CANCELLED = "cancelled"  # by the élu, his secretary or the CDG
+    DECLINED = "declined"  # the seat offered to him, declined
+    EXPIRED = "expired"  # the seat offered to him, not confirmed in time
+    SESSION = "session"  # the whole session, cancelled by the CDG
+
+
+def cancel_notice_title(notice: str | None) -> str:
+    if notice == CancelNotice.DECLINED:
+        return _("Place déclinée")
+    if notice == CancelNotice.EXPIRED:
+        return _("Offre expirée")
+    if notice == CancelNotice.SESSION:
+        return _("Session annulée")
+    return _("Inscription annulée")
 
 
 @dataclass
@@ -156,11 +182,11 @@ def register(
         if counts.seats_taken < session.capacity and session.quota_per_collectivite is not None:
             taken = counts.seats_by_body.get(mandate.collectivite_id, 0)
             if taken >= session.quota_per_collectivite:
-                quota = plural_fr(session.quota_per_collectivite, "place", "places")
                 raise ConflictError(
-                    _(
-                        "Le quota de %(quota)s par collectivité est atteint pour %(name)s sur cette session.",
-                        quota=quota,
+                    ngettext(
+                        "Le quota de %(num)s place par collectivité est atteint pour %(name)s sur cette session.",
+                        "Le quota de %(num)s places par collectivité est atteint pour %(name)s sur cette session.",
+                        session.quota_per_collectivite,
                         name=mandate.collectivite.name,
                     )
                 )
@@ -184,6 +210,7 @@ def register(
         dife_amount=dife,
         leave_days=data.leave_days or Decimal(0),
         ics_sequence=session.sequence,
+        told_sequence=session.sequence,  # he registers to the session as it is now
     )
     try:
         with db.session.begin_nested():
@@ -278,10 +305,7 @@ def cancel(registration: Registration, actor, reason: str = "", now: datetime | 
     else:
         default_reason = _("Annulée")
     cancel_and_tell(
-        registration,
-        now,
-        reason or default_reason,
-        notify_title=_("Place déclinée") if declined else _("Inscription annulée"),
+        registration, now, reason or default_reason, CancelNotice.DECLINED if declined else CancelNotice.CANCELLED
     )
     audit.record(
         "training.cancelled", f"Inscription annulée{who} ({_who(registration)})", actor=actor, obj=registration
@@ -291,41 +315,55 @@ def cancel(registration: Registration, actor, reason: str = "", now: datetime | 
     return registration
 
 
-def cancel_and_tell(registration: Registration, now: datetime, reason: str, notify_title: str) -> None:
-    settle_notice(registration)  # an invitation being sent right now is cancelled with METHOD:CANCEL
+def cancel_and_tell(registration: Registration, now: datetime, reason: str, notice: CancelNotice) -> None:
+    """Cancel ``registration`` (the caller holds the roster lock) and have the élu told after the commit.
+
+    Only the state changes here, with what the message needs that is not read again later: which cancellation it
+    is (the title) and its reason. The notice job tells it (:func:`send_notice`); an invitation already sent then,
+    or being sent now, is withdrawn from the élu's calendar with METHOD:CANCEL and a higher SEQUENCE.
+    """
     registration.status, registration.cancelled_at, registration.cancel_reason = Status.CANCELLED, now, reason
     registration.offer_expires_at = None
-    session = registration.session
-    body = _(
-        "Votre inscription à « %(title)s » du %(when)s est annulée. Motif : %(reason)s.",
-        title=session.training.title,
-        when=describe_when(session),
-        reason=reason,
-    )
-    if registration.invitation_sent:
-        registration.ics_sequence += 1
-        send_invitation(registration, "CANCEL", now, title=notify_title, body=body)
-    else:
-        notify(registration, notify_title, body)
-    db.session.flush()
+    registration.cancel_notice = notice
+    enqueue_after_commit(NOTICE_TASK, registration.id)
 
 
-def settle_notice(registration: Registration) -> None:
-    """Read whether the invitation of ``registration`` was sent, waiting for a notice job that is sending it.
+def _claim_change(registration_id: int, sequence: int) -> bool:
+    """Take the notice of the session's change up to ``sequence`` (a guarded UPDATE of ``told_sequence``).
 
-    The job claims the notice by an UPDATE of the row (:func:`send_notice`), which holds the row until it
-    commits with the email: locking the row here waits for that job, then reads what it did. A job that comes
-    after finds the registration as this transaction leaves it (cancelled: nothing due; moved: the new times).
+    An invitation already sent is updated: its SEQUENCE rises above the last one sent and to the session's at least,
+    in the same UPDATE, so that calendars apply it (a CANCEL claimed after it goes higher still).
     """
-    db.session.refresh(registration, ["invitation_sent", "ics_sequence"], with_for_update=True)
+    raised = case((Registration.ics_sequence + 1 > sequence, Registration.ics_sequence + 1), else_=sequence)
+    return claim_row(
+        Registration,
+        Registration.id == registration_id,
+        Registration.status.in_(TOLD_OF_CHANGES),
+        Registration.told_sequence < sequence,
+        told_sequence=sequence,
+        ics_sequence=case(
+            (and_(Registration.status == Status.REGISTERED, Registration.invitation_sent), raised),
+            else_=Registration.ics_sequence,
+        ),
+    )
 
 
 def _claim_notice(registration_id: int, now: datetime) -> str | None:
-    """Take the notice due for the registration's state (a guarded UPDATE of its flag): the state, or None."""
+    """Take the notice due for the registration's state (a guarded UPDATE of its flag): the state, or None.
+
+    A cancellation withdraws the invitation if one was sent: its CANCEL takes the next SEQUENCE in the same UPDATE.
+    Nothing changes an invitation once its registration is cancelled, so this is the last SEQUENCE of its UID.
+    """
+    withdrawn = case((Registration.invitation_sent, Registration.ics_sequence + 1), else_=Registration.ics_sequence)
     claims = (
         (Status.REGISTERED, Registration.invitation_sent.is_(False), {"invitation_sent": True}),
         (Status.WAITING, Registration.waiting_notice_sent_at.is_(None), {"waiting_notice_sent_at": now}),
         (Status.OFFERED, Registration.offer_notice_sent_at.is_(None), {"offer_notice_sent_at": now}),
+        (
+            Status.CANCELLED,
+            Registration.cancel_notice_sent_at.is_(None),
+            {"cancel_notice_sent_at": now, "ics_sequence": withdrawn},
+        ),
     )
     for status, not_sent, sent in claims:
         if claim_row(Registration, Registration.id == registration_id, Registration.status == status, not_sent, **sent):
@@ -334,19 +372,38 @@ def _claim_notice(registration_id: int, now: datetime) -> str | None:
 
 
 def send_notice(registration_id: int, now: datetime | None = None) -> str | None:
-    """Tell the élu what is due for his registration's current state, once: the invitation of a confirmed seat
-    (``invitation_sent``), his position on the waiting list (``waiting_notice_sent_at``), the seat offered to him
-    (``offer_notice_sent_at``). Nothing for a cancellation (told with the change). Returns the state told.
+    """Tell the élu what is due for his registration, once: the change of its session's date or place not yet told
+    (``told_sequence``: the updated invitation if he had one, else a message), then what its current state calls
+    for: the invitation of a confirmed seat (``invitation_sent``), his position on the waiting list
+    (``waiting_notice_sent_at``), the seat offered to him (``offer_notice_sent_at``), its cancellation
+    (``cancel_notice_sent_at``). Returns the state told, else ``MOVED`` when only the change was, else None.
 
-    The notice is claimed by a guarded UPDATE and committed by the caller with its outbox email: a second run,
-    at the same time or later (a retry, the sweep), finds it claimed and sends nothing.
+    Each notice is claimed by a guarded UPDATE and committed by the caller with its outbox email: a second run, at
+    the same time or later (a retry, the sweep), finds it claimed and sends nothing.
     """
     now = now or utcnow()
+    # The session as it is now, read before the claim: the change claimed is never beyond the one the message
+    # describes. A change committed after this read raises the session's sequence again: told by the next job.
+    session = db.session.scalar(
+        select(TrainingSession)
+        .join(Registration, Registration.session_id == TrainingSession.id)
+        .where(Registration.id == registration_id)
+        .execution_options(populate_existing=True)
+    )
+    if session is None:
+        return None
+    moved = _claim_change(registration_id, session.sequence)
+    # Whether the change updates an invitation is what the claim saw (the row is ours until the commit), before
+    # the invitation that may be claimed next: that one is built with the session as it is now.
+    invited = moved and db.session.scalar(
+        select(Registration.invitation_sent).where(Registration.id == registration_id)
+    )
     status = _claim_notice(registration_id, now)
-    if status is None:
+    if not moved and status is None:
         return None
     registration = db.session.get(Registration, registration_id, populate_existing=True)
-    session = registration.session
+    if moved:
+        _tell_change(registration, session, now, invited=bool(invited))
     if status == Status.REGISTERED:
         send_invitation(registration, "REQUEST", now)
     elif status == Status.WAITING:
@@ -362,7 +419,7 @@ def send_notice(registration_id: int, now: datetime | None = None) -> str | None
                 position=position,
             ),
         )
-    else:
+    elif status == Status.OFFERED:
         notify(
             registration,
             _("Une place vous est proposée"),
@@ -374,42 +431,99 @@ def send_notice(registration_id: int, now: datetime | None = None) -> str | None
                 deadline=local_time(registration.offer_expires_at),
             ),
         )
-    return status
+    elif status == Status.CANCELLED:
+        _tell_cancellation(registration, session, now)
+    return status or MOVED
+
+
+def _tell_change(registration: Registration, session: TrainingSession, now: datetime, *, invited: bool) -> None:
+    """The session's new date or place: the updated invitation (its SEQUENCE raised by the claim) to a registered
+    élu who had his invitation, else a message."""
+    if invited and registration.status == Status.REGISTERED:
+        send_invitation(registration, "REQUEST", now, updated=True)
+        return
+    notify(
+        registration,
+        _("Session modifiée"),
+        _(
+            "La session a changé : « %(title)s », le %(when)s, %(place)s. Votre inscription reste %(status)s.",
+            title=session.training.title,
+            when=describe_when(session),
+            place=describe_place(session),
+            status=registration.status_label.lower(),
+        ),
+    )
+
+
+def _tell_cancellation(registration: Registration, session: TrainingSession, now: datetime) -> None:
+    """The cancellation, with the title and reason recorded with it; with METHOD:CANCEL if he was invited."""
+    title = cancel_notice_title(registration.cancel_notice)
+    body = _(
+        "Votre inscription à « %(title)s » du %(when)s est annulée. Motif : %(reason)s.",
+        title=session.training.title,
+        when=describe_when(session),
+        reason=registration.cancel_reason,
+    )
+    if registration.invitation_sent:
+        send_invitation(registration, "CANCEL", now, title=title, body=body)
+    else:
+        notify(registration, title, body)
 
 
 def notices_due(now: datetime | None = None, grace: timedelta = timedelta(0)) -> list[int]:
-    """The registrations whose notice is still due (its job lost: broker down at commit time), registered, put on
-    the waiting list or offered a seat at least ``grace`` ago, for sessions not begun nor cancelled."""
+    """The registrations whose notice is still due (its job lost: broker down at commit time), for sessions not
+    begun: registered, put on the waiting list, offered a seat or cancelled at least ``grace`` ago, or not yet told
+    of a change of their session (not cancelled) made at least ``grace`` ago."""
     now = now or utcnow()
     since = now - grace
-    return list(
-        db.session.scalars(
-            select(Registration.id)
-            .join(TrainingSession, TrainingSession.id == Registration.session_id)
-            .where(
-                or_(
-                    and_(
-                        Registration.status == Status.REGISTERED,
-                        ~Registration.invitation_sent,  # as the partial index says it
-                        Registration.registered_at <= since,
-                    ),
-                    and_(
-                        Registration.status == Status.WAITING,
-                        Registration.waiting_notice_sent_at.is_(None),
-                        Registration.waiting_since <= since,
-                    ),
-                    and_(
-                        Registration.status == Status.OFFERED,
-                        Registration.offer_notice_sent_at.is_(None),
-                        Registration.offered_at <= since,
-                    ),
+    # The flags the partial index holds: a handful of rows at any time.
+    flagged = (
+        select(Registration.id)
+        .join(TrainingSession, TrainingSession.id == Registration.session_id)
+        .where(
+            or_(
+                and_(
+                    Registration.status == Status.REGISTERED,
+                    ~Registration.invitation_sent,  # as the partial index says it
+                    Registration.registered_at <= since,
+                    TrainingSession.cancelled_at.is_(None),
                 ),
-                TrainingSession.starts_at > now,
-                TrainingSession.cancelled_at.is_(None),
-            )
-            .order_by(Registration.id)
+                and_(
+                    Registration.status == Status.WAITING,
+                    Registration.waiting_notice_sent_at.is_(None),
+                    Registration.waiting_since <= since,
+                    TrainingSession.cancelled_at.is_(None),
+                ),
+                and_(
+                    Registration.status == Status.OFFERED,
+                    Registration.offer_notice_sent_at.is_(None),
+                    Registration.offered_at <= since,
+                    TrainingSession.cancelled_at.is_(None),
+                ),
+                and_(
+                    Registration.status == Status.CANCELLED,
+                    Registration.cancel_notice_sent_at.is_(None),
+                    Registration.cancelled_at <= since,
+                ),
+            ),
+            TrainingSession.starts_at > now,
         )
     )
+    # The changes not yet told, from the sessions to come whose sequence has moved (few), through their roster. The
+    # session's last change of any kind stands for the time of the move.
+    changed = (
+        select(Registration.id)
+        .join(TrainingSession, TrainingSession.id == Registration.session_id)
+        .where(
+            TrainingSession.starts_at > now,
+            TrainingSession.cancelled_at.is_(None),
+            TrainingSession.sequence > 0,
+            TrainingSession.updated_at <= since,
+            Registration.status.in_(TOLD_OF_CHANGES),
+            Registration.told_sequence < TrainingSession.sequence,
+        )
+    )
+    return sorted({*db.session.scalars(flagged), *db.session.scalars(changed)})
 
 
 def expire_offers(now: datetime | None = None) -> int:
@@ -427,12 +541,7 @@ def expire_offers(now: datetime | None = None) -> int:
         for registration in registrations_on(session_id, [Status.OFFERED]):
             if not rules.offer_expired(registration.offer_expires_at, now):
                 continue
-            cancel_and_tell(
-                registration,
-                now,
-                _("place proposée non confirmée dans le délai"),
-                notify_title=_("Offre expirée"),
-            )
+            cancel_and_tell(registration, now, _("place proposée non confirmée dans le délai"), CancelNotice.EXPIRED)
             audit.record("training.offer_expired", f"Offre expirée ({_who(registration)})", obj=registration)
             expired += 1
         fill_freed_seats(session, now)

@@ -20,6 +20,7 @@ from enum import StrEnum
 from flask_babel import gettext as _
 
 from portal.common.formatting import days_fr, money_fr
+from portal.common.i18n import ngettext, plural_count
 from portal.common.labels import N_, Labels
 from portal.training.rules import Status
 
@@ -102,9 +103,11 @@ def leave_days_problem(*, used: Decimal, requested: Decimal, ceiling: Decimal = 
         return _("Le nombre de jours de congé de formation ne peut pas être négatif.")
     if used + requested > ceiling:
         remaining = max(ceiling - used, Decimal(0))
-        left = f"il reste {days_fr(remaining)}" if remaining else "il ne reste aucun jour"
-        return _(
+        left = _("il reste %(days)s", days=days_fr(remaining)) if remaining else _("il ne reste aucun jour")
+        return ngettext(
+            "Congé de formation dépassé : %(used)s déjà pris ou réservé sur %(ceiling)s pour ce mandat ; %(left)s.",
             "Congé de formation dépassé : %(used)s déjà pris ou réservés sur %(ceiling)s pour ce mandat ; %(left)s.",
+            plural_count(used),
             used=days_fr(used),
             ceiling=days_fr(ceiling),
             left=left,

@@ -23,7 +23,8 @@ from portal.training.models import Registration, TrainingSession
 from portal.training.rules import Status
 
 SEAT_STATUSES = [s.value for s in rules.SEAT_HOLDING]
-# The job that tells the élu what his registration's new state is, after the commit (registrations.send_notice).
+# The job that tells the élu, after the commit, what his registration's new state is or how its session changed
+# (registrations.send_notice).
 NOTICE_TASK = "training.registration_notice"
 
 

@@ -1,5 +1,7 @@
 """The training offer, kept by the CDG's staff: training bodies and their agrément, trainings, and sessions
-(created, changed, cancelled). Changes to a session take the roster lock (:mod:`portal.training.roster`).
+(created, changed, cancelled). Changes to a session take the roster lock (:mod:`portal.training.roster`); the
+participants are told of a change or a cancellation by the notice job, after the commit
+(:func:`portal.training.registrations.send_notice`).
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ from portal.audit import services as audit
 from portal.common.clock import PARIS, utcnow
 from portal.common.errors import ConflictError, DomainError
 from portal.common.formatting import date_fr
+from portal.common.jobs import enqueue_after_commit
 from portal.extensions import db
 from portal.training import rules
-from portal.training.models import Training, TrainingBody, TrainingSession
-from portal.training.notices import describe_place, describe_when, notify, send_invitation
-from portal.training.registrations import cancel_and_tell, settle_notice
-from portal.training.roster import fill_freed_seats, lock_roster, registrations_on, roster
+from portal.training.models import Registration, Training, TrainingBody, TrainingSession
+from portal.training.notices import describe_when
+from portal.training.registrations import TOLD_OF_CHANGES, CancelNotice, cancel_and_tell
+from portal.training.roster import NOTICE_TASK, fill_freed_seats, lock_roster, registrations_on, roster
 from portal.training.rules import Status
 
 
@@ -181,8 +184,9 @@ def create_session(data: SessionInput, actor, now: datetime | None = None) -> Tr
 
 
 def update_session(session: TrainingSession, data: SessionInput, actor, now: datetime | None = None) -> TrainingSession:
-    """Change a session: a lower capacity never drops a seat already given; a new date or place
-    re-sends the invitations with a higher SEQUENCE; new seats go to the waiting list."""
+    """Change a session: a lower capacity never drops a seat already given; a new date or place raises the
+    session's sequence, and the participants are told after the commit (the invitations re-sent with a higher
+    SEQUENCE); new seats go to the waiting list."""
     now = now or utcnow()
     if session.cancelled_at is not None:
         raise DomainError(_("Cette session est annulée : elle ne peut plus être modifiée."))
@@ -208,6 +212,7 @@ def update_session(session: TrainingSession, data: SessionInput, actor, now: dat
     session.minimum_participants = data.minimum_participants
     session.published, session.prioritise_untrained = data.published, data.prioritise_untrained
     if moved:
+        # Every participant's told_sequence is now below the session's: the change is due to each of them.
         session.sequence += 1
     db.session.flush()
     audit.record(
@@ -217,35 +222,24 @@ def update_session(session: TrainingSession, data: SessionInput, actor, now: dat
         obj=session,
     )
     if moved:
-        for registration in registrations_on(session.id, [Status.REGISTERED, Status.OFFERED, Status.WAITING]):
-            if registration.status == Status.REGISTERED:
-                settle_notice(registration)  # its invitation may be in the making: moved with it, or built after
-            if registration.status == Status.REGISTERED and registration.invitation_sent:
-                registration.ics_sequence = max(registration.ics_sequence + 1, session.sequence)
-                send_invitation(registration, "REQUEST", now, updated=True)
-                continue
-            if registration.status == Status.OFFERED and registration.offer_expires_at:
+        for registration in registrations_on(session.id, [Status.OFFERED]):
+            if registration.offer_expires_at:
                 # An offer never outlives the new start.
                 registration.offer_expires_at = min(
                     registration.offer_expires_at, max(now, session.starts_at - timedelta(hours=1))
                 )
-            notify(
-                registration,
-                _("Session modifiée"),
-                _(
-                    "La session a changé : « %(title)s », le %(when)s, %(place)s. Votre inscription reste %(status)s.",
-                    title=training.title,
-                    when=describe_when(session),
-                    place=describe_place(session),
-                    status=registration.status_label.lower(),
-                ),
-            )
+        told = select(Registration.id).where(
+            Registration.session_id == session.id, Registration.status.in_(TOLD_OF_CHANGES)
+        )
+        for registration_id in db.session.scalars(told):
+            enqueue_after_commit(NOTICE_TASK, registration_id)  # the change, told after the commit
     fill_freed_seats(session, now)
     return session
 
 
 def cancel_session(session: TrainingSession, actor, reason: str, now: datetime | None = None) -> int:
-    """Cancel a whole session: every live registration is cancelled and told so (with METHOD:CANCEL)."""
+    """Cancel a whole session: every live registration is cancelled, and told so after the commit (with
+    METHOD:CANCEL for an invitation sent)."""
     now = now or utcnow()
     if session.cancelled_at is not None:
         raise ConflictError(_("Cette session est déjà annulée."))
@@ -256,15 +250,12 @@ def cancel_session(session: TrainingSession, actor, reason: str, now: datetime |
         raise DomainError(_("Indiquez le motif de l'annulation : il est envoyé aux participants."), "reason")
     lock_roster(session.id)
     session.cancelled_at, session.published, session.cancel_reason = now, False, reason
+    shown_reason = _("Session annulée par le CDG : %(reason)s", reason=reason).strip(" :")
     count = 0
     for registration in registrations_on(session.id, [Status.REGISTERED, Status.WAITING, Status.OFFERED]):
-        cancel_and_tell(
-            registration,
-            now,
-            _("Session annulée par le CDG : %(reason)s", reason=reason).strip(" :"),
-            notify_title=_("Session annulée"),
-        )
+        cancel_and_tell(registration, now, shown_reason, CancelNotice.SESSION)
         count += 1
+    db.session.flush()
     audit.record(
         "training.session_cancelled",
         f"Session du {describe_when(session)} annulée ({count} inscriptions)",

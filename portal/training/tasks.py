@@ -17,8 +17,9 @@ from portal.training.models import Registration
 
 @shared_task(name=registrations.NOTICE_TASK, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def registration_notice(registration_id: int) -> str | None:
-    """The invitation of a confirmed seat, the position on the waiting list or the seat offered, built after
-    the change committed; claimed on the registration and committed with its email, so sent once."""
+    """The invitation of a confirmed seat, the position on the waiting list, the seat offered, the cancellation or
+    the session's change, built after the change committed; claimed on the registration and committed with its
+    email, so sent once."""
     sent = registrations.send_notice(registration_id)
     db.session.commit()
     return sent

@@ -10,11 +10,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.models import Role, User
 from portal.common.clock import paris_today, utcnow
+from portal.common.formatting import decimal_fr
+from portal.common.i18n import ngettext
 from portal.common.urls import external_url
 from portal.extensions import db
 from portal.workqueue import rules, services
@@ -29,6 +32,16 @@ def digest_key(user_id: int, day) -> str:
 def fresh_items(now: datetime) -> list[rules.WorkItem]:
     """The items that entered the queue in the last day, oldest first."""
     return rules.order_items([item for item in services.collect(now) if item.since >= now - WINDOW])
+
+
+def summary_lines(counts: dict) -> list[str]:
+    """A line per kind of item that has some, its label agreeing with the count: "Courriel en échec : 1",
+    "Courriels en échec : 2"."""
+    return [
+        _("%(kind)s : %(count)s", kind=ngettext(*rules.KIND_LABELS[kind], n), count=decimal_fr(n))
+        for kind, n in counts.items()
+        if n
+    ]
 
 
 def send_digests(now: datetime | None = None) -> int:
@@ -48,8 +61,7 @@ def send_digests(now: datetime | None = None) -> int:
         }
         for item in items
     ]
-    counts = rules.counts_by_kind(items)
-    summary = [f"{rules.KIND_LABELS[kind][1 if n > 1 else 0]} : {n}" for kind, n in counts.items() if n]
+    summary = summary_lines(rules.counts_by_kind(items))
     today = paris_today()
     staff = db.session.scalars(
         select(User).where(User.role == Role.STAFF, User.active.is_(True), User.is_service_account.is_(False))

@@ -25,7 +25,7 @@ from portal.affiliation.models import AffiliationDecision
 from portal.catalogue.models import Service
 from portal.common.clock import paris_today
 from portal.common.database import UTCDateTime
-from portal.common.formatting import plural_fr
+from portal.common.i18n import ngettext
 from portal.conventions import rules as convention_rules
 from portal.conventions import services as conventions
 from portal.conventions.models import Convention
@@ -260,10 +260,11 @@ def _session_below_minimum(row, now: datetime) -> WorkItem:
     return WorkItem(
         Kind.SESSION_BELOW_MINIMUM,
         id_,
-        _(
-            "%(title)s : %(registered)s pour %(minimum)s au minimum",
+        ngettext(
+            "%(title)s : %(num)s inscrit pour %(minimum)s au minimum",
+            "%(title)s : %(num)s inscrits pour %(minimum)s au minimum",
+            taken,
             title=title,
-            registered=plural_fr(taken, "inscrit", "inscrits"),
             minimum=minimum,
         ),
         # Waits from the day the session entered the window (its start, a week before).
@@ -310,8 +311,8 @@ def _import_rejected(row, now: datetime) -> WorkItem:
     title = (
         _("Import interrompu : %(filename)s", filename=filename)
         if status == ImportStatus.FAILED
-        else _(
-            "%(lines)s : %(filename)s", lines=plural_fr(count, "ligne refusée", "lignes refusées"), filename=filename
+        else ngettext(
+            "%(num)s ligne refusée : %(filename)s", "%(num)s lignes refusées : %(filename)s", count, filename=filename
         )
     )
     return WorkItem(Kind.IMPORT_REJECTED, id_, title, since, "account_import.job", {"import_id": id_})

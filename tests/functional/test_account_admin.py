@@ -73,6 +73,14 @@ def test_the_list_is_paginated(client, agent):
     assert "Page 2 sur 2" in _text(client.get("/comptes/?page=2"))
 
 
+@pytest.mark.parametrize(("days", "validity"), [(1, "valable 1 jour,"), (7, "valable 7 jours,")])
+def test_the_creation_page_says_how_long_an_invitation_lasts(client, agent, app, monkeypatch, days, validity):
+    monkeypatch.setitem(app.config, "INVITATION_MAX_AGE_DAYS", days)
+    assert f"La personne reçoit par courriel une invitation, {validity} pour choisir" in _text(
+        client.get("/comptes/nouveau")
+    )
+
+
 def test_staff_create_a_secretary_who_is_invited_by_email(client, auth, agent, smtp_sink):
     factories.collectivite("Pujols", insee="47215")
     factories.collectivite("Laroque-Timbaut", insee="47137")

@@ -19,6 +19,8 @@ GERS = {
     "CDG_ACRONYM": "CDG 32",
     "CDG_TERRITORY": "du Gers",
     "CDG_DEPARTEMENTS": "32",
+    "CDG_ADDRESS": "Maison des communes | 1 place du Foirail |  | 32000 Auch",
+    "CDG_CONTACT": "05 62 00 00 00 · contact@cdg32.example",
 }
 
 
@@ -55,6 +57,30 @@ def test_pages_and_emails_name_the_configured_cdg(gers, smtp_sink):
     text = message.get_body(("plain",)).get_content()
     assert "portail du CDG du Gers" in text and "Portail CDG 32 — message automatique" in text
     assert "Lot-et-Garonne" not in text
+
+
+def test_documents_carry_the_configured_letterhead(gers):
+    """The CDG's address and contact head its documents, under its name (here an élu's rights, as staff read it)."""
+    from tests.pdf_text import pdf_lines
+
+    client = gers.test_client()
+    auch = factories.collectivite("Auch")
+    elu = factories.elu(auch, "Anne Durand")
+    factories.user("staff", email="agent@cdg32.example")
+    db.session.commit()
+    Auth(client).login("agent@cdg32.example")
+    response = client.get(f"/formations/elus/{elu.mandate.id}/droits.pdf")
+    assert response.status_code == 200
+    assert pdf_lines(response.data)[:3] == [
+        GERS["CDG_NAME"],
+        "Maison des communes, 1 place du Foirail, 32000 Auch",  # blank lines of the setting dropped
+        "05 62 00 00 00 · contact@cdg32.example",
+    ]
+
+
+def test_without_an_address_the_letterhead_is_the_name_alone(app):
+    identity = cdg.identity(app)
+    assert (identity.address, identity.contact) == ((), "")
 
 
 def test_no_template_names_a_cdg_by_itself():

@@ -141,10 +141,11 @@ def test_participants_registrations_and_the_commune_table(client, auth, world):
 def test_statements_of_the_year(client, auth, world):
     auth.login(STAFF)
     rows = download(client, f"/cotisations/{Y}/releves.csv")
-    assert sorted(r["nom"] for r in rows) == sorted(NEUTRALISED)
-    by_code = {r["code"]: r for r in rows}
+    assert sorted(r["Collectivité"] for r in rows) == sorted(NEUTRALISED)
+    by_code = {r["Code"]: r for r in rows}
     for body in world["bodies"]:
         statement = statements.statement_of(body, Y)
         row = by_code[body.insee_code]
-        assert row["cotisation"] == f"{statement.total_of('cotisation'):f}" and row["total"] == f"{statement.total:f}"
-    assert by_code[world["bodies"][0].insee_code]["cotisation"] == "2000.00"  # for the finance software: a point
+        assert row["Cotisation obligatoire (€)"] == f"{statement.total_of('cotisation'):f}".replace(".", ",")
+        assert row["Total (€)"] == f"{statement.total:f}".replace(".", ",")
+    assert by_code[world["bodies"][0].insee_code]["Cotisation obligatoire (€)"] == "2000,00"  # numbers stay numbers

@@ -214,3 +214,18 @@ def test_header_counts_unread_notifications(app, client, auth):
 
     html = client.get("/tableau-de-bord").get_data(as_text=True)
     assert '2<span class="visually-hidden"> non lues</span>' in html
+
+
+def test_list_rows_escape_what_comes_from_the_data(app, client, auth):
+    """The rows of the list escape each value read from the registry (the template escapes them one by one)."""
+    epci = factories.collectivite('CC "Coteaux" & <Vallées>', "cc", siren="200000001")
+    factories.collectivite("<script>alert(1)</script>", insee="47999", epci=epci)
+    factories.user("staff", email="staff@cdg47.fr")
+    db.session.commit()
+    auth.login("staff@cdg47.fr")
+
+    html = client.get("/collectivites?kind=commune").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;</a>" in html
+    assert "CC &#34;Coteaux&#34; &amp; &lt;Vallées&gt;</td>" in html
+    assert 'data-label="Code INSEE / SIREN">47999</td>' in html

@@ -126,6 +126,22 @@ def test_training_figures_and_the_communes_with_no_trained_elu(app):
     assert bands["Aucun élu formé"] == 2 and bands["1 élu"] == 1
     # The most populated first, with the number of élus the portal knows.
     assert [(c.name, c.elus) for c in figures.untrained_communes()] == [("Pas formée", 1), ("Silencieuse", 0)]
+    # Summaries in French, counts agreeing (ngettext).
+    assert figures.trained_communes().summary == (
+        "2 communes n’ont encore aucun élu présent à une formation, sur 3 communes."
+    )
+    assert figures.training(year).summary == (
+        f"En {start.year}, 1 session, 2 places occupées sur 12, taux de présence 50\u202f%."
+    )
+
+
+def test_with_no_commune_the_statistics_link_to_no_empty_list(auth, client):
+    factories.user("staff", email="stats@cdg.fr")
+    db.session.commit()
+    auth.login("stats@cdg.fr")
+    body = text(client.get("/statistiques/"))
+    assert "0 commune n’a encore aucun élu présent à une formation, sur 0 commune." in body
+    assert "sans élu formé</a>" not in body
 
 
 def test_subscriptions_count_those_running_during_each_year(app):
@@ -244,6 +260,35 @@ def test_the_activity_report_shows_the_campaign_run_during_its_year(bodies, auth
     words = " ".join(" ".join((page.extract_text() or "") for page in reader.pages).split())
     assert f"Effectifs au 1er janvier {year + 1} : réponses par intercommunalité" in words
     assert f"Campagnes {year}" in words
+
+
+def _legend_rows(svg: str) -> dict[float, list[tuple[float, str]]]:
+    """The legend's names by row: {y: [(x, name), …]} (pygal writes each name in its own <text>)."""
+    legends = svg[svg.index('class="legends"') :]
+    rows: dict[float, list[tuple[float, str]]] = {}
+    for x, y, name in re.findall(r'<text x="([\d.]+)" y="([\d.]+)">([^<]+)</text>', legends):
+        rows.setdefault(float(y), []).append((float(x), html.unescape(name)))
+    return rows
+
+
+@pytest.mark.parametrize(
+    ("categories", "columns"),
+    [
+        (("Commune", "CCAS"), 2),
+        (("Commune", "Établissement public départemental ou interdépartemental (SDIS…)"), 1),
+    ],
+)
+def test_legend_names_never_overlap_however_long_the_category_names(categories, columns):
+    """A horizontal chart's long category names narrow the plot, and pygal steps the legend's columns across the
+    plot: three columns of « Affiliation obligatoire » overlapped in the activity report."""
+    names = ("Affiliation obligatoire", "Affiliation volontaire", "Non affiliée", "Sans déclaration d'effectifs")
+    series = tuple(Series(name, (1, 2)) for name in names)
+    chart = Chart("a", "Affiliation", "Quatre.", categories, series, stacked=True, horizontal=True)
+    rows = _legend_rows(render_svg(chart))
+    assert max(len(row) for row in rows.values()) == columns
+    for row in rows.values():
+        for (x, name), (next_x, _next) in zip(row, row[1:], strict=False):
+            assert next_x - x > len(name) * 0.55 * 13 + 12, f"« {name} » déborde sur le nom suivant"
 
 
 def test_counts_are_drawn_on_whole_ticks_and_amounts_in_euros():

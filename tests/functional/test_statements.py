@@ -3,6 +3,7 @@
 import csv
 import html
 import io
+import re
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -165,6 +166,9 @@ def test_year_csv_is_streamed_for_staff_only(client, auth, world):
     response = client.get(f"/cotisations/{Y}/releves.csv")
     assert response.status_code == 200 and response.is_streamed
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")), delimiter=";"))
-    by_name = {r["nom"]: r for r in rows}
-    assert by_name["Sauvagnas"]["cotisation"] == "2000.00" and by_name["Sauvagnas"]["acompte_montant"] == "600.00"
-    assert by_name["Agen"]["socle_commun"] == "2038.36"
+    by_name = {r["Collectivité"]: r for r in rows}
+    # For people: French headers, the type's name, decimal commas and dates as a French spreadsheet shows them.
+    sauvagnas = by_name["Sauvagnas"]
+    assert sauvagnas["Type"] == "Commune" and sauvagnas["Cotisation obligatoire (€)"] == "2000,00"
+    assert sauvagnas["Acompte (€)"] == "600,00" and re.fullmatch(r"\d\d/\d\d/\d{4}", sauvagnas["Échéance du solde"])
+    assert by_name["Agen"]["Socle commun (€)"] == "2038,36"

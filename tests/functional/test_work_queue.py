@@ -212,6 +212,49 @@ def test_the_daily_digest_reaches_each_agent_once_a_day_with_the_new_items(app, 
     # three days ago, the attendance of two days ago nor the convention's deadline, all older.
     assert message["Subject"].startswith("4 nouveaux éléments à traiter")
     assert "Demande d'adhésion" not in text
+    assert "- Décision d'affiliation : 1\r\n" in text and "- Courriel en échec : 1\r\n" in text
+
+
+def test_the_digest_summary_agrees_with_each_count():
+    from portal.workqueue import digest
+
+    counts = {kind: 0 for kind in Kind} | {Kind.FAILED_EMAIL: 1, Kind.ACCESS_REQUEST: 2}
+    assert digest.summary_lines(counts) == ["Demandes d'accès : 2", "Courriel en échec : 1"]
+    assert digest.summary_lines({kind: 0 for kind in Kind}) == []
+
+
+@pytest.mark.parametrize(
+    ("count", "subject", "opening"),
+    [
+        (0, "0 nouvel élément à traiter", "Depuis hier, 0 élément est entré dans la liste à traiter du CDG :"),
+        (1, "1 nouvel élément à traiter", "Depuis hier, 1 élément est entré dans la liste à traiter du CDG :"),
+        (2, "2 nouveaux éléments à traiter", "Depuis hier, 2 éléments sont entrés dans la liste à traiter du CDG :"),
+    ],
+)
+def test_the_digest_email_agrees_with_its_count(app, count, subject, opening):
+    """Each text of the digest's three templates is French for 0, 1 and 2 items (0: singular, as French says)."""
+    from flask import render_template
+
+    items = [
+        {"kind": "Courriel en échec", "title": f"Courriel non remis {n}", "body": "Pujols", "url": "/envois/1"}
+        for n in range(count)
+    ]
+    context = {
+        "full_name": "Claire Agent",
+        "day": "2026-12-07",
+        "items": items,
+        "summary": [f"Courriel en échec : {count}"] if count else [],
+        "queue_url": "http://localhost/tableau-de-bord",
+    }
+    with app.app_context():
+        rendered = {part: render_template(f"emails/staff_digest{part}", **context) for part in (".subject.txt", ".txt")}
+        html_body = render_template("emails/staff_digest.html", **context)
+    assert rendered[".subject.txt"].strip().startswith(f"{subject} — ")
+    assert rendered[".txt"].startswith("Bonjour Claire Agent,\n\n" + opening + "\n")
+    assert f"<p>{html.escape(opening, quote=True)}</p>" in html_body and f"<title>{subject}" in html_body
+    assert all(
+        f"Courriel non remis {n}" in rendered[".txt"] and f"Courriel non remis {n}" in html_body for n in range(count)
+    )
 
 
 def test_no_digest_when_nothing_new_entered_the_queue(app, smtp_sink):

@@ -93,7 +93,12 @@ def test_opening_creates_a_task_per_body_in_scope_and_one_email_per_secretary(wo
     # Recorded per task: the opening never goes twice; Cuq and the EPCI have nobody to receive it.
     recorded = set(db.session.scalars(select(CampaignMessage.task_id)))
     assert recorded == {task_of(campaign, world[k]).id for k in ("a", "ccas_a", "b")}
-    assert db.session.scalar(select(AuditEvent.action).where(AuditEvent.action == "campaign.open"))
+    opening = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "campaign.open"))
+    assert opening.summary == (
+        f"Ouverture de la campagne « Effectifs au 1er janvier {YEAR} » (5 collectivités, date limite 31 mars {YEAR})"
+    )
+    # The definition's texts are lazy (gettext at use): what is stored is plain text.
+    assert type(campaign.title) is str and to_a.context["description"].startswith("Déclarez les agents")
 
 
 def test_scope_by_kind_and_refusals(world):

@@ -237,3 +237,54 @@ def test_registration_notices_upgrade_counts_the_waiting_lists_as_already_told(s
                 assert str(row.waiting_notice_sent_at) == str(row.waiting_since)
         assert not set(waiting) & set(notices_due())
         db.session.remove()
+
+
+def test_cancel_and_change_notices_upgrade_counts_past_cancellations_and_changes_as_told(scratch_database_url):
+    """Before 0023 a cancellation and a session's change of date or place were told in the transaction that made
+    them: the upgrade records them as told, so that the sweep of the notices still due tells nobody twice."""
+    from portal import create_app
+    from portal.demo.loader import load
+    from portal.training.registrations import notices_due
+    from tests.conftest import make_environ
+
+    app = create_app({"ENVIRON": make_environ(scratch_database_url)})
+    with app.app_context():
+        upgrade()
+        load(log=lambda message: None)
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="0022")
+        with db.engine.begin() as connection:
+            live = connection.execute(
+                text(
+                    "SELECT id, session_id FROM training_registration WHERE status IN ('registered', 'waiting') "
+                    "ORDER BY id"
+                )
+            ).all()
+            assert len({row.session_id for row in live}) >= 2, "the demo has élus registered to two sessions"
+            cancelled = live[0]
+            moved = next(row.session_id for row in live if row.session_id != cancelled.session_id)
+            # Told with the change, before 0023: a cancellation and a session moved twice.
+            connection.execute(
+                text("UPDATE training_registration SET status = 'cancelled', cancelled_at = updated_at WHERE id = :id"),
+                {"id": cancelled.id},
+            )
+            connection.execute(text("UPDATE training_session SET sequence = 2 WHERE id = :id"), {"id": moved})
+        upgrade()
+        with db.engine.connect() as connection:
+            rows = connection.execute(
+                text(
+                    "SELECT r.id, r.session_id, r.status, r.cancelled_at, r.cancel_notice, r.cancel_notice_sent_at, "
+                    "r.told_sequence, s.sequence FROM training_registration r "
+                    "JOIN training_session s ON s.id = r.session_id"
+                )
+            ).all()
+        for row in rows:
+            assert row.told_sequence == row.sequence, row
+            assert (row.cancel_notice_sent_at is not None) == (row.status == "cancelled"), row
+            assert row.cancel_notice is None, row
+        (told,) = [row for row in rows if row.id == cancelled.id]
+        assert str(told.cancel_notice_sent_at) == str(told.cancelled_at)
+        assert {row.sequence for row in rows if row.session_id == moved} == {2}
+        assert cancelled.id not in notices_due()  # and no change is due: every told_sequence is its session's
+        db.session.remove()

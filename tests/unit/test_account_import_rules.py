@@ -269,6 +269,14 @@ def test_summary_and_digest():
     assert rules.plan_digest(one) == rules.plan_digest(list(one)) != rules.plan_digest(other)
 
 
+def test_summary_text_agrees_from_zero():
+    counts = rules.Counts(created=0, added=1, unchanged=2, errors=0)
+    assert rules.summary_text(counts) == "0 compte créé, 1 compte complété, 2 inchangés, 0 ligne en erreur."
+    assert rules.summary_text(counts, planned=True) == (
+        "0 compte à créer, 1 compte à compléter, 2 inchangés, 0 ligne en erreur."
+    )
+
+
 def test_progress_text_agrees_in_french():
     assert rules.progress_text(0, 16) == "0 ligne traitée sur 16."
     assert rules.progress_text(1, 1) == "1 ligne traitée sur 1."

@@ -97,6 +97,25 @@ def test_voluntary_only_explanations_read_in_french_and_agree():
     assert "(un SDIS" not in rules.affiliation_status("departement", None, False).explanation
 
 
+@pytest.mark.parametrize(
+    ("count", "words"),
+    [
+        (0, "0 fonctionnaire titulaire et stagiaire à temps complet, soit moins de 350"),
+        (1, "1 fonctionnaire titulaire et stagiaire à temps complet, soit moins de 350"),
+        (2, "2 fonctionnaires titulaires et stagiaires à temps complet, soit moins de 350"),
+    ],
+)
+def test_explanations_agree_with_the_headcount_from_zero(count, words):
+    """French keeps the singular for 0 and 1 (ngettext and the French catalogue, outside any application)."""
+    assert rules.affiliation_status("commune", count, False).explanation.startswith(words)
+    voluntary_only = rules.affiliation_status("syndicat_mixte", count, False).explanation
+    assert (
+        f"({count} fonctionnaire titulaire ou stagiaire à temps complet)" in voluntary_only
+        if count < 2
+        else f"({count} fonctionnaires titulaires et stagiaires à temps complet)" in voluntary_only
+    )
+
+
 def test_no_declaration_gives_an_undetermined_status():
     result = rules.affiliation_status("commune", None, False, year=2026)
     assert result.status == Status.INDETERMINE and "Aucune déclaration" in result.explanation

@@ -34,10 +34,28 @@ def test_money_shows_cents_only_when_the_amount_has_them_unless_asked():
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(0, "aucun jour"), (Decimal("0.5"), "0,5 jour"), (1, "1 jour"), (Decimal("1.5"), "1,5 jour"), (2, "2 jours")],
+    [
+        (0, "aucun jour"),
+        (Decimal("0.0"), "aucun jour"),
+        (Decimal("0.5"), "0,5 jour"),
+        (1, "1 jour"),
+        (Decimal("1.5"), "1,5 jour"),
+        (2, "2 jours"),
+        (Decimal("2.5"), "2,5 jours"),
+        (Decimal("24"), "24 jours"),
+        (1234, f"1{NNBSP}234 jours"),
+    ],
 )
 def test_days_keep_the_singular_below_two(value, text):
+    """Through ngettext and the French catalogue, which looks at the integer part of a decimal (CLDR)."""
     assert days_fr(value) == text
+
+
+def test_the_count_of_a_decimal_quantity_is_its_integer_part():
+    from portal.common.i18n import plural_count
+
+    assert [plural_count(Decimal(v)) for v in ("0.5", "1", "1.5", "1.99", "2", "2.5")] == [0, 1, 1, 1, 2, 2]
+    assert plural_count(Decimal("-2.5")) == 2
 
 
 def test_the_first_of_the_month_is_an_ordinal():

@@ -48,13 +48,13 @@ def _files_by_msgid(catalog) -> dict:
 EXPECTED = {
     "templates/base.html": [
         "Aller au contenu",
-        "Tableau de bord",
         "Environnement de démonstration : les effectifs affichés sont fictifs.",
         (
             '%(count)s<span class="visually-hidden"> non lue</span>',
             '%(count)s<span class="visually-hidden"> non lues</span>',
         ),
     ],
+    "templates/_nav.html": ["Tableau de bord", "Navigation principale"],
     "templates/_macros/forms.html": [
         ("Le formulaire contient %(count)s erreur", "Le formulaire contient %(count)s erreurs"),
         "Le formulaire a expiré : rechargez la page et recommencez.",
@@ -322,6 +322,7 @@ def test_lazy_labels_hints_and_errors_stay_escaped(app):
 @pytest.mark.parametrize(
     ("count", "expected"),
     [
+        (0, "<strong>0</strong> décision d'affiliation en attente."),  # French: the singular for 0 too
         (1, "<strong>1</strong> décision d'affiliation en attente."),
         (2, "<strong>2</strong> décisions d'affiliation en attente."),
     ],
@@ -611,3 +612,125 @@ def test_domain_errors_carry_plain_text(app):
     assert json.dumps({"detail": translated.message}, ensure_ascii=False) == (
         '{"detail": "Le compte a@b.fr est déjà actif."}'
     )
+
+
+# --- Plurals: French for every count, from the catalogue (portal/common/i18n.py) ----------------------------------
+
+# A message of the sources (the staff digest's subject), hence of the catalogue.
+ITEMS = ("%(num)d nouvel élément à traiter", "%(num)d nouveaux éléments à traiter")
+FRENCH_FORMS = {0: "0 nouvel élément à traiter", 1: "1 nouvel élément à traiter", 2: "2 nouveaux éléments à traiter"}
+
+
+def test_python_plurals_are_french_without_an_application():
+    """Pure rules, their unit tests, a Celery task or a command before the app is pushed: no application context,
+    where Flask-Babel's own ngettext falls back to English ("0 éléments")."""
+    from flask import has_app_context
+
+    from portal.common.i18n import ngettext
+
+    assert not has_app_context()
+    assert {n: ngettext(*ITEMS, n) for n in FRENCH_FORMS} == FRENCH_FORMS
+    # A pair the catalogue does not hold (a label table's) follows the French rule as well.
+    assert [ngettext("Courriel en échec", "Courriels en échec", n) for n in (0, 1, 2)] == [
+        "Courriel en échec",
+        "Courriel en échec",
+        "Courriels en échec",
+    ]
+
+
+def test_python_plurals_are_french_within_a_request(app):
+    """The same within a request, and Flask-Babel's ngettext agrees: it reads the same catalogue."""
+    import flask_babel
+
+    from portal.common.i18n import ngettext
+
+    with app.test_request_context():
+        assert {n: ngettext(*ITEMS, n) for n in FRENCH_FORMS} == FRENCH_FORMS
+        assert {n: flask_babel.ngettext(*ITEMS, n) for n in FRENCH_FORMS} == FRENCH_FORMS
+
+
+def test_flask_babel_reads_the_portal_catalogue(app):
+    from portal.common import i18n
+
+    babel = app.extensions["babel"]
+    assert babel.translation_directories == [str(i18n.TRANSLATIONS_DIR)]
+    assert babel.default_locale == i18n.LOCALE
+
+
+@pytest.mark.parametrize("count", [0, 1, 2])
+def test_templates_plurals_are_french_without_a_request(app, count):
+    """Jinja holds the catalogue read once per process, not Flask-Babel's per-request lookup: the same French
+    plurals in a page, an email rendered by a worker, or with no context at all; ``ngettext()`` as
+    ``{% pluralize %}``."""
+    expected = FRENCH_FORMS[count]
+    source = (
+        '{{ ngettext("%(num)d nouvel élément à traiter", "%(num)d nouveaux éléments à traiter", n) }}|'
+        "{% trans count=n %}{{ count }} nouvel élément à traiter{% pluralize %}{{ count }} nouveaux éléments à "
+        "traiter{% endtrans %}"
+    )
+    assert app.jinja_env.from_string(source).render(n=count) == f"{expected}|{expected}"
+    with app.app_context():
+        assert app.jinja_env.from_string(source).render(n=count) == f"{expected}|{expected}"
+
+
+def test_python_code_takes_ngettext_from_the_portal():
+    """Flask-Babel's ``ngettext`` is English outside an application context (a rule's unit test, a task before the
+    app is pushed): the portal's code takes it from ``portal.common.i18n``."""
+    english_plurals = {"ngettext", "lazy_ngettext", "npgettext"}
+    found = []
+    for path in PYTHON_SOURCES:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "flask_babel":
+                found += [f"{path.relative_to(ROOT)}:{node.lineno}" for a in node.names if a.name in english_plurals]
+    assert not found, "import ngettext from portal.common.i18n, not flask_babel:\n" + "\n".join(found)
+
+
+def _read_po():
+    from portal.common import i18n
+
+    with i18n.PO_FILE.open("rb") as fileobj:
+        return read_po(fileobj, locale=i18n.LOCALE)
+
+
+def test_the_catalogue_holds_every_plural_message_of_the_sources(catalog):
+    """Every ``ngettext``/``{% pluralize %}`` of the sources is in the French catalogue, translated by itself in
+    French order, and nothing else is: a plural missing from it would be English for 0 in Flask-Babel's
+    ``ngettext``. ``make translations`` rewrites it."""
+    from portal.common import i18n
+
+    po = _read_po()
+    wanted = i18n.plural_messages(catalog)
+    held = {(tuple(m.id) if m.pluralizable else m.id): m for m in po if m.id}
+    hint = " — run `make translations`"
+    assert po.plural_forms == "nplurals=2; plural=(n > 1);"
+    assert not wanted.keys() - held.keys(), f"missing from the catalogue{hint}: {sorted(wanted.keys() - held.keys())}"
+    assert not held.keys() - wanted.keys(), f"no longer in the sources{hint}: {sorted(held.keys() - wanted.keys())}"
+    wrong = [key for key, message in held.items() if tuple(message.string) != key or message.fuzzy]
+    assert not wrong, f"msgstr[0] must be the msgid, msgstr[1] the plural{hint}: {wrong}"
+
+
+def test_the_compiled_catalogue_matches_its_source():
+    """The committed .mo is the .po compiled (``make translations`` writes both)."""
+    import gettext
+    from io import BytesIO
+
+    from babel.messages.mofile import write_mo
+
+    from portal.common import i18n
+
+    compiled = BytesIO()
+    write_mo(compiled, _read_po())
+    compiled.seek(0)
+    expected = gettext.GNUTranslations(compiled)
+    with i18n.MO_FILE.open("rb") as fileobj:
+        committed = gettext.GNUTranslations(fileobj)
+    assert committed.info()["plural-forms"] == expected.info()["plural-forms"] == "nplurals=2; plural=(n > 1);"
+    content = {key: text for key, text in expected._catalog.items() if key != ""}
+    assert {key: text for key, text in committed._catalog.items() if key != ""} == content, "run make translations"
+    assert content  # the plural messages are there
+
+
+def test_make_translations_extracts_as_these_tests_do():
+    from portal.common import i18n
+
+    assert i18n.EXTRACT_ARGS == EXTRACT_ARGS

@@ -170,24 +170,26 @@ def test_notices_lost_with_the_broker_are_sent_by_the_sweep_once(app, staff, mon
     seat, queued = (register(full, p.mandate, p, now=earlier) for p in (seated, waiting))
     cancelled, offered = (register(other, p.mandate, p, now=earlier) for p in (gone, next_one))
     db.session.commit()  # the request succeeds; its notices are not published
-    # Cancelled before its invitation went out: nothing is due for it any more. The freed seat is offered to the
-    # next élu, whose waiting-list notice was never sent: only the offer is due for him now.
+    # Cancelled before its invitation went out: only its cancellation is due now, without a calendar file. The
+    # freed seat is offered to the next élu, whose waiting-list notice was never sent: only the offer is due for him.
     cancel(cancelled, gone, now=earlier + timedelta(minutes=1))
     db.session.commit()
     monkeypatch.undo()
     assert not fresh(seat.id).invitation_sent and fresh(queued.id).waiting_notice_sent_at is None
     assert fresh(offered.id).status == Status.OFFERED and fresh(offered.id).offer_notice_sent_at is None
-    assert titles_of(seated) == titles_of(waiting) == titles_of(next_one) == []
-    assert registrations.notices_due() == [seat.id, queued.id, offered.id]
+    assert fresh(cancelled.id).cancel_notice_sent_at is None
+    assert titles_of(seated) == titles_of(waiting) == titles_of(next_one) == titles_of(gone) == []
+    assert registrations.notices_due() == [seat.id, queued.id, cancelled.id, offered.id]
     assert registrations.notices_due(grace=timedelta(hours=1)) == []  # a fresh one is left to its own job
 
-    assert tasks.sweep_notices.apply().get() == 3
+    assert tasks.sweep_notices.apply().get() == 4
     assert [t.split(" — ")[0] for t in titles_of(seated)] == ["Inscription confirmée"]
     assert [t.split(" — ")[0] for t in titles_of(waiting)] == ["Inscription en liste d'attente"]
     assert [t.split(" — ")[0] for t in titles_of(next_one)] == ["Une place vous est proposée"]
-    assert "Inscription confirmée" not in {t.split(" — ")[0] for t in titles_of(gone)}
+    assert [t.split(" — ")[0] for t in titles_of(gone)] == ["Inscription annulée"]
+    assert not [a for email in emails_of(gone) for a in email.attachments]
     assert tasks.sweep_notices.apply().get() == 0
-    assert len(emails_of(seated)) == len(emails_of(waiting)) == len(emails_of(next_one)) == 1
+    assert len(emails_of(seated)) == len(emails_of(waiting)) == len(emails_of(next_one)) == len(emails_of(gone)) == 1
 
 
 def test_expire_offers_job_passes_the_seat_on_and_is_idempotent(staff):

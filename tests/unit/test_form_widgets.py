@@ -1,0 +1,79 @@
+"""QuickSelect writes the same HTML as WTForms' Select and keeps it per field: a kept <select> changes as soon as
+its options, the chosen one or its attributes change. The portal's html_params writes what WTForms' writes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from markupsafe import Markup
+from wtforms import Form, SelectField
+from wtforms.widgets import Select
+
+from portal.common.forms import QuickSelect, html_params, options, wtforms_html_params
+
+
+class _Filter(Form):
+    kind = SelectField(
+        "Type", choices=options([("", "Tous"), ("commune", "Commune"), ("cc", "Communauté <CC>")]), widget=QuickSelect()
+    )
+    epci = SelectField("EPCI", widget=QuickSelect())
+
+
+def _stock(field, **kwargs) -> str:
+    return str(Select()(field, **kwargs))
+
+
+def test_same_html_as_wtforms_and_follows_the_chosen_option():
+    chosen_commune = _Filter(data={"kind": "commune"})
+    assert str(chosen_commune.kind()) == _stock(chosen_commune.kind)
+    assert 'selected value="commune"' in str(chosen_commune.kind())
+    chosen_cc = _Filter(data={"kind": "cc"})  # the same field of another form: its own chosen option
+    assert 'selected value="cc"' in str(chosen_cc.kind()) and 'selected value="commune"' not in str(chosen_cc.kind())
+    assert "Communauté &lt;CC&gt;" in str(chosen_cc.kind())
+    assert str(chosen_cc.kind(class_="compact")) == _stock(chosen_cc.kind, class_="compact")
+
+
+def test_a_kept_select_changes_with_its_options():
+    form = _Filter(data={"epci": "1"})
+    form.epci.choices = options([("1", "CA d'Agen"), ("2", "CC du Confluent")])
+    first = str(form.epci())
+    assert "CC du Confluent" in first and first == _stock(form.epci)
+
+    renamed = _Filter(data={"epci": "1"})
+    renamed.epci.choices = options([("1", "CA d'Agen"), ("2", "CC Confluent et Coteaux de Prayssas")])
+    html = str(renamed.epci())
+    assert "CC Confluent et Coteaux de Prayssas" in html and "CC du Confluent<" not in html
+
+
+def test_the_kept_selects_are_bounded():
+    widget = _Filter.kind.kwargs["widget"]
+    for number in range(QuickSelect.KEPT_SELECTS + 10):
+        form = _Filter()
+        form.epci.choices = options([(str(number), f"EPCI {number}")])
+        form.epci()
+    assert len(_Filter.epci.kwargs["widget"]._kept) <= QuickSelect.KEPT_SELECTS
+    assert len(widget._kept) <= QuickSelect.KEPT_SELECTS
+
+
+@pytest.mark.parametrize(
+    "attributes",
+    [
+        {},
+        {"id": "year", "name": "year", "type": "text", "value": 2026, "required": True, "disabled": False},
+        {"class_": 'a"b<c>&', "for_": "x", "data_row_id": "7", "aria_describedby": "year-hint year-error"},
+        {"value": Markup("<b>déjà sûr</b>"), "placeholder": "« Saint-Jean » & 'autres'", "maxlength": 100},
+        {"min": Decimal("0.5"), "step": "any", "autofocus": True, "readonly": False},
+    ],
+)
+def test_html_params_writes_what_wtforms_writes(attributes):
+    assert html_params(**attributes) == wtforms_html_params(**attributes)
+    assert isinstance(html_params(**attributes), Markup)
+
+
+def test_wtforms_widgets_use_the_portal_html_params():
+    from wtforms.widgets import core
+
+    assert core.html_params is html_params
+    form = _Filter(data={"kind": "cc"})
+    assert str(form.kind(**{"aria_describedby": "k-hint"})).startswith('<select aria-describedby="k-hint" id="kind"')
