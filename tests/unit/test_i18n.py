@@ -630,11 +630,11 @@ def test_python_plurals_are_french_without_an_application():
 
     assert not has_app_context()
     assert {n: ngettext(*ITEMS, n) for n in FRENCH_FORMS} == FRENCH_FORMS
-    # A pair the catalogue does not hold (a label table's) follows the French rule as well.
-    assert [ngettext("Courriel en échec", "Courriels en échec", n) for n in (0, 1, 2)] == [
-        "Courriel en échec",
-        "Courriel en échec",
-        "Courriels en échec",
+    # A pair the catalogue does not hold follows the French rule as well.
+    assert [ngettext("Pièce jointe absente", "Pièces jointes absentes", n) for n in (0, 1, 2)] == [
+        "Pièce jointe absente",
+        "Pièce jointe absente",
+        "Pièces jointes absentes",
     ]
 
 

@@ -1,21 +1,23 @@
 """Label tables (``portal.common.labels``): marked for extraction, translated when read, always a plain ``str``.
 
-The translation is proved with a real catalogue: a small French ``.mo`` whose translations differ from the msgids,
-loaded by Flask-Babel in a bare application, as the portal loads its own.
+The translation is proved with a real catalogue: a small compiled French catalogue whose translations differ from
+the msgids, put in place of the portal's (``portal.common.i18n.translations``, which the templates read too).
 """
 
 from __future__ import annotations
 
 import json
 from enum import StrEnum
+from io import BytesIO
 
 import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
+from babel.support import Translations
 from flask import Flask, has_app_context
-from flask_babel import Babel, force_locale
 from markupsafe import escape
 
+from portal.common import i18n
 from portal.common.labels import N_, Labels, Nn_, PluralLabels, translated
 
 
@@ -41,26 +43,21 @@ KINDS = PluralLabels(
 FAILED = Labels({"failed": N_("Courriel en échec")})
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    """A bare Flask application whose French catalogue translates the labels above into marked text."""
-    folder = tmp_path_factory.mktemp("labels-translations")
-    catalog = Catalog(locale="fr")
-    catalog.add("En cours", "Ouverte [traduit]")
-    catalog.add("Convention d'adhésion", "Convention <d'adhésion> [traduit]")
-    # French has three plural forms in CLDR (the third for "1 000 000 de courriels").
-    plurals = ("Un courriel [traduit]", "Un million de courriels [traduit]", "Des courriels [traduit]")
-    assert catalog.num_plurals == len(plurals)
-    catalog.add(("Courriel en échec", "Courriels en échec"), plurals)
-    english = Catalog(locale="en")
-    english.add("En cours", "Open [en]")
-    for locale, messages in (("fr", catalog), ("en", english)):
-        (folder / locale / "LC_MESSAGES").mkdir(parents=True)
-        with (folder / locale / "LC_MESSAGES" / "messages.mo").open("wb") as mo:
-            write_mo(mo, messages)
-    application = Flask(__name__)
-    Babel(application, default_locale="fr", default_translation_directories=str(folder))
-    return application
+@pytest.fixture
+def catalogue(monkeypatch):
+    """A French catalogue that translates some of the labels above into marked text, loaded as the portal's is."""
+    messages = Catalog(locale=i18n.LOCALE)
+    messages.mime_headers = [("Plural-Forms", i18n.PLURAL_FORMS)]
+    messages.add("En cours", "Ouverte [traduit]")
+    messages.add("Convention d'adhésion", "Convention <d'adhésion> [traduit]")
+    messages.add(("Courriel en échec", "Courriels en échec"), ("Un courriel [traduit]", "Des courriels [traduit]"))
+    compiled = BytesIO()
+    write_mo(compiled, messages)
+    compiled.seek(0)
+    loaded = Translations(compiled)
+    loaded.add_fallback(i18n._SourceText(loaded.plural))  # as i18n.translations(): French plurals for the others
+    monkeypatch.setattr(i18n, "translations", lambda: loaded)
+    return loaded
 
 
 def test_markers_return_their_argument_unchanged():
@@ -70,89 +67,75 @@ def test_markers_return_their_argument_unchanged():
     assert (singular, plural) == ("Demande d'accès", "Demandes d'accès")
 
 
-def test_a_label_is_translated_when_read(app):
+def test_a_label_is_translated_when_read(catalogue):
+    assert STATES[State.OPEN] == "Ouverte [traduit]"
+    assert STATES["open"] == "Ouverte [traduit]"  # a StrEnum key is found by its value too
+    assert STATES[State.CLOSED] == "Close"  # not in the catalogue: the msgid, which is the French
+    assert STATES.get(State.OPEN) == "Ouverte [traduit]"
+    assert dict(STATES) == {
+        State.OPEN: "Ouverte [traduit]",
+        State.CLOSED: "Close",
+        State.SIGNED: "Convention <d'adhésion> [traduit]",
+    }
+    assert STATES.msgid(State.OPEN) == "En cours"
+
+
+def test_a_label_reads_the_same_in_a_request_a_task_and_without_an_application(catalogue):
+    """A page, a Celery task or a command (an application context without a request), a pure rule's unit test
+    (no application): one catalogue, the same text."""
+    app = Flask(__name__)
     with app.test_request_context():
         assert STATES[State.OPEN] == "Ouverte [traduit]"
-        assert STATES["open"] == "Ouverte [traduit]"  # a StrEnum key is found by its value too
-        assert STATES[State.CLOSED] == "Close"  # not in the catalogue: the msgid, which is the French
-        assert STATES.get(State.OPEN) == "Ouverte [traduit]"
-        assert dict(STATES.items())[State.OPEN] == "Ouverte [traduit]"
-        assert dict(STATES) == {
-            State.OPEN: "Ouverte [traduit]",
-            State.CLOSED: "Close",
-            State.SIGNED: "Convention <d'adhésion> [traduit]",
-        }
-        assert STATES.msgid(State.OPEN) == "En cours"
-
-
-def test_a_table_follows_the_locale_and_the_application(app):
-    """A table is kept translated per application and locale: another locale, or another application with other
-    catalogues, reads its own labels."""
-    with app.test_request_context():
-        assert STATES[State.OPEN] == "Ouverte [traduit]"
-        with force_locale("en"):
-            assert STATES[State.OPEN] == "Open [en]" and STATES.get(State.OPEN) == "Open [en]"
-        assert STATES[State.OPEN] == "Ouverte [traduit]"
-    other = Flask(__name__)
-    Babel(other, default_locale="fr")  # no catalogue of its own
-    with other.test_request_context():
-        assert STATES[State.OPEN] == "En cours"
-    with app.test_request_context():
-        assert STATES[State.OPEN] == "Ouverte [traduit]"
-
-
-def test_a_header_is_translated_when_written(app):
-    """A spreadsheet's header: a tuple of N_ msgids, translated in order when the file is written."""
-    header = (N_("N°"), N_("En cours"), N_("Close"))
-    with app.test_request_context():
-        assert translated(header) == ["N°", "Ouverte [traduit]", "Close"]
-    assert translated(header) == ["N°", "En cours", "Close"]  # outside any application: the msgids
-
-
-def test_a_label_is_translated_in_a_task(app):
-    """A Celery task or a command runs in an application context without a request: the default locale."""
     with app.app_context():
         assert STATES[State.OPEN] == "Ouverte [traduit]"
         assert KINDS.counted(Kind.FAILED_EMAIL, 2) == "Des courriels [traduit]"
+    assert not has_app_context()
+    assert STATES[State.OPEN] == "Ouverte [traduit]"
 
 
-def test_without_an_application_a_label_is_its_msgid():
-    """Pure rules and unit tests read labels outside any application: the French source text."""
+def test_the_portal_catalogue_keeps_the_french_text():
+    """The portal's own catalogue: the source language is French, a label reads as written."""
     assert not has_app_context()
     assert STATES[State.OPEN] == "En cours"
     assert KINDS[Kind.FAILED_EMAIL] == ("Courriel en échec", "Courriels en échec")
-    assert KINDS.counted(Kind.FAILED_EMAIL, 0) == "Courriel en échec"  # French keeps the singular for 0
-    assert KINDS.counted(Kind.FAILED_EMAIL, 5) == "Courriels en échec"
+    assert [KINDS.counted(Kind.FAILED_EMAIL, n) for n in (0, 1, 2)] == [
+        "Courriel en échec",  # French takes the singular for 0
+        "Courriel en échec",
+        "Courriels en échec",
+    ]
 
 
-def test_plural_labels_follow_the_count(app):
-    with app.test_request_context():
-        assert KINDS[Kind.FAILED_EMAIL] == ("Un courriel [traduit]", "Des courriels [traduit]")
-        assert KINDS.counted(Kind.FAILED_EMAIL, 1) == "Un courriel [traduit]"
-        assert KINDS.counted(Kind.FAILED_EMAIL, 3) == "Des courriels [traduit]"
-        assert KINDS.counted(Kind.FAILED_EMAIL, 1_000_000) == "Un million de courriels [traduit]"
-        # Not in the catalogue: the French forms, 0 with the singular.
-        assert KINDS[Kind.ACCESS_REQUEST] == ("Demande d'accès", "Demandes d'accès")
-        assert [KINDS.counted(Kind.ACCESS_REQUEST, n) for n in (0, 1, 2)] == [
-            "Demande d'accès",
-            "Demande d'accès",
-            "Demandes d'accès",
-        ]
-        # The same msgid read as a plain label finds the singular of the plural message.
-        assert FAILED["failed"] == "Un courriel [traduit]"
+def test_plural_labels_follow_the_count(catalogue):
+    assert KINDS[Kind.FAILED_EMAIL] == ("Un courriel [traduit]", "Des courriels [traduit]")
+    assert KINDS.counted(Kind.FAILED_EMAIL, 1) == "Un courriel [traduit]"
+    assert KINDS.counted(Kind.FAILED_EMAIL, 3) == "Des courriels [traduit]"
+    # Not in the catalogue: the French forms, 0 with the singular.
+    assert KINDS[Kind.ACCESS_REQUEST] == ("Demande d'accès", "Demandes d'accès")
+    assert [KINDS.counted(Kind.ACCESS_REQUEST, n) for n in (0, 1, 2)] == [
+        "Demande d'accès",
+        "Demande d'accès",
+        "Demandes d'accès",
+    ]
+    # The same msgid read as a plain label finds the singular of the plural message.
+    assert FAILED["failed"] == "Un courriel [traduit]"
 
 
-def test_labels_are_plain_strings(app):
+def test_a_header_is_translated_when_written(catalogue):
+    """A spreadsheet's header: a tuple of N_ msgids, translated in order when the file is written."""
+    assert translated((N_("N°"), N_("En cours"), N_("Close"))) == ["N°", "Ouverte [traduit]", "Close"]
+
+
+def test_labels_are_plain_strings(catalogue):
     """Not lazy strings: escaped by Jinja and MarkupSafe, serialised by json, usable as text."""
-    with app.test_request_context():
-        for value in (*STATES.values(), *KINDS[Kind.FAILED_EMAIL], KINDS.counted(Kind.FAILED_EMAIL, 2)):
-            assert type(value) is str
-        label = STATES[State.SIGNED]
-        assert str(escape(label)) == "Convention &lt;d&#39;adhésion&gt; [traduit]"
-        assert app.jinja_env.from_string("{{ labels[key] }}").render(labels=STATES, key=State.SIGNED) == (
-            "Convention &lt;d&#39;adhésion&gt; [traduit]"
-        )
-        assert json.dumps({"etat_libelle": STATES[State.OPEN]}) == '{"etat_libelle": "Ouverte [traduit]"}'
+    for value in (*STATES.values(), *KINDS[Kind.FAILED_EMAIL], KINDS.counted(Kind.FAILED_EMAIL, 2)):
+        assert type(value) is str
+    label = STATES[State.SIGNED]
+    assert str(escape(label)) == "Convention &lt;d&#39;adhésion&gt; [traduit]"
+    app = Flask(__name__)
+    assert app.jinja_env.from_string("{{ labels[key] }}").render(labels=STATES, key=State.SIGNED) == (
+        "Convention &lt;d&#39;adhésion&gt; [traduit]"
+    )
+    assert json.dumps({"etat_libelle": STATES[State.OPEN]}) == '{"etat_libelle": "Ouverte [traduit]"}'
 
 
 def test_a_table_reads_like_the_dict_it_replaces():
