@@ -9,6 +9,7 @@ from sqlalchemy import Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.common.database import TimestampMixin, UTCDateTime
+from portal.common.labels import N_, Labels
 from portal.extensions import db
 
 
@@ -18,11 +19,13 @@ class RequestState(StrEnum):
     REFUSED = "refused"
 
 
-STATE_LABELS = {
-    RequestState.PENDING: "À traiter",
-    RequestState.ACCEPTED: "Acceptée",
-    RequestState.REFUSED: "Refusée",
-}
+STATE_LABELS = Labels(
+    {
+        RequestState.PENDING: N_("À traiter"),
+        RequestState.ACCEPTED: N_("Acceptée"),
+        RequestState.REFUSED: N_("Refusée"),
+    }
+)
 
 
 access_request_collectivite = Table(

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.common.clock import utcnow
 from portal.common.database import UTCDateTime
+from portal.common.labels import N_, Labels
 from portal.extensions import db
 
 
@@ -20,12 +21,14 @@ class ImportStatus(StrEnum):
     FAILED = "failed"
 
 
-IMPORT_STATUS_LABELS = {
-    ImportStatus.PENDING: "En attente",
-    ImportStatus.RUNNING: "En cours",
-    ImportStatus.DONE: "Terminé",
-    ImportStatus.FAILED: "Interrompu",
-}
+IMPORT_STATUS_LABELS = Labels(
+    {
+        ImportStatus.PENDING: N_("En attente"),
+        ImportStatus.RUNNING: N_("En cours"),
+        ImportStatus.DONE: N_("Terminé"),
+        ImportStatus.FAILED: N_("Interrompu"),
+    }
+)
 
 
 class AccountImport(db.Model):

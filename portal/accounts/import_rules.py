@@ -29,6 +29,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal.common.formatting import decimal_fr
 from portal.common.i18n import ngettext
+from portal.common.labels import N_, Labels
 from portal.common.text import departement_code, normalise
 
 MAX_LINES = 10_000
@@ -481,19 +482,23 @@ class Outcome(StrEnum):
     ERROR = "error"
 
 
-OUTCOME_LABELS = {
-    Outcome.CREATED: "Compte créé, invitation envoyée",
-    Outcome.ADDED: "Collectivités ajoutées",
-    Outcome.UNCHANGED: "Inchangé",
-    Outcome.ERROR: "Erreur",
-}
+OUTCOME_LABELS = Labels(
+    {
+        Outcome.CREATED: N_("Compte créé, invitation envoyée"),
+        Outcome.ADDED: N_("Collectivités ajoutées"),
+        Outcome.UNCHANGED: N_("Inchangé"),
+        Outcome.ERROR: N_("Erreur"),
+    }
+)
 # The same outcomes in the future tense, for the dry run.
-PLANNED_LABELS = {
-    Outcome.CREATED: "Compte à créer, invitation à envoyer",
-    Outcome.ADDED: "Collectivités à ajouter",
-    Outcome.UNCHANGED: "Inchangé",
-    Outcome.ERROR: "Erreur : ligne ignorée",
-}
+PLANNED_LABELS = Labels(
+    {
+        Outcome.CREATED: N_("Compte à créer, invitation à envoyer"),
+        Outcome.ADDED: N_("Collectivités à ajouter"),
+        Outcome.UNCHANGED: N_("Inchangé"),
+        Outcome.ERROR: N_("Erreur : ligne ignorée"),
+    }
+)
 ROLE_NAMES = {"staff": _l("d'agent du CDG"), "elu": _l("d'élu")}
 
 

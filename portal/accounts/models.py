@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.common.auth import Role as Role  # the roles are every area's vocabulary: defined in common
 from portal.common.clock import utcnow
 from portal.common.database import TimestampMixin, UTCDateTime
+from portal.common.labels import N_, Labels
 from portal.common.titles import function_title, role_title
 from portal.extensions import db
 
@@ -28,11 +29,13 @@ class AccountStatus(StrEnum):
     DEACTIVATED = "deactivated"
 
 
-STATUS_LABELS = {
-    AccountStatus.INVITED: "Invitation en attente",
-    AccountStatus.ACTIVE: "Actif",
-    AccountStatus.DEACTIVATED: "Désactivé",
-}
+STATUS_LABELS = Labels(
+    {
+        AccountStatus.INVITED: N_("Invitation en attente"),
+        AccountStatus.ACTIVE: N_("Actif"),
+        AccountStatus.DEACTIVATED: N_("Désactivé"),
+    }
+)
 
 
 class LinkPurpose(StrEnum):

@@ -10,12 +10,24 @@ from portal.affiliation.rules import STATUS_LABELS, Status
 from portal.affiliation.services import DECISION_KIND_LABELS, DecisionKind
 from portal.common.forms import IntegerField, PortalForm, options
 
-DECIDABLE = options((s.value, STATUS_LABELS[s]) for s in (Status.OBLIGATOIRE, Status.VOLONTAIRE, Status.NON_AFFILIEE))
+DECIDABLE = (Status.OBLIGATOIRE, Status.VOLONTAIRE, Status.NON_AFFILIEE)
+
+
+# The choices of a select built from a label table are a function: the labels are read when the form is made (in
+# the request's locale), not once at import.
+def _decidable_options():
+    return options((s.value, STATUS_LABELS[s]) for s in DECIDABLE)
+
+
+def _voluntary_options():
+    return options(
+        (kind, DECISION_KIND_LABELS[kind]) for kind in (DecisionKind.VOLUNTARY_AFFILIATION, DecisionKind.WITHDRAWAL)
+    )
 
 
 class DecisionForm(PortalForm):
     decided_status = SelectField(
-        _l("Statut décidé"), choices=DECIDABLE, validators=[DataRequired(_l("Choisissez le statut."))]
+        _l("Statut décidé"), choices=_decidable_options, validators=[DataRequired(_l("Choisissez le statut."))]
     )
     effective_date = DateField(
         _l("Date d'effet"),
@@ -34,12 +46,7 @@ class DecisionForm(PortalForm):
 class VoluntaryForm(PortalForm):
     kind = SelectField(
         _l("Décision"),
-        choices=options(
-            [
-                (DecisionKind.VOLUNTARY_AFFILIATION, DECISION_KIND_LABELS[DecisionKind.VOLUNTARY_AFFILIATION]),
-                (DecisionKind.WITHDRAWAL, DECISION_KIND_LABELS[DecisionKind.WITHDRAWAL]),
-            ]
-        ),
+        choices=_voluntary_options,
     )
     effective_date = DateField(_l("Date d'effet"), validators=[InputRequired(_l("Indiquez la date d'effet."))])
     deliberation_ref = StringField(

@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 
 from portal.common.formatting import decimal_fr
 from portal.common.i18n import ngettext
+from portal.common.labels import N_, Labels
 
 THRESHOLD = 350
 WITHDRAWAL_LOCK_YEARS = 6
@@ -40,25 +41,31 @@ class Status(StrEnum):
     INDETERMINE = "indetermine"  # no declaration yet
 
 
-STATUS_LABELS = {
-    Status.OBLIGATOIRE: "Affiliation obligatoire",
-    Status.VOLONTAIRE: "Affiliation volontaire",
-    Status.NON_AFFILIEE: "Non affiliée",
-    Status.INDETERMINE: "À déterminer (aucune déclaration d'effectifs)",
-}
+STATUS_LABELS = Labels(
+    {
+        Status.OBLIGATOIRE: N_("Affiliation obligatoire"),
+        Status.VOLONTAIRE: N_("Affiliation volontaire"),
+        Status.NON_AFFILIEE: N_("Non affiliée"),
+        Status.INDETERMINE: N_("À déterminer (aucune déclaration d'effectifs)"),
+    }
+)
 
 AFFILIATED = frozenset({Status.OBLIGATOIRE, Status.VOLONTAIRE})
 
 # Kinds that can only join voluntarily, whatever their headcount (décret n° 85-643, art. 2, 2°): the département,
 # the région, the établissements publics départementaux or interdépartementaux (a SDIS, for instance) and the
 # syndicats mixtes made only of collectivités. Each with how the explanation names it, agreeing with it.
-VOLUNTARY_ONLY_SUBJECTS = {
-    "departement": "Le département n'est jamais affilié d'office",
-    "region": "La région n'est jamais affiliée d'office",
-    "ep_departemental": "Un établissement public départemental ou interdépartemental (un SDIS, par exemple) n'est "
-    "jamais affilié d'office",
-    "syndicat_mixte": "Un syndicat mixte composé uniquement de collectivités n'est jamais affilié d'office",
-}
+VOLUNTARY_ONLY_SUBJECTS = Labels(
+    {
+        "departement": N_("Le département n'est jamais affilié d'office"),
+        "region": N_("La région n'est jamais affiliée d'office"),
+        "ep_departemental": N_(
+            "Un établissement public départemental ou interdépartemental (un SDIS, par exemple) n'est "
+            "jamais affilié d'office"
+        ),
+        "syndicat_mixte": N_("Un syndicat mixte composé uniquement de collectivités n'est jamais affilié d'office"),
+    }
+)
 VOLUNTARY_ONLY_KINDS = frozenset(VOLUNTARY_ONLY_SUBJECTS)
 LEGAL_BASIS_VOLUNTARY_ONLY = "décret n° 85-643, art. 2, 2°"
 

@@ -22,6 +22,7 @@ from portal.common.clock import paris_today, utcnow
 from portal.common.errors import DomainError
 from portal.common.formatting import date_fr
 from portal.common.inputs import year_problem
+from portal.common.labels import N_, Labels
 from portal.extensions import db
 from portal.registry.kinds import COMMUNE_ATTACHED_KINDS, Kind
 from portal.registry.models import Collectivite, HeadcountDeclaration
@@ -35,11 +36,13 @@ class DecisionKind:
     WITHDRAWAL = "withdrawal"
 
 
-DECISION_KIND_LABELS = {
-    DecisionKind.CROSSING: "Franchissement du seuil de 350",
-    DecisionKind.VOLUNTARY_AFFILIATION: "Affiliation volontaire",
-    DecisionKind.WITHDRAWAL: "Retrait d'une affiliation volontaire",
-}
+DECISION_KIND_LABELS = Labels(
+    {
+        DecisionKind.CROSSING: N_("Franchissement du seuil de 350"),
+        DecisionKind.VOLUNTARY_AFFILIATION: N_("Affiliation volontaire"),
+        DecisionKind.WITHDRAWAL: N_("Retrait d'une affiliation volontaire"),
+    }
+)
 
 
 def today() -> date:

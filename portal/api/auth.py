@@ -13,6 +13,7 @@ from portal.api import rules, tokens
 from portal.api.problems import ApiProblem
 from portal.api.ratelimit import rate_limits
 from portal.common.i18n import ngettext
+from portal.common.labels import N_, Labels
 from portal.common.security import client_address
 from portal.extensions import csrf, db
 
@@ -20,13 +21,15 @@ INVALID_TOKEN = 'Bearer realm="api", error="invalid_token"'  # noqa: S105 - a ch
 NO_TOKEN = 'Bearer realm="api"'  # noqa: S105
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-INVALID_REASONS = {
-    "unknown": "Ce jeton d'API est inconnu.",
-    "revoked": "Ce jeton d'API a été révoqué.",
-    "expired": "Ce jeton d'API a expiré.",
-    "inactive": "Le compte de ce jeton d'API est désactivé.",
-    "malformed": "L'en-tête Authorization doit avoir la forme « Bearer <jeton> ».",
-}
+INVALID_REASONS = Labels(
+    {
+        "unknown": N_("Ce jeton d'API est inconnu."),
+        "revoked": N_("Ce jeton d'API a été révoqué."),
+        "expired": N_("Ce jeton d'API a expiré."),
+        "inactive": N_("Le compte de ce jeton d'API est désactivé."),
+        "malformed": N_("L'en-tête Authorization doit avoir la forme « Bearer <jeton> »."),
+    }
+)
 
 
 def load_caller() -> None:

@@ -28,7 +28,7 @@ class TokenForm(PortalForm):
     )
     scope = SelectField(
         _l("Portée"),
-        choices=options([(Scope.READ, SCOPE_LABELS[Scope.READ]), (Scope.READ_WRITE, SCOPE_LABELS[Scope.READ_WRITE])]),
+        choices=lambda: options(SCOPE_LABELS.items()),  # labels read per form, in the request's locale
         default=Scope.READ,
     )
     expires_on = DateField(

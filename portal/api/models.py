@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.common.clock import utcnow
 from portal.common.database import UTCDateTime
+from portal.common.labels import N_, Labels
 from portal.extensions import db
 
 
@@ -17,7 +18,7 @@ class Scope:
     READ_WRITE = "read-write"
 
 
-SCOPE_LABELS = {Scope.READ: "Lecture seule", Scope.READ_WRITE: "Lecture et écriture"}
+SCOPE_LABELS = Labels({Scope.READ: N_("Lecture seule"), Scope.READ_WRITE: N_("Lecture et écriture")})
 
 
 class ApiToken(db.Model):

@@ -23,7 +23,7 @@ def _without_control_characters(value):
 
 
 def refused(message: str) -> PydanticCustomError:
-    """A value the portal refuses, with its French message (see ``validation.MESSAGES["portal_refused"]``)."""
+    """A value the portal refuses, with its French message (see ``validation.PASSED_ON``)."""
     return PydanticCustomError("portal_refused", "{message}", {"message": message})
 
 

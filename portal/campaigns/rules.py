@@ -16,6 +16,7 @@ from enum import StrEnum
 from flask_babel import gettext as _
 
 from portal.common.formatting import date_fr
+from portal.common.labels import N_, Labels
 
 OPENING = "ouverture"  # the key of the opening message, recorded like a reminder
 
@@ -25,7 +26,7 @@ class State(StrEnum):
     CLOSED = "closed"
 
 
-STATE_LABELS = {State.OPEN: "En cours", State.CLOSED: "Close"}
+STATE_LABELS = Labels({State.OPEN: N_("En cours"), State.CLOSED: N_("Close")})
 
 
 class Anchor(StrEnum):

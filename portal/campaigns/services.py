@@ -35,6 +35,7 @@ from portal.common.files import clean_upload_name
 from portal.common.formatting import decimal_fr
 from portal.common.i18n import ngettext
 from portal.common.inputs import year_problem
+from portal.common.labels import N_
 from portal.extensions import db
 from portal.notifications.services import queue_email
 from portal.registry.kinds import COMMUNE_ATTACHED_KINDS, label
@@ -387,13 +388,13 @@ def progress(campaign: Campaign) -> tuple[rules.Progress, list[MissingRow]]:
 
 
 MISSING_HEADER = (
-    "Collectivité",
-    "Type",
-    "Code INSEE",
-    "SIREN",
-    "EPCI",
-    "Secrétaires sur le portail",
-    "Relances envoyées",
+    N_("Collectivité"),
+    N_("Type"),
+    N_("Code INSEE"),
+    N_("SIREN"),
+    N_("EPCI"),
+    N_("Secrétaires sur le portail"),
+    N_("Relances envoyées"),
 )
 
 

@@ -14,6 +14,7 @@ from portal.common.auth import staff_required
 from portal.common.clock import paris_today
 from portal.common.files import content_disposition
 from portal.common.forms import options
+from portal.common.labels import translated
 from portal.common.outcomes import attempt
 from portal.extensions import db
 from portal.registry.kinds import label as kind_label
@@ -90,7 +91,7 @@ def missing_csv(campaign_id: int):
     campaign = _campaign_or_404(campaign_id)
     _progress, missing = services.progress(campaign)
     filename = f"campagne-{campaign.id}-sans-reponse"
-    return exports.response("csv", filename, services.MISSING_HEADER, services.missing_csv_rows(missing))
+    return exports.response("csv", filename, translated(services.MISSING_HEADER), services.missing_csv_rows(missing))
 
 
 @bp.route("/<int:campaign_id>/cloture", methods=["POST"])

@@ -30,11 +30,12 @@ class ServiceForm(PortalForm):
     description = TextAreaField(
         _l("Description"), validators=[DataRequired(_l("Décrivez le service.")), Length(max=4000)]
     )
-    group = SelectField(_l("Groupe"), choices=options(GROUP_LABELS.items()))
-    eligibility = SelectField(_l("Éligibilité"), choices=options(ELIGIBILITY_LABELS.items()))
-    tariff_model = SelectField(_l("Modalité de tarification"), choices=options(TARIFF_LABELS.items()))
+    # Choices from label tables are functions: the labels are read per form, in the request's locale.
+    group = SelectField(_l("Groupe"), choices=lambda: options(GROUP_LABELS.items()))
+    eligibility = SelectField(_l("Éligibilité"), choices=lambda: options(ELIGIBILITY_LABELS.items()))
+    tariff_model = SelectField(_l("Modalité de tarification"), choices=lambda: options(TARIFF_LABELS.items()))
     request_fields = SelectMultipleField(
-        _l("Informations demandées à la commune"), choices=options(REQUEST_FIELDS.items())
+        _l("Informations demandées à la commune"), choices=lambda: options(REQUEST_FIELDS.items())
     )
     requires_validation = BooleanField(_l("Les demandes sont instruites par le CDG"), default=True)
     notice_months = IntegerField(

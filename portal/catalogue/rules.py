@@ -19,6 +19,7 @@ from enum import StrEnum
 from flask_babel import gettext as _
 
 from portal.common.formatting import date_fr, percent_fr
+from portal.common.labels import N_, Labels
 
 COTISATION_CAP = Decimal("0.8")  # percent of payroll
 SOCLE_CAP = Decimal("0.2")  # percent of payroll
@@ -35,11 +36,13 @@ class Group(StrEnum):
     FACULTATIVE = "facultative"  # under a convention, at its own tariff
 
 
-GROUP_LABELS = {
-    Group.OBLIGATOIRE: "Missions obligatoires (comprises dans la cotisation)",
-    Group.SOCLE: "Socle commun de compétences (collectivités non affiliées)",
-    Group.FACULTATIVE: "Missions facultatives (sur convention)",
-}
+GROUP_LABELS = Labels(
+    {
+        Group.OBLIGATOIRE: N_("Missions obligatoires (comprises dans la cotisation)"),
+        Group.SOCLE: N_("Socle commun de compétences (collectivités non affiliées)"),
+        Group.FACULTATIVE: N_("Missions facultatives (sur convention)"),
+    }
+)
 
 
 class Eligibility(StrEnum):
@@ -48,11 +51,13 @@ class Eligibility(StrEnum):
     SOCLE = "socle"  # non-affiliated bodies, through the socle commun
 
 
-ELIGIBILITY_LABELS = {
-    Eligibility.AFFILIATED: "Collectivités affiliées",
-    Eligibility.ANY: "Toutes les collectivités",
-    Eligibility.SOCLE: "Collectivités non affiliées (socle commun)",
-}
+ELIGIBILITY_LABELS = Labels(
+    {
+        Eligibility.AFFILIATED: N_("Collectivités affiliées"),
+        Eligibility.ANY: N_("Toutes les collectivités"),
+        Eligibility.SOCLE: N_("Collectivités non affiliées (socle commun)"),
+    }
+)
 
 
 class TariffModel(StrEnum):
@@ -66,36 +71,52 @@ class TariffModel(StrEnum):
     INCLUDED = "included"  # paid by the cotisation
 
 
-TARIFF_LABELS = {
-    TariffModel.PAYROLL_RATE: "Taux de la masse salariale (%)",
-    TariffModel.PER_AGENT: "Par agent et par an",
-    TariffModel.PER_PUPIL: "Par élève et par an",
-    TariffModel.PER_SCHOOL: "Par école et par an",
-    TariffModel.PER_HOUR: "Coût horaire",
-    TariffModel.PER_DAY: "Coût journalier",
-    TariffModel.FLAT: "Forfait annuel",
-    TariffModel.INCLUDED: "Compris dans la cotisation",
+TARIFF_LABELS = Labels(
+    {
+        TariffModel.PAYROLL_RATE: N_("Taux de la masse salariale (%)"),
+        TariffModel.PER_AGENT: N_("Par agent et par an"),
+        TariffModel.PER_PUPIL: N_("Par élève et par an"),
+        TariffModel.PER_SCHOOL: N_("Par école et par an"),
+        TariffModel.PER_HOUR: N_("Coût horaire"),
+        TariffModel.PER_DAY: N_("Coût journalier"),
+        TariffModel.FLAT: N_("Forfait annuel"),
+        TariffModel.INCLUDED: N_("Compris dans la cotisation"),
+    }
+)
+
+# The quantity each model multiplies.
+QUANTITY_OF = {
+    TariffModel.PAYROLL_RATE: "payroll",
+    TariffModel.PER_AGENT: "agents",
+    TariffModel.PER_PUPIL: "pupils",
+    TariffModel.PER_SCHOOL: "schools",
+    TariffModel.PER_HOUR: "hours",
+    TariffModel.PER_DAY: "days",
 }
 
-# The quantity each model multiplies, and its French label.
-QUANTITY_OF = {
-    TariffModel.PAYROLL_RATE: ("payroll", "masse salariale déclarée (€)"),
-    TariffModel.PER_AGENT: ("agents", "agents"),
-    TariffModel.PER_PUPIL: ("pupils", "élèves"),
-    TariffModel.PER_SCHOOL: ("schools", "écoles"),
-    TariffModel.PER_HOUR: ("hours", "heures"),
-    TariffModel.PER_DAY: ("days", "jours"),
-}
+# What an estimate lacks while a quantity is unknown: "Estimation impossible sans le nombre de jours".
+MISSING_QUANTITY_LABELS = Labels(
+    {
+        "payroll": N_("la masse salariale déclarée"),
+        "agents": N_("le nombre d’agents"),
+        "pupils": N_("le nombre d’élèves"),
+        "schools": N_("le nombre d’écoles"),
+        "hours": N_("le nombre d’heures"),
+        "days": N_("le nombre de jours"),
+    }
+)
 
 # What each quantity of a request is called on pages and in the convention d'adhésion.
-QUANTITY_LABELS = {
-    "payroll": "Masse salariale déclarée",
-    "agents": "Nombre d'agents",
-    "pupils": "Nombre d'élèves",
-    "schools": "Nombre d'écoles",
-    "hours": "Nombre d'heures",
-    "days": "Nombre de jours",
-}
+QUANTITY_LABELS = Labels(
+    {
+        "payroll": N_("Masse salariale déclarée"),
+        "agents": N_("Nombre d'agents"),
+        "pupils": N_("Nombre d'élèves"),
+        "schools": N_("Nombre d'écoles"),
+        "hours": N_("Nombre d'heures"),
+        "days": N_("Nombre de jours"),
+    }
+)
 
 AFFILIATED_STATUSES = frozenset({"obligatoire", "volontaire"})
 
@@ -153,7 +174,7 @@ def yearly_amount(model: str, unit_amount: Decimal, quantities: dict[str, Decima
         return money(0)
     if model == TariffModel.FLAT:
         return money(unit_amount)
-    key, _label = QUANTITY_OF[TariffModel(model)]
+    key = QUANTITY_OF[TariffModel(model)]
     quantity = quantities.get(key)
     if quantity is None:
         return None

@@ -16,17 +16,20 @@ from portal.catalogue.rules import ELIGIBILITY_LABELS, GROUP_LABELS, TARIFF_LABE
 from portal.common.clock import paris_today
 from portal.common.errors import DomainError
 from portal.common.inputs import year_problem
+from portal.common.labels import N_, Labels
 from portal.extensions import db
 
-REQUEST_FIELDS = {
-    "agents": "Nombre d'agents concernés",
-    "pupils": "Nombre d'élèves",
-    "schools": "Nombre d'écoles",
-    "hours": "Nombre d'heures",
-    "days": "Nombre de jours",
-    "ent_schools": "Liste des écoles (ENT : code UAI, classes, élèves)",
-    "message": "Précisions libres",
-}
+REQUEST_FIELDS = Labels(
+    {
+        "agents": N_("Nombre d'agents concernés"),
+        "pupils": N_("Nombre d'élèves"),
+        "schools": N_("Nombre d'écoles"),
+        "hours": N_("Nombre d'heures"),
+        "days": N_("Nombre de jours"),
+        "ent_schools": N_("Liste des écoles (ENT : code UAI, classes, élèves)"),
+        "message": N_("Précisions libres"),
+    }
+)
 CODE_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 

@@ -13,6 +13,8 @@ behind.
   application context.
 * Jinja is given :func:`translations`, loaded once per process: the portal has a single locale, so templates skip
   Flask-Babel's per-call lookup of the request's translations (80 to 100 calls a page).
+* Label tables (``portal.common.labels``: statuses, kinds, export headers) read :func:`translations` as the
+  templates do; their plural labels (``Nn_``) are plural messages of the catalogue.
 * Python code takes :func:`ngettext` from here, never Flask-Babel's: outside an application context (pure rules,
   their unit tests, a Celery task or a command before the app is pushed) Flask-Babel falls back to English plurals.
 """
@@ -40,12 +42,12 @@ MO_FILE = PO_FILE.with_suffix(".mo")
 PLURAL_FORMS = "nplurals=2; plural=(n > 1);"
 
 # The extraction documented in babel.cfg (tests/unit/test_i18n.py extracts with the same arguments).
-EXTRACT_ARGS = ["-F", "babel.cfg", "-k", "_l", "--ignore-dirs", ".* __pycache__"]
+EXTRACT_ARGS = ["-F", "babel.cfg", "-k", "_l", "-k", "N_", "-k", "Nn_:1,2", "--ignore-dirs", ".* __pycache__"]
 
 
 class _SourceText(gettext.NullTranslations):
     """A message the catalogue does not hold is its own French text; its plural follows the catalogue's rule, not
-    gettext's English default (for a pair that extraction cannot see, such as a label table's)."""
+    gettext's English default (for a pair that extraction cannot see, such as one built at run time)."""
 
     def __init__(self, plural):
         super().__init__()

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from portal.common.labels import N_
 from portal.conventions import services
 
-HEADER = ("N°", "Titre", "Type", "Partenaires", "État", "Signée le", "Début", "Fin de la période en cours")
+HEADER = (
+    N_("N°"),
+    N_("Titre"),
+    N_("Type"),
+    N_("Partenaires"),
+    N_("État"),
+    N_("Signée le"),
+    N_("Début"),
+    N_("Fin de la période en cours"),
+)
 
 
 def rows(user, filters: services.Filters) -> Iterator[tuple]:

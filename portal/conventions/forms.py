@@ -72,7 +72,7 @@ class ConventionTermsForm(PortalForm):
     )
     kind = SelectField(
         _l("Type de convention"),
-        choices=options([("", "—")] + [(k.value, label) for k, label in rules.KIND_LABELS.items()]),
+        choices=lambda: options([("", "—"), *rules.KIND_LABELS.items()]),  # labels read per form
         validators=[InputRequired(_l("Choisissez le type de convention."))],
     )
     object = TextAreaField(_l("Objet"), validators=[Optional(), Length(max=8000)])
@@ -166,7 +166,7 @@ class PartiesForm(PortalForm):
 class PartnerForm(PortalForm):
     name = StringField(_l("Nom"), validators=[InputRequired(_l("Indiquez le nom du partenaire.")), Length(max=200)])
     kind = SelectField(
-        _l("Type de partenaire"), choices=options(PARTNER_KIND_LABELS.items()), validators=[InputRequired()]
+        _l("Type de partenaire"), choices=lambda: options(PARTNER_KIND_LABELS.items()), validators=[InputRequired()]
     )
     representative_name = StringField(_l("Représentant"), validators=[Optional(), Length(max=200)])
     representative_role = StringField(_l("Qualité du représentant"), validators=[Optional(), Length(max=200)])
@@ -177,7 +177,7 @@ class ActionForm(PortalForm):
     axis_id = SelectField(_l("Axe"), coerce=_int_or_none, validators=[InputRequired(_l("Choisissez l'axe."))])
     title = StringField(_l("Action"), validators=[InputRequired(_l("Indiquez l'action à mener.")), Length(max=300)])
     owner = StringField(_l("Responsable"), validators=[Optional(), Length(max=200)])
-    status = SelectField(_l("État de l'action"), choices=options(ACTION_STATUS_LABELS.items()))
+    status = SelectField(_l("État de l'action"), choices=lambda: options(ACTION_STATUS_LABELS.items()))
     due_date = DateField(_l("Échéance"), validators=[Optional()])
     submit = SubmitField(_l("Ajouter l'action"))
 

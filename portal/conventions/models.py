@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.common.clock import utcnow
 from portal.common.database import TimestampMixin, UTCDateTime
+from portal.common.labels import N_, Labels
 from portal.conventions import rules
 from portal.extensions import db
 
@@ -28,20 +29,22 @@ class PartnerKind:
     OTHER = "other"
 
 
-PARTNER_KIND_LABELS = {
-    PartnerKind.CNFPT: "CNFPT",
-    PartnerKind.CNFPT_DELEGATION: "Délégation régionale du CNFPT",
-    PartnerKind.AMF: "Association des maires de France (AMF)",
-    PartnerKind.PREFON: "Préfon",
-    PartnerKind.AATF: "Association des administrateurs territoriaux de France (AATF)",
-    PartnerKind.REGIONS: "Régions de France",
-    PartnerKind.FNCDG: "Fédération nationale des centres de gestion (FNCDG)",
-    PartnerKind.ETAT: "État",
-    PartnerKind.DSDEN: "DSDEN / DASEN",
-    PartnerKind.CDG: "Centre de gestion",
-    PartnerKind.COLLECTIVITE: "Collectivité du registre",
-    PartnerKind.OTHER: "Autre organisme",
-}
+PARTNER_KIND_LABELS = Labels(
+    {
+        PartnerKind.CNFPT: N_("CNFPT"),
+        PartnerKind.CNFPT_DELEGATION: N_("Délégation régionale du CNFPT"),
+        PartnerKind.AMF: N_("Association des maires de France (AMF)"),
+        PartnerKind.PREFON: N_("Préfon"),
+        PartnerKind.AATF: N_("Association des administrateurs territoriaux de France (AATF)"),
+        PartnerKind.REGIONS: N_("Régions de France"),
+        PartnerKind.FNCDG: N_("Fédération nationale des centres de gestion (FNCDG)"),
+        PartnerKind.ETAT: N_("État"),
+        PartnerKind.DSDEN: N_("DSDEN / DASEN"),
+        PartnerKind.CDG: N_("Centre de gestion"),
+        PartnerKind.COLLECTIVITE: N_("Collectivité du registre"),
+        PartnerKind.OTHER: N_("Autre organisme"),
+    }
+)
 
 
 class Partner(TimestampMixin, db.Model):
@@ -181,7 +184,9 @@ class Axis(db.Model):
     )
 
 
-ACTION_STATUS_LABELS = {"planned": "Prévue", "in_progress": "En cours", "done": "Réalisée", "dropped": "Abandonnée"}
+ACTION_STATUS_LABELS = Labels(
+    {"planned": N_("Prévue"), "in_progress": N_("En cours"), "done": N_("Réalisée"), "dropped": N_("Abandonnée")}
+)
 
 
 class AxisAction(db.Model):

@@ -20,6 +20,7 @@ from enum import StrEnum
 from flask_babel import gettext as _
 
 from portal.catalogue.rules import add_months
+from portal.common.labels import N_, Labels
 
 DEFAULT_ALERT_DAYS = 90
 # Tacit renewals are rolled forward at most this many times (a safety bound for the loop, not a legal rule).
@@ -34,13 +35,15 @@ class Kind(StrEnum):
     ADHESION = "adhesion"
 
 
-KIND_LABELS = {
-    Kind.ACCORD_CADRE: "Accord-cadre",
-    Kind.CONVENTION_CADRE: "Convention-cadre",
-    Kind.PARTENARIAT: "Convention de partenariat",
-    Kind.CONTRAT_TERRITORIALISE: "Contrat territorialisé",
-    Kind.ADHESION: "Convention d'adhésion",
-}
+KIND_LABELS = Labels(
+    {
+        Kind.ACCORD_CADRE: N_("Accord-cadre"),
+        Kind.CONVENTION_CADRE: N_("Convention-cadre"),
+        Kind.PARTENARIAT: N_("Convention de partenariat"),
+        Kind.CONTRAT_TERRITORIALISE: N_("Contrat territorialisé"),
+        Kind.ADHESION: N_("Convention d'adhésion"),
+    }
+)
 
 
 class State(StrEnum):
@@ -52,14 +55,16 @@ class State(StrEnum):
     TERMINATED = "terminated"
 
 
-STATE_LABELS = {
-    State.DRAFT: "Projet",
-    State.SIGNED: "Signée, pas encore en vigueur",
-    State.IN_FORCE: "En vigueur",
-    State.TO_RENEW: "À renouveler",
-    State.EXPIRED: "Expirée",
-    State.TERMINATED: "Résiliée",
-}
+STATE_LABELS = Labels(
+    {
+        State.DRAFT: N_("Projet"),
+        State.SIGNED: N_("Signée, pas encore en vigueur"),
+        State.IN_FORCE: N_("En vigueur"),
+        State.TO_RENEW: N_("À renouveler"),
+        State.EXPIRED: N_("Expirée"),
+        State.TERMINATED: N_("Résiliée"),
+    }
+)
 
 
 class DeadlineKind(StrEnum):
@@ -67,7 +72,9 @@ class DeadlineKind(StrEnum):
     NOTICE = "notice"
 
 
-DEADLINE_LABELS = {DeadlineKind.END: "Fin de la convention", DeadlineKind.NOTICE: "Date limite de dénonciation"}
+DEADLINE_LABELS = Labels(
+    {DeadlineKind.END: N_("Fin de la convention"), DeadlineKind.NOTICE: N_("Date limite de dénonciation")}
+)
 
 
 @dataclass(frozen=True)

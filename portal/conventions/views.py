@@ -17,6 +17,7 @@ from portal.common.clock import paris_today
 from portal.common.confirm import CONFIRMED, confirmation_page, confirmed
 from portal.common.files import content_disposition
 from portal.common.forms import PortalForm, options
+from portal.common.labels import translated
 from portal.common.outcomes import attempt
 from portal.conventions import exports as convention_exports
 from portal.conventions import rules, services
@@ -90,7 +91,7 @@ def export(fmt: str):
     _reader_required()
     _form, filters, _valid = _filters_from_request()
     rows = convention_exports.rows(current_user, filters)
-    return exports.response(fmt, "conventions", convention_exports.HEADER, rows)
+    return exports.response(fmt, "conventions", translated(convention_exports.HEADER), rows)
 
 
 @bp.route("/chronologie")

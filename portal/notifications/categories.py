@@ -4,27 +4,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext
+
+from portal.common.labels import N_
+
 
 @dataclass(frozen=True)
 class Category:
     code: str
-    label: str
+    name: str  # a msgid marked with N_: the table is built at import, the name is translated when read (label)
     # Required by law or by the CDG: always emailed, the user cannot switch it off.
     mandatory: bool
+
+    @property
+    def label(self) -> str:
+        return gettext(self.name)
 
 
 CATEGORIES = {
     c.code: c
     for c in (
-        Category("account", "Sécurité du compte (mot de passe, connexion)", True),
-        Category("affiliation", "Affiliation au CDG (franchissement de seuil, décisions)", True),
-        Category("headcount", "Déclarations d'effectifs", False),
+        Category("account", N_("Sécurité du compte (mot de passe, connexion)"), True),
+        Category("affiliation", N_("Affiliation au CDG (franchissement de seuil, décisions)"), True),
+        Category("headcount", N_("Déclarations d'effectifs"), False),
         # The CDG's campaigns (headcounts, deliberations): what the CDG needs from the body, always emailed.
-        Category("campaigns", "Campagnes du CDG (effectifs, délibérations)", True),
-        Category("subscriptions", "Demandes et abonnements aux services", False),
-        Category("training", "Formations des élus", False),
-        Category("conventions", "Conventions de partenariat", False),
-        Category("digest", "Récapitulatif quotidien de la liste à traiter (agents du CDG)", False),
+        Category("campaigns", N_("Campagnes du CDG (effectifs, délibérations)"), True),
+        Category("subscriptions", N_("Demandes et abonnements aux services"), False),
+        Category("training", N_("Formations des élus"), False),
+        Category("conventions", N_("Conventions de partenariat"), False),
+        Category("digest", N_("Récapitulatif quotidien de la liste à traiter (agents du CDG)"), False),
     )
 }
 

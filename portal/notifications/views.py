@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 from portal.common.auth import staff_required
 from portal.common.clock import utcnow
 from portal.common.forms import PortalForm
+from portal.common.labels import N_, Labels
 from portal.common.outcomes import attempt
 from portal.common.pagination import paginate
 from portal.extensions import db
@@ -28,12 +29,27 @@ def inject_unread_count():
     return {"unread_notifications": services.header_unread_count(current_user.id)}
 
 
-STATE_LABELS = {
-    OutboxState.PENDING: "En attente",
-    OutboxState.RUNNING: "En cours",
-    OutboxState.SENT: "Envoyé",
-    OutboxState.FAILED: "En échec",
-}
+STATE_LABELS = Labels(
+    {
+        OutboxState.PENDING: N_("En attente"),
+        OutboxState.RUNNING: N_("En cours"),
+        OutboxState.SENT: N_("Envoyé"),
+        OutboxState.FAILED: N_("En échec"),
+    }
+)
+# What each email of the outbox is: OutboxEmail.template names its files in templates/emails/.
+TEMPLATE_LABELS = Labels(
+    {
+        "access_existing_account": N_("Demande d'accès d'une personne déjà inscrite"),
+        "access_received": N_("Accusé de réception d'une demande d'accès"),
+        "access_refused": N_("Refus d'une demande d'accès"),
+        "campaign": N_("Campagne du CDG"),
+        "invitation": N_("Invitation au portail"),
+        "notification": N_("Notification"),
+        "password_reset": N_("Réinitialisation du mot de passe"),
+        "staff_digest": N_("Récapitulatif quotidien des agents"),
+    }
+)
 
 
 def _page_arg() -> int:
@@ -123,7 +139,13 @@ def jobs():
     counts = dict(db.session.execute(select(OutboxEmail.state, func.count()).group_by(OutboxEmail.state)).all())
     page = paginate(statement, _page_arg(), current_app.config["PORTAL_PAGE_SIZE"])
     return render_template(
-        "notifications/jobs.html", page=page, state=state, counts=counts, labels=STATE_LABELS, form=ActionForm()
+        "notifications/jobs.html",
+        page=page,
+        state=state,
+        counts=counts,
+        labels=STATE_LABELS,
+        template_labels=TEMPLATE_LABELS,
+        form=ActionForm(),
     )
 
 

@@ -8,6 +8,7 @@ bound the list; a national federation (no département set) publishes every affi
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cache
 
 from sqlalchemy import Select, func, select
 
@@ -48,6 +49,7 @@ def records() -> Iterator[dict]:
             Collectivite.affiliation_status,
         )
     ).order_by(Collectivite.name_normalised, Collectivite.id)
+    kind_label = cache(label)  # a few kinds, translated once for the whole file rather than on each row
     for insee, siren, name, kind, departement, status in db.session.execute(
         statement.execution_options(yield_per=BATCH)
     ):
@@ -56,7 +58,7 @@ def records() -> Iterator[dict]:
             "siren": siren,
             "nom": name,
             "type": kind,
-            "type_libelle": label(kind),
+            "type_libelle": kind_label(kind),
             "departement": departement,
             "affiliation": status,
         }

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 
 from portal.common.formatting import decimal_fr
 from portal.common.i18n import ngettext
+from portal.common.labels import N_, Labels
 from portal.common.text import normalise
 from portal.common.titles import function_title
 
@@ -215,7 +216,7 @@ class Change(StrEnum):
     UNCHANGED = "unchanged"
 
 
-CHANGE_LABELS = {Change.CREATED: "Créé", Change.UPDATED: "Mis à jour", Change.UNCHANGED: "Inchangé"}
+CHANGE_LABELS = Labels({Change.CREATED: N_("Créé"), Change.UPDATED: N_("Mis à jour"), Change.UNCHANGED: N_("Inchangé")})
 
 
 def compare(row: RneRow, current: CurrentMandate | None, person_known: bool) -> Change:

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cache
 
 from sqlalchemy.orm import aliased
 
 from portal.affiliation.rules import status_label
+from portal.common.labels import N_
 from portal.extensions import db
 from portal.registry.kinds import label
 from portal.registry.models import Collectivite
 from portal.registry.services import ListFilters, filtered_statement
 
-HEADER = ("Nom", "Type", "Code INSEE", "SIREN", "Département", "Population", "EPCI", "Statut d'affiliation")
+HEADER = (
+    N_("Nom"),
+    N_("Type"),
+    N_("Code INSEE"),
+    N_("SIREN"),
+    N_("Département"),
+    N_("Population"),
+    N_("EPCI"),
+    N_("Statut d'affiliation"),
+)
 BATCH = 2000
 
 
@@ -34,5 +45,7 @@ def rows(user, filters: ListFilters) -> Iterator[tuple]:
         )
         .execution_options(yield_per=BATCH)
     )
+    # A few kinds and statuses, translated once for the whole file rather than on each of its thousands of rows.
+    kind_label, affiliation_label = cache(label), cache(status_label)
     for name, kind, insee, siren, departement, population, epci_name, status in db.session.execute(statement):
-        yield (name, label(kind), insee, siren, departement, population, epci_name, status_label(status))
+        yield (name, kind_label(kind), insee, siren, departement, population, epci_name, affiliation_label(status))

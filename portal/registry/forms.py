@@ -20,9 +20,8 @@ class FilterForm(PortalForm):
     q = StringField(_l("Nom, code INSEE, SIREN ou code postal"), validators=[Optional(), Length(max=100)])
     kind = SelectField(
         _l("Type"),
-        choices=options(
-            [("", _l("Tous les types")), ("epci", _l("Tous les EPCI"))] + [(k.value, v) for k, v in LABELS.items()]
-        ),
+        # Labels read per form (a function), in the request's locale.
+        choices=lambda: options([("", _l("Tous les types")), ("epci", _l("Tous les EPCI")), *LABELS.items()]),
         validators=[Optional()],
         widget=QuickSelect(),
     )
@@ -34,7 +33,7 @@ class FilterForm(PortalForm):
     )
     status = SelectField(
         _l("Statut d'affiliation"),
-        choices=options(
+        choices=lambda: options(
             [("", _l("Tous les statuts"))]
             + [(s.value, STATUS_LABELS[s]) for s in (Status.OBLIGATOIRE, Status.VOLONTAIRE, Status.NON_AFFILIEE)]
             + [("aucun", _l("Non déterminé"))]

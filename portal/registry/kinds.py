@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from portal.common.labels import N_, Labels
+
 
 class Kind(StrEnum):
     COMMUNE = "commune"
@@ -23,21 +25,23 @@ class Kind(StrEnum):
     ETABLISSEMENT_PUBLIC = "etablissement_public"
 
 
-LABELS: dict[Kind, str] = {
-    Kind.COMMUNE: "Commune",
-    Kind.CC: "Communauté de communes",
-    Kind.CA: "Communauté d'agglomération",
-    Kind.CU: "Communauté urbaine",
-    Kind.METROPOLE: "Métropole",
-    Kind.CCAS: "Centre communal d'action sociale (CCAS)",
-    Kind.CAISSE_ECOLES: "Caisse des écoles",
-    Kind.SYNDICAT: "Syndicat",
-    Kind.DEPARTEMENT: "Département",
-    Kind.REGION: "Région",
-    Kind.EP_DEPARTEMENTAL: "Établissement public départemental ou interdépartemental (SDIS…)",
-    Kind.SYNDICAT_MIXTE: "Syndicat mixte composé uniquement de collectivités",
-    Kind.ETABLISSEMENT_PUBLIC: "Autre établissement public",
-}
+LABELS: Labels[Kind] = Labels(
+    {
+        Kind.COMMUNE: N_("Commune"),
+        Kind.CC: N_("Communauté de communes"),
+        Kind.CA: N_("Communauté d'agglomération"),
+        Kind.CU: N_("Communauté urbaine"),
+        Kind.METROPOLE: N_("Métropole"),
+        Kind.CCAS: N_("Centre communal d'action sociale (CCAS)"),
+        Kind.CAISSE_ECOLES: N_("Caisse des écoles"),
+        Kind.SYNDICAT: N_("Syndicat"),
+        Kind.DEPARTEMENT: N_("Département"),
+        Kind.REGION: N_("Région"),
+        Kind.EP_DEPARTEMENTAL: N_("Établissement public départemental ou interdépartemental (SDIS…)"),
+        Kind.SYNDICAT_MIXTE: N_("Syndicat mixte composé uniquement de collectivités"),
+        Kind.ETABLISSEMENT_PUBLIC: N_("Autre établissement public"),
+    }
+)
 
 EPCI_KINDS = frozenset({Kind.CC, Kind.CA, Kind.CU, Kind.METROPOLE})
 # Bodies attached to a commune whose headcount is counted with it (réponse ministérielle n° 09035).

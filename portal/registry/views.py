@@ -12,6 +12,7 @@ from portal.affiliation import services as affiliation
 from portal.common import exports, page_cache
 from portal.common.clock import paris_today
 from portal.common.forms import options
+from portal.common.labels import translated
 from portal.common.outcomes import attempt
 from portal.registry import exports as registry_exports
 from portal.registry import services
@@ -73,7 +74,9 @@ def _list_content(per_page: int) -> str:
 def export(fmt: str):
     """The filtered list, every page, streamed as CSV or XLSX."""
     _form, filters = _filters_from_request()
-    return exports.response(fmt, "collectivites", registry_exports.HEADER, registry_exports.rows(current_user, filters))
+    return exports.response(
+        fmt, "collectivites", translated(registry_exports.HEADER), registry_exports.rows(current_user, filters)
+    )
 
 
 def _visible_body_or_404(collectivite_id: int):

@@ -23,6 +23,7 @@ from portal.common.clock import paris_today
 from portal.common.errors import DomainError
 from portal.common.formatting import money_fr, percent_fr
 from portal.common.inputs import InvalidNumber, parse_decimal, year_problem
+from portal.common.labels import N_, Labels
 from portal.extensions import db
 from portal.registry.models import Collectivite
 from portal.statements.rules import ServiceInput, Statement, StatementInput, affiliation_period, compute_statement
@@ -32,7 +33,9 @@ from portal.subscriptions.rules import State
 BILLED_STATES = (State.VALIDATED, State.ACTIVE, State.SUSPENDED, State.ENDED)
 MAX_PAYROLL = Decimal("10000000000")
 PAYROLL_DIGITS = 14  # PayrollDeclaration.amount: Numeric(14, 2)
-RATE_NAMES = {"cotisation": "de la cotisation obligatoire", "socle": "de la contribution au socle commun"}
+RATE_NAMES = Labels(
+    {"cotisation": N_("de la cotisation obligatoire"), "socle": N_("de la contribution au socle commun")}
+)
 
 
 @dataclass

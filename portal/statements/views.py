@@ -12,6 +12,7 @@ from portal.common import cdg, exports
 from portal.common.auth import staff_required
 from portal.common.clock import paris_today
 from portal.common.files import content_disposition
+from portal.common.labels import N_, translated
 from portal.common.outcomes import attempt
 from portal.common.pdf import DocumentError, render_pdf
 from portal.extensions import db
@@ -103,18 +104,18 @@ def pdf(collectivite_id: int, year: int):
 
 
 CSV_HEADER = (
-    "Code",
-    "Collectivité",
-    "Type",
-    "Cotisation obligatoire (€)",
-    "Socle commun (€)",
-    "Services (€)",
-    "Total (€)",
-    "Échéance de l'acompte",
-    "Acompte (€)",
-    "Échéance du solde",
-    "Solde (€)",
-    "Alertes",
+    N_("Code"),
+    N_("Collectivité"),
+    N_("Type"),
+    N_("Cotisation obligatoire (€)"),
+    N_("Socle commun (€)"),
+    N_("Services (€)"),
+    N_("Total (€)"),
+    N_("Échéance de l'acompte"),
+    N_("Acompte (€)"),
+    N_("Échéance du solde"),
+    N_("Solde (€)"),
+    N_("Alertes"),
 )
 
 
@@ -145,4 +146,4 @@ def year_csv(year: int):
     """Every statement of the year for the CDG's staff, as a spreadsheet opens it: French headers, the type's
     name, dates as 31/05/2027 and amounts with a decimal comma; written by the shared exporter like every CSV
     file (streamed, formula-like text neutralised)."""
-    return exports.response("csv", f"releves-{year}", CSV_HEADER, _csv_rows(year))
+    return exports.response("csv", f"releves-{year}", translated(CSV_HEADER), _csv_rows(year))

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from portal.common.labels import N_
 from portal.extensions import db
 from portal.subscriptions.services import visible_statement
 
-HEADER = ("N°", "Collectivité", "Code INSEE / SIREN", "Service", "État", "Demandée le", "Début", "Fin")
+HEADER = (
+    N_("N°"),
+    N_("Collectivité"),
+    N_("Code INSEE / SIREN"),
+    N_("Service"),
+    N_("État"),
+    N_("Demandée le"),
+    N_("Début"),
+    N_("Fin"),
+)
 BATCH = 500
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -63,7 +64,7 @@ class Subscription(TimestampMixin, db.Model):
             if value is None:
                 continue
             text = money_fr(Decimal(str(value))) if key == "payroll" else decimal_fr(Decimal(str(value)))
-            shown.append((QUANTITY_LABELS.get(key, "Autre quantité"), text))
+            shown.append((QUANTITY_LABELS.get(key) or _("Autre quantité"), text))
         return shown
 
 

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 
 from portal.catalogue.rules import add_months
 from portal.common.formatting import date_fr
+from portal.common.labels import N_, Labels
 
 
 class State(StrEnum):
@@ -27,15 +28,17 @@ class State(StrEnum):
     REFUSED = "refusee"
 
 
-STATE_LABELS = {
-    State.REQUESTED: "Demandée",
-    State.INFO_NEEDED: "Informations demandées",
-    State.VALIDATED: "Validée",
-    State.ACTIVE: "Active",
-    State.SUSPENDED: "Suspendue",
-    State.ENDED: "Résiliée",
-    State.REFUSED: "Refusée",
-}
+STATE_LABELS = Labels(
+    {
+        State.REQUESTED: N_("Demandée"),
+        State.INFO_NEEDED: N_("Informations demandées"),
+        State.VALIDATED: N_("Validée"),
+        State.ACTIVE: N_("Active"),
+        State.SUSPENDED: N_("Suspendue"),
+        State.ENDED: N_("Résiliée"),
+        State.REFUSED: N_("Refusée"),
+    }
+)
 
 
 class Action(StrEnum):
@@ -50,17 +53,19 @@ class Action(StrEnum):
     WITHDRAW = "withdraw"  # the collectivité withdraws its own request
 
 
-ACTION_LABELS = {
-    Action.VALIDATE: "Valider",
-    Action.REFUSE: "Refuser",
-    Action.ASK_INFO: "Demander des informations",
-    Action.PROVIDE_INFO: "Compléter la demande",
-    Action.ACTIVATE: "Activer",
-    Action.SUSPEND: "Suspendre",
-    Action.RESUME: "Reprendre",
-    Action.END: "Résilier",
-    Action.WITHDRAW: "Retirer la demande",
-}
+ACTION_LABELS = Labels(
+    {
+        Action.VALIDATE: N_("Valider"),
+        Action.REFUSE: N_("Refuser"),
+        Action.ASK_INFO: N_("Demander des informations"),
+        Action.PROVIDE_INFO: N_("Compléter la demande"),
+        Action.ACTIVATE: N_("Activer"),
+        Action.SUSPEND: N_("Suspendre"),
+        Action.RESUME: N_("Reprendre"),
+        Action.END: N_("Résilier"),
+        Action.WITHDRAW: N_("Retirer la demande"),
+    }
+)
 
 TRANSITIONS: dict[tuple[State, Action], State] = {
     (State.REQUESTED, Action.VALIDATE): State.VALIDATED,

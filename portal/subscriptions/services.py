@@ -24,6 +24,7 @@ from portal.common.clock import paris_today, utcnow
 from portal.common.errors import DomainError
 from portal.common.formatting import date_fr, money_fr, percent_fr
 from portal.common.jobs import enqueue_after_commit
+from portal.common.labels import N_, Labels
 from portal.extensions import db
 from portal.registry.models import Collectivite
 from portal.registry.visibility import visible_collectivites
@@ -36,13 +37,15 @@ MAX_QUANTITY = 1_000_000
 MAX_PUPILS_PER_SCHOOL = 2_000
 MAX_CLASSES_PER_SCHOOL = 60
 
-QUANTITY_LABELS = {
-    "agents": "Nombre d'agents concernés",
-    "pupils": "Nombre d'élèves",
-    "schools": "Nombre d'écoles",
-    "hours": "Nombre d'heures par an",
-    "days": "Nombre de jours par an",
-}
+QUANTITY_LABELS = Labels(
+    {
+        "agents": N_("Nombre d'agents concernés"),
+        "pupils": N_("Nombre d'élèves"),
+        "schools": N_("Nombre d'écoles"),
+        "hours": N_("Nombre d'heures par an"),
+        "days": N_("Nombre de jours par an"),
+    }
+)
 
 
 # The catalogue as it applies to one collectivité ------------------------------------------------
@@ -94,8 +97,8 @@ def estimate(service: Service, year: int, quantities: dict) -> tuple[Decimal | N
         return None, _("Aucun tarif voté pour cette année."), None
     amount = catalogue_rules.yearly_amount(service.tariff_model, tariff.unit_amount, quantities)
     if amount is None:
-        key, label = catalogue_rules.QUANTITY_OF[catalogue_rules.TariffModel(service.tariff_model)]
-        missing = _("la masse salariale déclarée") if key == "payroll" else _("le nombre d’%(label)s", label=label)
+        key = catalogue_rules.QUANTITY_OF[catalogue_rules.TariffModel(service.tariff_model)]
+        missing = catalogue_rules.MISSING_QUANTITY_LABELS[key]
         return (
             None,
             _(

@@ -17,6 +17,7 @@ from portal.common.errors import DomainError
 from portal.common.files import content_disposition
 from portal.common.formatting import date_fr
 from portal.common.forms import show_domain_error
+from portal.common.labels import translated
 from portal.common.outcomes import attempt
 from portal.common.pagination import paginate
 from portal.extensions import db
@@ -130,7 +131,7 @@ def export(fmt: str):
     if not (current_user.is_staff or current_user.is_secretary):
         abort(403)
     rows = subscription_exports.rows(current_user, _state_filter())
-    return exports.response(fmt, "abonnements", subscription_exports.HEADER, rows)
+    return exports.response(fmt, "abonnements", translated(subscription_exports.HEADER), rows)
 
 
 @bp.route("/abonnements/<int:subscription_id>")

@@ -141,7 +141,7 @@ class RegistrationForm(PortalForm):
     mandate_id = SelectField(_l("Élu"), coerce=_int_or_none, validators=[_required(_l("Choisissez l'élu."))])
     funding = SelectField(
         _l("Financement"),
-        choices=options([(k.value, v) for k, v in FUNDING_LABELS.items()]),
+        choices=lambda: options(FUNDING_LABELS.items()),  # labels read per form, in the request's locale
         default="commune",
     )
     dife_amount = FrenchDecimalField(  # Registration.dife_amount: Numeric(10, 2)

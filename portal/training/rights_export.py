@@ -10,9 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 
+from flask_babel import gettext as _
+
 from portal.common import cdg
 from portal.common.clock import PARIS
 from portal.common.formatting import date_fr
+from portal.common.labels import N_, translated
 from portal.common.pdf import render_pdf
 from portal.training.rights import Rights
 from portal.training.rights_rules import FUNDING_LABELS, Funding
@@ -23,20 +26,20 @@ MON_COMPTE_ELU = "https://www.moncompteformation.gouv.fr/espace-public/mon-compt
 # waiting list).
 LISTED = (Status.PRESENT, Status.ABSENT, Status.REGISTERED, Status.OFFERED)
 
-HEADER = ("Rubrique", "Valeur")
+HEADER = (N_("Rubrique"), N_("Valeur"))
 TRAININGS_HEADER = (
-    "Formation",
-    "Organisme",
-    "Agrément",
-    "Début",
-    "Fin",
-    "Heures",
-    "Statut",
-    "Financement",
-    "Coût pédagogique (€)",
-    "Frais (€)",
-    "Part DIFE (€)",
-    "Jours de congé",
+    N_("Formation"),
+    N_("Organisme"),
+    N_("Agrément"),
+    N_("Début"),
+    N_("Fin"),
+    N_("Heures"),
+    N_("Statut"),
+    N_("Financement"),
+    N_("Coût pédagogique (€)"),
+    N_("Frais (€)"),
+    N_("Part DIFE (€)"),
+    N_("Jours de congé"),
 )
 
 
@@ -53,20 +56,28 @@ def summary(rights: Rights, today: date) -> list[tuple[str, object]]:
     """(label, value) of the élu's rights, the same lines in the PDF and the CSV; numbers stay numbers."""
     mandate, person = rights.mandate, rights.mandate.person
     return [
-        ("Élu", person.full_name),
-        ("Mandat", f"{mandate.function_label}, {mandate.collectivite.name}, depuis le {date_fr(mandate.start_date)}"),
-        ("Délégation", mandate.delegation_subject or ("Oui" if mandate.has_delegation else "Non")),
-        ("Situation au", today),
-        ("Heures de formation suivies", rights.hours_trained),
-        ("Formation de première année de mandat", rights.first_year_label),
-        ("Congé de formation : jours par mandat", rights.leave_days_ceiling),
-        ("Congé de formation : jours pris", rights.leave_days_taken),
-        ("Congé de formation : jours réservés", rights.leave_days_booked),
-        ("Congé de formation : jours restants", rights.leave_days_left),
-        ("DIFE : crédité (€)", rights.dife_acquired),
-        ("DIFE : mobilisé par le portail (€)", rights.dife_used),
-        ("DIFE : solde estimé (€)", rights.dife_estimate),
-        ("DIFE : solde exact", f"Mon Compte Élu, {MON_COMPTE_ELU}"),
+        (_("Élu"), person.full_name),
+        (
+            _("Mandat"),
+            _(
+                "%(function)s, %(body)s, depuis le %(date)s",
+                function=mandate.function_label,
+                body=mandate.collectivite.name,
+                date=date_fr(mandate.start_date),
+            ),
+        ),
+        (_("Délégation"), mandate.delegation_subject or (_("Oui") if mandate.has_delegation else _("Non"))),
+        (_("Situation au"), today),
+        (_("Heures de formation suivies"), rights.hours_trained),
+        (_("Formation de première année de mandat"), rights.first_year_label),
+        (_("Congé de formation : jours par mandat"), rights.leave_days_ceiling),
+        (_("Congé de formation : jours pris"), rights.leave_days_taken),
+        (_("Congé de formation : jours réservés"), rights.leave_days_booked),
+        (_("Congé de formation : jours restants"), rights.leave_days_left),
+        (_("DIFE : crédité (€)"), rights.dife_acquired),
+        (_("DIFE : mobilisé par le portail (€)"), rights.dife_used),
+        (_("DIFE : solde estimé (€)"), rights.dife_estimate),
+        (_("DIFE : solde exact"), _("Mon Compte Élu, %(url)s", url=MON_COMPTE_ELU)),
     ]
 
 
@@ -74,7 +85,7 @@ def csv_rows(rights: Rights, today: date) -> Iterator[tuple]:
     """The rows under :data:`HEADER`: the summary, an empty row, then the trainings with their own header."""
     yield from summary(rights, today)
     yield ()
-    yield TRAININGS_HEADER
+    yield translated(TRAININGS_HEADER)
     for r in listed(rights):
         session, training = r.session, r.session.training
         yield (

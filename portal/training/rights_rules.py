@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 
 from portal.common.formatting import days_fr, money_fr
 from portal.common.i18n import ngettext, plural_count
+from portal.common.labels import N_, Labels
 from portal.training.rules import Status
 
 LEAVE_DAYS_PER_MANDATE = Decimal(24)
@@ -36,11 +37,13 @@ class Funding(StrEnum):
     BOTH = "both"
 
 
-FUNDING_LABELS = {
-    Funding.COMMUNE: "Budget de la commune",
-    Funding.DIFE: "DIFE (Mon compte élu)",
-    Funding.BOTH: "Budget de la commune et DIFE",
-}
+FUNDING_LABELS = Labels(
+    {
+        Funding.COMMUNE: N_("Budget de la commune"),
+        Funding.DIFE: N_("DIFE (Mon compte élu)"),
+        Funding.BOTH: N_("Budget de la commune et DIFE"),
+    }
+)
 
 
 # Rights of an élu -------------------------------------------------------------------------------
@@ -60,12 +63,14 @@ class FirstYear(StrEnum):
     MISSED = "missed"
 
 
-FIRST_YEAR_LABELS = {
-    FirstYear.NOT_CONCERNED: "Non concerné (pas de délégation)",
-    FirstYear.OWED: "Due : formation à suivre avant le {deadline}",
-    FirstYear.DONE: "Suivie",
-    FirstYear.MISSED: "Non suivie dans la première année du mandat",
-}
+FIRST_YEAR_LABELS = Labels(
+    {
+        FirstYear.NOT_CONCERNED: N_("Non concerné (pas de délégation)"),
+        FirstYear.OWED: N_("Due : formation à suivre avant le {deadline}"),
+        FirstYear.DONE: N_("Suivie"),
+        FirstYear.MISSED: N_("Non suivie dans la première année du mandat"),
+    }
+)
 
 
 def first_year_training(

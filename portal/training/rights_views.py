@@ -10,6 +10,7 @@ from portal.accounts.models import Mandate
 from portal.common import exports
 from portal.common.clock import paris_today
 from portal.common.files import content_disposition
+from portal.common.labels import translated
 from portal.extensions import db
 from portal.training import rights, rights_export, visibility
 
@@ -37,4 +38,4 @@ def rights_pdf(mandate_id: int):
 def rights_csv(mandate_id: int):
     rights, today = _rights_or_404(mandate_id), paris_today()
     name = rights_export.filename(rights, today, "csv").removesuffix(".csv")
-    return exports.response("csv", name, rights_export.HEADER, rights_export.csv_rows(rights, today))
+    return exports.response("csv", name, translated(rights_export.HEADER), rights_export.csv_rows(rights, today))

@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from flask_babel import gettext as _
 
+from portal.common.labels import N_, Labels
 from portal.common.titles import agree
 
 REMINDERS = {"j7": timedelta(days=7), "j1": timedelta(days=1)}
@@ -29,14 +30,16 @@ class Status(StrEnum):
     ABSENT = "absent"
 
 
-STATUS_LABELS = {
-    Status.REGISTERED: "Inscrit",
-    Status.WAITING: "En liste d'attente",
-    Status.OFFERED: "Place proposée",
-    Status.CANCELLED: "Annulé",
-    Status.PRESENT: "Présent",
-    Status.ABSENT: "Absent",
-}
+STATUS_LABELS = Labels(
+    {
+        Status.REGISTERED: N_("Inscrit"),
+        Status.WAITING: N_("En liste d'attente"),
+        Status.OFFERED: N_("Place proposée"),
+        Status.CANCELLED: N_("Annulé"),
+        Status.PRESENT: N_("Présent"),
+        Status.ABSENT: N_("Absent"),
+    }
+)
 
 # Said of the élu: agrees with him or her ("Inscrite", "Présente"); the others describe the registration.
 _AGREEING = frozenset({Status.REGISTERED, Status.CANCELLED, Status.PRESENT, Status.ABSENT})

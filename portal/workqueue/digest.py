@@ -17,7 +17,6 @@ from sqlalchemy.exc import IntegrityError
 from portal.accounts.models import Role, User
 from portal.common.clock import paris_today, utcnow
 from portal.common.formatting import decimal_fr
-from portal.common.i18n import ngettext
 from portal.common.urls import external_url
 from portal.extensions import db
 from portal.workqueue import rules, services
@@ -38,7 +37,7 @@ def summary_lines(counts: dict) -> list[str]:
     """A line per kind of item that has some, its label agreeing with the count: "Courriel en échec : 1",
     "Courriels en échec : 2"."""
     return [
-        _("%(kind)s : %(count)s", kind=ngettext(*rules.KIND_LABELS[kind], n), count=decimal_fr(n))
+        _("%(kind)s : %(count)s", kind=rules.KIND_LABELS.counted(kind, n), count=decimal_fr(n))
         for kind, n in counts.items()
         if n
     ]

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from portal.common.labels import Nn_, PluralLabels
+
 
 class Kind(StrEnum):
     SUBSCRIPTION_REQUEST = "demande-adhesion"
@@ -21,17 +23,19 @@ class Kind(StrEnum):
 
 
 # Plural labels for the filter and the counts, singular for one item.
-KIND_LABELS = {
-    Kind.SUBSCRIPTION_REQUEST: ("Demande d'adhésion à valider", "Demandes d'adhésion à valider"),
-    Kind.AFFILIATION_DECISION: ("Décision d'affiliation", "Décisions d'affiliation"),
-    Kind.ACCESS_REQUEST: ("Demande d'accès", "Demandes d'accès"),
-    Kind.FAILED_EMAIL: ("Courriel en échec", "Courriels en échec"),
-    Kind.EXPIRING_OFFER: ("Place proposée qui expire sous 24 h", "Places proposées qui expirent sous 24 h"),
-    Kind.ATTENDANCE_TO_RECORD: ("Émargement à saisir", "Émargements à saisir"),
-    Kind.CONVENTION_DEADLINE: ("Échéance de convention", "Échéances de conventions"),
-    Kind.IMPORT_REJECTED: ("Import avec des lignes refusées", "Imports avec des lignes refusées"),
-    Kind.SESSION_BELOW_MINIMUM: ("Session sous son minimum", "Sessions sous leur minimum"),
-}
+KIND_LABELS = PluralLabels(
+    {
+        Kind.SUBSCRIPTION_REQUEST: Nn_("Demande d'adhésion à valider", "Demandes d'adhésion à valider"),
+        Kind.AFFILIATION_DECISION: Nn_("Décision d'affiliation", "Décisions d'affiliation"),
+        Kind.ACCESS_REQUEST: Nn_("Demande d'accès", "Demandes d'accès"),
+        Kind.FAILED_EMAIL: Nn_("Courriel en échec", "Courriels en échec"),
+        Kind.EXPIRING_OFFER: Nn_("Place proposée qui expire sous 24 h", "Places proposées qui expirent sous 24 h"),
+        Kind.ATTENDANCE_TO_RECORD: Nn_("Émargement à saisir", "Émargements à saisir"),
+        Kind.CONVENTION_DEADLINE: Nn_("Échéance de convention", "Échéances de conventions"),
+        Kind.IMPORT_REJECTED: Nn_("Import avec des lignes refusées", "Imports avec des lignes refusées"),
+        Kind.SESSION_BELOW_MINIMUM: Nn_("Session sous son minimum", "Sessions sous leur minimum"),
+    }
+)
 
 # Items that no action of the portal ends (an import's refused lines are fixed in the file, then imported again):
 # an agent marks them dealt with.

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from portal.catalogue.models import Service
 from portal.common.clock import paris_today, utcnow
+from portal.common.labels import N_, Labels
 from portal.extensions import db
 from portal.registry.models import Collectivite
 from portal.subscriptions.models import Subscription
@@ -36,12 +37,14 @@ class SecretaryKind(StrEnum):
 
 
 INFO_ASKED, OFFER_TO_CONFIRM, SESSION_COMING, ENDING_SOON = SecretaryKind
-LABELS = {
-    INFO_ASKED: "Informations demandées par le CDG",
-    OFFER_TO_CONFIRM: "Place proposée à confirmer",
-    SESSION_COMING: "Formation à venir d'un élu",
-    ENDING_SOON: "Adhésion qui prend fin",
-}
+LABELS = Labels(
+    {
+        INFO_ASKED: N_("Informations demandées par le CDG"),
+        OFFER_TO_CONFIRM: N_("Place proposée à confirmer"),
+        SESSION_COMING: N_("Formation à venir d'un élu"),
+        ENDING_SOON: N_("Adhésion qui prend fin"),
+    }
+)
 
 
 def _info_asked(ids: list[int], now: datetime) -> list[WorkItem]:

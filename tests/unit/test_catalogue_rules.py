@@ -181,3 +181,11 @@ def test_deliberation_label():
         "Délibération n° 2025-90 du 1er novembre 2025"
     )
     assert rules.rate_deliberation_label("Délibération n° 12", None) == "Délibération n° 12"
+
+
+def test_every_quantity_an_estimate_lacks_is_named():
+    """ "Estimation impossible sans …": one written fragment per quantity, never "le nombre d’jours"."""
+    assert set(rules.QUANTITY_OF.values()) == set(rules.MISSING_QUANTITY_LABELS)
+    assert rules.MISSING_QUANTITY_LABELS["days"] == "le nombre de jours"
+    assert rules.MISSING_QUANTITY_LABELS["pupils"] == "le nombre d’élèves"
+    assert rules.MISSING_QUANTITY_LABELS["payroll"] == "la masse salariale déclarée"

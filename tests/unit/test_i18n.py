@@ -6,6 +6,8 @@
   between tags, read-out attributes, and, as a heuristic, literals printed by an expression).
 * Marking changed nothing for the reader: lazy form labels keep their HTML escaping, plurals follow
   the counts.
+* In Python, the messages a person reads are gettext calls, and the label tables are ``Labels`` whose msgids are
+  marked with ``N_``/``Nn_`` (``portal/common/labels.py``): two guards, each proved on planted examples.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"
 
 # The command documented in babel.cfg.
-EXTRACT_ARGS = ["-F", "babel.cfg", "-k", "_l", "--ignore-dirs", ".* __pycache__"]
+EXTRACT_ARGS = ["-F", "babel.cfg", "-k", "_l", "-k", "N_", "-k", "Nn_:1,2", "--ignore-dirs", ".* __pycache__"]
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +89,28 @@ EXPECTED = {
     "portal/accounts/forms.py": ["Adresse électronique", "Saisissez votre mot de passe."],
     "portal/accounts/views.py": ["Bienvenue, %(name)s.", "Vous êtes déconnecté."],
     "portal/affiliation/views.py": ["Décision enregistrée : %(note)s"],
+    # Label tables (portal/common/labels.py): N_ and Nn_ are extraction keywords.
+    "portal/workqueue/rules.py": [
+        ("Demande d'accès", "Demandes d'accès"),
+        ("Place proposée qui expire sous 24 h", "Places proposées qui expirent sous 24 h"),
+    ],
+    "portal/registry/kinds.py": [
+        "Communauté de communes",
+        "Établissement public départemental ou interdépartemental (SDIS…)",
+    ],
+    "portal/audit/labels.py": ["Connexion refusée", "Jeton d'API révoqué", "Autre événement"],
+    "portal/affiliation/rules.py": [
+        "À déterminer (aucune déclaration d'effectifs)",
+        "Un établissement public départemental ou interdépartemental (un SDIS, par exemple) n'est jamais affilié "
+        "d'office",
+    ],
+    "portal/catalogue/rules.py": ["Taux de la masse salariale (%)", "Nombre d'élèves", "le nombre de jours"],
+    "portal/notifications/categories.py": ["Formations des élus"],
+    "portal/notifications/views.py": ["Réinitialisation du mot de passe", "En échec"],
+    "portal/subscriptions/rules.py": ["Informations demandées", "Retirer la demande"],
+    "portal/api/validation.py": ["Doit être supérieur ou égal à {ge}."],
+    "portal/training/exports.py": ["Position en liste d'attente", "Part commune (€)"],
+    "portal/registry/exports.py": ["Statut d'affiliation"],
     "portal/common/errors.py": [
         "Page introuvable",
         "Méthode non autorisée",
@@ -435,6 +459,131 @@ def test_message_guard_accepts_gettext_and_built_messages():
     assert untranslated_messages(source) == []
 
 
+# --- Python: label tables are marked for extraction and translated when read ---------------------------------------
+
+# portal/common/labels.py: the table class and the marker of its values.
+LABEL_TABLES = {"Labels": "N_", "PluralLabels": "Nn_"}
+
+
+def _called(node: ast.AST) -> str | None:
+    if not isinstance(node, ast.Call):
+        return None
+    func = node.func
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+
+
+def _is_label_table_name(name: str | None) -> bool:
+    return name is not None and (name == "LABELS" or name.endswith("_LABELS"))
+
+
+# A spreadsheet's header: its column names are marked with N_ and read with ``translated()``, or are the stable
+# snake_case keys of a file read by software.
+_MACHINE_KEY = re.compile(r"[a-z0-9_]+")
+# (file, name) of a header that keeps its text as published: the open data file's columns are part of its format.
+HEADERS_ALLOWED = {("portal/opendata/services.py", "HEADER")}
+
+
+def unmarked_labels(source: str) -> list[tuple[int, str, str]]:
+    """(line, name, problem) of each module-level label table whose text extraction would miss or gettext never
+    read: a ``LABELS``/``*_LABELS`` that is not a ``Labels``/``PluralLabels`` (a plain dict, a dict of ``_l``…), a
+    value of such a table written otherwise than through the table's marker (``N_``, ``Nn_``), a column name of a
+    ``*HEADER`` tuple or list not marked with ``N_``. A value that names a constant (``OTHER``, ``rules.X``) is a
+    msgid marked where it is written."""
+    found = []
+    for statement in ast.parse(source).body:
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+            target, value = statement.targets[0], statement.value
+        elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+            target, value = statement.target, statement.value
+        else:
+            continue
+        name = target.id if isinstance(target, ast.Name) else None
+        if name and name.endswith("HEADER") and isinstance(value, ast.Tuple | ast.List):
+            for item in value.elts:
+                machine_key = isinstance(item, ast.Constant) and _MACHINE_KEY.fullmatch(str(item.value))
+                if _called(item) != "N_" and not machine_key and not isinstance(item, ast.Name | ast.Attribute):
+                    found.append((item.lineno, name, "a column name not marked with N_()"))
+            continue
+        table = _called(value)
+        if table not in LABEL_TABLES:
+            if _is_label_table_name(name):
+                found.append((statement.lineno, name, "not a Labels(...) table"))
+            continue
+        mapping = value.args[0] if value.args else None
+        if not isinstance(mapping, ast.Dict):
+            found.append((statement.lineno, name, f"{table}() takes a dict written in place"))
+            continue
+        marker = LABEL_TABLES[table]
+        for item in mapping.values:
+            if _called(item) != marker and not isinstance(item, ast.Name | ast.Attribute):
+                found.append((item.lineno, name, f"a value not marked with {marker}()"))
+    return found
+
+
+@pytest.mark.parametrize("path", PYTHON_SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_label_tables_are_marked_for_translation(path):
+    relative = str(path.relative_to(ROOT))
+    found = [
+        f"{relative}:{line}: {name}: {problem}"
+        for line, name, problem in unmarked_labels(path.read_text(encoding="utf-8"))
+        if (relative, name) not in HEADERS_ALLOWED
+    ]
+    assert not found, "Label table not marked for translation (portal/common/labels.py):\n" + "\n".join(found)
+
+
+def test_label_guard_finds_unmarked_tables():
+    source = (
+        'STATE_LABELS = {"open": "En cours"}\n'
+        'LABELS: dict[str, str] = {"a": N_("Marqué mais jamais traduit")}\n'
+        'ROLE_LABELS = {"staff": _l("Agent du CDG")}\n'
+        'KIND_LABELS = Labels({"a": N_("Marqué"), "b": "Oublié",\n'
+        '    "c": f"Calculé {x}", "d": _("Traduit une fois, à l\'import")})\n'
+        'QUEUE = PluralLabels({"a": ("Un", "Des"), "b": Nn_("Une", "Des"), "c": N_("Un seul")})\n'
+        "OTHER_LABELS = Labels(dict(BASE))\n"
+        'HEADER = (N_("Nom"), "Type", N_("Code INSEE"), _("Traduit à l\'import"))\n'
+        'PARTICIPANTS_HEADER = [\n    N_("Élu"),\n    "Statut",\n]\n'
+    )
+    assert unmarked_labels(source) == [
+        (1, "STATE_LABELS", "not a Labels(...) table"),
+        (2, "LABELS", "not a Labels(...) table"),
+        (3, "ROLE_LABELS", "not a Labels(...) table"),
+        (4, "KIND_LABELS", "a value not marked with N_()"),
+        (5, "KIND_LABELS", "a value not marked with N_()"),
+        (5, "KIND_LABELS", "a value not marked with N_()"),
+        (6, "QUEUE", "a value not marked with Nn_()"),
+        (6, "QUEUE", "a value not marked with Nn_()"),
+        (7, "OTHER_LABELS", "Labels() takes a dict written in place"),
+        (8, "HEADER", "a column name not marked with N_()"),
+        (8, "HEADER", "a column name not marked with N_()"),
+        (11, "PARTICIPANTS_HEADER", "a column name not marked with N_()"),
+    ]
+
+
+def test_label_guard_accepts_marked_tables():
+    source = (
+        'STATE_LABELS = Labels({State.OPEN: N_("En cours"), State.CLOSED: N_("Close")})\n'
+        'KIND_LABELS: Labels[Kind] = Labels({Kind.A: N_("Un texte "\n    "sur deux lignes")})\n'
+        'QUEUE = PluralLabels({"a": Nn_("Demande", "Demandes")})\n'
+        'ALIAS_LABELS = Labels({"a": OTHER_MSGID, "b": rules.MSGID})\n'
+        'ROLE_NAMES = {"staff": _l("Agent du CDG")}\n'
+        'HEADER = (N_("Nom"), N_("Type"))\n'
+        'CSV_HEADER = ["code", "nom", "acompte_echeance"]\n'  # a machine file's stable keys
+        'HEADERS = ("Nom", "Type")\n'  # not a header by its name: the guard reads names
+    )
+    assert unmarked_labels(source) == []
+
+
+def test_label_tables_are_found():
+    """The guard sees the portal's tables: each module-level Labels/PluralLabels, whatever its name."""
+    tables = [
+        statement
+        for path in PYTHON_SOURCES
+        for statement in ast.parse(path.read_text(encoding="utf-8")).body
+        if isinstance(statement, ast.Assign | ast.AnnAssign) and _called(statement.value) in LABEL_TABLES
+    ]
+    assert len(tables) >= 37, len(tables)
+
+
 def test_python_messages_need_no_app_context():
     """Pure rules build their messages outside any application (unit tests, Celery before the app is pushed):
     Flask-Babel's gettext then falls back to the source text, which is the French."""
@@ -481,11 +630,11 @@ def test_python_plurals_are_french_without_an_application():
 
     assert not has_app_context()
     assert {n: ngettext(*ITEMS, n) for n in FRENCH_FORMS} == FRENCH_FORMS
-    # A pair the catalogue does not hold (a label table's) follows the French rule as well.
-    assert [ngettext("Courriel en échec", "Courriels en échec", n) for n in (0, 1, 2)] == [
-        "Courriel en échec",
-        "Courriel en échec",
-        "Courriels en échec",
+    # A pair the catalogue does not hold follows the French rule as well.
+    assert [ngettext("Pièce jointe absente", "Pièces jointes absentes", n) for n in (0, 1, 2)] == [
+        "Pièce jointe absente",
+        "Pièce jointe absente",
+        "Pièces jointes absentes",
     ]
 
 

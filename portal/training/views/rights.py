@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from portal.common import exports
 from portal.common.clock import paris_today
 from portal.common.inputs import parse_year
+from portal.common.labels import translated
 from portal.common.outcomes import attempt
 from portal.registry.visibility import get_managed_collectivite_or_404
 from portal.training import budget as training_budget
@@ -97,5 +98,5 @@ def commune_export(collectivite_id: int, year: int, fmt: str):
     body = get_managed_collectivite_or_404(current_user, collectivite_id)
     rows = training_exports.commune_year(body.id, year)
     return exports.response(
-        fmt, f"formations-elus-{body.insee_code or body.id}-{year}", training_exports.COMMUNE_HEADER, rows
+        fmt, f"formations-elus-{body.insee_code or body.id}-{year}", translated(training_exports.COMMUNE_HEADER), rows
     )

@@ -22,6 +22,7 @@ from portal.common.formatting import date_fr
 from portal.common.forms import options
 from portal.common.i18n import ngettext
 from portal.common.inputs import parse_year
+from portal.common.labels import translated
 from portal.common.outcomes import attempt
 from portal.common.pagination import paginate
 from portal.common.routing import MAX_ID
@@ -296,7 +297,9 @@ def participants_export(session_id: int, fmt: str):
     """Everyone registered to the session (waiting list and cancellations included), streamed as CSV or XLSX."""
     training_session = db.get_or_404(TrainingSession, session_id)
     rows = training_exports.participants(training_session)
-    return exports.response(fmt, f"participants-session-{session_id}", training_exports.PARTICIPANTS_HEADER, rows)
+    return exports.response(
+        fmt, f"participants-session-{session_id}", translated(training_exports.PARTICIPANTS_HEADER), rows
+    )
 
 
 def _export_filters() -> training_exports.Filters:
@@ -322,7 +325,7 @@ def registrations_export(fmt: str):
     filters = _export_filters()
     rows = training_exports.registrations(filters)
     name = "inscriptions-formations" + (f"-{filters.year}" if filters.year else "")
-    return exports.response(fmt, name, training_exports.REGISTRATIONS_HEADER, rows, sheet="Inscriptions")
+    return exports.response(fmt, name, translated(training_exports.REGISTRATIONS_HEADER), rows, sheet=_("Inscriptions"))
 
 
 @bp.route("/communes-sans-elu-forme")
