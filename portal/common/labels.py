@@ -55,14 +55,32 @@ def _check(msgid: object) -> None:
         raise ValueError(f"a label must be a non-empty str, not {msgid!r}")
 
 
-class Labels(Mapping[K, str]):
+class _Table(Mapping):
+    """What both kinds of table share: the written msgids kept in order, read-only, iterated over their keys."""
+
+    __slots__ = ("_msgids",)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._msgids
+
+    def __iter__(self) -> Iterator:
+        return iter(self._msgids)
+
+    def __len__(self) -> int:
+        return len(self._msgids)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._msgids!r})"
+
+
+class Labels(_Table, Mapping[K, str]):
     """A read-only table key → label whose values are translated each time they are read.
 
     It reads like the dict it replaces: ``table[key]`` (``KeyError`` for an unknown key), ``table.get(key,
     default)``, ``key in table``, ``table.items()``, iteration over the keys in their written order; every value
     is a plain ``str``."""
 
-    __slots__ = ("_msgids",)
+    __slots__ = ()
 
     def __init__(self, msgids: Mapping[K, str]) -> None:
         for msgid in msgids.values():
@@ -72,29 +90,17 @@ class Labels(Mapping[K, str]):
     def __getitem__(self, key: K) -> str:
         return i18n.translations().gettext(self._msgids[key])
 
-    def __contains__(self, key: object) -> bool:
-        return key in self._msgids
-
-    def __iter__(self) -> Iterator[K]:
-        return iter(self._msgids)
-
-    def __len__(self) -> int:
-        return len(self._msgids)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self._msgids!r})"
-
     def msgid(self, key: K) -> str:
         """The untranslated text of ``key``, as extracted."""
         return self._msgids[key]
 
 
-class PluralLabels(Mapping[K, tuple[str, str]]):
+class PluralLabels(_Table, Mapping[K, tuple[str, str]]):
     """A read-only table key → (singular, plural), written with :func:`Nn_`: "Demande d'accès" names one item,
     "Demandes d'accès" their category. ``table[key]`` is the pair, both translated; :meth:`counted` is the form
     that agrees with a count, by the catalogue's plural rule (``ngettext``; French: 0 and 1 singular)."""
 
-    __slots__ = ("_msgids",)
+    __slots__ = ()
 
     def __init__(self, msgids: Mapping[K, tuple[str, str]]) -> None:
         for singular, plural in msgids.values():
@@ -106,18 +112,6 @@ class PluralLabels(Mapping[K, tuple[str, str]]):
         singular, plural = self._msgids[key]
         translations = i18n.translations()
         return translations.ngettext(singular, plural, 1), translations.ngettext(singular, plural, 2)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._msgids
-
-    def __iter__(self) -> Iterator[K]:
-        return iter(self._msgids)
-
-    def __len__(self) -> int:
-        return len(self._msgids)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self._msgids!r})"
 
     def counted(self, key: K, count: int) -> str:
         """The form of ``key``'s label for ``count`` items: "Courriel en échec" for 1, "Courriels en échec" for 3."""
