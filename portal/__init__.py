@@ -39,9 +39,12 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
+    from flask_babel import gettext
+
     from portal.common.clock import PARIS_TIMEZONE
     from portal.common.database import configure_engine_events
     from portal.common.i18n import LOCALE, TRANSLATIONS_DIR
+    from portal.common.labels import N_
     from portal.extensions import babel, cache, celery_init_app, csrf, db, login_manager, migrate
 
     db.init_app(app)
@@ -69,7 +72,9 @@ def register_extensions(app: Flask) -> None:
 
     login_manager.user_loader(load_user_from_session)
     login_manager.login_view = "accounts.login"
-    login_manager.login_message = "Veuillez vous connecter pour accéder à cette page."
+    # Marked for extraction, translated by Flask-Login when it flashes it (a flash is stored: a plain str).
+    login_manager.login_message = N_("Veuillez vous connecter pour accéder à cette page.")
+    login_manager.localize_callback = gettext
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     from portal.accounts import proconnect

@@ -292,15 +292,19 @@ def cotisation_calendar(
         quarter = money(total / 4)
         return [
             Instalment(
-                add_months(affiliation_start, 2), quarter, "Premier quart (dans les deux mois de l'affiliation)"
+                add_months(affiliation_start, 2), quarter, _("Premier quart (dans les deux mois de l'affiliation)")
             ),
-            Instalment(add_months(affiliation_start, 6), total - quarter, "Solde (dans les six mois de l'affiliation)"),
+            Instalment(
+                add_months(affiliation_start, 6), total - quarter, _("Solde (dans les six mois de l'affiliation)")
+            ),
         ]
     advance = money(min(total, (previous_year_total or Decimal(0)) / 3))
     instalments = []
     if advance > 0:
-        instalments.append(Instalment(date(year, 1, 31), advance, "Acompte d'un tiers de la cotisation de l'an passé"))
-    instalments.append(Instalment(date(year, 5, 31), total - advance, "Solde"))
+        instalments.append(
+            Instalment(date(year, 1, 31), advance, _("Acompte d'un tiers de la cotisation de l'an passé"))
+        )
+    instalments.append(Instalment(date(year, 5, 31), total - advance, _("Solde")))
     return instalments
 
 

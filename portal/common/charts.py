@@ -12,11 +12,14 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 from html import escape
 
+from portal.common import i18n
 from portal.common.formatting import decimal_fr, money_fr
+from portal.common.labels import N_
 
 # Okabe and Ito's palette: told apart by people with any common colour-vision deficiency.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#7F7F7F", "#000000")
-NO_DATA = "Aucune donnée pour l'instant"
+# Translated when drawn (a chart is also drawn by a worker, for the report, with no request).
+NO_DATA = N_("Aucune donnée pour l'instant")
 
 Number = int | Decimal | float
 _SCRIPT = re.compile(r"<script\b.*?</script>", re.S)
@@ -162,7 +165,7 @@ def render_svg(chart: Chart, *, width: int = 720, height: int = 360) -> str:
         truncate_label=-1,
         x_label_rotation=30 if len(chart.categories) > 6 and not chart.horizontal else 0,
         print_values=False,
-        no_data_text=NO_DATA,
+        no_data_text=i18n.translations().gettext(NO_DATA),
         value_formatter=_axis_label(chart),
         formatter=_axis_label(chart),
         include_x_axis=True,

@@ -15,6 +15,7 @@ from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate, parseaddr, unquote
 
 from flask import current_app, render_template
+from flask_babel import gettext as _
 from jinja2 import TemplateError
 
 from portal.notifications.models import OutboxEmail
@@ -34,11 +35,11 @@ class TransientEmailError(Exception):
 def _address(display_name: str | None, addr_spec: str) -> Address:
     local, at, domain = addr_spec.rpartition("@")
     if not at or not local or not domain or "@" in local or "." not in domain:
-        raise PermanentEmailError(f"Adresse électronique invalide : {addr_spec!r}")
+        raise PermanentEmailError(_("Adresse électronique invalide : %(address)s", address=repr(addr_spec)))
     try:
         return Address(display_name=display_name or "", addr_spec=addr_spec)
     except (ValueError, IndexError, HeaderParseError) as exc:
-        raise PermanentEmailError(f"Adresse électronique invalide : {addr_spec!r}") from exc
+        raise PermanentEmailError(_("Adresse électronique invalide : %(address)s", address=repr(addr_spec))) from exc
 
 
 def build_message(email: OutboxEmail) -> Message:
@@ -49,10 +50,12 @@ def build_message(email: OutboxEmail) -> Message:
         text = render_template(f"emails/{email.template}.txt", **context)
         html = render_template(f"emails/{email.template}.html", **context)
     except TemplateError as exc:
-        raise PermanentEmailError(f"Erreur dans le gabarit « {email.template} » : {exc}") from exc
+        raise PermanentEmailError(
+            _("Erreur dans le gabarit « %(template)s » : %(error)s", template=email.template, error=exc)
+        ) from exc
 
     if "@" not in email.to_address or any(c in email.to_address for c in "\r\n <>"):
-        raise PermanentEmailError(f"Adresse électronique invalide : {email.to_address!r}")
+        raise PermanentEmailError(_("Adresse électronique invalide : %(address)s", address=repr(email.to_address)))
     address = _address(email.to_name, email.to_address)  # validates it
     # Built with the compat32 classes (email.mime): 4x cheaper than EmailMessage's header objects, same bytes
     # on the wire for the receiving server (RFC 2047 headers, UTF-8 quoted-printable bodies).
@@ -136,17 +139,19 @@ def send(message: Message) -> None:
         _connection.send_message(message)
     except smtplib.SMTPRecipientsRefused as exc:  # the connection stays usable: smtplib sent RSET
         codes = [code for code, _message in exc.recipients.values()]
-        text = f"Destinataire refusé par le serveur : {exc.recipients}"
+        text = _("Destinataire refusé par le serveur : %(recipients)s", recipients=exc.recipients)
         if codes and all(400 <= code < 500 for code in codes):
             # Greylisting and full mailboxes answer 4xx: temporary by definition, retry later.
             raise TransientEmailError(text) from exc
         raise PermanentEmailError(text) from exc
     except smtplib.SMTPResponseException as exc:
         _drop_connection()
-        text = f"Le serveur SMTP a répondu {exc.smtp_code} : {exc.smtp_error!r}"
+        text = _("Le serveur SMTP a répondu %(code)s : %(error)s", code=exc.smtp_code, error=repr(exc.smtp_error))
         if 400 <= exc.smtp_code < 500:
             raise TransientEmailError(text) from exc
         raise PermanentEmailError(text) from exc
     except (smtplib.SMTPException, OSError) as exc:
         _drop_connection()
-        raise TransientEmailError(f"Serveur SMTP injoignable ({host}:{port}) : {exc}") from exc
+        raise TransientEmailError(
+            _("Serveur SMTP injoignable (%(host)s:%(port)s) : %(error)s", host=host, port=port, error=exc)
+        ) from exc

@@ -25,6 +25,7 @@ from portal.common.charts import Chart, Series
 from portal.common.clock import paris_instant, to_paris
 from portal.common.formatting import decimal_fr, money_fr, percent_fr
 from portal.common.i18n import ngettext
+from portal.common.labels import N_
 from portal.extensions import db
 from portal.registry import kinds
 from portal.registry.models import Collectivite, HeadcountDeclaration
@@ -39,11 +40,11 @@ YEARS_SHOWN = 5
 # The statuses of a body, in the order of the stacks; a body with no declaration yet is "to be determined".
 AFFILIATION_ORDER = (Affiliation.OBLIGATOIRE, Affiliation.VOLONTAIRE, Affiliation.NON_AFFILIEE, Affiliation.INDETERMINE)
 TRAINED_BANDS = (
-    (0, 0, "Aucun élu formé"),
-    (1, 1, "1 élu"),
-    (2, 2, "2 élus"),
-    (3, 5, "3 à 5 élus"),
-    (6, None, "6 élus ou plus"),
+    (0, 0, N_("Aucun élu formé")),
+    (1, 1, N_("1 élu")),
+    (2, 2, N_("2 élus")),
+    (3, 5, N_("3 à 5 élus")),
+    (6, None, N_("6 élus ou plus")),
 )
 
 
@@ -86,7 +87,7 @@ def affiliation_mix() -> Chart:
     )
     return Chart(
         key="affiliation",
-        title="Affiliation des collectivités et établissements, par catégorie",
+        title=_("Affiliation des collectivités et établissements, par catégorie"),
         summary=summary,
         categories=tuple(kinds.label(kind) for kind in present),
         series=tuple(
@@ -99,7 +100,7 @@ def affiliation_mix() -> Chart:
 
 
 def _affiliation_label(status: Affiliation) -> str:
-    return "Sans déclaration d'effectifs" if status == Affiliation.INDETERMINE else AFFILIATION_LABELS[status]
+    return _("Sans déclaration d'effectifs") if status == Affiliation.INDETERMINE else AFFILIATION_LABELS[status]
 
 
 def headcounts(until: int) -> Chart:
@@ -139,10 +140,10 @@ def headcounts(until: int) -> Chart:
     shown = [year for year in years if year in totals] or years
     last = totals.get(shown[-1])
     summary = _headcounts_summary(shown[-1], *last) if last else _("Aucune déclaration d'effectifs sur ces années.")
-    labels = ("Titulaires à temps complet", "Titulaires à temps non complet", "Contractuels")
+    labels = (_("Titulaires à temps complet"), _("Titulaires à temps non complet"), _("Contractuels"))
     return Chart(
         key="effectifs",
-        title="Effectifs déclarés au 1er janvier, par année",
+        title=_("Effectifs déclarés au 1er janvier, par année"),
         summary=summary,
         categories=tuple(str(year) for year in shown),
         series=tuple(
@@ -215,7 +216,7 @@ def subscriptions(until: int) -> Chart:
     )
     return Chart(
         key="abonnements",
-        title="Abonnements en cours, par service et par année",
+        title=_("Abonnements en cours, par service et par année"),
         summary=summary,
         categories=tuple(services),
         series=tuple(Series(str(year), tuple(counts.get((name, year), 0) for name in services)) for year in years),
@@ -243,16 +244,24 @@ def cotisations(until: int) -> Chart:
             for kind in ("cotisation", "socle", "service"):
                 by_kind[kind] += body.statement.total_of(kind)
         totals[year] = by_kind
-    labels = {"cotisation": "Cotisation obligatoire", "socle": "Socle commun", "service": "Missions facultatives"}
+    labels = {
+        "cotisation": _("Cotisation obligatoire"),
+        "socle": _("Socle commun"),
+        "service": _("Missions facultatives"),
+    }
     summary = (
-        f"En {voted[-1]}, {money_fr(sum(totals[voted[-1]].values(), Decimal(0)))} appelés, dont "
-        f"{money_fr(totals[voted[-1]]['cotisation'])} de cotisation obligatoire."
+        _(
+            "En %(year)s, %(total)s appelés, dont %(cotisation)s de cotisation obligatoire.",
+            year=voted[-1],
+            total=money_fr(sum(totals[voted[-1]].values(), Decimal(0))),
+            cotisation=money_fr(totals[voted[-1]]["cotisation"]),
+        )
         if voted
-        else "Aucun taux de cotisation voté sur ces années."
+        else _("Aucun taux de cotisation voté sur ces années.")
     )
     return Chart(
         key="cotisations",
-        title="Montants appelés par année",
+        title=_("Montants appelés par année"),
         summary=summary,
         categories=tuple(str(year) for year in voted),
         series=tuple(Series(label, tuple(totals[year][kind] for year in voted)) for kind, label in labels.items()),
@@ -339,14 +348,14 @@ def training(until: int) -> Chart:
         )
     )
     series = (
-        ("Sessions", "sessions"),
-        ("Places offertes", "seats"),
-        ("Places occupées", "taken"),
-        ("Présences", "present"),
+        (_("Sessions"), "sessions"),
+        (_("Places offertes"), "seats"),
+        (_("Places occupées"), "taken"),
+        (_("Présences"), "present"),
     )
     return Chart(
         key="formations",
-        title="Formations des élus par année",
+        title=_("Formations des élus par année"),
         summary=summary,
         categories=tuple(str(year) for year in years),
         series=tuple(Series(label, tuple(getattr(by_year[year], name) for year in years)) for label, name in series),
@@ -380,7 +389,7 @@ def trained_communes() -> Chart:
     by_commune = trained_elus_by_commune()
     bands = []
     for low, high, label in TRAINED_BANDS:
-        bands.append((label, sum(1 for n in by_commune.values() if n >= low and (high is None or n <= high))))
+        bands.append((_(label), sum(1 for n in by_commune.values() if n >= low and (high is None or n <= high))))
     none = bands[0][1]
     summary = ngettext(
         "%(count)s commune n’a encore aucun élu présent à une formation, sur %(communes)s.",
@@ -393,10 +402,10 @@ def trained_communes() -> Chart:
     )
     return Chart(
         key="communes-formees",
-        title="Communes selon le nombre d'élus formés",
+        title=_("Communes selon le nombre d'élus formés"),
         summary=summary,
         categories=tuple(label for label, _ in bands),
-        series=(Series("Communes", tuple(count for _, count in bands)),),
+        series=(Series(_("Communes"), tuple(count for _, count in bands)),),
     )
 
 
@@ -428,7 +437,7 @@ def campaign_progress(campaign: Campaign) -> Chart:
     epcis = sorted(tally.by_epci, key=lambda name: (name is None, name or ""))
     return Chart(
         key=f"campagne-{campaign.id}",
-        title=f"{campaign.title} : réponses par intercommunalité",
+        title=_("%(title)s : réponses par intercommunalité", title=campaign.title),
         summary=ngettext(
             "%(answered)s sur %(total)s attendue (%(percent)s).",
             "%(answered)s sur %(total)s attendues (%(percent)s).",
@@ -442,10 +451,10 @@ def campaign_progress(campaign: Campaign) -> Chart:
             total=decimal_fr(tally.overall.total),
             percent=percent_fr(tally.overall.percent),
         ),
-        categories=tuple(name or "Sans intercommunalité" for name in epcis),
+        categories=tuple(name or _("Sans intercommunalité") for name in epcis),
         series=(
-            Series("Ont répondu", tuple(tally.by_epci[name].answered for name in epcis)),
-            Series("N'ont pas encore répondu", tuple(tally.by_epci[name].missing for name in epcis)),
+            Series(_("Ont répondu"), tuple(tally.by_epci[name].answered for name in epcis)),
+            Series(_("N'ont pas encore répondu"), tuple(tally.by_epci[name].missing for name in epcis)),
         ),
         stacked=True,
         horizontal=True,

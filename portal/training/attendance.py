@@ -79,8 +79,12 @@ def send_attestation(registration: Registration, pdf: tuple[str, str, bytes]) ->
     session = registration.session
     notify(
         registration,
-        "Attestation de présence",
-        f"Vous trouverez ci-joint l'attestation de votre présence à « {session.training.title} » "
-        f"du {describe_when(session)} ({describe_hours(session.hours)}).",
+        _("Attestation de présence"),
+        _(
+            "Vous trouverez ci-joint l'attestation de votre présence à « %(title)s » du %(when)s (%(hours)s).",
+            title=session.training.title,
+            when=describe_when(session),
+            hours=describe_hours(session.hours),
+        ),
         attachments=[pdf],
     )

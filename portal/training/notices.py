@@ -62,7 +62,7 @@ def notify(registration: Registration, title: str, body: str, attachments=()) ->
         person,
         collectivite_id=registration.collectivite_id,
         category=CATEGORY,
-        title=f"{title} — {registration.session.training.title}",
+        title=_("%(title)s — %(training)s", title=title, training=registration.session.training.title),
         body=body,
         link=_link(registration),
         salutation=salutation(mandate.function, person.sex, person.full_name),

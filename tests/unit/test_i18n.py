@@ -465,6 +465,52 @@ def test_message_guard_accepts_gettext_and_built_messages():
 LABEL_TABLES = {"Labels": "N_", "PluralLabels": "Nn_"}
 
 
+# The texts of a chart (portal.common.charts): its title and its summary (the text alternative), each series' name
+# (the legend), read on /statistiques and in the activity report. Field → position in the constructor.
+CHART_TEXTS = {"Chart": {"title": 1, "summary": 2}, "Series": {"name": 0}}
+
+
+def untranslated_chart_texts(source: str) -> list[tuple[int, str, str]]:
+    """(line, constructor, field) of each chart text written in place instead of a gettext call."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call) or (name := _called(node)) not in CHART_TEXTS:
+            continue
+        for field, position in CHART_TEXTS[name].items():
+            value = node.args[position] if len(node.args) > position else None
+            value = next((k.value for k in node.keywords if k.arg == field), value)
+            if value is not None and _literal_text(value):
+                found.append((node.lineno, name, field))
+    return found
+
+
+@pytest.mark.parametrize("path", PYTHON_SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_chart_texts_go_through_gettext(path):
+    relative = str(path.relative_to(ROOT))
+    found = [
+        f"{relative}:{line}: {name}({field}=...)"
+        for line, name, field in untranslated_chart_texts(path.read_text(encoding="utf-8"))
+    ]
+    assert not found, "Chart text written in place, not through gettext:\n" + "\n".join(found)
+
+
+def test_chart_guard_finds_literal_texts():
+    source = (
+        'Chart(key="a", title="Effectifs par année", summary=_("Résumé"), categories=(), series=())\n'
+        'charts.Chart("b", _("Titre"), f"En {year}, rien.", (), ())\n'
+        'Series("Communes", (1, 2))\n'
+        'Series(name="Ont répondu" if x else _("Autre"), values=())\n'
+        'Chart(key="c", title=_("Titre"), summary=summary, categories=(), series=(Series(str(year), ()),))\n'
+        "Series(_(label), ())\n"
+    )
+    assert untranslated_chart_texts(source) == [
+        (1, "Chart", "title"),
+        (2, "Chart", "summary"),
+        (3, "Series", "name"),
+        (4, "Series", "name"),
+    ]
+
+
 def _called(node: ast.AST) -> str | None:
     if not isinstance(node, ast.Call):
         return None
