@@ -137,9 +137,7 @@ def build_database(url: str, data: Path, analyze: bool = True) -> dict:
                 db.session.commit()
             timings["analyze"] = time.perf_counter() - started
 
-        staff = create_user(
-            email=STAFF_EMAIL, role="staff", password=STAFF_PASSWORD, full_name="Agent du banc d'essai"
-        )
+        staff = create_user(email=STAFF_EMAIL, role="staff", password=STAFF_PASSWORD, full_name="Agent du banc d'essai")
         db.session.commit()
         started = time.perf_counter()
         queue_items = seed_work_queue([row[0] for row in bodies], staff)
