@@ -26,11 +26,12 @@ import gettext
 import sys
 import tempfile
 import tomllib
-from datetime import datetime
 from functools import cache
 from pathlib import Path
 
 from babel import support
+
+from portal.common.clock import PARIS, utcnow
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 PROJECT_ROOT = PACKAGE_ROOT.parent
@@ -154,7 +155,7 @@ def update() -> tuple[bool, int]:
         with PO_FILE.open("rb") as fileobj:
             if _same_messages(read_po(fileobj, locale=LOCALE), wanted):
                 return False, len(wanted)
-    wanted.revision_date = wanted.creation_date = datetime.now().astimezone()
+    wanted.revision_date = wanted.creation_date = utcnow().astimezone(PARIS)  # the CDG's time, not the server's
     PO_FILE.parent.mkdir(parents=True, exist_ok=True)
     with PO_FILE.open("wb") as fileobj:
         write_po(fileobj, wanted, width=120, include_lineno=False)
