@@ -78,20 +78,27 @@ def _old_shape(connection) -> tuple[dict, dict]:
     return mandates, registrations
 
 
+def _demo_downgraded_to(revision: str) -> None:
+    """In the application's context: the schema at head, the demo loaded, then the schema taken back to
+    ``revision`` with the demo's rows (the data a migration under test upgrades)."""
+    from portal.demo.loader import load
+
+    upgrade()
+    load(log=lambda message: None)
+    db.session.commit()
+    db.session.remove()
+    downgrade(revision=revision)
+
+
 def test_upgrade_to_persons_keeps_every_mandate_and_registration_of_the_demo(scratch_database_url):
     """The demo is loaded, the database taken back to 0008 (one mandate per login), then upgraded: every
     mandate and registration survives, each mandate with a person named after its login, attached to it."""
     from portal import create_app
-    from portal.demo.loader import load
     from tests.conftest import make_environ
 
     app = create_app({"ENVIRON": make_environ(scratch_database_url)})
     with app.app_context():
-        upgrade()
-        load(log=lambda message: None)
-        db.session.commit()
-        db.session.remove()
-        downgrade(revision="0008")
+        _demo_downgraded_to("0008")
         with db.engine.connect() as connection:
             mandates, registrations = _old_shape(connection)
         assert len(mandates) == 4 and len(registrations) == 5  # the demo's élus and registrations, at 0008
@@ -176,16 +183,11 @@ def test_accounts_links_keep_every_account_active_and_refuse_to_go_back_over_an_
     from portal import create_app
     from portal.accounts.models import AccountStatus, User
     from portal.accounts.services import create_user
-    from portal.demo.loader import load
     from tests.conftest import make_environ
 
     app = create_app({"ENVIRON": make_environ(scratch_database_url)})
     with app.app_context():
-        upgrade()
-        load(log=lambda message: None)
-        db.session.commit()
-        db.session.remove()
-        downgrade(revision="0009")
+        _demo_downgraded_to("0009")
         upgrade(revision="0010")  # the revision under test: the refused downgrade below stops at it
         users = db.session.scalars(select(User)).all()
         assert users and {user.status for user in users} == {AccountStatus.ACTIVE}
@@ -210,17 +212,12 @@ def test_registration_notices_upgrade_counts_the_waiting_lists_as_already_told(s
     """Before 0022 the waiting-list notice was sent with the registration: the upgrade records it as sent, so
     the sweep of the notices still due does not tell those élus their position a second time."""
     from portal import create_app
-    from portal.demo.loader import load
     from portal.training.registrations import notices_due
     from tests.conftest import make_environ
 
     app = create_app({"ENVIRON": make_environ(scratch_database_url)})
     with app.app_context():
-        upgrade()
-        load(log=lambda message: None)
-        db.session.commit()
-        db.session.remove()
-        downgrade(revision="0021")
+        _demo_downgraded_to("0021")
         with db.engine.begin() as connection:
             statuses = dict(connection.execute(text("SELECT id, status FROM training_registration")).all())
             waiting = [ident for ident, status in statuses.items() if status == "waiting"]
@@ -243,17 +240,12 @@ def test_cancel_and_change_notices_upgrade_counts_past_cancellations_and_changes
     """Before 0023 a cancellation and a session's change of date or place were told in the transaction that made
     them: the upgrade records them as told, so that the sweep of the notices still due tells nobody twice."""
     from portal import create_app
-    from portal.demo.loader import load
     from portal.training.registrations import notices_due
     from tests.conftest import make_environ
 
     app = create_app({"ENVIRON": make_environ(scratch_database_url)})
     with app.app_context():
-        upgrade()
-        load(log=lambda message: None)
-        db.session.commit()
-        db.session.remove()
-        downgrade(revision="0022")
+        _demo_downgraded_to("0022")
         with db.engine.begin() as connection:
             live = connection.execute(
                 text(
