@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import threading
 from dataclasses import replace
 from datetime import timedelta
 
@@ -30,6 +29,7 @@ from portal.training.registrations import CancelNotice, cancel, expire_offers, r
 from portal.training.rules import Status
 from portal.training.sessions import SessionInput, cancel_session, update_session
 from tests import factories
+from tests.workers.test_training_jobs import notice_jobs_at_once
 
 TITLE = "Élu Numérique Rural"  # the factories' training
 D = timedelta(days=1)
@@ -336,20 +336,7 @@ def test_a_change_claimed_by_several_workers_at_once_is_told_by_one(app, staff, 
     update_session(fresh(TrainingSession, session.id), moved_input(fresh(TrainingSession, session.id)), staff)
     db.session.commit()
     monkeypatch.undo()
-    barrier, results = threading.Barrier(6), []
-
-    def worker():
-        with app.app_context():
-            barrier.wait(timeout=30)
-            results.append(registrations.send_notice(registration.id))
-            db.session.commit()
-            db.session.remove()
-
-    threads = [threading.Thread(target=worker) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    results = notice_jobs_at_once(app, registration.id)
     assert results.count(registrations.MOVED) == 1 and results.count(None) == 5
     first, updated = mail_to(smtp_sink, elu)
     assert [calendar_of(m)[2]["SEQUENCE"] for m in (first, updated)] == [0, 1]

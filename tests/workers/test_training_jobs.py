@@ -54,6 +54,25 @@ def test_the_beat_schedule_runs_registered_training_tasks(app):
     assert all(name in registered for name in names if name.startswith("training."))
 
 
+def notice_jobs_at_once(app, registration_id: int, workers: int = 6) -> list:
+    """The notice job of one registration run by ``workers`` workers released together: what each returned."""
+    barrier, results = threading.Barrier(workers), []
+
+    def worker():
+        with app.app_context():
+            barrier.wait(timeout=30)
+            results.append(registrations.send_notice(registration_id))
+            db.session.commit()
+            db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
 def titles_of(person) -> list[str]:
     return list(
         db.session.scalars(
@@ -132,20 +151,7 @@ def test_a_notice_job_claimed_by_several_workers_at_once_is_sent_by_one(app, sta
     db.session.commit()
     monkeypatch.undo()
     assert not fresh(registration.id).invitation_sent
-    barrier, results = threading.Barrier(6), []
-
-    def worker():
-        with app.app_context():
-            barrier.wait(timeout=30)
-            results.append(registrations.send_notice(registration.id))
-            db.session.commit()
-            db.session.remove()
-
-    threads = [threading.Thread(target=worker) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    results = notice_jobs_at_once(app, registration.id)
     assert results.count(Status.REGISTERED) == 1 and results.count(None) == 5
     assert len(emails_of(elu)) == 1
 
