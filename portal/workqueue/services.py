@@ -12,14 +12,14 @@ from datetime import datetime
 from math import ceil
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, asc, desc, func, select, union_all
+from sqlalchemy import Integer, String, and_, asc, case, cast, desc, func, literal, select, union_all
 
 from portal.accounts.models import User
 from portal.common.auth import Role
 from portal.common.clock import utcnow
+from portal.common.database import UTCDateTime
 from portal.common.errors import DomainError
 from portal.extensions import db
-from portal.workqueue import rules
 from portal.workqueue.models import WorkClaim
 from portal.workqueue.rules import RESOLVABLE_KINDS, AgentFilter, Kind, WorkItem
 from portal.workqueue.sources import COMPUTED_SOURCES, SQL_SOURCES
@@ -30,6 +30,7 @@ class QueuePage:
     items: list[WorkItem]
     total: int  # items that pass the filters
     counts: dict[Kind, int]  # by kind, in the whole queue (the filters' choices)
+    holders: dict[tuple[str, int], int]  # (kind, object id) → the agent handling it, for the page's items
 
 
 def collect(now: datetime | None = None) -> list[WorkItem]:
@@ -43,16 +44,38 @@ def collect(now: datetime | None = None) -> list[WorkItem]:
     return items
 
 
-def _claimed_by(keys, agent: str, me: int):
-    """``keys`` (a subquery of kind, object id, since) restricted to the items handled by ``agent``."""
+def _keys(kinds, now: datetime, computed: list[WorkItem]):
+    """(kind, object id, since) of the items of ``kinds``, as one subquery: the SQL sources' keys and the computed
+    items' keys (a few literal rows) in a single UNION ALL, so that the database counts, sorts and pages them
+    together. None when no source can give any."""
+    selects = [SQL_SOURCES[k].keys(now) for k in kinds if k in SQL_SOURCES]
+    selects += [
+        select(
+            cast(literal(item.kind.value), String(40)).label("kind"),
+            literal(item.object_id, Integer).label("object_id"),
+            literal(item.since, UTCDateTime).label("since"),
+        )
+        for item in computed
+        if item.kind in kinds
+    ]
+    if not selects:
+        return None
+    return (union_all(*selects) if len(selects) > 1 else selects[0]).subquery()
+
+
+def _with_holder(keys):
+    """``keys`` joined to their open claim (if any): the agent who handles each item."""
+    on = and_(WorkClaim.kind == keys.c.kind, WorkClaim.object_id == keys.c.object_id, WorkClaim.resolved_at.is_(None))
+    return keys.outerjoin(WorkClaim, on)
+
+
+def _handled_by(agent: str, me: int):
+    """The condition on the joined claim for the agent filter (None: no filter)."""
     if not agent:
-        return select(keys)
-    open_claims = WorkClaim.resolved_at.is_(None)
-    on = and_(WorkClaim.kind == keys.c.kind, WorkClaim.object_id == keys.c.object_id, open_claims)
+        return None
     if agent == AgentFilter.NOBODY:
-        return select(keys).outerjoin(WorkClaim, on).where(WorkClaim.id.is_(None))
-    wanted = me if agent == AgentFilter.MINE else int(agent)
-    return select(keys).join(WorkClaim, on).where(WorkClaim.agent_id == wanted)
+        return WorkClaim.id.is_(None)
+    return WorkClaim.agent_id == (me if agent == AgentFilter.MINE else int(agent))
 
 
 def queue_page(
@@ -60,72 +83,75 @@ def queue_page(
     kind: str = "",
     agent: str = "",
     me: int,
-    claims: dict[tuple[str, int], int],
     newest_first: bool = False,
     number: int = 1,
     per_page: int = 50,
     now: datetime | None = None,
 ) -> QueuePage:
-    """One page of the queue, sorted and filtered by the database: the counts by kind (one query), the filtered
-    total and the page's keys (two queries), then the rows of the page's items (one query per kind on the page),
-    whatever the number of items waiting. ``number`` beyond the last page gives the last page."""
+    """One page of the queue, counted, sorted and paged by the database over the UNION ALL of every source's keys
+    (the computed items' keys among them): one statement counts by kind (and, with a filter, what passes it), one
+    gives the page's keys with their holders (ORDER BY … LIMIT/OFFSET), then one reads the rows of each SQL kind on
+    the page — whatever the number of items waiting and the page's number. ``number`` beyond the last page gives
+    the last page."""
     now = now or utcnow()
     computed = [item for source in COMPUTED_SOURCES.values() for item in source(now)]
-    key_selects = {k: source.keys(now) for k, source in SQL_SOURCES.items()}
-    every_key = union_all(*key_selects.values()).subquery()
+    handled = _handled_by(agent, me)
+    every_key = _keys(tuple(Kind), now, computed)
     counts = dict.fromkeys(Kind, 0)
-    for found_kind, count in db.session.execute(select(every_key.c.kind, func.count()).group_by(every_key.c.kind)):
-        counts[Kind(found_kind)] = count
-    for item in computed:
-        counts[item.kind] += 1
-
-    sql_kinds = [k for k in SQL_SOURCES if not kind or k == kind]
-    computed = [item for item in computed if not kind or item.kind == kind]
-    computed = rules.filter_by_agent(computed, claims, agent, me)
-    if not sql_kinds:
-        keys = None
-    elif len(sql_kinds) == len(key_selects):
-        keys = every_key
+    passing = dict.fromkeys(Kind, 0)
+    if handled is None:
+        counting = select(every_key.c.kind, func.count(), func.count()).group_by(every_key.c.kind)
     else:
-        keys = union_all(*(key_selects[k] for k in sql_kinds)).subquery()
-    filtered = _claimed_by(keys, agent, me).subquery() if keys is not None else None
-    sql_total = db.session.scalar(select(func.count()).select_from(filtered)) if filtered is not None else 0
-    total = sql_total + len(computed)
+        counting = (
+            select(every_key.c.kind, func.count(), func.count(case((handled, 1))))
+            .select_from(_with_holder(every_key))
+            .group_by(every_key.c.kind)
+        )
+    for found_kind, count, passed in db.session.execute(counting):
+        counts[Kind(found_kind)], passing[Kind(found_kind)] = count, passed
+    total = sum(n for k, n in passing.items() if not kind or k == kind)
+
     last = max(1, ceil(total / per_page))
     number = min(max(1, number), last)
-    wanted = number * per_page  # the page's rows are among the first ``wanted`` of each part, once merged
-    page_keys: list[tuple[str, int, datetime]] = []
-    if filtered is not None and sql_total:
+    keys = _keys((Kind(kind),), now, computed) if kind else every_key
+    rows = []
+    if total:
         direction = desc if newest_first else asc
-        page_keys = [
-            tuple(row)
-            for row in db.session.execute(
-                select(filtered.c.kind, filtered.c.object_id, filtered.c.since)
-                .order_by(direction(filtered.c.since), direction(filtered.c.kind), direction(filtered.c.object_id))
-                .limit(wanted)
-            )
-        ]
-    merged = sorted(
-        [(since, found_kind, object_id, None) for found_kind, object_id, since in page_keys]
-        + [(item.since, item.kind.value, item.object_id, item) for item in computed],
-        key=lambda entry: (entry[0], entry[1], entry[2]),
-        reverse=newest_first,
-    )[(number - 1) * per_page : wanted]
+        paged = (
+            select(keys.c.kind, keys.c.object_id, keys.c.since, WorkClaim.agent_id)
+            .select_from(_with_holder(keys))
+            .order_by(direction(keys.c.since), direction(keys.c.kind), direction(keys.c.object_id))
+            .limit(per_page)
+            .offset((number - 1) * per_page)
+        )
+        if handled is not None:
+            paged = paged.where(handled)
+        rows = db.session.execute(paged).all()
+
     wanted_ids: dict[str, list[int]] = {}
-    for _since, found_kind, object_id, item in merged:
-        if item is None:
+    for found_kind, object_id, _since, _holder in rows:
+        if Kind(found_kind) in SQL_SOURCES:
             wanted_ids.setdefault(found_kind, []).append(object_id)
     described = {
         (item.kind.value, item.object_id): item
         for found_kind, ids in wanted_ids.items()
         for item in SQL_SOURCES[Kind(found_kind)].items(now, ids)
     }
-    items = [
-        item if item is not None else described[(found_kind, object_id)]
-        for _since, found_kind, object_id, item in merged
-        if item is not None or (found_kind, object_id) in described
-    ]
-    return QueuePage(items=items, total=total, counts=counts)
+    # A computed source may give two items of one object (a convention's notice and end): told apart by since.
+    computed_by_key: dict[tuple, list[WorkItem]] = {}
+    for item in computed:
+        computed_by_key.setdefault((item.kind.value, item.object_id, item.since), []).append(item)
+    items = []
+    for found_kind, object_id, since, _holder in rows:
+        if Kind(found_kind) in SQL_SOURCES:
+            item = described.get((found_kind, object_id))  # None: it left the queue between the two statements
+        else:
+            same = computed_by_key.get((found_kind, object_id, since))
+            item = same.pop(0) if same else None
+        if item is not None:
+            items.append(item)
+    holders = {(found_kind, object_id): holder for found_kind, object_id, _since, holder in rows if holder is not None}
+    return QueuePage(items=items, total=total, counts=counts, holders=holders)
 
 
 def claims() -> dict[tuple[str, int], int]:

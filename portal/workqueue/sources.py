@@ -1,11 +1,12 @@
 """The work queue's sources: for each kind of item, the rows that wait for a CDG agent in its area.
 
-A SQL source is a select whose first two columns are the item's id and the moment it has waited since, and a
-function that turns one row into a :class:`WorkItem`. The queue page asks each source only for (kind, id, since)
-of the items it may show, sorted and paged by the database, then for the rows of the page's items: its cost
-does not grow with the number of items. The conventions' deadlines are computed by the conventions' rules in
-Python (tens of conventions, not thousands), and so are the sessions of the coming week below their minimum:
-those sources give their items directly.
+A SQL source is a select of the waiting rows from the area's own table (its filters say what waits; its first two
+columns are the item's id and the moment it has waited since), what describes a row for people (joins to the names
+of the body, the service…), and a function that turns one described row into a :class:`WorkItem`. The queue page
+reads only (kind, id, since) of every item — no join — sorted and paged by the database, then the described rows of
+the page's items: its cost does not grow with the number of items. The conventions' deadlines are computed by the
+conventions' rules in Python (tens of conventions, not thousands), and so are the sessions of the coming week below
+their minimum: those sources give their items directly.
 """
 
 from __future__ import annotations
@@ -45,19 +46,30 @@ OFFER_WINDOW = timedelta(hours=24)
 MINIMUM_WINDOW = timedelta(days=7)
 
 
+def _as_is(statement: Select) -> Select:
+    return statement
+
+
 @dataclass(frozen=True)
 class SqlSource:
-    """``query(now)``: the waiting rows, first the item's id then the moment it waits since; ``build(row)``: the
-    item of one row; ``id_column``: the column the ids of a page are selected by."""
+    """``waiting(now)``: the waiting rows of the area's table, first the item's id then the moment it waits since;
+    ``described(statement)``: that select with the names people read, added by inner joins along non-null foreign
+    keys only (so that it neither drops nor repeats a row: the keys need no join); ``build(row)``: the item of one
+    described row; ``id_column``: the column the ids of a page are selected by."""
 
     kind: Kind
-    query: Callable[[datetime], Select]
+    waiting: Callable[[datetime], Select]
     build: Callable[[tuple, datetime], WorkItem]
     id_column: object
+    described: Callable[[Select], Select] = _as_is
+
+    def query(self, now: datetime) -> Select:
+        """The described rows of every waiting item."""
+        return self.described(self.waiting(now))
 
     def keys(self, now: datetime) -> Select:
-        """(kind, object id, since) of every waiting item, without what describes it."""
-        statement = self.query(now)
+        """(kind, object id, since) of every waiting item, from the area's table alone."""
+        statement = self.waiting(now)
         id_, since = list(statement.selected_columns)[:2]
         return statement.with_only_columns(
             cast(literal(self.kind.value), String(40)).label("kind"),
@@ -76,9 +88,14 @@ class SqlSource:
 def registrations_described(*columns) -> Select:
     """A select of registrations with ``columns`` and what names them for people: the élu's names, the
     training's title, the collectivité's name (in that order, after ``columns``)."""
+    return with_registration_names(select(*columns).select_from(Registration))
+
+
+def with_registration_names(statement: Select) -> Select:
+    """``statement`` (a select from registrations) with the élu's names, the training's title and the
+    collectivité's name added after its columns (joins along non-null foreign keys: no row dropped)."""
     return (
-        select(*columns, Person.given_name, Person.family_name, Training.title, Collectivite.name)
-        .select_from(Registration)
+        statement.add_columns(Person.given_name, Person.family_name, Training.title, Collectivite.name)
         .join(Mandate, Mandate.id == Registration.mandate_id)
         .join(Person, Person.id == Mandate.person_id)
         .join(TrainingSession, TrainingSession.id == Registration.session_id)
@@ -88,11 +105,14 @@ def registrations_described(*columns) -> Select:
 
 
 def _subscription_requests(now: datetime) -> Select:
+    return select(Subscription.id, Subscription.requested_at).where(Subscription.state == SubscriptionState.REQUESTED)
+
+
+def _subscription_names(statement: Select) -> Select:
     return (
-        select(Subscription.id, Subscription.requested_at, Service.name, Collectivite.name)
+        statement.add_columns(Service.name, Collectivite.name)
         .join(Service, Service.id == Subscription.service_id)
         .join(Collectivite, Collectivite.id == Subscription.collectivite_id)
-        .where(Subscription.state == SubscriptionState.REQUESTED)
     )
 
 
@@ -110,10 +130,14 @@ def _subscription_request(row, now: datetime) -> WorkItem:
 
 
 def _affiliation_decisions(now: datetime) -> Select:
-    return (
-        select(AffiliationDecision.id, AffiliationDecision.opened_at, AffiliationDecision.year, Collectivite.name)
-        .join(Collectivite, Collectivite.id == AffiliationDecision.collectivite_id)
-        .where(AffiliationDecision.state == "open")
+    return select(AffiliationDecision.id, AffiliationDecision.opened_at, AffiliationDecision.year).where(
+        AffiliationDecision.state == "open"
+    )
+
+
+def _affiliation_names(statement: Select) -> Select:
+    return statement.add_columns(Collectivite.name).join(
+        Collectivite, Collectivite.id == AffiliationDecision.collectivite_id
     )
 
 
@@ -168,7 +192,7 @@ def _failed_email(row, now: datetime) -> WorkItem:
 
 
 def _expiring_offers(now: datetime) -> Select:
-    return registrations_described(
+    return select(
         Registration.id,
         func.coalesce(Registration.offered_at, Registration.offer_expires_at, type_=UTCDateTime),
         Registration.offer_expires_at,
@@ -195,16 +219,16 @@ def _expiring_offer(row, now: datetime) -> WorkItem:
 
 
 def _attendance_to_record(now: datetime) -> Select:
-    return (
-        select(TrainingSession.id, TrainingSession.ends_at, Training.title)
-        .join(Training, Training.id == TrainingSession.training_id)
-        .where(
-            TrainingSession.ends_at <= now,
-            TrainingSession.cancelled_at.is_(None),
-            TrainingSession.attendance_closed_at.is_(None),
-            TrainingSession.published.is_(True),
-        )
+    return select(TrainingSession.id, TrainingSession.ends_at).where(
+        TrainingSession.ends_at <= now,
+        TrainingSession.cancelled_at.is_(None),
+        TrainingSession.attendance_closed_at.is_(None),
+        TrainingSession.published.is_(True),
     )
+
+
+def _training_title(statement: Select) -> Select:
+    return statement.add_columns(Training.title).join(Training, Training.id == TrainingSession.training_id)
 
 
 def _attendance(row, now: datetime) -> WorkItem:
@@ -354,12 +378,24 @@ def convention_deadlines(now: datetime) -> list[WorkItem]:
 SQL_SOURCES = {
     source.kind: source
     for source in (
-        SqlSource(Kind.SUBSCRIPTION_REQUEST, _subscription_requests, _subscription_request, Subscription.id),
-        SqlSource(Kind.AFFILIATION_DECISION, _affiliation_decisions, _affiliation_decision, AffiliationDecision.id),
+        SqlSource(
+            Kind.SUBSCRIPTION_REQUEST,
+            _subscription_requests,
+            _subscription_request,
+            Subscription.id,
+            _subscription_names,
+        ),
+        SqlSource(
+            Kind.AFFILIATION_DECISION,
+            _affiliation_decisions,
+            _affiliation_decision,
+            AffiliationDecision.id,
+            _affiliation_names,
+        ),
         SqlSource(Kind.ACCESS_REQUEST, _access_requests, _access_request, AccessRequest.id),
         SqlSource(Kind.FAILED_EMAIL, _failed_emails, _failed_email, OutboxEmail.id),
-        SqlSource(Kind.EXPIRING_OFFER, _expiring_offers, _expiring_offer, Registration.id),
-        SqlSource(Kind.ATTENDANCE_TO_RECORD, _attendance_to_record, _attendance, TrainingSession.id),
+        SqlSource(Kind.EXPIRING_OFFER, _expiring_offers, _expiring_offer, Registration.id, with_registration_names),
+        SqlSource(Kind.ATTENDANCE_TO_RECORD, _attendance_to_record, _attendance, TrainingSession.id, _training_title),
         SqlSource(Kind.IMPORT_REJECTED, _imports_with_rejected_lines, _import_rejected, AccountImport.id),
     )
 }

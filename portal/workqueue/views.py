@@ -30,7 +30,6 @@ def queue_context() -> dict:
     """What the staff dashboard shows of the queue, from the query arguments ``type``, ``agent``, ``ordre`` and
     ``page``."""
     now = utcnow()
-    claims = services.claims()
     agents = services.agents()
     kind = request.args.get("type", "")
     if kind not in {k.value for k in rules.Kind}:
@@ -45,7 +44,6 @@ def queue_context() -> dict:
         kind=kind,
         agent=agent,
         me=current_user.id,
-        claims=claims,
         newest_first=newest_first,
         number=number,
         per_page=PER_PAGE,
@@ -61,7 +59,7 @@ def queue_context() -> dict:
         "queue_kind": kind,
         "queue_agent": agent,
         "queue_agents": agents,
-        "queue_claims": claims,
+        "queue_claims": queue.holders,
         "queue_newest_first": newest_first,
         "queue_resolvable": rules.RESOLVABLE_KINDS,
         "kind_labels": rules.KIND_LABELS,
