@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Flask, current_app, render_template, request, url_for
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, get_locale, to_user_timezone
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -17,14 +17,18 @@ def _date(value: date | datetime | None, fmt: str = "long") -> str:
         return "—"
     # Babel through Flask-Babel, for the portal's time zone (Paris); "1er" for the first day of a month.
     if isinstance(value, datetime):
-        return formatting.first_of_month(format_datetime(value, "d MMMM y 'à' HH:mm"), _local_day(value))
+        return _datetime(value)
     return formatting.first_of_month(format_date(value, fmt), value.day) if fmt == "long" else format_date(value, fmt)
 
 
-def _local_day(value: datetime) -> int:
-    from flask_babel import to_user_timezone
-
-    return to_user_timezone(value).day
+def _datetime(value: datetime) -> str:
+    """ "7 décembre 2026 à 09:05" in the portal's time zone: Babel's pattern "d MMMM y 'à' HH:mm" written out with
+    the locale's month names, without Babel's pattern machinery (a tenth of a millisecond a call, 50 rows a page);
+    the same text, tested against Babel."""
+    local = to_user_timezone(value)
+    month = get_locale().months["format"]["wide"][local.month]
+    text = f"{local.day} {month} {local.year} à {local.hour:02d}:{local.minute:02d}"
+    return formatting.first_of_month(text, local.day)
 
 
 # French grouping (CLDR "fr"): a narrow no-break space between thousands.
