@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from math import ceil
 
-from flask_babel import gettext as _
 from sqlalchemy import and_, asc, desc, func, select, union_all
 
 from portal.accounts.models import User
 from portal.common.auth import Role
 from portal.common.clock import utcnow
 from portal.common.errors import DomainError
+from portal.common.i18n import gettext as _
 from portal.extensions import db
 from portal.workqueue import rules
 from portal.workqueue.models import WorkClaim
