@@ -39,11 +39,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from flask_babel import gettext
-
     from portal.common.clock import PARIS_TIMEZONE
     from portal.common.database import configure_engine_events
-    from portal.common.i18n import LOCALE, TRANSLATIONS_DIR
+    from portal.common.i18n import LOCALE, TRANSLATIONS_DIR, gettext
     from portal.common.labels import N_
     from portal.extensions import babel, cache, celery_init_app, csrf, db, login_manager, migrate
 

@@ -8,12 +8,12 @@ import sys
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
-from flask_babel import gettext as _
 from sqlalchemy import text
 
 from portal.common import cdg
 from portal.common.clock import paris_today
 from portal.common.errors import DomainError
+from portal.common.i18n import gettext as _
 from portal.common.i18n import ngettext
 from portal.extensions import db
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from portal.accounts.forms import COLLECTIVITES_DESCRIPTION
 from portal.common.forms import PortalForm
+from portal.common.i18n import lazy_gettext as _l
 
 
 def _strip(value):

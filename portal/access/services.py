@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from portal.access import rules
@@ -20,6 +19,7 @@ from portal.audit import services as audit
 from portal.common import cdg
 from portal.common.clock import utcnow
 from portal.common.errors import DomainError
+from portal.common.i18n import gettext as _
 from portal.common.urls import external_url
 from portal.extensions import db
 from portal.registry.models import Collectivite

@@ -4,7 +4,6 @@ page) and the staff pages that decide them."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import case, select
 
@@ -15,6 +14,7 @@ from portal.accounts import services as accounts
 from portal.common.auth import staff_required
 from portal.common.errors import DomainError
 from portal.common.forms import show_domain_error
+from portal.common.i18n import gettext as _
 from portal.common.pagination import paginate
 from portal.common.security import client_address
 from portal.extensions import db

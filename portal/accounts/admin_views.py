@@ -6,7 +6,6 @@ Every change goes through ``accounts.services`` (audited there); these views val
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -24,6 +23,7 @@ from portal.audit.labels import action_label
 from portal.audit.models import AuditEvent
 from portal.common.auth import staff_required
 from portal.common.confirm import confirmation_page, confirmed
+from portal.common.i18n import gettext as _
 from portal.common.i18n import ngettext
 from portal.common.outcomes import attempt
 from portal.common.pagination import paginate

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     EmailField,
@@ -17,6 +16,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, V
 
 from portal.accounts.rules import MIN_PASSWORD_LENGTH, password_problems
 from portal.common.forms import PortalForm, options
+from portal.common.i18n import lazy_gettext as _l
 
 
 def _strip(value):

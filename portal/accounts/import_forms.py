@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, SubmitField
 from wtforms.validators import InputRequired, Length, Regexp
 
 from portal.common.forms import PortalForm
+from portal.common.i18n import lazy_gettext as _l
 
 
 class AccountImportUploadForm(PortalForm):

@@ -24,10 +24,10 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from portal.common.formatting import decimal_fr
+from portal.common.i18n import gettext as _
+from portal.common.i18n import lazy_gettext as _l
 from portal.common.i18n import ngettext
 from portal.common.labels import N_, Labels
 from portal.common.text import departement_code, normalise

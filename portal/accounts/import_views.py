@@ -6,7 +6,6 @@ import time
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -18,6 +17,7 @@ from portal.common import cdg
 from portal.common.auth import staff_required
 from portal.common.errors import render_error
 from portal.common.files import clean_upload_name
+from portal.common.i18n import gettext as _
 from portal.extensions import db
 
 bp = Blueprint("account_import", __name__, url_prefix="/comptes/import")

@@ -11,14 +11,14 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from portal.accounts.models import AccountLink, LinkPurpose, User
 from portal.common.claims import claim_row
 from portal.common.clock import utcnow
 from portal.common.errors import DomainError
+from portal.common.i18n import gettext as _
+from portal.common.i18n import lazy_gettext as _l
 from portal.extensions import db
 
 _NOUNS = {

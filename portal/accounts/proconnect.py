@@ -18,7 +18,6 @@ import logging
 from authlib.common.security import generate_token
 from authlib.integrations.base_client import OAuthError
 from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from joserfc import jwt
 from joserfc.errors import InvalidKeyIdError, JoseError
@@ -28,6 +27,7 @@ from requests import RequestException
 
 from portal.accounts import proconnect_rules as rules
 from portal.accounts import services
+from portal.common.i18n import gettext as _
 from portal.common.security import client_address
 from portal.common.urls import external_url, safe_next
 from portal.extensions import db, oauth

@@ -9,7 +9,7 @@ from fnmatch import fnmatch
 from functools import cache
 from importlib import resources
 
-from flask_babel import gettext as _
+from portal.common.i18n import gettext as _
 
 MIN_PASSWORD_LENGTH = 12
 

@@ -13,7 +13,6 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from blinker import Namespace
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import lazyload, selectinload
 
@@ -35,6 +34,7 @@ from portal.audit import services as audit
 from portal.common import cdg
 from portal.common.clock import utcnow
 from portal.common.errors import DomainError
+from portal.common.i18n import gettext as _
 from portal.common.text import split_full_name
 from portal.common.urls import external_url
 from portal.extensions import db

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.accounts import proconnect, services
 from portal.accounts.forms import AcceptInvitationForm, ForgotPasswordForm, LoginForm, ResetPasswordForm
 from portal.accounts.links import LinkRefused
 from portal.common.errors import DomainError
+from portal.common.i18n import gettext as _
 from portal.common.security import client_address
 from portal.common.urls import safe_next
 from portal.extensions import db

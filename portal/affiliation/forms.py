@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.affiliation.rules import STATUS_LABELS, Status
 from portal.affiliation.services import DECISION_KIND_LABELS, DecisionKind
 from portal.common.forms import IntegerField, PortalForm, options
+from portal.common.i18n import lazy_gettext as _l
 
 DECIDABLE = (Status.OBLIGATOIRE, Status.VOLONTAIRE, Status.NON_AFFILIEE)
 

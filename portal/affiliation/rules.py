@@ -20,9 +20,8 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from flask_babel import gettext as _
-
 from portal.common.formatting import decimal_fr
+from portal.common.i18n import gettext as _
 from portal.common.i18n import ngettext
 from portal.common.labels import N_, Labels
 
@@ -80,10 +79,7 @@ def voluntary_only(kind: str) -> bool:
 def status_label(status: str | None) -> str:
     if not status:
         return STATUS_LABELS[Status.INDETERMINE]
-    try:
-        return STATUS_LABELS[Status(status)]
-    except ValueError:
-        return status
+    return STATUS_LABELS.get(status, status)  # a StrEnum member is found by its value
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
@@ -21,6 +20,7 @@ from portal.audit import services as audit
 from portal.common.clock import paris_today, utcnow
 from portal.common.errors import DomainError
 from portal.common.formatting import date_fr
+from portal.common.i18n import gettext as _
 from portal.common.inputs import year_problem
 from portal.common.labels import N_, Labels
 from portal.extensions import db

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
@@ -13,6 +12,7 @@ from portal.affiliation.models import AffiliationDecision
 from portal.affiliation.rules import status_label
 from portal.common.auth import staff_required
 from portal.common.clock import paris_today
+from portal.common.i18n import gettext as _
 from portal.common.outcomes import attempt
 from portal.common.pagination import paginate
 from portal.extensions import db

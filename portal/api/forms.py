@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask_babel import lazy_gettext as _l
 from wtforms import DateField, EmailField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
 from portal.api.models import SCOPE_LABELS, Scope
 from portal.common.clock import paris_today
 from portal.common.forms import PortalForm, options
+from portal.common.i18n import lazy_gettext as _l
 
 
 def _default_expiry() -> date:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 
 from flask import current_app, request
-from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
+
+from portal.common.i18n import lazy_gettext as _l
 
 API_PREFIX = "/api/"
 MEDIA_TYPE = "application/problem+json"

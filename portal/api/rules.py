@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask_babel import gettext as _
+from portal.common.i18n import gettext as _
 
 # A token reads "cdg_<43 url-safe characters>": the prefix tells a secret scanner (and a human) what it is.
 TOKEN_MARK = "cdg_"  # noqa: S105 - a public marker

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime, time
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal.accounts.services import find_collectivite_by_code
@@ -17,6 +16,7 @@ from portal.common.auth import staff_required
 from portal.common.clock import paris_instant, utcnow
 from portal.common.errors import DomainError
 from portal.common.forms import PortalForm, options, show_domain_error
+from portal.common.i18n import gettext as _
 from portal.common.outcomes import attempt
 from portal.extensions import db
 

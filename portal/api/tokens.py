@@ -15,7 +15,6 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import gettext as _
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -27,6 +26,7 @@ from portal.api.models import ApiToken, Scope
 from portal.audit import services as audit
 from portal.common.clock import utcnow
 from portal.common.errors import DomainError
+from portal.common.i18n import gettext as _
 from portal.extensions import db
 from portal.registry.models import Collectivite
 

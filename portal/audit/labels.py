@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
-
+from portal.common.i18n import gettext as _
 from portal.common.labels import N_, Labels
 
 ACTION_LABELS = Labels(

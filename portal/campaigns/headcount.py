@@ -9,7 +9,6 @@ their agents are counted with the commune's (réponse ministérielle n° 09035).
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
 from wtforms import SubmitField
 
@@ -17,6 +16,7 @@ from portal.affiliation import services as affiliation
 from portal.campaigns.definitions import Definition, Step, StepKind, register
 from portal.campaigns.models import Campaign, CampaignTask
 from portal.common.forms import PortalForm, PortalSubForm
+from portal.common.i18n import lazy_gettext as _l
 from portal.registry.forms import _count_field
 from portal.registry.kinds import Kind
 from portal.registry.models import Collectivite, HeadcountDeclaration

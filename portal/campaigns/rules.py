@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from flask_babel import gettext as _
-
 from portal.common.formatting import date_fr
+from portal.common.i18n import gettext as _
 from portal.common.labels import N_, Labels
 
 OPENING = "ouverture"  # the key of the opening message, recorded like a reminder

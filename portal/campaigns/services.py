@@ -17,7 +17,6 @@ from pathlib import Path
 
 from babel.dates import format_date
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import func, insert, literal, select, union
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload
@@ -33,6 +32,7 @@ from portal.common.clock import paris_today, utcnow
 from portal.common.errors import DomainError
 from portal.common.files import clean_upload_name
 from portal.common.formatting import decimal_fr
+from portal.common.i18n import gettext as _
 from portal.common.i18n import ngettext
 from portal.common.inputs import year_problem
 from portal.common.labels import N_

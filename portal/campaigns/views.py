@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal.campaigns import definitions, services
@@ -14,6 +13,7 @@ from portal.common.auth import staff_required
 from portal.common.clock import paris_today
 from portal.common.files import content_disposition
 from portal.common.forms import options
+from portal.common.i18n import gettext as _
 from portal.common.labels import translated
 from portal.common.outcomes import attempt
 from portal.extensions import db

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
@@ -18,6 +17,7 @@ from portal.catalogue.rules import ELIGIBILITY_LABELS, GROUP_LABELS, TARIFF_LABE
 from portal.catalogue.services import REQUEST_FIELDS
 from portal.common.clock import paris_today
 from portal.common.forms import FrenchDecimalField, IntegerField, PortalForm, options
+from portal.common.i18n import lazy_gettext as _l
 
 
 class ServiceForm(PortalForm):

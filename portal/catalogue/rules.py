@@ -16,9 +16,8 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
-from flask_babel import gettext as _
-
 from portal.common.formatting import date_fr, percent_fr
+from portal.common.i18n import gettext as _
 from portal.common.labels import N_, Labels
 
 COTISATION_CAP = Decimal("0.8")  # percent of payroll

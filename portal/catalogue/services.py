@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.audit import services as audit
@@ -15,6 +14,7 @@ from portal.catalogue.models import Service, Tariff
 from portal.catalogue.rules import ELIGIBILITY_LABELS, GROUP_LABELS, TARIFF_LABELS, TariffModel
 from portal.common.clock import paris_today
 from portal.common.errors import DomainError
+from portal.common.i18n import gettext as _
 from portal.common.inputs import year_problem
 from portal.common.labels import N_, Labels
 from portal.extensions import db

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -12,6 +11,7 @@ from portal.catalogue import services
 from portal.catalogue.forms import ServiceForm, TariffForm
 from portal.catalogue.models import Service
 from portal.common.auth import staff_required
+from portal.common.i18n import gettext as _
 from portal.common.outcomes import attempt
 from portal.extensions import db
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Flask, current_app, render_template
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
+from portal.common.i18n import gettext as _
+from portal.common.i18n import lazy_gettext as _l
 from portal.extensions import db
 
 

@@ -12,8 +12,8 @@ from decimal import Decimal
 
 from babel.dates import format_date
 from babel.numbers import format_decimal
-from flask_babel import gettext as _
 
+from portal.common.i18n import gettext as _
 from portal.common.i18n import ngettext, plural_count
 
 LOCALE = "fr_FR"

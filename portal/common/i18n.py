@@ -15,8 +15,10 @@ behind.
   Flask-Babel's per-call lookup of the request's translations (80 to 100 calls a page).
 * Label tables (``portal.common.labels``: statuses, kinds, export headers) read :func:`translations` as the
   templates do; their plural labels (``Nn_``) are plural messages of the catalogue.
-* Python code takes :func:`ngettext` from here, never Flask-Babel's: outside an application context (pure rules,
-  their unit tests, a Celery task or a command before the app is pushed) Flask-Babel falls back to English plurals.
+* Python code takes :func:`gettext`, :func:`lazy_gettext` and :func:`ngettext` from here, never Flask-Babel's:
+  outside an application context (pure rules, their unit tests, a Celery task or a command before the app is
+  pushed) Flask-Babel falls back to English plurals, and within one it looks the request's translations up on
+  every call.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from functools import cache
 from pathlib import Path
 
 from babel import support
+from flask_babel.speaklater import LazyString
 
 from portal.common.clock import PARIS, utcnow
 
@@ -70,6 +73,19 @@ def translations() -> support.Translations:
         raise RuntimeError(f"Catalogue introuvable : {MO_FILE} (make translations le produit).")
     loaded.add_fallback(_SourceText(loaded.plural))
     return loaded
+
+
+def gettext(string: str, **variables) -> str:
+    """Flask-Babel's ``gettext`` for the portal's single locale: the catalogue read once per process instead of
+    Flask-Babel's lookup of the request's translations on every call (forms read their labels and choices tens of
+    times a page). The same text in a page, a worker or a command."""
+    text = translations().gettext(string)
+    return text % variables if variables else text
+
+
+def lazy_gettext(string: str, **variables) -> LazyString:
+    """:func:`gettext` when the text is read (form labels and choices, messages defined at import time)."""
+    return LazyString(gettext, string, **variables)
 
 
 def ngettext(singular: str, plural: str, num: int, **variables) -> str:

@@ -13,10 +13,9 @@ import re
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask_babel import gettext as _
-
 from portal.common.clock import paris_today
 from portal.common.formatting import date_fr
+from portal.common.i18n import gettext as _
 from portal.common.i18n import ngettext
 
 # Years: the data the portal holds (headcounts, payrolls, rates, statements, training budgets) starts in 2000;

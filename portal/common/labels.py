@@ -80,15 +80,22 @@ class Labels(_Table, Mapping[K, str]):
     default)``, ``key in table``, ``table.items()``, iteration over the keys in their written order; every value
     is a plain ``str``."""
 
-    __slots__ = ()
+    # The translated values, kept with the catalogue they were read from (one per process): a list page reads a
+    # hundred labels, each lookup then a dict read instead of two gettext calls.
+    __slots__ = ("_read_from", "_values")
 
     def __init__(self, msgids: Mapping[K, str]) -> None:
         for msgid in msgids.values():
             _check(msgid)
         self._msgids = dict(msgids)
+        self._read_from = self._values = None
 
     def __getitem__(self, key: K) -> str:
-        return i18n.translations().gettext(self._msgids[key])
+        translations = i18n.translations()
+        if self._read_from is not translations:
+            self._values = {k: translations.gettext(msgid) for k, msgid in self._msgids.items()}
+            self._read_from = translations
+        return self._values[key]
 
     def msgid(self, key: K) -> str:
         """The untranslated text of ``key``, as extracted."""

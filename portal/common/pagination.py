@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from math import ceil
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Integer, Select, bindparam, func, select
 
 from portal.common import versions
 from portal.extensions import db
@@ -57,35 +57,61 @@ def ids_page(statement: Select, entity, page: int, per_page: int, *, count_key: 
     taken from the registry's count cache while the registry's version token is unchanged (no COUNT over the
     whole country)."""
     ids_statement = statement.with_only_columns(entity.id)
-    total, page = _total_and_page(ids_statement, page, per_page, count_key)
+    count_statement = select(func.count()).select_from(ids_statement.order_by(None).subquery())
+    total, page = _total_and_page(count_statement, page, per_page, count_key)
     ids = list(db.session.scalars(ids_statement.limit(per_page).offset((page - 1) * per_page)))
     return Page(items=ids, page=page, per_page=per_page, total=total)
 
 
-def paginate_rows(
-    statement: Select, entity, page: int, per_page: int, rows: Callable, *, count_key: tuple | None = None
-) -> Page:
-    """A page of plain rows (no ORM objects) in one statement: ``rows(ids)`` is the select of the columns shown,
+# The bound parameters of a page's LIMIT and OFFSET in a :class:`RowsQuery`.
+PAGE_LIMIT, PAGE_OFFSET = "page_limit", "page_offset"
+
+
+@dataclass(frozen=True)
+class RowsQuery:
+    """The statements of a list of plain rows, reusable from one request to the next: the COUNT of the filtered
+    set, and the page's rows whose LIMIT and OFFSET are bound parameters. A list built once per set of filters
+    skips building its select and SQLAlchemy's cache key on each request (a statement is immutable and keeps its
+    cache key)."""
+
+    count: Select
+    rows: Select
+
+
+def rows_query(statement: Select, entity, rows: Callable) -> RowsQuery:
+    """:class:`RowsQuery` of ``statement`` (filtered and ordered): ``rows(ids)`` is the select of the columns shown,
     joined to ``ids`` (the subquery of the page's primary keys, an index-only scan even deep in the list) and in
-    ``statement``'s order. Plus the COUNT, unless ``count_key`` finds it in the count cache (:func:`ids_page`)."""
+    ``statement``'s order."""
     ids_statement = statement.with_only_columns(entity.id)
-    total, page = _total_and_page(ids_statement, page, per_page, count_key)
+    page_ids = (
+        ids_statement.limit(bindparam(PAGE_LIMIT, type_=Integer))
+        .offset(bindparam(PAGE_OFFSET, type_=Integer))
+        .subquery()
+    )
+    return RowsQuery(
+        count=select(func.count()).select_from(ids_statement.order_by(None).subquery()), rows=rows(page_ids)
+    )
+
+
+def paginate_rows(query: RowsQuery, page: int, per_page: int, *, count_key: tuple | None = None) -> Page:
+    """A page of plain rows (no ORM objects) in one statement, plus the COUNT unless ``count_key`` finds it in the
+    count cache (:func:`ids_page`)."""
+    total, page = _total_and_page(query.count, page, per_page, count_key)
     items = []
     if total:
-        ids = ids_statement.limit(per_page).offset((page - 1) * per_page).subquery()
-        items = list(db.session.execute(rows(ids)))
+        items = list(db.session.execute(query.rows, {PAGE_LIMIT: per_page, PAGE_OFFSET: (page - 1) * per_page}))
     return Page(items=items, page=page, per_page=per_page, total=total)
 
 
-def _total_and_page(ids_statement: Select, page: int, per_page: int, count_key: tuple | None) -> tuple[int, int]:
-    """The total of ``ids_statement`` (from the count cache when ``count_key`` is given) and ``page`` brought
+def _total_and_page(count_statement: Select, page: int, per_page: int, count_key: tuple | None) -> tuple[int, int]:
+    """The total (``count_statement``'s, or the count cache's when ``count_key`` is given) and ``page`` brought
     within the pages."""
     total = None
     if count_key is not None:
         token = versions.current(versions.REGISTRY)
         total = versions.counts.get(count_key, token)
     if total is None:
-        total = db.session.scalar(select(func.count()).select_from(ids_statement.order_by(None).subquery())) or 0
+        total = db.session.scalar(count_statement) or 0
         if count_key is not None:
             versions.counts.put(count_key, token, total)
     last_page = max(1, ceil(total / per_page))

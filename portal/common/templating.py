@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from urllib.parse import urlencode
 
 from flask import Flask, current_app, render_template, request, url_for
 from flask_babel import format_date, get_locale, to_user_timezone
@@ -60,15 +61,30 @@ def _days(value) -> str:
     return "—" if value is None else formatting.days_fr(value)
 
 
+# Werkzeug's encoding of a URL's query arguments (werkzeug.urls), so that a link is written as url_for writes it.
+_QUERY_SAFE = "!$'()*,/:;?@"
+
+
 def url_with(**changes) -> str:
-    """The current URL with some query arguments changed (for sort and pagination links)."""
+    """The current URL with some query arguments changed (for sort and pagination links): what
+    ``url_for(request.endpoint, **view_args, **args)`` gives, its path built once per request (a list page has a
+    dozen of these links)."""
     args = request.args.to_dict()
     for key, value in changes.items():
         if value is None:
             args.pop(key, None)
         else:
             args[key] = value
-    return url_for(request.endpoint, **(request.view_args or {}), **args)
+    view_args = request.view_args or {}
+    if any(key in view_args for key in args):  # an argument of the route's path changed: url_for places it
+        return url_for(request.endpoint, **{**view_args, **args})
+    # The path is kept on the request itself, not in g: one application context may serve several test requests.
+    current = request._get_current_object()
+    path = getattr(current, "_url_with_path", None)
+    if path is None:
+        path = current._url_with_path = url_for(request.endpoint, **view_args)
+    query = urlencode(list(args.items()), safe=_QUERY_SAFE)
+    return f"{path}?{query}" if query else path
 
 
 def export_url(endpoint: str, fmt: str) -> str:

@@ -4,7 +4,6 @@ meeting, document and its withdrawal, termination)."""
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -19,6 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.common.forms import IntegerField, PortalForm, PortalSubForm, options
+from portal.common.i18n import lazy_gettext as _l
 from portal.conventions import rules
 from portal.conventions.models import ACTION_STATUS_LABELS, PARTNER_KIND_LABELS
 

@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from flask_babel import gettext as _
-
 from portal.catalogue.rules import add_months
+from portal.common.i18n import gettext as _
 from portal.common.labels import N_, Labels
 
 DEFAULT_ALERT_DAYS = 90

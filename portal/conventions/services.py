@@ -13,7 +13,6 @@ from datetime import date
 from pathlib import Path
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -24,6 +23,7 @@ from portal.common.clock import paris_today, utcnow
 from portal.common.errors import DomainError
 from portal.common.files import clean_upload_name
 from portal.common.formatting import date_fr
+from portal.common.i18n import gettext as _
 from portal.common.i18n import ngettext
 from portal.common.text import normalise
 from portal.conventions import rules

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal.audit import services as audit
@@ -17,6 +16,7 @@ from portal.common.clock import paris_today
 from portal.common.confirm import CONFIRMED, confirmation_page, confirmed
 from portal.common.files import content_disposition
 from portal.common.forms import PortalForm, options
+from portal.common.i18n import gettext as _
 from portal.common.labels import translated
 from portal.common.outcomes import attempt
 from portal.conventions import exports as convention_exports

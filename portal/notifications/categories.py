@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import gettext
-
+from portal.common.i18n import gettext
 from portal.common.labels import N_
 
 

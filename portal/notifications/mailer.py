@@ -15,9 +15,9 @@ from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate, parseaddr, unquote
 
 from flask import current_app, render_template
-from flask_babel import gettext as _
 from jinja2 import TemplateError
 
+from portal.common.i18n import gettext as _
 from portal.notifications.models import OutboxEmail
 
 _UTF8_QP = charset.Charset("utf-8")

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app, g, has_app_context
-from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select, update
 
 from portal.accounts.models import Role, User, secretary_collectivite
 from portal.common.after_commit import channel, publish_after_commit
 from portal.common.claims import claim_row
 from portal.common.clock import utcnow
+from portal.common.i18n import gettext as _
 from portal.extensions import db
 from portal.notifications.categories import is_mandatory
 from portal.notifications.models import (

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select, update
 
 from portal.common.auth import staff_required
 from portal.common.clock import utcnow
 from portal.common.forms import PortalForm
+from portal.common.i18n import gettext as _
 from portal.common.labels import N_, Labels
 from portal.common.outcomes import attempt
 from portal.common.pagination import paginate

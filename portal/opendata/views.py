@@ -6,11 +6,11 @@ import json
 from collections.abc import Iterator
 
 from flask import Blueprint, Response, render_template, stream_with_context
-from flask_babel import gettext as _
 
 from portal.common import exports, page_cache
 from portal.common.clock import paris_today
 from portal.common.files import content_disposition
+from portal.common.i18n import gettext as _
 from portal.opendata import services
 
 bp = Blueprint("opendata", __name__, url_prefix="/donnees-ouvertes")

@@ -6,9 +6,9 @@ import sys
 
 import click
 from flask.cli import AppGroup
-from flask_babel import gettext as _
 
 from portal.common import cdg
+from portal.common.i18n import gettext as _
 from portal.extensions import db
 
 elus_cli = AppGroup("elus", help="Élus (Répertoire national des élus).")

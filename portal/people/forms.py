@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, EmailField, HiddenField, SelectField, SubmitField
 from wtforms.validators import Email, InputRequired, Length, Optional, Regexp
@@ -10,6 +9,7 @@ from wtforms.widgets import HiddenInput
 
 from portal.common.clock import paris_today
 from portal.common.forms import PortalForm
+from portal.common.i18n import lazy_gettext as _l
 from portal.training.forms import RegistrationForm, _int_or_none
 
 

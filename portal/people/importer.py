@@ -28,11 +28,11 @@ from datetime import date
 from pathlib import Path
 from typing import BinaryIO
 
-from flask_babel import gettext as _
 from sqlalchemy import bindparam, insert, select, text, update
 
 from portal.accounts.models import MUNICIPAL_FUNCTIONS, Mandate, Person, PersonSource
 from portal.common.clock import utcnow
+from portal.common.i18n import gettext as _
 from portal.common.text import departement_code
 from portal.extensions import db
 from portal.people import rules

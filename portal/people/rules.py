@@ -9,9 +9,8 @@ from datetime import date
 from enum import StrEnum
 from functools import lru_cache
 
-from flask_babel import gettext as _
-
 from portal.common.formatting import decimal_fr
+from portal.common.i18n import gettext as _
 from portal.common.i18n import ngettext
 from portal.common.labels import N_, Labels
 from portal.common.text import normalise

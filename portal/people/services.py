@@ -9,7 +9,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, joinedload
 
@@ -26,6 +25,7 @@ from portal.accounts.models import (
 from portal.audit import services as audit
 from portal.common.clock import paris_today
 from portal.common.errors import DomainError
+from portal.common.i18n import gettext as _
 from portal.extensions import db
 from portal.people import importer, rules
 from portal.people.importer import ImportReport

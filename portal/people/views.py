@@ -7,13 +7,13 @@ import secrets
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal.common import cdg
 from portal.common.auth import staff_required
 from portal.common.clock import paris_today, utcnow
 from portal.common.forms import options
+from portal.common.i18n import gettext as _
 from portal.common.outcomes import attempt
 from portal.common.titles import agree
 from portal.extensions import db

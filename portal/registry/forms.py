@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from portal.affiliation.rules import STATUS_LABELS, Status
 from portal.common.forms import IntegerField, PortalForm, QuickSelect, YearInRange, options
+from portal.common.i18n import lazy_gettext as _l
 from portal.registry.kinds import LABELS
 
 

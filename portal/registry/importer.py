@@ -14,12 +14,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flask_babel import gettext as _
 from sqlalchemy import insert, select, update
 
 from portal.common import versions
 from portal.common.clock import utcnow
 from portal.common.errors import DomainError
+from portal.common.i18n import gettext as _
 from portal.common.text import normalise
 from portal.extensions import db
 from portal.registry.kinds import EPCI_TYPE_FROM_ETALAB, Kind

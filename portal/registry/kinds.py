@@ -52,7 +52,5 @@ EPCI_TYPE_FROM_ETALAB = {"CC": Kind.CC, "CA": Kind.CA, "CU": Kind.CU, "METRO": K
 
 
 def label(kind: str) -> str:
-    try:
-        return LABELS[Kind(kind)]
-    except ValueError:
-        return kind
+    # A StrEnum member hashes and compares as its value: the key read as it is, without building the member.
+    return LABELS.get(kind, kind)

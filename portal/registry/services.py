@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, replace
+from types import SimpleNamespace
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
 from portal.accounts.models import Mandate, Role, User, secretary_collectivite
 from portal.common import cdg, versions
-from portal.common.pagination import Page, paginate_rows
+from portal.common.pagination import Page, RowsQuery, paginate_rows, rows_query
 from portal.common.text import normalise
 from portal.extensions import db
 from portal.registry.kinds import EPCI_KINDS
@@ -25,7 +27,7 @@ SORTS = {
 }
 
 
-@dataclass
+@dataclass(frozen=True)
 class ListFilters:
     q: str = ""
     kind: str = ""
@@ -37,17 +39,36 @@ class ListFilters:
     page: int = 1
 
 
+# The list's statements kept per set of filters for the CDG's staff, who all see the same registry: per process,
+# the most recent ones (each a few kilobytes).
+STAFF_QUERIES_KEPT = 256
+# Any agent of the CDG, for what the visibility rules give every one of them.
+_ANY_STAFF = SimpleNamespace(role=Role.STAFF)
+
+
 def list_collectivites(user, filters: ListFilters, per_page: int) -> Page:
     """The page of the list as plain rows (:func:`summary_statement`'s columns): one statement for the page's ids
     and its rows, plus a COUNT unless the count cache has it, whatever the number of rows shown."""
+    if user.role == Role.STAFF:
+        query = _staff_rows_query(replace(filters, page=1))
+    else:
+        query = _rows_query(visible_collectivites(user), filters)
+    return paginate_rows(query, filters.page, per_page, count_key=count_key(user, filters))
+
+
+@functools.lru_cache(maxsize=STAFF_QUERIES_KEPT)
+def _staff_rows_query(filters: ListFilters) -> RowsQuery:
+    """The statements of the staff's list for ``filters`` (page aside), built once per process: what an agent sees
+    does not depend on who he is (``visible_collectivites``), and the page is a bound parameter."""
+    return _rows_query(visible_collectivites(_ANY_STAFF), filters)
+
+
+def _rows_query(visible: Select, filters: ListFilters) -> RowsQuery:
     order = list_order(filters)
-    return paginate_rows(
-        filtered_statement(user, filters),
+    return rows_query(
+        _filtered(visible, filters),
         Collectivite,
-        filters.page,
-        per_page,
         lambda ids: summary_statement().join(ids, ids.c.id == Collectivite.id).order_by(*order),
-        count_key=count_key(user, filters),
     )
 
 
@@ -61,7 +82,10 @@ def count_key(user, filters: ListFilters) -> tuple | None:
 
 def filtered_statement(user, filters: ListFilters):
     """The select of the collectivités ``user`` sees, filtered and sorted as ``filters`` say (ids last: stable)."""
-    statement = visible_collectivites(user)
+    return _filtered(visible_collectivites(user), filters)
+
+
+def _filtered(statement: Select, filters: ListFilters) -> Select:
     q = filters.q.strip()
     if q:
         compact = q.replace(" ", "")

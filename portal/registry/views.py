@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy.orm import joinedload
@@ -12,6 +11,7 @@ from portal.affiliation import services as affiliation
 from portal.common import exports, page_cache
 from portal.common.clock import paris_today
 from portal.common.forms import options
+from portal.common.i18n import gettext as _
 from portal.common.labels import translated
 from portal.common.outcomes import attempt
 from portal.registry import exports as registry_exports

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from flask_babel import gettext as _
 from sqlalchemy import distinct, func, or_, select
 
 from portal.accounts.models import Mandate
@@ -24,6 +23,7 @@ from portal.common import cdg
 from portal.common.charts import Chart, Series
 from portal.common.clock import paris_instant, to_paris
 from portal.common.formatting import decimal_fr, money_fr, percent_fr
+from portal.common.i18n import gettext as _
 from portal.common.i18n import ngettext
 from portal.common.labels import N_
 from portal.extensions import db

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import DateField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from portal.common.clock import paris_today
 from portal.common.forms import FrenchDecimalField, IntegerField, PortalForm, YearInRange, options
+from portal.common.i18n import lazy_gettext as _l
 
 
 class RateForm(PortalForm):

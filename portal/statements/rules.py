@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from flask_babel import gettext as _
-
 from portal.catalogue import rules as catalogue_rules
 from portal.catalogue.rules import Instalment, money
 from portal.common.formatting import date_range_fr, money_fr, percent_fr
+from portal.common.i18n import gettext as _
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from portal.affiliation.models import AffiliationStatusChange
@@ -22,6 +21,7 @@ from portal.catalogue.models import ContributionRate, PayrollDeclaration, Servic
 from portal.common.clock import paris_today
 from portal.common.errors import DomainError
 from portal.common.formatting import money_fr, percent_fr
+from portal.common.i18n import gettext as _
 from portal.common.inputs import InvalidNumber, parse_decimal, year_problem
 from portal.common.labels import N_, Labels
 from portal.extensions import db

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -12,6 +11,7 @@ from portal.common import cdg, exports
 from portal.common.auth import staff_required
 from portal.common.clock import paris_today
 from portal.common.files import content_disposition
+from portal.common.i18n import gettext as _
 from portal.common.labels import N_, translated
 from portal.common.outcomes import attempt
 from portal.common.pdf import DocumentError, render_pdf

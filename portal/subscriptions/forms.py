@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask_babel import lazy_gettext as _l
 from wtforms import DateField, FieldList, FormField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from portal.catalogue.rules import add_months, uai_problem
 from portal.common.clock import paris_today
 from portal.common.forms import IntegerField, PortalForm, PortalSubForm
+from portal.common.i18n import lazy_gettext as _l
 from portal.subscriptions.services import QUANTITY_LABELS
 
 MAX_SCHOOLS = 40

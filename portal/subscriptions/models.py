@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask_babel import gettext as _
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -13,6 +12,7 @@ from portal.catalogue.rules import QUANTITY_LABELS
 from portal.common.clock import utcnow
 from portal.common.database import TimestampMixin, UTCDateTime
 from portal.common.formatting import decimal_fr, money_fr
+from portal.common.i18n import gettext as _
 from portal.extensions import db
 from portal.subscriptions.rules import STATE_LABELS, State
 

@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from flask_babel import gettext as _
-
 from portal.catalogue.rules import add_months
 from portal.common.formatting import date_fr
+from portal.common.i18n import gettext as _
 from portal.common.labels import N_, Labels
 
 

@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -23,6 +21,8 @@ from portal.catalogue.models import PayrollDeclaration, Service
 from portal.common.clock import paris_today, utcnow
 from portal.common.errors import DomainError
 from portal.common.formatting import date_fr, money_fr, percent_fr
+from portal.common.i18n import gettext as _
+from portal.common.i18n import lazy_gettext as _l
 from portal.common.jobs import enqueue_after_commit
 from portal.common.labels import N_, Labels
 from portal.extensions import db

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -17,6 +16,7 @@ from portal.common.errors import DomainError
 from portal.common.files import content_disposition
 from portal.common.formatting import date_fr
 from portal.common.forms import show_domain_error
+from portal.common.i18n import gettext as _
 from portal.common.labels import translated
 from portal.common.outcomes import attempt
 from portal.common.pagination import paginate

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.audit import services as audit
 from portal.common.claims import claim_row
 from portal.common.clock import utcnow
 from portal.common.errors import DomainError
+from portal.common.i18n import gettext as _
 from portal.common.i18n import ngettext
 from portal.common.jobs import enqueue_after_commit
 from portal.extensions import db

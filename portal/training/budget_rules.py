@@ -24,9 +24,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from flask_babel import gettext as _
-
 from portal.common.formatting import money_fr
+from portal.common.i18n import gettext as _
 
 FLOOR_SHARE = Decimal("0.02")
 CEILING_SHARE = Decimal("0.20")

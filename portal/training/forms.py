@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
@@ -18,6 +17,7 @@ from wtforms.validators import URL, Email, InputRequired, Length, NumberRange, O
 
 from portal.common.clock import paris_today
 from portal.common.forms import FrenchDecimalField, IntegerField, PortalForm, YearInRange, options
+from portal.common.i18n import lazy_gettext as _l
 from portal.training.registrations import RegistrationInput
 from portal.training.rights_rules import FUNDING_LABELS
 

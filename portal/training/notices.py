@@ -9,7 +9,6 @@ from decimal import Decimal
 from email.utils import parseaddr
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -17,6 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from portal.common.claims import claim_row
 from portal.common.clock import PARIS, utcnow
 from portal.common.formatting import date_fr, decimal_fr, period_fr, time_fr
+from portal.common.i18n import gettext as _
 from portal.common.titles import salutation
 from portal.extensions import db
 from portal.notifications.services import notify_person, person_recipients

@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from flask_babel import gettext as _
 from sqlalchemy import and_, case, or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -27,6 +26,7 @@ from portal.audit import services as audit
 from portal.common.claims import claim_row
 from portal.common.clock import PARIS, paris_today, utcnow
 from portal.common.errors import ConflictError, DomainError
+from portal.common.i18n import gettext as _
 from portal.common.i18n import ngettext
 from portal.common.jobs import enqueue_after_commit
 from portal.common.titles import agree

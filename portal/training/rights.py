@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask_babel import gettext as _
 from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
@@ -18,6 +17,7 @@ from portal.audit import services as audit
 from portal.common.clock import PARIS, paris_today
 from portal.common.errors import DomainError
 from portal.common.formatting import date_fr, money_fr
+from portal.common.i18n import gettext as _
 from portal.common.inputs import year_problem
 from portal.extensions import db
 from portal.registry.kinds import Kind

@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 
-from flask_babel import gettext as _
-
 from portal.common import cdg
 from portal.common.clock import PARIS
 from portal.common.formatting import date_fr
+from portal.common.i18n import gettext as _
 from portal.common.labels import N_, translated
 from portal.common.pdf import render_pdf
 from portal.training.rights import Rights

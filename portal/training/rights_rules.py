@@ -17,9 +17,8 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from flask_babel import gettext as _
-
 from portal.common.formatting import days_fr, money_fr
+from portal.common.i18n import gettext as _
 from portal.common.i18n import ngettext, plural_count
 from portal.common.labels import N_, Labels
 from portal.training.rules import Status

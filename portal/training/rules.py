@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from flask_babel import gettext as _
-
+from portal.common.i18n import gettext as _
 from portal.common.labels import N_, Labels
 from portal.common.titles import agree
 

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from portal.audit import services as audit
 from portal.common.clock import PARIS, utcnow
 from portal.common.errors import ConflictError, DomainError
 from portal.common.formatting import date_fr
+from portal.common.i18n import gettext as _
 from portal.common.jobs import enqueue_after_commit
 from portal.extensions import db
 from portal.training import rules

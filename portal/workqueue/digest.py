@@ -10,13 +10,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.models import Role, User
 from portal.common.clock import paris_today, utcnow
 from portal.common.formatting import decimal_fr
+from portal.common.i18n import gettext as _
 from portal.common.urls import external_url
 from portal.extensions import db
 from portal.workqueue import rules, services

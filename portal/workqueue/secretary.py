@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.catalogue.models import Service
 from portal.common.clock import paris_today, utcnow
+from portal.common.i18n import gettext as _
 from portal.common.labels import N_, Labels
 from portal.extensions import db
 from portal.registry.models import Collectivite

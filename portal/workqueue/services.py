@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from math import ceil
 
-from flask_babel import gettext as _
 from sqlalchemy import Integer, String, and_, asc, case, cast, desc, func, literal, select, union_all
 
 from portal.accounts.models import User
@@ -19,6 +18,7 @@ from portal.common.auth import Role
 from portal.common.clock import utcnow
 from portal.common.database import UTCDateTime
 from portal.common.errors import DomainError
+from portal.common.i18n import gettext as _
 from portal.extensions import db
 from portal.workqueue.models import WorkClaim
 from portal.workqueue.rules import RESOLVABLE_KINDS, AgentFilter, Kind, WorkItem

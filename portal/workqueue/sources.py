@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask_babel import gettext as _
 from sqlalchemy import Select, String, and_, cast, func, literal, or_, select
 
 from portal.access.models import AccessRequest, RequestState
@@ -26,6 +25,7 @@ from portal.affiliation.models import AffiliationDecision
 from portal.catalogue.models import Service
 from portal.common.clock import paris_today
 from portal.common.database import UTCDateTime
+from portal.common.i18n import gettext as _
 from portal.common.i18n import ngettext
 from portal.conventions import rules as convention_rules
 from portal.conventions import services as conventions

@@ -6,7 +6,6 @@ from __future__ import annotations
 from math import ceil
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request
-from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
@@ -14,6 +13,7 @@ from markupsafe import Markup
 from portal.common import page_cache
 from portal.common.auth import staff_required
 from portal.common.clock import utcnow
+from portal.common.i18n import gettext as _
 from portal.common.outcomes import attempt
 from portal.common.pagination import Page
 from portal.common.urls import safe_next

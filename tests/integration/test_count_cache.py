@@ -71,3 +71,31 @@ def test_a_secretary_count_is_never_cached(app, count_queries):
     with count_queries() as second:
         assert _total(secretary) == 1
     assert _counts(second) == 1
+
+
+def test_staff_lists_reuse_their_statements_and_page_by_bound_parameters(app):
+    """The staff's list is built once per set of filters (the page aside): the next page and the next agent
+    reuse it, its LIMIT/OFFSET bound; the rows are those of the uncached statement, a secretary's built anew."""
+    staff = factories.user("staff", email="staff@cdg47.fr")
+    other_staff = factories.user("staff", email="autre@cdg47.fr")
+    names = [f"Commune {n:02d}" for n in range(25)]
+    bodies = [factories.collectivite(name) for name in names]
+    factories.collectivite("Autre", kind="ccas")
+    secretary = factories.user("secretary", email="mairie@sauvagnas.fr", collectivites=bodies[:3])
+    db.session.commit()
+    registry._staff_rows_query.cache_clear()
+
+    def names_of(user, page, **filters):
+        return [
+            row.name for row in registry.list_collectivites(user, registry.ListFilters(page=page, **filters), 10).items
+        ]
+
+    assert names_of(staff, 1, kind="commune") == names[:10]
+    assert names_of(other_staff, 2, kind="commune") == names[10:20]
+    assert names_of(staff, 3, kind="commune") == names[20:]
+    info = registry._staff_rows_query.cache_info()
+    assert (info.misses, info.hits) == (1, 2)
+    assert names_of(staff, 1, kind="commune", descending=True) == names[::-1][:10]
+    assert registry._staff_rows_query.cache_info().misses == 2
+    assert names_of(secretary, 1) == names[:3]
+    assert registry._staff_rows_query.cache_info().misses == 2

@@ -695,6 +695,34 @@ def test_python_plurals_are_french_within_a_request(app):
         assert {n: flask_babel.ngettext(*ITEMS, n) for n in FRENCH_FORMS} == FRENCH_FORMS
 
 
+def test_python_gettext_is_flask_babels_without_its_lookup(app):
+    """``gettext`` and ``lazy_gettext`` of the portal give Flask-Babel's text, variables included, in a request and
+    with no context at all; a lazy text is read when it is used, not when it is defined."""
+    import flask_babel
+    from flask import has_app_context
+
+    from portal.common.i18n import gettext, lazy_gettext
+
+    assert not has_app_context()
+    label = lazy_gettext("Le compte %(email)s est déjà actif.", email="a@b.fr")
+    assert gettext("Nom") == "Nom" and str(label) == "Le compte a@b.fr est déjà actif."
+    with app.test_request_context():
+        assert str(label) == flask_babel.gettext("Le compte %(email)s est déjà actif.", email="a@b.fr")
+        assert gettext("Taux : 12 %%") == flask_babel.gettext("Taux : 12 %%") == "Taux : 12 %%"
+        assert gettext("%(n)s %%", n=3) == flask_babel.gettext("%(n)s %%", n=3) == "3 %"
+    calls = []
+    from portal.common import i18n
+
+    original = i18n.translations
+    try:
+        i18n.translations = lambda: calls.append(1) or original()
+        later = lazy_gettext("Type")
+        assert calls == []
+        assert f"{later}" == "Type" and calls == [1]
+    finally:
+        i18n.translations = original
+
+
 def test_flask_babel_reads_the_portal_catalogue(app):
     from portal.common import i18n
 
@@ -719,16 +747,17 @@ def test_templates_plurals_are_french_without_a_request(app, count):
         assert app.jinja_env.from_string(source).render(n=count) == f"{expected}|{expected}"
 
 
-def test_python_code_takes_ngettext_from_the_portal():
+def test_python_code_takes_gettext_from_the_portal():
     """Flask-Babel's ``ngettext`` is English outside an application context (a rule's unit test, a task before the
-    app is pushed): the portal's code takes it from ``portal.common.i18n``."""
-    english_plurals = {"ngettext", "lazy_ngettext", "npgettext"}
+    app is pushed), and its ``gettext`` looks the request's translations up on every call: the portal's code takes
+    them from ``portal.common.i18n``."""
+    english_plurals = {"gettext", "lazy_gettext", "ngettext", "lazy_ngettext", "npgettext", "pgettext"}
     found = []
     for path in PYTHON_SOURCES:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ImportFrom) and node.module == "flask_babel":
                 found += [f"{path.relative_to(ROOT)}:{node.lineno}" for a in node.names if a.name in english_plurals]
-    assert not found, "import ngettext from portal.common.i18n, not flask_babel:\n" + "\n".join(found)
+    assert not found, "import gettext and ngettext from portal.common.i18n, not flask_babel:\n" + "\n".join(found)
 
 
 def _read_po():

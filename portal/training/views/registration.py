@@ -7,7 +7,6 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import or_
 from sqlalchemy.orm import contains_eager, joinedload
@@ -16,6 +15,7 @@ from portal.accounts.models import Mandate, Person
 from portal.common.clock import paris_today, utcnow
 from portal.common.files import content_disposition
 from portal.common.forms import options
+from portal.common.i18n import gettext as _
 from portal.common.inputs import strip_control_characters
 from portal.common.outcomes import attempt
 from portal.common.pagination import paginate

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal.common import exports
 from portal.common.clock import paris_today
+from portal.common.i18n import gettext as _
 from portal.common.inputs import parse_year
 from portal.common.labels import translated
 from portal.common.outcomes import attempt

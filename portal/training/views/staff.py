@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
@@ -20,6 +19,7 @@ from portal.common.confirm import confirmation_page, confirmed
 from portal.common.files import content_disposition
 from portal.common.formatting import date_fr
 from portal.common.forms import options
+from portal.common.i18n import gettext as _
 from portal.common.i18n import ngettext
 from portal.common.inputs import parse_year
 from portal.common.labels import translated
