@@ -7,11 +7,12 @@ Only claims are rows: "agent X handles it", and "dealt with" for the items no pa
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from math import ceil
 
-from sqlalchemy import Integer, String, and_, asc, case, cast, desc, func, literal, select, union_all
+from sqlalchemy import Integer, String, and_, asc, bindparam, case, cast, desc, func, literal, select, union_all
 
 from portal.accounts.models import User
 from portal.common.auth import Role
@@ -22,7 +23,7 @@ from portal.common.i18n import gettext as _
 from portal.extensions import db
 from portal.workqueue.models import WorkClaim
 from portal.workqueue.rules import RESOLVABLE_KINDS, AgentFilter, Kind, WorkItem
-from portal.workqueue.sources import COMPUTED_SOURCES, SQL_SOURCES
+from portal.workqueue.sources import COMPUTED_SOURCES, SQL_SOURCES, clock
 
 
 @dataclass(frozen=True)
@@ -44,23 +45,37 @@ def collect(now: datetime | None = None) -> list[WorkItem]:
     return items
 
 
-def _keys(kinds, now: datetime, computed: list[WorkItem]):
+# The counting and page statements kept per process, one per set of filters and kinds of computed items.
+STATEMENTS_KEPT = 128
+# The bound parameters of the page's statement (and of the agent filter).
+PAGE_LIMIT, PAGE_OFFSET, AGENT_ID = "page_limit", "page_offset", "agent_id"
+
+
+def _computed_key(n: int, kind: Kind):
+    """The n-th computed item's key as a row of literals, its id and since bound parameters."""
+    return select(
+        cast(literal(kind.value), String(40)).label("kind"),
+        bindparam(f"computed_id_{n}", type_=Integer).label("object_id"),
+        bindparam(f"computed_since_{n}", type_=UTCDateTime).label("since"),
+    )
+
+
+def _keys(kinds, computed: tuple[Kind, ...]):
     """(kind, object id, since) of the items of ``kinds``, as one subquery: the SQL sources' keys and the computed
-    items' keys (a few literal rows) in a single UNION ALL, so that the database counts, sorts and pages them
-    together. None when no source can give any."""
-    selects = [SQL_SOURCES[k].keys(now) for k in kinds if k in SQL_SOURCES]
-    selects += [
-        select(
-            cast(literal(item.kind.value), String(40)).label("kind"),
-            literal(item.object_id, Integer).label("object_id"),
-            literal(item.since, UTCDateTime).label("since"),
-        )
-        for item in computed
-        if item.kind in kinds
-    ]
+    items' keys (``computed``: the kind of each, their values bound by :func:`_computed_params`) in a single UNION
+    ALL, so that the database counts, sorts and pages them together. None when no source can give any."""
+    selects = [SQL_SOURCES[k].keys for k in kinds if k in SQL_SOURCES]
+    selects += [_computed_key(n, k) for n, k in enumerate(computed) if k in kinds]
     if not selects:
         return None
     return (union_all(*selects) if len(selects) > 1 else selects[0]).subquery()
+
+
+def _computed_params(computed: list[WorkItem]) -> dict:
+    params = {}
+    for n, item in enumerate(computed):
+        params[f"computed_id_{n}"], params[f"computed_since_{n}"] = item.object_id, item.since
+    return params
 
 
 def _with_holder(keys):
@@ -69,13 +84,48 @@ def _with_holder(keys):
     return keys.outerjoin(WorkClaim, on)
 
 
-def _handled_by(agent: str, me: int):
+def _agent_filter(agent: str) -> str:
+    """The shape of the agent filter: none, nobody, or one agent (:data:`AGENT_ID`)."""
+    return agent if agent in ("", AgentFilter.NOBODY) else AGENT_ID
+
+
+def _handled_by(agent_filter: str):
     """The condition on the joined claim for the agent filter (None: no filter)."""
-    if not agent:
+    if not agent_filter:
         return None
-    if agent == AgentFilter.NOBODY:
+    if agent_filter == AgentFilter.NOBODY:
         return WorkClaim.id.is_(None)
-    return WorkClaim.agent_id == (me if agent == AgentFilter.MINE else int(agent))
+    return WorkClaim.agent_id == bindparam(AGENT_ID, type_=Integer)
+
+
+@functools.lru_cache(maxsize=STATEMENTS_KEPT)
+def _counting(agent_filter: str, computed: tuple[Kind, ...]):
+    """(kind, items, items that pass the agent filter) of the whole queue, built once per process."""
+    every_key = _keys(tuple(Kind), computed)
+    handled = _handled_by(agent_filter)
+    if handled is None:
+        return select(every_key.c.kind, func.count(), func.count()).group_by(every_key.c.kind)
+    return (
+        select(every_key.c.kind, func.count(), func.count(case((handled, 1))))
+        .select_from(_with_holder(every_key))
+        .group_by(every_key.c.kind)
+    )
+
+
+@functools.lru_cache(maxsize=STATEMENTS_KEPT)
+def _paged(kind: str, agent_filter: str, newest_first: bool, computed: tuple[Kind, ...]):
+    """The page's keys with their holders, sorted, LIMIT and OFFSET bound, built once per process."""
+    keys = _keys((Kind(kind),) if kind else tuple(Kind), computed)
+    direction = desc if newest_first else asc
+    paged = (
+        select(keys.c.kind, keys.c.object_id, keys.c.since, WorkClaim.agent_id)
+        .select_from(_with_holder(keys))
+        .order_by(direction(keys.c.since), direction(keys.c.kind), direction(keys.c.object_id))
+        .limit(bindparam(PAGE_LIMIT, type_=Integer))
+        .offset(bindparam(PAGE_OFFSET, type_=Integer))
+    )
+    handled = _handled_by(agent_filter)
+    return paged if handled is None else paged.where(handled)
 
 
 def queue_page(
@@ -92,41 +142,26 @@ def queue_page(
     (the computed items' keys among them): one statement counts by kind (and, with a filter, what passes it), one
     gives the page's keys with their holders (ORDER BY … LIMIT/OFFSET), then one reads the rows of each SQL kind on
     the page — whatever the number of items waiting and the page's number. ``number`` beyond the last page gives
-    the last page."""
+    the last page. The statements are built once per process for each shape of filters."""
     now = now or utcnow()
     computed = [item for source in COMPUTED_SOURCES.values() for item in source(now)]
-    handled = _handled_by(agent, me)
-    every_key = _keys(tuple(Kind), now, computed)
+    computed_kinds = tuple(item.kind for item in computed)
+    agent_filter = _agent_filter(agent)
+    params = clock(now) | _computed_params(computed)
+    if agent_filter == AGENT_ID:
+        params[AGENT_ID] = me if agent == AgentFilter.MINE else int(agent)
     counts = dict.fromkeys(Kind, 0)
     passing = dict.fromkeys(Kind, 0)
-    if handled is None:
-        counting = select(every_key.c.kind, func.count(), func.count()).group_by(every_key.c.kind)
-    else:
-        counting = (
-            select(every_key.c.kind, func.count(), func.count(case((handled, 1))))
-            .select_from(_with_holder(every_key))
-            .group_by(every_key.c.kind)
-        )
-    for found_kind, count, passed in db.session.execute(counting):
+    for found_kind, count, passed in db.session.execute(_counting(agent_filter, computed_kinds), params):
         counts[Kind(found_kind)], passing[Kind(found_kind)] = count, passed
     total = sum(n for k, n in passing.items() if not kind or k == kind)
 
     last = max(1, ceil(total / per_page))
     number = min(max(1, number), last)
-    keys = _keys((Kind(kind),), now, computed) if kind else every_key
     rows = []
     if total:
-        direction = desc if newest_first else asc
-        paged = (
-            select(keys.c.kind, keys.c.object_id, keys.c.since, WorkClaim.agent_id)
-            .select_from(_with_holder(keys))
-            .order_by(direction(keys.c.since), direction(keys.c.kind), direction(keys.c.object_id))
-            .limit(per_page)
-            .offset((number - 1) * per_page)
-        )
-        if handled is not None:
-            paged = paged.where(handled)
-        rows = db.session.execute(paged).all()
+        params[PAGE_LIMIT], params[PAGE_OFFSET] = per_page, (number - 1) * per_page
+        rows = db.session.execute(_paged(kind, agent_filter, newest_first, computed_kinds), params).all()
 
     wanted_ids: dict[str, list[int]] = {}
     for found_kind, object_id, _since, _holder in rows:

@@ -11,11 +11,12 @@ their minimum: those sources give their items directly.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, String, and_, cast, func, literal, or_, select
+from sqlalchemy import Date, Select, String, and_, bindparam, cast, func, literal, or_, select
 
 from portal.access.models import AccessRequest, RequestState
 from portal.accounts.import_models import AccountImport, AccountImportResult, ImportStatus
@@ -45,6 +46,20 @@ OFFER_WINDOW = timedelta(hours=24)
 # A session below its minimum enters the queue this long before it starts: time to maintain, move or cancel it.
 MINIMUM_WINDOW = timedelta(days=7)
 
+# The queue's statements are built once per process (building a select and its cache key costs more CPU than the
+# database takes to run most of them): the clock is a bound parameter, valued by :func:`clock` at each execution.
+NOW = bindparam("now", type_=UTCDateTime)
+OFFER_HORIZON = bindparam("offer_horizon", type_=UTCDateTime)
+MINIMUM_HORIZON = bindparam("minimum_horizon", type_=UTCDateTime)
+TODAY = bindparam("today", type_=Date)
+# The ids of the items of a page, for the statement that describes them.
+PAGE_IDS = bindparam("page_ids", expanding=True)
+
+
+def clock(now: datetime) -> dict:
+    """The values of the statements' clock parameters at ``now`` (a statement ignores those it does not hold)."""
+    return {"now": now, "offer_horizon": now + OFFER_WINDOW, "minimum_horizon": now + MINIMUM_WINDOW}
+
 
 def _as_is(statement: Select) -> Select:
     return statement
@@ -52,24 +67,32 @@ def _as_is(statement: Select) -> Select:
 
 @dataclass(frozen=True)
 class SqlSource:
-    """``waiting(now)``: the waiting rows of the area's table, first the item's id then the moment it waits since;
-    ``described(statement)``: that select with the names people read, added by inner joins along non-null foreign
-    keys only (so that it neither drops nor repeats a row: the keys need no join); ``build(row)``: the item of one
-    described row; ``id_column``: the column the ids of a page are selected by."""
+    """``waiting()``: the waiting rows of the area's table, first the item's id then the moment it waits since
+    (the clock as :data:`NOW` and the other parameters of :func:`clock`); ``described(statement)``: that select
+    with the names people read, added by inner joins along non-null foreign keys only (so that it neither drops nor
+    repeats a row: the keys need no join); ``build(row, now)``: the item of one described row; ``id_column``: the
+    column the ids of a page are selected by. Its statements are built on first use and kept."""
 
     kind: Kind
-    waiting: Callable[[datetime], Select]
+    waiting: Callable[[], Select]
     build: Callable[[tuple, datetime], WorkItem]
     id_column: object
     described: Callable[[Select], Select] = _as_is
 
-    def query(self, now: datetime) -> Select:
+    @functools.cached_property
+    def query(self) -> Select:
         """The described rows of every waiting item."""
-        return self.described(self.waiting(now))
+        return self.described(self.waiting())
 
-    def keys(self, now: datetime) -> Select:
+    @functools.cached_property
+    def page_query(self) -> Select:
+        """The described rows of the waiting items whose ids are :data:`PAGE_IDS`."""
+        return self.query.where(self.id_column.in_(PAGE_IDS))
+
+    @functools.cached_property
+    def keys(self) -> Select:
         """(kind, object id, since) of every waiting item, from the area's table alone."""
-        statement = self.waiting(now)
+        statement = self.waiting()
         id_, since = list(statement.selected_columns)[:2]
         return statement.with_only_columns(
             cast(literal(self.kind.value), String(40)).label("kind"),
@@ -79,10 +102,12 @@ class SqlSource:
         )
 
     def items(self, now: datetime, ids: list[int] | None = None) -> list[WorkItem]:
-        statement = self.query(now)
+        """The waiting items at ``now`` (those of ``ids`` only, if given)."""
+        params = clock(now)
+        statement = self.query
         if ids is not None:
-            statement = statement.where(self.id_column.in_(ids))
-        return [self.build(row, now) for row in db.session.execute(statement)]
+            statement, params["page_ids"] = self.page_query, ids
+        return [self.build(row, now) for row in db.session.execute(statement, params)]
 
 
 def registrations_described(*columns) -> Select:
@@ -104,7 +129,7 @@ def with_registration_names(statement: Select) -> Select:
     )
 
 
-def _subscription_requests(now: datetime) -> Select:
+def _subscription_requests() -> Select:
     return select(Subscription.id, Subscription.requested_at).where(Subscription.state == SubscriptionState.REQUESTED)
 
 
@@ -129,7 +154,7 @@ def _subscription_request(row, now: datetime) -> WorkItem:
     )
 
 
-def _affiliation_decisions(now: datetime) -> Select:
+def _affiliation_decisions() -> Select:
     return select(AffiliationDecision.id, AffiliationDecision.opened_at, AffiliationDecision.year).where(
         AffiliationDecision.state == "open"
     )
@@ -154,7 +179,7 @@ def _affiliation_decision(row, now: datetime) -> WorkItem:
     )
 
 
-def _access_requests(now: datetime) -> Select:
+def _access_requests() -> Select:
     return select(
         AccessRequest.id, AccessRequest.created_at, AccessRequest.full_name, AccessRequest.collectivites_text
     ).where(AccessRequest.state == RequestState.PENDING)
@@ -173,7 +198,7 @@ def _access_request(row, now: datetime) -> WorkItem:
     )
 
 
-def _failed_emails(now: datetime) -> Select:
+def _failed_emails() -> Select:
     return select(OutboxEmail.id, OutboxEmail.created_at, OutboxEmail.to_address).where(
         OutboxEmail.state == OutboxState.FAILED
     )
@@ -191,7 +216,7 @@ def _failed_email(row, now: datetime) -> WorkItem:
     )
 
 
-def _expiring_offers(now: datetime) -> Select:
+def _expiring_offers() -> Select:
     return select(
         Registration.id,
         func.coalesce(Registration.offered_at, Registration.offer_expires_at, type_=UTCDateTime),
@@ -199,8 +224,8 @@ def _expiring_offers(now: datetime) -> Select:
         Registration.session_id,
     ).where(
         Registration.status == RegistrationStatus.OFFERED,
-        Registration.offer_expires_at > now,
-        Registration.offer_expires_at <= now + OFFER_WINDOW,
+        Registration.offer_expires_at > NOW,
+        Registration.offer_expires_at <= OFFER_HORIZON,
     )
 
 
@@ -218,9 +243,9 @@ def _expiring_offer(row, now: datetime) -> WorkItem:
     )
 
 
-def _attendance_to_record(now: datetime) -> Select:
+def _attendance_to_record() -> Select:
     return select(TrainingSession.id, TrainingSession.ends_at).where(
-        TrainingSession.ends_at <= now,
+        TrainingSession.ends_at <= NOW,
         TrainingSession.cancelled_at.is_(None),
         TrainingSession.attendance_closed_at.is_(None),
         TrainingSession.published.is_(True),
@@ -243,7 +268,8 @@ def _attendance(row, now: datetime) -> WorkItem:
     )
 
 
-def _sessions_below_minimum(now: datetime) -> Select:
+@functools.cache
+def _sessions_below_minimum() -> Select:
     seats = (
         select(Registration.session_id, func.count().label("taken"))
         .where(Registration.status.in_(SEAT_HOLDING))
@@ -265,8 +291,8 @@ def _sessions_below_minimum(now: datetime) -> Select:
             TrainingSession.minimum_participants.is_not(None),
             TrainingSession.cancelled_at.is_(None),
             TrainingSession.published.is_(True),
-            TrainingSession.starts_at > now,
-            TrainingSession.starts_at <= now + MINIMUM_WINDOW,
+            TrainingSession.starts_at > NOW,
+            TrainingSession.starts_at <= MINIMUM_HORIZON,
             taken < TrainingSession.minimum_participants,
         )
     )
@@ -276,7 +302,7 @@ def sessions_below_minimum(now: datetime) -> list[WorkItem]:
     """Sessions of the coming week with fewer participants than their minimum. Computed whole: the item waits from
     the day its session entered the window (a date the databases do not compute alike), and a week holds few
     sessions."""
-    return [_session_below_minimum(row, now) for row in db.session.execute(_sessions_below_minimum(now))]
+    return [_session_below_minimum(row, now) for row in db.session.execute(_sessions_below_minimum(), clock(now))]
 
 
 def _session_below_minimum(row, now: datetime) -> WorkItem:
@@ -299,7 +325,7 @@ def _session_below_minimum(row, now: datetime) -> WorkItem:
     )
 
 
-def _imports_with_rejected_lines(now: datetime) -> Select:
+def _imports_with_rejected_lines() -> Select:
     """Imports of secretaries that ended with refused lines (or stopped on an error), until an agent marks them
     dealt with."""
     refused = (
@@ -342,18 +368,23 @@ def _import_rejected(row, now: datetime) -> WorkItem:
     return WorkItem(Kind.IMPORT_REJECTED, id_, title, since, "account_import.job", {"import_id": id_})
 
 
+@functools.cache
+def _running_conventions() -> Select:
+    """The signed conventions with an end date, neither terminated nor ended on :data:`TODAY` (unless renewed
+    tacitly)."""
+    return select(Convention).where(
+        Convention.signed_on.is_not(None),
+        Convention.end_date.is_not(None),
+        or_(Convention.terminated_on.is_(None), Convention.terminated_on > TODAY),
+        or_(Convention.end_date >= TODAY, Convention.tacit_renewal.is_(True)),
+    )
+
+
 def convention_deadlines(now: datetime) -> list[WorkItem]:
     """Notice and end dates within the alert window, by the conventions' own rules (tacit renewals included)."""
     today = paris_today()
     delay = conventions.alert_days()
-    candidates = db.session.scalars(
-        select(Convention).where(
-            Convention.signed_on.is_not(None),
-            Convention.end_date.is_not(None),
-            or_(Convention.terminated_on.is_(None), Convention.terminated_on > today),
-            or_(Convention.end_date >= today, Convention.tacit_renewal.is_(True)),
-        )
-    )
+    candidates = db.session.scalars(_running_conventions(), {"today": today})
     items = []
     for convention in candidates:
         for deadline in convention_rules.alerts_due(convention.terms, today, delay):
