@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
 
-from portal.access import services as access
 from portal.affiliation import services as affiliation
-from portal.affiliation.models import AffiliationDecision
 from portal.campaigns import services as campaigns
-from portal.common import page_cache
 from portal.common.clock import paris_today
-from portal.extensions import db
-from portal.notifications.models import OutboxEmail, OutboxState
-from portal.registry.models import Collectivite
+from portal.registry import services as registry
 from portal.workqueue import elu as elu_todo
 from portal.workqueue import secretary as secretary_todo
+from portal.workqueue.rules import Kind
 from portal.workqueue.views import queue_section
 
 bp = Blueprint("main", __name__)
@@ -29,40 +24,22 @@ def home():
     return redirect(url_for("accounts.login"))
 
 
-def _staff_figures() -> dict:
-    """The figures of the staff home's cards: bodies by affiliation status, decisions, access requests, failed
-    emails."""
-    by_status = dict(
-        db.session.execute(
-            select(Collectivite.affiliation_status, func.count()).group_by(Collectivite.affiliation_status)
-        ).all()
-    )
-    return {
-        "by_status": by_status,
-        "total": sum(by_status.values()),
-        "open_decisions": db.session.scalar(
-            select(func.count()).select_from(AffiliationDecision).where(AffiliationDecision.state == "open")
-        ),
-        "failed_emails": db.session.scalar(
-            select(func.count()).select_from(OutboxEmail).where(OutboxEmail.state == OutboxState.FAILED)
-        ),
-        "pending_access_requests": access.pending_count(),
-    }
-
-
 @bp.route("/tableau-de-bord")
 @login_required
 def dashboard():
     if current_user.is_staff:
-        # The same for every agent: kept as long as the queue (page_cache.cached_for).
-        figures = page_cache.cached_for(
-            "staff-figures",
-            "",
-            _staff_figures,
-            seconds=current_app.config["WORK_QUEUE_CACHE_SECONDS"],
-            per_address=False,
+        queue = queue_section()
+        by_status = registry.counts_by_status()
+        return render_template(
+            "main/staff_dashboard.html",
+            queue_section=queue.html,
+            by_status=by_status,
+            total=sum(by_status.values()),
+            # The cards' other figures are the queue's counts (the same rows, counted once).
+            open_decisions=queue.counts[Kind.AFFILIATION_DECISION],
+            failed_emails=queue.counts[Kind.FAILED_EMAIL],
+            pending_access_requests=queue.counts[Kind.ACCESS_REQUEST],
         )
-        return render_template("main/staff_dashboard.html", queue_section=queue_section(), **figures)
     if current_user.is_secretary:
         year = paris_today().year
         rows = []

@@ -6,7 +6,7 @@ import functools
 from dataclasses import dataclass, replace
 from types import SimpleNamespace
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
 from portal.accounts.models import Mandate, Role, User, secretary_collectivite
@@ -148,6 +148,27 @@ def _read_epci_choices(departements: list[str]) -> list[tuple[int, str]]:
         members = select(Collectivite.epci_id).where(Collectivite.departement_code.in_(departements))
         statement = statement.where(Collectivite.id.in_(members))
     return list(db.session.execute(statement.order_by(Collectivite.name_normalised)).all())
+
+
+# The last count of the registry by affiliation status, with the version token it was read under.
+_status_counts: dict[str, tuple[str, dict]] = {}
+
+
+def counts_by_status() -> dict[str | None, int]:
+    """Collectivités by affiliation status (None: not yet computed), for the staff home's card: a GROUP BY over
+    the whole country (36,000 rows, 5 to 9 ms of PostgreSQL) read once per process and registry version."""
+    token = versions.current(versions.REGISTRY)
+    cached = _status_counts.get("by_status")
+    if token is not None and cached is not None and cached[0] == token:
+        return dict(cached[1])
+    counts = dict(
+        db.session.execute(
+            select(Collectivite.affiliation_status, func.count()).group_by(Collectivite.affiliation_status)
+        ).all()
+    )
+    if token is not None:
+        _status_counts["by_status"] = (token, counts)
+    return dict(counts)
 
 
 def declarations(collectivite_id: int) -> list[HeadcountDeclaration]:

@@ -3,6 +3,7 @@ to act on each; agents take items in hand, hand them back, and mark dealt with t
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from math import ceil
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request
@@ -71,20 +72,27 @@ def queue_context() -> dict:
     }
 
 
-def queue_section() -> Markup:
-    """The queue's section of the staff home, rendered: kept per agent and address for WORK_QUEUE_CACHE_SECONDS
-    (page_cache.cached_for: others' changes show within that delay, the agent's own at once) — counting, sorting
-    and describing thousands of items is most of the page's cost. The CSRF token of the forms is put in at each
-    request, so that a kept section never carries another request's token."""
+@dataclass(frozen=True)
+class QueueSection:
+    html: Markup
+    counts: dict[rules.Kind, int]  # items by kind in the whole queue (the home's cards show three of them)
 
-    def render() -> str:
-        return render_template("workqueue/_queue.html", **queue_context(), queue_csrf=CSRF_SLOT)
 
-    html = page_cache.cached_for(
-        "work-queue", str(current_user.id), render, seconds=current_app.config["WORK_QUEUE_CACHE_SECONDS"]
+def queue_section() -> QueueSection:
+    """The queue's section of the staff home, rendered, and its counts: kept per agent and address for
+    WORK_QUEUE_CACHE_SECONDS (page_cache.cached_for: others' changes show within that delay, the agent's own at
+    once) — counting, sorting and describing thousands of items is most of the page's cost. The CSRF token of the
+    forms is put in at each request, so that a kept section never carries another request's token."""
+
+    def render() -> tuple[str, dict]:
+        context = queue_context()
+        return render_template("workqueue/_queue.html", **context, queue_csrf=CSRF_SLOT), context["queue_counts"]
+
+    html, counts = page_cache.cached_for(
+        "work-queue-section", str(current_user.id), render, seconds=current_app.config["WORK_QUEUE_CACHE_SECONDS"]
     )
     # Output of an autoescaped template; the token is URL-safe text.
-    return Markup(html.replace(CSRF_SLOT, generate_csrf()))  # noqa: S704
+    return QueueSection(Markup(html.replace(CSRF_SLOT, generate_csrf())), counts)  # noqa: S704
 
 
 def _item_from_form() -> tuple[rules.Kind, int] | None:

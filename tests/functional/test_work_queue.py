@@ -14,6 +14,7 @@ from portal.access.models import AccessRequest
 from portal.accounts.import_models import AccountImport, AccountImportResult, ImportStatus
 from portal.accounts.import_rules import Outcome
 from portal.catalogue.models import Service
+from portal.common import versions
 from portal.common.clock import paris_today, utcnow
 from portal.demo.catalogue import load_catalogue
 from portal.extensions import db
@@ -116,6 +117,25 @@ def test_the_staff_home_page_shows_counts_filters_and_links(client, auth, app):
     assert re.search(r'href="/demandes-d-acces/\d+"', raw)
     # An unknown kind is ignored, not an error.
     assert client.get("/tableau-de-bord?type=inconnu&page=abc").status_code == 200
+
+
+def test_the_home_cards_show_the_queue_counts_and_a_change_of_status_at_once(client, auth, app, monkeypatch):
+    # The registry's token is not read again within the test: only the change itself may renew the card's count.
+    monkeypatch.setattr(versions, "TOKEN_TTL_SECONDS", 3600.0)
+    body = _seed_one_of_each()["body"]
+    factories.collectivite("Layrac").affiliation_status = "obligatoire"
+    factories.user("staff", email="agent@cdg47.fr")
+    db.session.commit()
+    auth.login("agent@cdg47.fr")
+    page = _text(client.get("/tableau-de-bord"))
+    for card in ("1 décision d'affiliation en attente.", "1 demande d'accès à traiter.", "1 courriel en échec."):
+        assert card in page
+    raw = client.get("/tableau-de-bord").get_data(as_text=True)
+    assert 'status=obligatoire">2</a>' in raw and 'status=volontaire">0</a>' in raw  # Pujols (350 agents), Layrac
+    body.affiliation_status = "volontaire"
+    db.session.commit()
+    raw = client.get("/tableau-de-bord").get_data(as_text=True)
+    assert 'status=obligatoire">1</a>' in raw and 'status=volontaire">1</a>' in raw
 
 
 def test_the_queue_costs_the_same_number_of_queries_for_more_items(client, auth, app, count_queries):
