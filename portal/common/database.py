@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from portal.common.clock import utcnow
+from portal.extensions import db
 
 
 class UTCDateTime(TypeDecorator):
@@ -30,6 +31,16 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def plain_rows(statement, params: dict | None = None):
+    """The rows of ``statement`` (a select of columns, no ORM entity) run on the session's connection: the same
+    transaction, pending changes flushed first as the ORM would (autoflush), without the ORM's execution layer —
+    a fifth of a millisecond less a statement, for a page that runs ten of them."""
+    session = db.session
+    if session.autoflush:
+        session.flush()
+    return session.connection().execute(statement, params or {})
 
 
 class TimestampMixin:

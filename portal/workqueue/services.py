@@ -17,7 +17,7 @@ from sqlalchemy import Integer, String, and_, asc, bindparam, case, cast, desc, 
 from portal.accounts.models import User
 from portal.common.auth import Role
 from portal.common.clock import utcnow
-from portal.common.database import UTCDateTime
+from portal.common.database import UTCDateTime, plain_rows
 from portal.common.errors import DomainError
 from portal.common.i18n import gettext as _
 from portal.extensions import db
@@ -152,7 +152,7 @@ def queue_page(
         params[AGENT_ID] = me if agent == AgentFilter.MINE else int(agent)
     counts = dict.fromkeys(Kind, 0)
     passing = dict.fromkeys(Kind, 0)
-    for found_kind, count, passed in db.session.execute(_counting(agent_filter, computed_kinds), params):
+    for found_kind, count, passed in plain_rows(_counting(agent_filter, computed_kinds), params):
         counts[Kind(found_kind)], passing[Kind(found_kind)] = count, passed
     total = sum(n for k, n in passing.items() if not kind or k == kind)
 
@@ -161,7 +161,7 @@ def queue_page(
     rows = []
     if total:
         params[PAGE_LIMIT], params[PAGE_OFFSET] = per_page, (number - 1) * per_page
-        rows = db.session.execute(_paged(kind, agent_filter, newest_first, computed_kinds), params).all()
+        rows = plain_rows(_paged(kind, agent_filter, newest_first, computed_kinds), params).all()
 
     wanted_ids: dict[str, list[int]] = {}
     for found_kind, object_id, _since, _holder in rows:
@@ -203,12 +203,15 @@ def claims() -> dict[tuple[str, int], int]:
 def agents() -> dict[int, str]:
     """The CDG's active agents, by id, with the name people know them by: the filter's choices and the
     "handled by" column."""
-    return dict(
-        db.session.execute(
-            select(User.id, User.full_name)
-            .where(User.role == Role.STAFF, User.active.is_(True), User.is_service_account.is_(False))
-            .order_by(User.full_name, User.id)
-        ).all()
+    return dict(plain_rows(_active_agents()).all())
+
+
+@functools.cache
+def _active_agents():
+    return (
+        select(User.id, User.full_name)
+        .where(User.role == Role.STAFF, User.active.is_(True), User.is_service_account.is_(False))
+        .order_by(User.full_name, User.id)
     )
 
 

@@ -25,7 +25,7 @@ from portal.accounts.models import Mandate, Person
 from portal.affiliation.models import AffiliationDecision
 from portal.catalogue.models import Service
 from portal.common.clock import paris_today
-from portal.common.database import UTCDateTime
+from portal.common.database import UTCDateTime, plain_rows
 from portal.common.i18n import gettext as _
 from portal.common.i18n import ngettext
 from portal.conventions import rules as convention_rules
@@ -107,7 +107,7 @@ class SqlSource:
         statement = self.query
         if ids is not None:
             statement, params["page_ids"] = self.page_query, ids
-        return [self.build(row, now) for row in db.session.execute(statement, params)]
+        return [self.build(row, now) for row in plain_rows(statement, params)]
 
 
 def registrations_described(*columns) -> Select:
@@ -302,7 +302,7 @@ def sessions_below_minimum(now: datetime) -> list[WorkItem]:
     """Sessions of the coming week with fewer participants than their minimum. Computed whole: the item waits from
     the day its session entered the window (a date the databases do not compute alike), and a week holds few
     sessions."""
-    return [_session_below_minimum(row, now) for row in db.session.execute(_sessions_below_minimum(), clock(now))]
+    return [_session_below_minimum(row, now) for row in plain_rows(_sessions_below_minimum(), clock(now))]
 
 
 def _session_below_minimum(row, now: datetime) -> WorkItem:
