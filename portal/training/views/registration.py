@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import or_
 from sqlalchemy.orm import contains_eager, joinedload
 
-from portal.accounts.models import Mandate, Person
+from portal.accounts.models import Mandate, Person, User
 from portal.common.clock import paris_today, utcnow
 from portal.common.files import content_disposition
 from portal.common.forms import options
@@ -75,8 +75,9 @@ def _staff_search() -> str:
 
 def _registration_form(session: TrainingSession) -> RegistrationForm | None:
     # mandates_for joins the person and his account, if any: load them with the mandate (one query for the list).
+    # The account's person is the mandate's, already loaded: not joined a second time.
     statement = visibility.mandates_for(current_user).options(
-        contains_eager(Mandate.person), contains_eager(Mandate.user)
+        contains_eager(Mandate.person), contains_eager(Mandate.user).lazyload(User.person)
     )
     if current_user.is_staff:
         # Staff may register any élu of the country: never a list of them all, but the élu posted, or those
