@@ -222,7 +222,7 @@ def register(
         ) from exc
     registration.session = session
     on_behalf = "" if mandate.person_id == actor.person_id else f" par {actor.full_name}"
-    audit.record(
+    audit.write(  # at once: no unit of work to flush at commit
         "training.registered" if status == Status.REGISTERED else "training.waiting_listed",
         f"{mandate.person.full_name} ({mandate.collectivite.name}) {registration.status_label.lower()} à "
         f"« {session.training.title} » du {describe_when(session)}{on_behalf}",
