@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import Row, and_, bindparam, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
-from portal.accounts.models import Mandate, Role, User, secretary_collectivite
+from portal.accounts.models import MUNICIPAL_FUNCTIONS, Mandate, Person, Role, User, secretary_collectivite
 from portal.common import cdg, versions
 from portal.common.pagination import Page, paginate_rows
 from portal.common.text import normalise
+from portal.common.titles import function_title, role_title
 from portal.extensions import db
 from portal.registry.kinds import EPCI_KINDS
 from portal.registry.models import Collectivite, HeadcountDeclaration
@@ -141,15 +143,34 @@ def declarations(collectivite_id: int) -> list[HeadcountDeclaration]:
     )
 
 
-def members(collectivite: Collectivite) -> list[Collectivite]:
-    """Communes of an EPCI, or CCAS and caisse des écoles of a commune."""
+def members(collectivite: Collectivite) -> list[Row]:
+    """Communes of an EPCI, or CCAS and caisse des écoles of a commune: rows of id and name, by name."""
     column = Collectivite.epci_id if collectivite.is_epci else Collectivite.parent_id
     return list(
-        db.session.scalars(select(Collectivite).where(column == collectivite.id).order_by(Collectivite.name_normalised))
+        db.session.execute(
+            select(Collectivite.id, Collectivite.name)
+            .where(column == collectivite.id)
+            .order_by(Collectivite.name_normalised)
+        )
     )
 
 
-def attached_users(collectivite_id: int) -> list[User]:
+@dataclass(frozen=True)
+class AttachedUser:
+    """An account attached to a collectivité, as its page lists it."""
+
+    full_name: str
+    email: str
+    role_label: str
+    function_label: str | None  # of his current municipal mandate, if he has one
+
+
+@functools.cache
+def _attached_users_statement():
+    """The secretaries attached to the collectivité and the accounts of its sitting élus, with the sex of their
+    person and their current municipal mandate (``User.mandate``'s condition), by role and name. Built once per
+    process."""
+    collectivite_id = bindparam("collectivite_id")
     secretaries = select(secretary_collectivite.c.user_id).where(
         secretary_collectivite.c.collectivite_id == collectivite_id
     )
@@ -158,11 +179,35 @@ def attached_users(collectivite_id: int) -> list[User]:
         .join(Mandate, Mandate.person_id == User.person_id)
         .where(Mandate.collectivite_id == collectivite_id, Mandate.end_date.is_(None))
     )
-    return list(
-        db.session.scalars(
-            select(User).where(or_(User.id.in_(secretaries), User.id.in_(elus))).order_by(User.role, User.full_name)
-        ).unique()
+    current = aliased(Mandate)
+    return (
+        select(User.id, User.full_name, User.email, User.role, Person.sex, current.function, current.rank)
+        .outerjoin(Person, Person.id == User.person_id)
+        .outerjoin(
+            current,
+            and_(
+                current.person_id == User.person_id,
+                current.end_date.is_(None),
+                current.function.in_([f.value for f in MUNICIPAL_FUNCTIONS]),
+            ),
+        )
+        .where(or_(User.id.in_(secretaries), User.id.in_(elus)))
+        .order_by(User.role, User.full_name)
     )
+
+
+def attached_users(collectivite_id: int) -> list[AttachedUser]:
+    users: dict[int, AttachedUser] = {}
+    for row in db.session.execute(_attached_users_statement(), {"collectivite_id": collectivite_id}):
+        if row.id in users:  # a person holds one current municipal mandate: a second row would repeat him
+            continue
+        users[row.id] = AttachedUser(
+            full_name=row.full_name,
+            email=row.email,
+            role_label=role_title(row.role, row.sex),
+            function_label=function_title(row.function, row.sex, row.rank) if row.function is not None else None,
+        )
+    return list(users.values())
 
 
 def parent_alias():
