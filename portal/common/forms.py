@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import wtforms.widgets
 from babel import support
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
@@ -50,6 +51,11 @@ def html_params(**kwargs) -> Markup:
 
 wtforms_html_params = wtforms_widgets.html_params
 wtforms_widgets.html_params = html_params  # the widgets of wtforms.widgets.core look it up in their module
+# ...except the inputs and buttons, which hold it as a class attribute bound at import (``self.html_params``), and
+# the labels, which read it from the ``wtforms.widgets`` package.
+wtforms_widgets.Input.html_params = staticmethod(html_params)
+wtforms_widgets.Button.html_params = staticmethod(html_params)
+wtforms.widgets.html_params = html_params
 
 
 def options(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:

@@ -77,3 +77,29 @@ def test_wtforms_widgets_use_the_portal_html_params():
     assert core.html_params is html_params
     form = _Filter(data={"kind": "cc"})
     assert str(form.kind(**{"aria_describedby": "k-hint"})).startswith('<select aria-describedby="k-hint" id="kind"')
+
+
+def test_inputs_buttons_and_labels_use_the_portal_html_params(monkeypatch):
+    """WTForms' inputs and buttons hold html_params as a class attribute, its labels read it from the package: each
+    of them writes through the portal's."""
+    from wtforms import IntegerField, SubmitField, widgets
+
+    calls = []
+
+    def counting(**kwargs):
+        calls.append(sorted(kwargs))
+        return html_params(**kwargs)
+
+    class _Declare(Form):
+        year = IntegerField("Année")
+        submit = SubmitField("Enregistrer")
+
+    assert widgets.html_params is html_params
+    assert widgets.core.Input.html_params is html_params and widgets.core.Button.html_params is html_params
+    form = _Declare(data={"year": 2026})
+    monkeypatch.setattr(widgets, "html_params", counting)
+    monkeypatch.setattr(widgets.core.Input, "html_params", staticmethod(counting))
+    assert str(form.year()) == '<input id="year" name="year" type="number" value="2026">'
+    assert str(form.submit()) == '<input id="submit" name="submit" type="submit" value="Enregistrer">'
+    assert str(form.year.label()) == '<label for="year">Année</label>'
+    assert calls == [["id", "name", "type", "value"], ["id", "name", "type", "value"], ["for"]]
