@@ -41,12 +41,13 @@ def html_params(**kwargs) -> Markup:
     rendering there. Installed in place of WTForms' own below; tests/unit/test_form_widgets.py compares both."""
     params = []
     for key, value in sorted(kwargs.items()):
-        key = wtforms_widgets.clean_key(key)
+        key = escape(wtforms_widgets.clean_key(key))
         if value is True:
-            params.append(escape(key))
+            params.append(key)
         elif value is not False:
-            params.append(Markup(f'{escape(key)}="{escape(value)}"'))  # noqa: S704 - both escaped
-    return Markup(" ").join(params)
+            params.append(f'{key}="{escape(value)}"')
+    # Plain strings joined, then marked once: ``Markup.join`` would escape each part again.
+    return Markup(" ".join(params))  # noqa: S704 - every key and value escaped above
 
 
 wtforms_html_params = wtforms_widgets.html_params
