@@ -307,7 +307,8 @@ def _declarations_statement():
 def body_facts(collectivite: Collectivite, year: int) -> BodyFacts:
     """:func:`compute` and the lists of the page in three queries, whatever the family: the bodies attached to the
     commune, every declaration of the bodies sharing the headcount, the history of statuses (``collectivite``'s
-    ``parent`` loaded by the caller for a CCAS)."""
+    ``parent`` loaded by the caller for a CCAS). ``collectivite`` may be anything read like one (the page passes a
+    ``registry.services.BodySheet``): its id, kind and name, its parent's id, kind and name are read."""
     commune = None
     if collectivite.kind == Kind.COMMUNE:
         commune = collectivite

@@ -14,7 +14,8 @@ from portal.common.pagination import Page, paginate_rows
 from portal.common.text import normalise
 from portal.common.titles import function_title, role_title
 from portal.extensions import db
-from portal.registry.kinds import EPCI_KINDS
+from portal.registry.kinds import EPCI_KINDS, Kind
+from portal.registry.kinds import label as kind_label
 from portal.registry.models import Collectivite, HeadcountDeclaration
 from portal.registry.visibility import visible_collectivites
 
@@ -140,6 +141,88 @@ def declarations(collectivite_id: int) -> list[HeadcountDeclaration]:
                 HeadcountDeclaration.id.desc(),
             )
         )
+    )
+
+
+@dataclass(frozen=True)
+class RelatedBody:
+    """The EPCI or the commune of attachment of a collectivité, as its page names it."""
+
+    id: int
+    name: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class BodySheet:
+    """A collectivité as its page reads it, without building ORM objects (the page changes nothing): the columns it
+    shows, with its EPCI and commune of attachment; read like a :class:`Collectivite` by the page and body_facts."""
+
+    id: int
+    kind: str
+    name: str
+    insee_code: str | None
+    siren: str | None
+    population: int | None
+    postal_codes: str | None
+    affiliation_status: str | None
+    epci: RelatedBody | None
+    parent: RelatedBody | None
+
+    @property
+    def kind_label(self) -> str:
+        return kind_label(self.kind)
+
+    @property
+    def is_epci(self) -> bool:
+        return self.kind in EPCI_KINDS
+
+    @property
+    def is_commune(self) -> bool:
+        return self.kind == Kind.COMMUNE
+
+
+_SHEET_EPCI = aliased(Collectivite)
+_SHEET_PARENT = aliased(Collectivite)
+
+
+def body_sheet(user, collectivite_id: int) -> BodySheet | None:
+    """The collectivité ``collectivite_id`` if ``user`` may see it, with its EPCI and commune, in one statement."""
+    statement = (
+        select(
+            Collectivite.id,
+            Collectivite.kind,
+            Collectivite.name,
+            Collectivite.insee_code,
+            Collectivite.siren,
+            Collectivite.population,
+            Collectivite.postal_codes,
+            Collectivite.affiliation_status,
+            _SHEET_EPCI.id.label("epci_id"),
+            _SHEET_EPCI.name.label("epci_name"),
+            _SHEET_EPCI.kind.label("epci_kind"),
+            _SHEET_PARENT.id.label("parent_id"),
+            _SHEET_PARENT.name.label("parent_name"),
+            _SHEET_PARENT.kind.label("parent_kind"),
+        )
+        .outerjoin(_SHEET_EPCI, _SHEET_EPCI.id == Collectivite.epci_id)
+        .outerjoin(_SHEET_PARENT, _SHEET_PARENT.id == Collectivite.parent_id)
+        .where(Collectivite.id == collectivite_id)
+    )
+    row = db.session.execute(visible_collectivites(user, statement)).first()
+    if row is None:
+        return None
+    return BodySheet(
+        id=row.id,
+        kind=row.kind,
+        name=row.name,
+        insee_code=row.insee_code,
+        siren=row.siren,
+        population=row.population,
+        postal_codes=row.postal_codes,
+        affiliation_status=row.affiliation_status,
+        epci=RelatedBody(row.epci_id, row.epci_name, row.epci_kind) if row.epci_id is not None else None,
+        parent=RelatedBody(row.parent_id, row.parent_name, row.parent_kind) if row.parent_id is not None else None,
     )
 
 

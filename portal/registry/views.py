@@ -86,18 +86,12 @@ def _visible_body_or_404(collectivite_id: int):
     )
 
 
-# The page reads the name of the EPCI and of the commune of attachment, and the commune's kind and id (body_facts):
-# only these columns of theirs are loaded for a GET (a declaration, which may evaluate the commune, loads them whole).
-_SHOW_OPTIONS = (
-    joinedload(Collectivite.epci).load_only(Collectivite.id, Collectivite.name),
-    joinedload(Collectivite.parent).load_only(Collectivite.id, Collectivite.name, Collectivite.kind),
-)
-
-
 @bp.route("/collectivites/<int:collectivite_id>")
 @login_required
 def show(collectivite_id: int):
-    body = get_visible_collectivite_or_404(current_user, collectivite_id, *_SHOW_OPTIONS)
+    body = services.body_sheet(current_user, collectivite_id)  # read only: plain values, not ORM objects
+    if body is None:
+        abort(404)  # never 403: the page does not reveal that it exists
     form = HeadcountForm(year=paris_today().year) if can_manage_visible_collectivite(current_user) else None
     return _render_show(body, form)
 
