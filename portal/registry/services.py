@@ -186,9 +186,10 @@ _SHEET_EPCI = aliased(Collectivite)
 _SHEET_PARENT = aliased(Collectivite)
 
 
-def body_sheet(user, collectivite_id: int) -> BodySheet | None:
-    """The collectivité ``collectivite_id`` if ``user`` may see it, with its EPCI and commune, in one statement."""
-    statement = (
+@functools.cache
+def _sheet_statement():
+    """:func:`body_sheet`'s statement, built once per process (building it costs more than running it)."""
+    return (
         select(
             Collectivite.id,
             Collectivite.kind,
@@ -207,9 +208,14 @@ def body_sheet(user, collectivite_id: int) -> BodySheet | None:
         )
         .outerjoin(_SHEET_EPCI, _SHEET_EPCI.id == Collectivite.epci_id)
         .outerjoin(_SHEET_PARENT, _SHEET_PARENT.id == Collectivite.parent_id)
-        .where(Collectivite.id == collectivite_id)
+        .where(Collectivite.id == bindparam("collectivite_id"))
     )
-    row = db.session.execute(visible_collectivites(user, statement)).first()
+
+
+def body_sheet(user, collectivite_id: int) -> BodySheet | None:
+    """The collectivité ``collectivite_id`` if ``user`` may see it, with its EPCI and commune, in one statement."""
+    statement = visible_collectivites(user, _sheet_statement())
+    row = db.session.execute(statement, {"collectivite_id": collectivite_id}).first()
     if row is None:
         return None
     return BodySheet(
