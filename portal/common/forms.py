@@ -109,6 +109,37 @@ class QuickSelect(Select):
         return Markup(f'<option {selected}value="{value}">{label}</option>')  # noqa: S704 - both escaped
 
 
+KEPT_FIELDS = 512  # per process: forms shown afresh, by language and values
+
+
+_kept_fields: dict[tuple, Markup] = {}
+
+
+def kept_fields(form, names: Iterable[str], write) -> Markup:
+    """``write(field)`` (the ``field`` macro of templates/_macros/forms.html) for ``form``'s fields ``names``, kept
+    per process while none of them is in error.
+
+    For the forms whose fields are entirely the class's (labels, hints, validators and attributes written in the
+    class, never set per request): shown afresh, such a form writes the same HTML on every page but for the values
+    of its fields and the language, which make the key. A field in error is written each time."""
+    fields = [form[name] for name in names]
+    if any(field.errors for field in fields):
+        return Markup("").join(write(field) for field in fields)
+    key = (
+        type(form),
+        getattr(write, "name", write),
+        str(get_locale()),
+        tuple((field.id, field.name, repr(field.data), field._value()) for field in fields),
+    )
+    html = _kept_fields.get(key)
+    if html is None:
+        html = Markup("").join(write(field) for field in fields)
+        if len(_kept_fields) >= KEPT_FIELDS:
+            _kept_fields.clear()
+        _kept_fields[key] = html
+    return html
+
+
 def show_domain_error(form, exc) -> None:
     """Show a refused action's French message on the field it names, or above the form.
 
