@@ -7,11 +7,11 @@ found in the declarations opens a decision and notifies; it never changes the st
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Row, bindparam, func, select
 
 from portal.accounts.models import Role, User
 from portal.affiliation import rules
@@ -181,7 +181,7 @@ def affected_bodies(collectivite: Collectivite) -> list[Collectivite]:
     return [commune, *attached_bodies(commune)]
 
 
-def _headcount(declaration: HeadcountDeclaration | None) -> rules.Headcount | None:
+def _headcount(declaration: HeadcountDeclaration | Row | None) -> rules.Headcount | None:
     if declaration is None:
         return None
     return rules.Headcount(
@@ -194,7 +194,7 @@ class Evaluation:
     collectivite: Collectivite
     year: int
     result: rules.StatusResult
-    declaration: HeadcountDeclaration | None
+    declaration: HeadcountDeclaration | Row | None  # a row when read by :func:`body_facts`
 
 
 def voluntary_affiliation_in_force(collectivite_id: int, on: date) -> bool:
@@ -226,7 +226,7 @@ def _evaluate(
     collectivite: Collectivite,
     year: int,
     family: list[Collectivite],
-    in_force: dict[int, HeadcountDeclaration | None],
+    in_force: dict[int, HeadcountDeclaration | Row | None],
     voluntary: bool,
 ) -> Evaluation:
     """:func:`compute` once its facts are read: the bodies sharing the headcount (:func:`affected_bodies`), the
@@ -258,48 +258,72 @@ def _evaluate(
 
 @dataclass
 class BodyFacts:
-    """What the page of a collectivité shows of its headcounts and status."""
+    """What the page of a collectivité shows of its headcounts and status, as plain rows (the page only reads them:
+    no ORM objects to build)."""
 
-    evaluation: Evaluation
-    declarations: list[HeadcountDeclaration]  # the body's own, newest first, their declarant loaded
-    history: list[AffiliationStatusChange]  # newest first
-    attached: list[Collectivite]  # a commune's CCAS, caisse des écoles…, by name (empty for any other body)
+    evaluation: Evaluation  # its ``declaration`` a row of :func:`_declaration_rows`
+    declarations: list[Row]  # the body's own, newest first, with ``declared_by_name`` (:func:`_declaration_rows`)
+    history: list[Row]  # newest first (:func:`history`)
+    attached: list[Row]  # a commune's CCAS, caisse des écoles… (id, kind, name), by name (empty for any other body)
+
+
+@functools.cache
+def _children_statement():
+    """The bodies attached to a commune (id, kind, name), by name. Built once per process, like the statements
+    below: building one costs about as much as running it."""
+    return (
+        select(Collectivite.id, Collectivite.kind, Collectivite.name)
+        .where(Collectivite.parent_id == bindparam("commune_id"))
+        .order_by(Collectivite.name_normalised)
+    )
+
+
+@functools.cache
+def _declarations_statement():
+    """Every declaration of the bodies ``ids``, newest first, with the declarant's name (``declared_by_id`` set
+    when there is one: the declarant's account still exists)."""
+    return (
+        select(
+            HeadcountDeclaration.id,
+            HeadcountDeclaration.collectivite_id,
+            HeadcountDeclaration.year,
+            HeadcountDeclaration.titulaires_temps_complet,
+            HeadcountDeclaration.titulaires_temps_non_complet,
+            HeadcountDeclaration.contractuels,
+            HeadcountDeclaration.declared_at,
+            HeadcountDeclaration.declared_by_id,
+            HeadcountDeclaration.is_synthetic,
+            HeadcountDeclaration.comment,
+            User.full_name.label("declared_by_name"),
+        )
+        .outerjoin(User, User.id == HeadcountDeclaration.declared_by_id)
+        .where(HeadcountDeclaration.collectivite_id.in_(bindparam("ids", expanding=True)))
+        .order_by(
+            HeadcountDeclaration.year.desc(), HeadcountDeclaration.declared_at.desc(), HeadcountDeclaration.id.desc()
+        )
+    )
 
 
 def body_facts(collectivite: Collectivite, year: int) -> BodyFacts:
     """:func:`compute` and the lists of the page in three queries, whatever the family: the bodies attached to the
     commune, every declaration of the bodies sharing the headcount, the history of statuses (``collectivite``'s
-    ``parent`` loaded by the caller for a CCAS)."""
+    ``parent`` loaded by the caller for a CCAS). ``collectivite`` may be anything read like one (the page passes a
+    ``registry.services.BodySheet``): its id, kind and name, its parent's id, kind and name are read."""
     commune = None
     if collectivite.kind == Kind.COMMUNE:
         commune = collectivite
     elif collectivite.kind in COMMUNE_ATTACHED_KINDS and collectivite.parent is not None:
         commune = collectivite.parent
-    children: list[Collectivite] = []
+    children: list[Row] = []
     family = [collectivite]
     if commune is not None:
-        children = list(
-            db.session.scalars(
-                select(Collectivite).where(Collectivite.parent_id == commune.id).order_by(Collectivite.name_normalised)
-            )
-        )
+        children = list(db.session.execute(_children_statement(), {"commune_id": commune.id}))
         # affected_bodies's order: the commune, then its attached bodies by kind and name.
         attached = [c for c in children if c.kind in COMMUNE_ATTACHED_KINDS]
         family = [commune, *sorted(attached, key=lambda c: (c.kind, c.name))]
-    ids = {body.id for body in family} | {collectivite.id}
-    declarations = list(
-        db.session.scalars(
-            select(HeadcountDeclaration)
-            .options(joinedload(HeadcountDeclaration.declared_by))
-            .where(HeadcountDeclaration.collectivite_id.in_(ids))
-            .order_by(
-                HeadcountDeclaration.year.desc(),
-                HeadcountDeclaration.declared_at.desc(),
-                HeadcountDeclaration.id.desc(),
-            )
-        )
-    )
-    in_force: dict[int, HeadcountDeclaration | None] = {}
+    ids = sorted({body.id for body in family} | {collectivite.id})
+    declarations = list(db.session.execute(_declarations_statement(), {"ids": ids}))
+    in_force: dict[int, Row | None] = {}
     for declaration in declarations:  # declaration_in_force: the latest of the year or of the latest year before
         if declaration.year <= year:
             in_force.setdefault(declaration.collectivite_id, declaration)
@@ -452,14 +476,24 @@ def apply_due_changes(on: date | None = None) -> int:
     return changed
 
 
-def history(collectivite_id: int) -> list[AffiliationStatusChange]:
-    return list(
-        db.session.scalars(
-            select(AffiliationStatusChange)
-            .where(AffiliationStatusChange.collectivite_id == collectivite_id)
-            .order_by(AffiliationStatusChange.effective_date.desc(), AffiliationStatusChange.id.desc())
+@functools.cache
+def _history_statement():
+    return (
+        select(
+            AffiliationStatusChange.id,
+            AffiliationStatusChange.status,
+            AffiliationStatusChange.effective_date,
+            AffiliationStatusChange.explanation,
+            AffiliationStatusChange.deliberation_ref,
         )
+        .where(AffiliationStatusChange.collectivite_id == bindparam("collectivite_id"))
+        .order_by(AffiliationStatusChange.effective_date.desc(), AffiliationStatusChange.id.desc())
     )
+
+
+def history(collectivite_id: int) -> list[Row]:
+    """A body's statuses, newest first: rows of id, status, effective_date, explanation and deliberation_ref."""
+    return list(db.session.execute(_history_statement(), {"collectivite_id": collectivite_id}))
 
 
 # Decisions ----------------------------------------------------------------------------------------
@@ -709,11 +743,25 @@ def record_voluntary_decision(body: Collectivite, request: VoluntaryRequest, act
     return decision
 
 
-def decisions_for(collectivite_id: int) -> list[AffiliationDecision]:
-    return list(
-        db.session.scalars(
-            select(AffiliationDecision)
-            .where(AffiliationDecision.collectivite_id == collectivite_id)
-            .order_by(AffiliationDecision.opened_at.desc(), AffiliationDecision.id.desc())
+@functools.cache
+def _decisions_statement():
+    return (
+        select(
+            AffiliationDecision.id,
+            AffiliationDecision.state,
+            AffiliationDecision.reason,
+            AffiliationDecision.opened_at,
+            AffiliationDecision.decided_status,
+            AffiliationDecision.effective_date,
+            AffiliationDecision.deliberation_ref,
+            AffiliationDecision.decision_note,
         )
+        .where(AffiliationDecision.collectivite_id == bindparam("collectivite_id"))
+        .order_by(AffiliationDecision.opened_at.desc(), AffiliationDecision.id.desc())
     )
+
+
+def decisions_for(collectivite_id: int) -> list[Row]:
+    """A body's decisions, newest first, as the page of the body lists them: rows of id, state, reason, opened_at,
+    decided_status, effective_date, deliberation_ref and decision_note."""
+    return list(db.session.execute(_decisions_statement(), {"collectivite_id": collectivite_id}))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import wtforms.widgets
 from babel import support
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
@@ -40,16 +41,22 @@ def html_params(**kwargs) -> Markup:
     rendering there. Installed in place of WTForms' own below; tests/unit/test_form_widgets.py compares both."""
     params = []
     for key, value in sorted(kwargs.items()):
-        key = wtforms_widgets.clean_key(key)
+        key = escape(wtforms_widgets.clean_key(key))
         if value is True:
-            params.append(escape(key))
+            params.append(key)
         elif value is not False:
-            params.append(Markup(f'{escape(key)}="{escape(value)}"'))  # noqa: S704 - both escaped
-    return Markup(" ").join(params)
+            params.append(f'{key}="{escape(value)}"')
+    # Plain strings joined, then marked once: ``Markup.join`` would escape each part again.
+    return Markup(" ".join(params))  # noqa: S704 - every key and value escaped above
 
 
 wtforms_html_params = wtforms_widgets.html_params
 wtforms_widgets.html_params = html_params  # the widgets of wtforms.widgets.core look it up in their module
+# ...except the inputs and buttons, which hold it as a class attribute bound at import (``self.html_params``), and
+# the labels, which read it from the ``wtforms.widgets`` package.
+wtforms_widgets.Input.html_params = staticmethod(html_params)
+wtforms_widgets.Button.html_params = staticmethod(html_params)
+wtforms.widgets.html_params = html_params
 
 
 def options(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:
@@ -100,6 +107,37 @@ class QuickSelect(Select):
         selected = "selected " if choice.selected else ""
         value, label = escape(choice.value), escape(choice.label or choice.value)
         return Markup(f'<option {selected}value="{value}">{label}</option>')  # noqa: S704 - both escaped
+
+
+KEPT_FIELDS = 512  # per process: forms shown afresh, by language and values
+
+
+_kept_fields: dict[tuple, Markup] = {}
+
+
+def kept_fields(form, names: Iterable[str], write) -> Markup:
+    """``write(field)`` (the ``field`` macro of templates/_macros/forms.html) for ``form``'s fields ``names``, kept
+    per process while none of them is in error.
+
+    For the forms whose fields are entirely the class's (labels, hints, validators and attributes written in the
+    class, never set per request): shown afresh, such a form writes the same HTML on every page but for the values
+    of its fields and the language, which make the key. A field in error is written each time."""
+    fields = [form[name] for name in names]
+    if any(field.errors for field in fields):
+        return Markup("").join(write(field) for field in fields)
+    key = (
+        type(form),
+        getattr(write, "name", write),
+        str(get_locale()),
+        tuple((field.id, field.name, repr(field.data), field._value()) for field in fields),
+    )
+    html = _kept_fields.get(key)
+    if html is None:
+        html = Markup("").join(write(field) for field in fields)
+        if len(_kept_fields) >= KEPT_FIELDS:
+            _kept_fields.clear()
+        _kept_fields[key] = html
+    return html
 
 
 def show_domain_error(form, exc) -> None:

@@ -12,7 +12,7 @@ from flask_babel import format_date, get_locale
 from flask_login import current_user
 from markupsafe import Markup
 
-from portal.common import cdg, formatting, i18n, titles
+from portal.common import cdg, formatting, forms, i18n, titles
 from portal.common.clock import PARIS
 
 
@@ -146,6 +146,7 @@ def register(app: Flask) -> None:
     # fall back on it when absent, and show « <function salutation at 0x…> » instead of « Bonjour … ».
     app.jinja_env.globals["export_url"] = export_url
     app.jinja_env.globals["main_nav"] = main_nav
+    app.jinja_env.globals["kept_fields"] = forms.kept_fields
     app.jinja_env.globals["portal_env"] = app.config["PORTAL_ENV"]
     # The CDG's names and territory, from configuration (portal.common.cdg): no page names the CDG by itself.
     app.jinja_env.globals["cdg"] = cdg.identity(app)

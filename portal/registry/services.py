@@ -6,15 +6,17 @@ import functools
 from dataclasses import dataclass, replace
 from types import SimpleNamespace
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Row, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
-from portal.accounts.models import Mandate, Role, User, secretary_collectivite
+from portal.accounts.models import MUNICIPAL_FUNCTIONS, Mandate, Person, Role, User, secretary_collectivite
 from portal.common import cdg, versions
 from portal.common.pagination import Page, RowsQuery, paginate_rows, rows_query
 from portal.common.text import normalise
+from portal.common.titles import function_title, role_title
 from portal.extensions import db
-from portal.registry.kinds import EPCI_KINDS
+from portal.registry.kinds import EPCI_KINDS, Kind
+from portal.registry.kinds import label as kind_label
 from portal.registry.models import Collectivite, HeadcountDeclaration
 from portal.registry.visibility import visible_collectivites
 
@@ -186,15 +188,122 @@ def declarations(collectivite_id: int) -> list[HeadcountDeclaration]:
     )
 
 
-def members(collectivite: Collectivite) -> list[Collectivite]:
-    """Communes of an EPCI, or CCAS and caisse des écoles of a commune."""
-    column = Collectivite.epci_id if collectivite.is_epci else Collectivite.parent_id
-    return list(
-        db.session.scalars(select(Collectivite).where(column == collectivite.id).order_by(Collectivite.name_normalised))
+@dataclass(frozen=True)
+class RelatedBody:
+    """The EPCI or the commune of attachment of a collectivité, as its page names it."""
+
+    id: int
+    name: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class BodySheet:
+    """A collectivité as its page reads it, without building ORM objects (the page changes nothing): the columns it
+    shows, with its EPCI and commune of attachment; read like a :class:`Collectivite` by the page and body_facts."""
+
+    id: int
+    kind: str
+    name: str
+    insee_code: str | None
+    siren: str | None
+    population: int | None
+    postal_codes: str | None
+    affiliation_status: str | None
+    epci: RelatedBody | None
+    parent: RelatedBody | None
+
+    @property
+    def kind_label(self) -> str:
+        return kind_label(self.kind)
+
+    @property
+    def is_epci(self) -> bool:
+        return self.kind in EPCI_KINDS
+
+    @property
+    def is_commune(self) -> bool:
+        return self.kind == Kind.COMMUNE
+
+
+_SHEET_EPCI = aliased(Collectivite)
+_SHEET_PARENT = aliased(Collectivite)
+
+
+@functools.cache
+def _sheet_statement():
+    """:func:`body_sheet`'s statement, built once per process (building it costs more than running it)."""
+    return (
+        select(
+            Collectivite.id,
+            Collectivite.kind,
+            Collectivite.name,
+            Collectivite.insee_code,
+            Collectivite.siren,
+            Collectivite.population,
+            Collectivite.postal_codes,
+            Collectivite.affiliation_status,
+            _SHEET_EPCI.id.label("epci_id"),
+            _SHEET_EPCI.name.label("epci_name"),
+            _SHEET_EPCI.kind.label("epci_kind"),
+            _SHEET_PARENT.id.label("parent_id"),
+            _SHEET_PARENT.name.label("parent_name"),
+            _SHEET_PARENT.kind.label("parent_kind"),
+        )
+        .outerjoin(_SHEET_EPCI, _SHEET_EPCI.id == Collectivite.epci_id)
+        .outerjoin(_SHEET_PARENT, _SHEET_PARENT.id == Collectivite.parent_id)
+        .where(Collectivite.id == bindparam("collectivite_id"))
     )
 
 
-def attached_users(collectivite_id: int) -> list[User]:
+def body_sheet(user, collectivite_id: int) -> BodySheet | None:
+    """The collectivité ``collectivite_id`` if ``user`` may see it, with its EPCI and commune, in one statement."""
+    statement = visible_collectivites(user, _sheet_statement())
+    row = db.session.execute(statement, {"collectivite_id": collectivite_id}).first()
+    if row is None:
+        return None
+    return BodySheet(
+        id=row.id,
+        kind=row.kind,
+        name=row.name,
+        insee_code=row.insee_code,
+        siren=row.siren,
+        population=row.population,
+        postal_codes=row.postal_codes,
+        affiliation_status=row.affiliation_status,
+        epci=RelatedBody(row.epci_id, row.epci_name, row.epci_kind) if row.epci_id is not None else None,
+        parent=RelatedBody(row.parent_id, row.parent_name, row.parent_kind) if row.parent_id is not None else None,
+    )
+
+
+def members(collectivite: Collectivite) -> list[Row]:
+    """Communes of an EPCI, or CCAS and caisse des écoles of a commune: rows of id and name, by name."""
+    column = Collectivite.epci_id if collectivite.is_epci else Collectivite.parent_id
+    return list(
+        db.session.execute(
+            select(Collectivite.id, Collectivite.name)
+            .where(column == collectivite.id)
+            .order_by(Collectivite.name_normalised)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class AttachedUser:
+    """An account attached to a collectivité, as its page lists it."""
+
+    full_name: str
+    email: str
+    role_label: str
+    function_label: str | None  # of his current municipal mandate, if he has one
+
+
+@functools.cache
+def _attached_users_statement():
+    """The secretaries attached to the collectivité and the accounts of its sitting élus, with the sex of their
+    person and their current municipal mandate (``User.mandate``'s condition), by role and name. Built once per
+    process."""
+    collectivite_id = bindparam("collectivite_id")
     secretaries = select(secretary_collectivite.c.user_id).where(
         secretary_collectivite.c.collectivite_id == collectivite_id
     )
@@ -203,11 +312,35 @@ def attached_users(collectivite_id: int) -> list[User]:
         .join(Mandate, Mandate.person_id == User.person_id)
         .where(Mandate.collectivite_id == collectivite_id, Mandate.end_date.is_(None))
     )
-    return list(
-        db.session.scalars(
-            select(User).where(or_(User.id.in_(secretaries), User.id.in_(elus))).order_by(User.role, User.full_name)
-        ).unique()
+    current = aliased(Mandate)
+    return (
+        select(User.id, User.full_name, User.email, User.role, Person.sex, current.function, current.rank)
+        .outerjoin(Person, Person.id == User.person_id)
+        .outerjoin(
+            current,
+            and_(
+                current.person_id == User.person_id,
+                current.end_date.is_(None),
+                current.function.in_([f.value for f in MUNICIPAL_FUNCTIONS]),
+            ),
+        )
+        .where(or_(User.id.in_(secretaries), User.id.in_(elus)))
+        .order_by(User.role, User.full_name)
     )
+
+
+def attached_users(collectivite_id: int) -> list[AttachedUser]:
+    users: dict[int, AttachedUser] = {}
+    for row in db.session.execute(_attached_users_statement(), {"collectivite_id": collectivite_id}):
+        if row.id in users:  # a person holds one current municipal mandate: a second row would repeat him
+            continue
+        users[row.id] = AttachedUser(
+            full_name=row.full_name,
+            email=row.email,
+            role_label=role_title(row.role, row.sex),
+            function_label=function_title(row.function, row.sex, row.rank) if row.function is not None else None,
+        )
+    return list(users.values())
 
 
 def parent_alias():

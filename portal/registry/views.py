@@ -89,7 +89,9 @@ def _visible_body_or_404(collectivite_id: int):
 @bp.route("/collectivites/<int:collectivite_id>")
 @login_required
 def show(collectivite_id: int):
-    body = _visible_body_or_404(collectivite_id)
+    body = services.body_sheet(current_user, collectivite_id)  # read only: plain values, not ORM objects
+    if body is None:
+        abort(404)  # never 403: the page does not reveal that it exists
     form = HeadcountForm(year=paris_today().year) if can_manage_visible_collectivite(current_user) else None
     return _render_show(body, form)
 

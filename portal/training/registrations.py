@@ -13,12 +13,13 @@ and a job run twice sends nothing twice.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import and_, case, or_, select
+from sqlalchemy import and_, bindparam, case, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.models import Mandate, Person, Role
@@ -39,6 +40,7 @@ from portal.training.rights_rules import Funding
 from portal.training.roster import (
     NOTICE_TASK,
     fill_freed_seats,
+    lock_and_reload,
     lock_roster,
     registrations_on,
     roster,
@@ -137,9 +139,8 @@ def register(
     if takes_leave:
         _check_leave_days(mandate, data)
 
-    lock_roster(session.id)
     # The session row read before the lock may be stale (capacity or quota changed since): read it under the lock.
-    db.session.refresh(session)
+    lock_and_reload(session)
     _check_open(session, now)  # it may have been cancelled or closed while this request waited for the lock
     # The leave days count across sessions and mandates, whose locks differ: the person row is locked too
     # (PostgreSQL; SQLite already holds its single write lock), then the days are counted again.
@@ -150,20 +151,15 @@ def register(
         # First in, first out follows the order the lock is granted in: a request that started earlier but
         # waited for the lock must not be stamped before one already served (its told position would be wrong).
         now = utcnow()
-    already = db.session.scalar(
-        select(Registration).where(
-            Registration.session_id == session.id,
-            Registration.mandate_id == mandate.id,
-            Registration.status.in_(LIVE_STATUSES),
-        )
-    )
+    # Its status only: the row itself, with the joined mandate, person and collectivité, is not needed.
+    already = db.session.scalar(_live_status_statement(), {"session_id": session.id, "mandate_id": mandate.id})
     if already is not None:
         raise ConflictError(
             _(
                 "%(full_name)s est déjà %(registered)s à cette session (%(status)s).",
                 full_name=mandate.person.full_name,
                 registered=agree("inscrit", mandate.person.sex),
-                status=already.status_label.lower(),
+                status=rules.status_label(already, mandate.person.sex).lower(),
             )
         )
     counts = roster(session.id)
@@ -226,7 +222,7 @@ def register(
         ) from exc
     registration.session = session
     on_behalf = "" if mandate.person_id == actor.person_id else f" par {actor.full_name}"
-    audit.record(
+    audit.write(  # at once: no unit of work to flush at commit
         "training.registered" if status == Status.REGISTERED else "training.waiting_listed",
         f"{mandate.person.full_name} ({mandate.collectivite.name}) {registration.status_label.lower()} à "
         f"« {session.training.title} » du {describe_when(session)}{on_behalf}",
@@ -235,6 +231,16 @@ def register(
     )
     enqueue_after_commit(NOTICE_TASK, registration.id)  # the invitation or the waiting position, after the commit
     return registration
+
+
+@functools.cache
+def _live_status_statement():
+    """The status of the élu's live registration to the session, if any. Built once per process."""
+    return select(Registration.status).where(
+        Registration.session_id == bindparam("session_id"),
+        Registration.mandate_id == bindparam("mandate_id"),
+        Registration.status.in_(LIVE_STATUSES),
+    )
 
 
 def accept_offer(registration: Registration, actor, now: datetime | None = None) -> Registration:

@@ -4,6 +4,8 @@ sessions he may see. Views and the API list and load through these queries only.
 
 from __future__ import annotations
 
+import functools
+
 from flask import abort
 from sqlalchemy import Select, or_, select
 
@@ -27,12 +29,7 @@ def can_act_for(user, mandate: Mandate) -> bool:
 def mandates_for(user) -> Select:
     """The élus ``user`` may register, as a select of their current Mandate (joined to its Person and, when he
     has one, his account): with or without an account, except those whose account was deactivated."""
-    statement = (
-        select(Mandate)
-        .join(Mandate.person)
-        .outerjoin(Mandate.user)
-        .where(Mandate.end_date.is_(None), or_(User.id.is_(None), User.active.is_(True)))
-    )
+    statement = _current_mandates()
     if user.role == Role.STAFF:
         return statement
     if user.role == Role.ELU:
@@ -40,6 +37,17 @@ def mandates_for(user) -> Select:
     if user.role == Role.SECRETARY:
         return statement.where(Mandate.collectivite_id.in_(attached_collectivite_ids(user)))
     return statement.where(Mandate.id.is_(None))
+
+
+@functools.cache
+def _current_mandates() -> Select:
+    """Built once per process (a statement is immutable; building this one costs more than running it)."""
+    return (
+        select(Mandate)
+        .join(Mandate.person)
+        .outerjoin(Mandate.user)
+        .where(Mandate.end_date.is_(None), or_(User.id.is_(None), User.active.is_(True)))
+    )
 
 
 def registrations_visible_to(user) -> Select:

@@ -22,6 +22,7 @@ from sqlalchemy import func, select, update
 from portal.accounts import services as accounts
 from portal.accounts.models import Mandate, User
 from portal.audit.models import AuditEvent
+from portal.common import after_commit, jobs
 from portal.common.formatting import date_fr
 from portal.extensions import db
 from portal.notifications.models import OutboxEmail
@@ -30,6 +31,7 @@ from portal.training import registrations as training_registrations
 from portal.training.calendar import PARIS
 from portal.training.models import Registration, Training, TrainingBody, TrainingBudget, TrainingSession
 from portal.training.rights_export import TRAININGS_HEADER
+from portal.training.roster import NOTICE_TASK
 from portal.training.sessions import (
     cancel_session,
 )
@@ -369,6 +371,43 @@ def test_elu_registers_himself_then_cancels(client, auth, world):
     last = db.session.scalar(select(OutboxEmail).where(OutboxEmail.to_address == ELU_A).order_by(OutboxEmail.id.desc()))
     cancel_ics = next(a for a in last.attachments if a.filename.endswith(".ics"))
     assert str(Calendar.from_ical(cancel_ics.data)["METHOD"]) == "CANCEL"
+
+
+# The élu's own registration, the request of a rush on the last seats (benchmarks/training.py): what it reads and
+# writes, counted so that one statement more fails here. Its notice job is published after the commit, not run.
+REGISTRATION_POST_STATEMENTS = [
+    "SELECT user_account",  # the signed-in user (Flask-Login), with his unread count
+    "SELECT training_session",  # the session, visible to him, with its training
+    "SELECT person",  # the élus he may register: himself (his mandate, person, account, collectivité)
+    "UPDATE training_session",  # the roster lock, returning the session as it is under the lock
+    "SELECT training_registration.status ",  # already registered?
+    "SELECT training_registration.status,",  # the roster's counts
+    "SAVEPOINT",
+    "INSERT INTO training_registration",
+    "RELEASE SAVEPOINT",
+    "INSERT INTO audit_event",
+]
+
+
+def test_a_registration_post_runs_a_fixed_list_of_statements(app, client, auth, world, count_queries, monkeypatch):
+    published = []
+    monkeypatch.setitem(after_commit._CHANNELS, jobs.CHANNEL, after_commit.Channel(jobs.CHANNEL, published.extend))
+    fresh = make_session(db.session.get(Training, world.training))
+    db.session.commit()
+    url = f"/formations/sessions/{fresh.id}"
+    auth.login(ELU_A)
+    token = csrf_from(client.get(url).get_data(as_text=True))
+    db.session.expunge_all()
+    form = {"csrf_token": token, "mandate_id": str(world.mandate_a), "funding": "commune", "leave_days": "0"}
+    with count_queries() as statements:
+        response = client.post(url, data=form)
+    assert response.status_code == 302 and response.location.endswith(url)
+    registration = db.session.scalar(select(Registration).where(Registration.session_id == fresh.id))
+    assert registration.status == "registered"
+    assert published == [(NOTICE_TASK, (registration.id,))]
+    assert len(statements) == len(REGISTRATION_POST_STATEMENTS), "\n".join(s[:120] for s in statements)
+    for statement, expected in zip(statements, REGISTRATION_POST_STATEMENTS, strict=True):
+        assert statement.lstrip().startswith(expected), (expected, statement[:200])
 
 
 def test_secretary_registers_an_elu_of_her_commune(client, auth, world):

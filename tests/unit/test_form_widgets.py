@@ -77,3 +77,60 @@ def test_wtforms_widgets_use_the_portal_html_params():
     assert core.html_params is html_params
     form = _Filter(data={"kind": "cc"})
     assert str(form.kind(**{"aria_describedby": "k-hint"})).startswith('<select aria-describedby="k-hint" id="kind"')
+
+
+def test_inputs_buttons_and_labels_use_the_portal_html_params(monkeypatch):
+    """WTForms' inputs and buttons hold html_params as a class attribute, its labels read it from the package: each
+    of them writes through the portal's."""
+    from wtforms import IntegerField, SubmitField, widgets
+
+    calls = []
+
+    def counting(**kwargs):
+        calls.append(sorted(kwargs))
+        return html_params(**kwargs)
+
+    class _Declare(Form):
+        year = IntegerField("Année")
+        submit = SubmitField("Enregistrer")
+
+    assert widgets.html_params is html_params
+    assert widgets.core.Input.html_params is html_params and widgets.core.Button.html_params is html_params
+    form = _Declare(data={"year": 2026})
+    monkeypatch.setattr(widgets, "html_params", counting)
+    monkeypatch.setattr(widgets.core.Input, "html_params", staticmethod(counting))
+    assert str(form.year()) == '<input id="year" name="year" type="number" value="2026">'
+    assert str(form.submit()) == '<input id="submit" name="submit" type="submit" value="Enregistrer">'
+    assert str(form.year.label()) == '<label for="year">Année</label>'
+    assert calls == [["id", "name", "type", "value"], ["id", "name", "type", "value"], ["for"]]
+
+
+def test_kept_fields_written_once_per_values_and_language_and_each_time_in_error(app):
+    from werkzeug.datastructures import MultiDict
+    from wtforms import IntegerField
+    from wtforms.validators import InputRequired
+
+    from portal.common.forms import kept_fields
+
+    written = []
+
+    def write(field):
+        written.append(field.name)
+        return Markup("<p>{}={}</p>").format(field.name, field._value())
+
+    class _Counts(Form):
+        year = IntegerField("Année", validators=[InputRequired()])
+        count = IntegerField("Nombre")
+
+    names = ("year", "count")
+    with app.test_request_context():
+        first = kept_fields(_Counts(data={"year": 2026}), names, write)
+        assert kept_fields(_Counts(data={"year": 2026}), names, write) == first == "<p>year=2026</p><p>count=</p>"
+        assert written == ["year", "count"]
+        assert kept_fields(_Counts(data={"year": 2027}), names, write) == "<p>year=2027</p><p>count=</p>"
+        assert len(written) == 4
+        in_error = _Counts(formdata=MultiDict({"year": "", "count": "3"}))
+        assert not in_error.validate()
+        for _ in range(2):
+            assert kept_fields(in_error, names, write) == "<p>year=</p><p>count=3</p>"
+        assert len(written) == 8

@@ -4,6 +4,7 @@ accepting or declining an offered seat, and the attestation of attendance.
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import urlsplit
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
@@ -11,7 +12,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import or_
 from sqlalchemy.orm import contains_eager, joinedload
 
-from portal.accounts.models import Mandate, Person
+from portal.accounts.models import Mandate, Person, User
 from portal.common.clock import paris_today, utcnow
 from portal.common.files import content_disposition
 from portal.common.forms import options
@@ -73,11 +74,15 @@ def _staff_search() -> str:
     return strip_control_characters(request.args.get("elus_de") or "").strip()[:100]
 
 
+@functools.cache
+def _mandate_loading() -> tuple:
+    """mandates_for joins the person and his account, if any: load them with the mandate (one query for the list).
+    The account's person is the mandate's, already loaded: not joined a second time. Built once per process."""
+    return contains_eager(Mandate.person), contains_eager(Mandate.user).lazyload(User.person)
+
+
 def _registration_form(session: TrainingSession) -> RegistrationForm | None:
-    # mandates_for joins the person and his account, if any: load them with the mandate (one query for the list).
-    statement = visibility.mandates_for(current_user).options(
-        contains_eager(Mandate.person), contains_eager(Mandate.user)
-    )
+    statement = visibility.mandates_for(current_user).options(*_mandate_loading())
     if current_user.is_staff:
         # Staff may register any élu of the country: never a list of them all, but the élu posted, or those
         # of the communes matching a search by name or INSEE code.
