@@ -54,3 +54,20 @@ EPCI_TYPE_FROM_ETALAB = {"CC": Kind.CC, "CA": Kind.CA, "CU": Kind.CU, "METRO": K
 def label(kind: str) -> str:
     # A StrEnum member hashes and compares as its value: the key read as it is, without building the member.
     return LABELS.get(kind, kind)
+
+
+class KindFacts:
+    """What a body's kind says of it, for any object with a ``kind`` (the ORM entity, the plain sheet of its
+    page)."""
+
+    @property
+    def kind_label(self) -> str:
+        return label(self.kind)
+
+    @property
+    def is_epci(self) -> bool:
+        return self.kind in EPCI_KINDS
+
+    @property
+    def is_commune(self) -> bool:
+        return self.kind == Kind.COMMUNE

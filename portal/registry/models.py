@@ -11,10 +11,10 @@ from portal.common import versions
 from portal.common.clock import utcnow
 from portal.common.database import TimestampMixin, UTCDateTime
 from portal.extensions import db
-from portal.registry.kinds import EPCI_KINDS, Kind, label
+from portal.registry.kinds import KindFacts
 
 
-class Collectivite(TimestampMixin, db.Model):
+class Collectivite(KindFacts, TimestampMixin, db.Model):
     """A collectivité territoriale or établissement public known to the CDG."""
 
     __tablename__ = "collectivite"
@@ -52,18 +52,6 @@ class Collectivite(TimestampMixin, db.Model):
 
     epci: Mapped[Collectivite | None] = relationship(remote_side=[id], foreign_keys=[epci_id])
     parent: Mapped[Collectivite | None] = relationship(remote_side=[id], foreign_keys=[parent_id])
-
-    @property
-    def kind_label(self) -> str:
-        return label(self.kind)
-
-    @property
-    def is_epci(self) -> bool:
-        return self.kind in EPCI_KINDS
-
-    @property
-    def is_commune(self) -> bool:
-        return self.kind == Kind.COMMUNE
 
     @property
     def code(self) -> str:

@@ -15,8 +15,7 @@ from portal.common.pagination import Page, RowsQuery, paginate_rows, rows_query
 from portal.common.text import normalise
 from portal.common.titles import function_title, role_title
 from portal.extensions import db
-from portal.registry.kinds import EPCI_KINDS, Kind
-from portal.registry.kinds import label as kind_label
+from portal.registry.kinds import EPCI_KINDS, KindFacts
 from portal.registry.models import Collectivite, HeadcountDeclaration
 from portal.registry.visibility import visible_collectivites
 
@@ -198,7 +197,7 @@ class RelatedBody:
 
 
 @dataclass(frozen=True)
-class BodySheet:
+class BodySheet(KindFacts):
     """A collectivité as its page reads it, without building ORM objects (the page changes nothing): the columns it
     shows, with its EPCI and commune of attachment; read like a :class:`Collectivite` by the page and body_facts."""
 
@@ -212,18 +211,6 @@ class BodySheet:
     affiliation_status: str | None
     epci: RelatedBody | None
     parent: RelatedBody | None
-
-    @property
-    def kind_label(self) -> str:
-        return kind_label(self.kind)
-
-    @property
-    def is_epci(self) -> bool:
-        return self.kind in EPCI_KINDS
-
-    @property
-    def is_commune(self) -> bool:
-        return self.kind == Kind.COMMUNE
 
 
 _SHEET_EPCI = aliased(Collectivite)
